@@ -1,0 +1,386 @@
+"""Numbers from the symbolic model.
+
+Parameters are resolved per scenario (defaults, then the scenario's overrides, then
+`--set` values) and checked (probabilities in [0, 1], amounts not negative, loops that
+exit). The cost model itself is evaluated by one generated, vectorized function:
+`sympy.lambdify` prints the chain of visit definitions as straight-line numpy code whose
+arguments and locals have internal names only (`_p0`, `_v3`), never a user's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import networkx as nx
+import numpy as np
+import sympy
+
+from llmarch.dsl import ast
+from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span
+
+from . import ir
+from .model import CostModel
+
+__all__ = ["Evaluator", "Resolution", "numeric", "parse_set_value"]
+
+_TOLERANCE = 1e-9
+
+
+def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
+    """Evaluate a small sympy expression with numpy, walking the tree (no code generation).
+
+    Used for parameter definitions and checks, which are tiny; the cost model itself goes
+    through the generated evaluator.
+    """
+    if expr.is_Symbol:
+        return env[expr]
+    if expr.is_Number:
+        return float(expr)
+    args = [numeric(a, env) for a in expr.args]
+    if expr.is_Add:
+        total = args[0]
+        for a in args[1:]:
+            total = total + a
+        return total
+    if expr.is_Mul:
+        total = args[0]
+        for a in args[1:]:
+            total = total * a
+        return total
+    if expr.is_Pow:
+        return np.power(np.asarray(args[0], dtype=float), args[1])
+    name = type(expr).__name__
+    if name == "Min":
+        return _reduce(np.minimum, args)
+    if name == "Max":
+        return _reduce(np.maximum, args)
+    functions = {"floor": np.floor, "ceiling": np.ceil, "log": np.log, "exp": np.exp}
+    if name in functions:
+        return functions[name](args[0])
+    raise TypeError(f"cannot evaluate {name}")  # pragma: no cover - the checker builds no other node
+
+
+def _reduce(fn, args):
+    out = args[0]
+    for a in args[1:]:
+        out = fn(out, a)
+    return out
+
+
+@dataclass
+class Resolution:
+    """Parameter values (each in its declared unit) for one scenario and `--set` values."""
+
+    scenario: Optional[str]
+    values: dict[str, float]
+    env: dict[sympy.Symbol, float] = field(default_factory=dict)
+
+
+def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
+    """Parse the VALUE of `--set NAME=VALUE`: a number in the parameter's unit, or a
+    number with a unit (`5000 requests/day`) or a percentage. Returns base units."""
+    from llmarch.dsl.parser import parse as parse_source
+    from .units import unit_of
+
+    module = parse_source(f"param _ = {text}", "--set")
+    (statement,) = module.statements
+    value = statement.value
+    if isinstance(value, ast.Neg) and isinstance(value.operand, (ast.Quantity, ast.Percent)):
+        sign, value = -1, value.operand
+    else:
+        sign = 1
+    if isinstance(value, ast.Percent):
+        number = sympy.Rational(value.value) / 100
+        if not param.dim.is_dimensionless:
+            raise ValueError(f"`{param.name}` is not a plain number; give a value in {param.unit or 'its unit'}")
+        return sign * number
+    if not isinstance(value, ast.Quantity):
+        raise ValueError("expected a number, optionally with a unit, e.g. `5000` or `5000 requests/day`")
+    number = sympy.Rational(value.value)
+    if value.unit is None:
+        return sign * number * param.scale
+    dim, scale = unit_of(value.unit, month_days)
+    if dim != param.dim:
+        from .units import format_dim
+        raise ValueError(f"`{param.name}` is in {format_dim(param.dim)}, not {format_dim(dim)}")
+    return sign * number * scale
+
+
+class Evaluator:
+    """Evaluates a `CostModel`: resolve parameters, check them, run the generated code."""
+
+    def __init__(self, model: CostModel, sources: SourceCache | None = None):
+        self.model = model
+        self.arch = model.arch
+        self.sources = sources
+        self._function = None
+        self._rows = self._component_rows()
+
+    # --- parameters ------------------------------------------------------------------
+    def resolve(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> Resolution:
+        arch = self.arch
+        collector = Collector(self.sources)
+        definitions = {name: p.definition for name, p in arch.parameters.items()}
+        spans = {name: p.span for name, p in arch.parameters.items()}
+        if scenario is not None:
+            if scenario not in arch.scenarios:
+                from llmarch.dsl.diagnostics import did_you_mean
+                known = ", ".join(arch.scenarios) or "none"
+                raise LlmarchError([_usage(f"unknown scenario `{scenario}`",
+                                           did_you_mean(scenario, arch.scenarios) or f"scenarios: {known}")])
+            s = arch.scenarios[scenario]
+            definitions.update(s.overrides)
+            spans.update(s.spans)
+        for name, text in (sets or {}).items():
+            if name not in arch.parameters:
+                from llmarch.dsl.diagnostics import did_you_mean
+                raise LlmarchError([_usage(f"unknown parameter `{name}` in --set",
+                                           did_you_mean(name, arch.parameters))])
+            try:
+                definitions[name] = parse_set_value(text, arch.parameters[name], arch.month_days)
+            except LlmarchError as exc:
+                raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc.diagnostics[0].message}")]) from None
+            except ValueError as exc:
+                raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc}")]) from None
+        by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
+        graph = nx.DiGraph()
+        graph.add_nodes_from(arch.parameters)
+        for name, definition in definitions.items():
+            for s in definition.free_symbols:
+                if s in by_symbol:
+                    graph.add_edge(by_symbol[s], name)
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            names = [u for u, _ in cycle]
+            collector.error("E232", "parameters depend on each other in a circle: "
+                            + " -> ".join(names + [names[0]]), spans[names[-1]])
+            collector.raise_if_errors()
+        env: dict[sympy.Symbol, float] = {ir.FAILURE_SWITCH: 1.0}
+        values: dict[str, float] = {}
+        for name in nx.lexicographical_topological_sort(graph):
+            p = arch.parameters[name]
+            with np.errstate(all="ignore"):
+                value = float(numeric(definitions[name], env) / float(p.scale))
+            if not math.isfinite(value):
+                collector.error("E503", f"parameter `{name}` is not a finite number ({value})", spans[name])
+                value = 0.0
+            env[p.symbol] = value
+            values[name] = value
+        collector.raise_if_errors()
+        return Resolution(scenario, {n: values[n] for n in arch.parameters}, env)
+
+    # --- checks ----------------------------------------------------------------------
+    def check(self, resolution: Resolution) -> None:
+        """Raise if a probability is outside [0, 1], an amount is negative or a loop never exits."""
+        c = Collector(self.sources)
+        where = f" in scenario `{resolution.scenario}`" if resolution.scenario else ""
+        env = resolution.env
+        for check in self.arch.checks:
+            with np.errstate(all="ignore"):
+                value = float(numeric(check.expr, env))
+            if not math.isfinite(value):
+                c.error("E503", f"{check.what} is not a finite number{where}", check.span)
+            elif check.kind in ("probability", "probability_sum") and not (-_TOLERANCE <= value <= 1 + _TOLERANCE):
+                if check.kind == "probability_sum":
+                    c.error("E421", f"{check.what} add up to {value:.6g}, more than 1{where}", check.span,
+                            help="lower them, or let the rest end the request (no edge needed for success)")
+                else:
+                    c.error("E420", f"{check.what} is {value:.6g}{where}; a probability must be between 0 and 1",
+                            check.span, help="write shares as `0.3` or `30%`")
+            elif check.kind == "nonnegative" and value < -_TOLERANCE:
+                c.error("E422", f"{check.what} is negative ({value:.6g}){where}", check.span)
+        c.raise_if_errors()
+        g = self.model.flow.graph
+        for switch, path in ((1.0, ""), (0.0, " in the happy path (failures set to 0)")):
+            local = dict(env)
+            local[ir.FAILURE_SWITCH] = switch
+            for loop in self.model.loops:
+                inside = set(loop.nodes)
+                exit_probability = 0.0
+                for node in loop.nodes:
+                    staying = sum(float(numeric(g.edges[node, m]["probability"], local))
+                                  for m in g.successors(node) if m in inside)
+                    exit_probability = max(exit_probability, 1.0 - staying)
+                if exit_probability < 1e-12:
+                    names = sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]})
+                    c.error("E430", f"the loop through {', '.join(f'`{n}`' for n in names)} never exits{where}{path}: "
+                            "its expected cost is infinite", loop.spans[0] if loop.spans else None,
+                            help="give the loop an exit: lower a probability, or let the rest end the request")
+            if c.has_errors:
+                break
+        c.raise_if_errors()
+
+    # --- evaluation ------------------------------------------------------------------
+    @property
+    def arguments(self) -> list[sympy.Symbol]:
+        return [p.symbol for p in self.arch.parameters.values()] + [ir.FAILURE_SWITCH]
+
+    def outputs(self) -> list[sympy.Expr]:
+        m = self.model
+        out = [m.cost_per_request, m.p_success, m.requests_per_month]
+        out += [m.by_category[c] for c in ir.CATEGORIES]
+        out += [m.fixed_by_category[c] for c in ir.CATEGORIES]
+        out += [row.visits for row in self._rows] + [row.cost for row in self._rows]
+        return out
+
+    @property
+    def function(self):
+        """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
+        if self._function is None:
+            definitions = self.model.definitions
+            self._function = sympy.lambdify(self.arguments, self.outputs(), modules="numpy",
+                                            cse=lambda exprs: (definitions, exprs), docstring_limit=0)
+        return self._function
+
+    def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
+        args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]
+        with np.errstate(all="ignore"):
+            return self.function(*args)
+
+    def _component_rows(self) -> list["_Row"]:
+        g = self.model.flow.graph
+        rows: dict[str, _Row] = {}
+        for node, data in g.nodes(data=True):
+            if data["outcome"] is not None:
+                continue
+            key = node.split("#")[0]
+            row = rows.get(key)
+            cost = self.model.node_cost[node]
+            if row is None:
+                rows[key] = _Row(key, data["component"], data["kind"], data["category"], [node],
+                                 self.model.visits[node], cost)
+            else:
+                row.nodes.append(node)
+                row.visits = row.visits + self.model.visits[node]
+        for row in rows.values():
+            # every attempt of a component costs the same per visit
+            row.cost = self.model.node_cost[row.nodes[0]]
+        return list(rows.values())
+
+    def evaluate(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "CostResult":
+        resolution = self.resolve(scenario, sets)
+        self.check(resolution)
+        system = self.raw(resolution.env, 1.0)
+        happy = self.raw(resolution.env, 0.0)
+        values = [float(x) for x in system]
+        if not all(math.isfinite(v) for v in values):
+            raise LlmarchError([_usage("the model evaluates to a number that is not finite at these parameter "
+                                       "values (a probability of exactly 1 on a loop?)")])
+        cats = ir.CATEGORIES
+        k = len(cats)
+        cpr, p_success, rpm = values[0], values[1], values[2]
+        per_request = dict(zip(cats, values[3:3 + k]))
+        fixed = dict(zip(cats, values[3 + k:3 + 2 * k]))
+        n = len(self._rows)
+        visits = values[3 + 2 * k:3 + 2 * k + n]
+        costs = values[3 + 2 * k + n:]
+        happy_visits = [float(x) for x in happy[3 + 2 * k:3 + 2 * k + n]]
+        happy_costs = [float(x) for x in happy[3 + 2 * k + n:]]
+        monthly = rpm * cpr + sum(fixed.values())
+        rows = []
+        for row, v, c, hv, hc in zip(self._rows, visits, costs, happy_visits, happy_costs):
+            per_req = v * c
+            rows.append(ComponentResult(
+                name=row.key, component=row.component, kind=row.kind, category=row.category,
+                expected_visits=v, cost_per_visit=c, cost_per_request=per_req, monthly=per_req * rpm,
+                share=(per_req * rpm / monthly) if monthly else 0.0,
+                happy_path_cost_per_request=hv * hc))
+        for name, f in self.arch.fixed.items():
+            value = float(numeric(f.monthly, resolution.env))
+            rows.append(ComponentResult(name=name, component=name, kind="fixed", category=f.category,
+                                        expected_visits=None, cost_per_visit=None, cost_per_request=None,
+                                        monthly=value, share=(value / monthly) if monthly else 0.0,
+                                        happy_path_cost_per_request=None))
+        happy_cpr = float(happy[0])
+        return CostResult(
+            architecture=self.arch.title, scenario=scenario, parameters=resolution.values,
+            cost_per_request=cpr, p_success=p_success,
+            cost_per_success=cpr / p_success if p_success > 0 else math.inf,
+            requests_per_month=rpm, fixed_monthly=sum(fixed.values()), monthly_total=monthly,
+            by_category={c: per_request[c] * rpm + fixed[c] for c in cats},
+            happy_path_cost_per_request=happy_cpr,
+            happy_path_monthly=rpm * happy_cpr + sum(fixed.values()),
+            components=rows)
+
+
+@dataclass
+class _Row:
+    key: str
+    component: str
+    kind: str
+    category: str
+    nodes: list[str]
+    visits: sympy.Expr
+    cost: sympy.Expr
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    """One line of the cost table. Fixed costs have no visits."""
+
+    name: str
+    component: str
+    kind: str
+    category: str
+    expected_visits: Optional[float]
+    cost_per_visit: Optional[float]
+    cost_per_request: Optional[float]
+    monthly: float
+    share: float
+    happy_path_cost_per_request: Optional[float]
+
+    @property
+    def failure_overhead_per_request(self) -> Optional[float]:
+        if self.cost_per_request is None:
+            return None
+        return self.cost_per_request - (self.happy_path_cost_per_request or 0.0)
+
+
+@dataclass(frozen=True)
+class CostResult:
+    """Expected cost of the architecture at one scenario's parameter values (USD)."""
+
+    architecture: str
+    scenario: Optional[str]
+    parameters: dict[str, float]
+    cost_per_request: float
+    p_success: float
+    cost_per_success: float
+    requests_per_month: float
+    fixed_monthly: float
+    monthly_total: float
+    by_category: dict[str, float]
+    happy_path_cost_per_request: float
+    happy_path_monthly: float
+    components: list[ComponentResult]
+
+    @property
+    def failure_overhead_per_request(self) -> float:
+        """System cost minus happy-path cost, per request."""
+        return self.cost_per_request - self.happy_path_cost_per_request
+
+    @property
+    def failure_overhead_monthly(self) -> float:
+        return self.monthly_total - self.happy_path_monthly
+
+    def results_json(self) -> dict:
+        """The `results` object shared by `cost --format json` and `export`."""
+        return {
+            "cost_per_request": self.cost_per_request,
+            "p_success": self.p_success,
+            "cost_per_success": self.cost_per_success if math.isfinite(self.cost_per_success) else None,
+            "monthly_total": self.monthly_total,
+            "by_category": dict(self.by_category),
+            "happy_path_cost_per_request": self.happy_path_cost_per_request,
+            "failure_overhead_per_request": self.failure_overhead_per_request,
+            "failure_overhead_monthly": self.failure_overhead_monthly,
+            "requests_per_month": self.requests_per_month,
+            "fixed_monthly": self.fixed_monthly,
+        }
+
+
+def _usage(message: str, help: str | None = None):
+    from llmarch.dsl.diagnostics import Diagnostic
+    return Diagnostic("error", "E600", message, None, help)

@@ -1,0 +1,150 @@
+"""The checked architecture: names resolved, units checked, expressions built in sympy.
+
+Every expression here is in base units (see `units`) and refers to parameters through
+internal symbols (`_p0`, `_p1`, ...), never through user-chosen names, so no user text
+can reach generated code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import sympy
+
+from llmarch.dsl.diagnostics import Span
+
+from .units import Dim
+
+__all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
+           "CATEGORIES", "FAILURE_SWITCH"]
+
+#: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
+#: `failure`). The system is evaluated at 1; the happy path at 0.
+FAILURE_SWITCH = sympy.Symbol("_phi", real=True)
+
+#: The seed's cost vectors, in report order.
+CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named input. Its symbol holds the value in `unit` (the unit it was declared in)."""
+
+    name: str
+    symbol: sympy.Symbol
+    dim: Dim
+    scale: sympy.Expr          # base units per declared unit
+    unit: Optional[str]        # the declared unit as written, or None
+    definition: sympy.Expr     # default value, in base units, over other parameter symbols
+    low: Optional[float]
+    high: Optional[float]
+    description: Optional[str]
+    span: Span
+
+    @property
+    def expr(self) -> sympy.Expr:
+        """The parameter as it appears in formulas: its symbol times its unit's scale."""
+        return self.symbol * self.scale
+
+
+@dataclass(frozen=True)
+class Price:
+    """A model's token prices, USD per token."""
+
+    name: str
+    label: Optional[str]
+    input: sympy.Expr
+    output: sympy.Expr
+    cached_input: sympy.Expr
+    span: Span
+
+
+@dataclass
+class Component:
+    """One declared component, with its per-visit cost and its branching behaviour."""
+
+    name: str
+    kind: str
+    label: Optional[str]
+    category: str
+    span: Span
+    cost: sympy.Expr = sympy.Integer(0)          # USD per visit (one attempt)
+    tokens: Optional[sympy.Expr] = None          # tokens per visit, for observability
+    model: Optional[str] = None
+    fail_rate: sympy.Expr = sympy.Integer(0)
+    attempts: int = 1
+    fallback: Optional[str] = None               # component name, or None: failure
+    fallback_model: Optional[Price] = None
+    fallback_cost: sympy.Expr = sympy.Integer(0)
+    fallback_tokens: Optional[sympy.Expr] = None
+    hit_rate: Optional[sympy.Expr] = None
+    on_hit: str = "success"
+    # observability overlays
+    per_request: sympy.Expr = sympy.Integer(0)
+    per_call: sympy.Expr = sympy.Integer(0)
+    per_token: sympy.Expr = sympy.Integer(0)
+    sample: sympy.Expr = sympy.Integer(1)
+    spans: dict[str, Span] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A flow edge; `probability` already resolves `otherwise` and unconditional edges."""
+
+    source: str
+    target: str
+    probability: sympy.Expr
+    on_failure: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class FixedCost:
+    """A fixed monthly cost, USD per month."""
+
+    name: str
+    label: Optional[str]
+    category: str
+    monthly: sympy.Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Parameter overrides (base units), after following `extends`."""
+
+    name: str
+    description: Optional[str]
+    overrides: dict[str, sympy.Expr]
+    spans: dict[str, Span]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Check:
+    """A value that must hold in every scenario: a probability, a non-negative amount."""
+
+    kind: str            # "probability" | "nonnegative" | "probability_sum"
+    expr: sympy.Expr
+    what: str
+    span: Span
+
+
+@dataclass
+class Architecture:
+    """Everything the later stages need, in declaration order."""
+
+    title: str
+    path: str
+    month_days: sympy.Expr
+    traffic: sympy.Expr                      # requests per day
+    traffic_span: Optional[Span]
+    parameters: dict[str, Parameter]
+    prices: dict[str, Price]
+    components: dict[str, Component]
+    edges: list[Edge]
+    entry: str
+    fixed: dict[str, FixedCost]
+    scenarios: dict[str, Scenario]
+    checks: list[Check]

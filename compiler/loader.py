@@ -1,0 +1,83 @@
+"""Read a file and everything it imports, in a stable order.
+
+Imports are relative to the importing file. A missing file or an import cycle is a
+diagnostic at the `import` statement.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from llmarch.dsl import ast
+from llmarch.dsl.diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
+from llmarch.dsl.parser import parse
+
+__all__ = ["load_modules", "display_path"]
+
+MAX_IMPORTED_FILES = 200
+
+
+def display_path(path: Path) -> str:
+    """The path shown in diagnostics: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
+                 text: str | None = None) -> tuple[list[ast.Module], SourceCache]:
+    """Parse `path` and its imports; the main module comes first, then imports depth-first."""
+    sources = sources if sources is not None else SourceCache()
+    main = Path(path)
+    collector = Collector(sources)
+    modules: list[ast.Module] = []
+    done: set[Path] = set()
+    errors: list[Diagnostic] = []
+
+    def read(file: Path, shown: str, at: Span | None) -> str | None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            collector.error("E010", f"file `{shown}` not found", at)
+        except IsADirectoryError:
+            collector.error("E010", f"`{shown}` is a directory, not a file", at)
+        except UnicodeDecodeError:
+            collector.error("E011", f"file `{shown}` is not UTF-8 text", at)
+        except OSError as exc:
+            collector.error("E010", f"cannot read `{shown}`: {exc.strerror}", at)
+        return None
+
+    def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None) -> None:
+        resolved = file.resolve()
+        shown = display_path(file)
+        if resolved in stack:
+            cycle = " -> ".join(display_path(p) for p in stack[stack.index(resolved):]) + f" -> {shown}"
+            collector.error("E012", f"import cycle: {cycle}", at, help="move the shared declarations into a third file")
+            return
+        if resolved in done:
+            return
+        if len(done) >= MAX_IMPORTED_FILES:
+            collector.error("E013", f"more than {MAX_IMPORTED_FILES} files imported", at)
+            return
+        content = source_text if source_text is not None else read(file, shown, at)
+        if content is None:
+            return
+        try:
+            module = parse(content, shown, sources)
+        except LlmarchError as exc:
+            errors.extend(exc.diagnostics)
+            done.add(resolved)
+            return
+        done.add(resolved)
+        modules.append(module)
+        for statement in module.statements:
+            if isinstance(statement, ast.Import):
+                target = (file.parent / statement.path)
+                visit(target, statement.span, stack + (resolved,))
+
+    visit(main, None, (), text)
+    collector.diagnostics.extend(errors)
+    collector.raise_if_errors()
+    return modules, sources

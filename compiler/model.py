@@ -1,0 +1,152 @@
+"""The symbolic cost model: expected visits of an absorbing Markov chain, in sympy.
+
+A request is a random walk from the entry. With P the matrix of edge probabilities and
+e the indicator of the entry, expected visits solve v = e + Pᵀv. We never invert P
+as a whole: the strongly connected components of the graph are solved one at a time in
+topological order, and each node's expected visits becomes an intermediate symbol
+(`_v12`) defined from earlier ones, like SSA form. Compile time is therefore linear in
+the size of the architecture; a retry loop or a regeneration cycle is solved exactly as
+a small linear system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import sympy
+
+from . import ir
+from .lower import FlowGraph
+
+__all__ = ["CostModel", "build_model"]
+
+_ONE = sympy.Integer(1)
+
+
+@dataclass
+class Loop:
+    """A strongly connected component with a cycle (a retry loop, a regeneration loop)."""
+
+    nodes: list[str]
+    spans: list
+
+
+@dataclass
+class CostModel:
+    """Symbolic totals. Expressions refer to parameter symbols, `FAILURE_SWITCH` and the
+    visit symbols defined in `definitions` (in order)."""
+
+    arch: ir.Architecture
+    flow: FlowGraph
+    visits: dict[str, sympy.Symbol]
+    definitions: list[tuple[sympy.Symbol, sympy.Expr]]
+    node_cost: dict[str, sympy.Expr]
+    cost_per_request: sympy.Expr
+    by_category: dict[str, sympy.Expr]              # per request
+    p_success: sympy.Expr
+    requests_per_month: sympy.Expr
+    fixed_monthly: sympy.Expr
+    fixed_by_category: dict[str, sympy.Expr]
+    loops: list[Loop] = field(default_factory=list)
+
+    @property
+    def monthly_total(self) -> sympy.Expr:
+        return self.requests_per_month * self.cost_per_request + self.fixed_monthly
+
+    def closed_form(self, expr: sympy.Expr) -> sympy.Expr:
+        """`expr` with every intermediate visit symbol replaced by its definition."""
+        for symbol, definition in reversed(self.definitions):
+            if expr.has(symbol):
+                expr = expr.xreplace({symbol: definition})
+        return expr
+
+
+def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
+    g = flow.graph
+    order = {n: i for i, n in enumerate(g.nodes)}
+    visits: dict[str, sympy.Symbol] = {}
+    definitions: list[tuple[sympy.Symbol, sympy.Expr]] = []
+    loops: list[Loop] = []
+    counter = 0
+
+    def new_symbol(prefix: str) -> sympy.Symbol:
+        nonlocal counter
+        counter += 1
+        return sympy.Symbol(f"_{prefix}{counter}", real=True)
+
+    condensed = nx.condensation(g)
+    members = condensed.graph["mapping"]
+    groups: dict[int, list[str]] = {}
+    for node, c in members.items():
+        groups.setdefault(c, []).append(node)
+    for c in nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in groups[c])):
+        scc = sorted(groups[c], key=order.__getitem__)
+        if len(scc) == 1 and not g.has_edge(scc[0], scc[0]):
+            node = scc[0]
+            inflow = [g.edges[u, node]["probability"] * visits[u] for u in g.predecessors(node)]
+            if node == flow.entry:
+                inflow.append(_ONE)
+            symbol = new_symbol("v")
+            visits[node] = symbol
+            definitions.append((symbol, sympy.Add(*inflow)))
+            continue
+        # A loop: solve (I - P_SSᵀ) v_S = b, with b the inflow from outside the loop.
+        inside = set(scc)
+        spans = [g.edges[u, v].get("span") for u in scc for v in g.successors(u) if v in inside]
+        loops.append(Loop(scc, [s for s in spans if s is not None]))
+        b = []
+        for node in scc:
+            inflow = [g.edges[u, node]["probability"] * visits[u] for u in g.predecessors(node) if u not in inside]
+            if node == flow.entry:
+                inflow.append(_ONE)
+            if inflow:
+                symbol = new_symbol("b")
+                definitions.append((symbol, sympy.Add(*inflow)))
+                b.append(symbol)
+            else:
+                b.append(sympy.Integer(0))
+        index = {n: i for i, n in enumerate(scc)}
+        matrix = sympy.eye(len(scc))
+        for u in scc:
+            for v in g.successors(u):
+                if v in inside:
+                    matrix[index[v], index[u]] -= g.edges[u, v]["probability"]
+        solution = matrix.LUsolve(sympy.Matrix(b))
+        for node, value in zip(scc, solution):
+            symbol = new_symbol("v")
+            visits[node] = symbol
+            definitions.append((symbol, value))
+
+    node_cost: dict[str, sympy.Expr] = {}
+    calls = sympy.Add(*[visits[n] for n, d in g.nodes(data=True) if d["model_call"]])
+    tokens = sympy.Add(*[visits[n] * d["tokens"] for n, d in g.nodes(data=True) if d["tokens"] is not None])
+    for n, data in g.nodes(data=True):
+        overlay = data.get("overlay")
+        if overlay is not None:
+            node_cost[n] = overlay.sample * (overlay.per_request + overlay.per_call * calls + overlay.per_token * tokens)
+        else:
+            node_cost[n] = data["cost"]
+    by_category = {cat: [] for cat in ir.CATEGORIES}
+    success_terms = []
+    for n, data in g.nodes(data=True):
+        if data["outcome"] == "success":
+            success_terms.append(visits[n])
+            continue
+        if data["outcome"] == "failure":
+            continue
+        if node_cost[n] != 0:
+            by_category[data["category"]].append(visits[n] * node_cost[n])
+        leaving = sympy.Add(*[g.edges[n, m]["probability"] for m in g.successors(n)])
+        leftover = 1 - leaving
+        if leftover != 0:
+            success_terms.append(visits[n] * leftover)
+    category_exprs = {cat: sympy.Add(*terms) for cat, terms in by_category.items()}
+    fixed_by_category = {cat: sympy.Add(*[f.monthly for f in arch.fixed.values() if f.category == cat])
+                         for cat in ir.CATEGORIES}
+    return CostModel(
+        arch=arch, flow=flow, visits=visits, definitions=definitions, node_cost=node_cost,
+        cost_per_request=sympy.Add(*category_exprs.values()), by_category=category_exprs,
+        p_success=sympy.Add(*success_terms), requests_per_month=arch.traffic * arch.month_days,
+        fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
+        loops=loops)

@@ -1,0 +1,800 @@
+"""Semantic checks: resolve names, check units and build the `ir.Architecture`.
+
+Every problem is collected with its source span and reported together; a later
+problem that only follows from an earlier one is not reported twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+import networkx as nx
+import sympy
+
+from llmarch.dsl import ast
+from llmarch.dsl.diagnostics import Collector, SourceCache, Span, did_you_mean
+
+from . import ir
+from .units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, format_dim, unit_of
+
+__all__ = ["elaborate", "RESERVED_NODES", "MAX_ATTEMPTS"]
+
+RESERVED_NODES = ("start", "success", "failure")
+MAX_ATTEMPTS = 50
+MAX_EXPONENT = 1000
+DEFAULT_MONTH_DAYS = sympy.Integer(30)
+
+_FUNCTIONS = {"min": (2, None), "max": (2, None), "ceil": (1, 1), "floor": (1, 1), "sqrt": (1, 1),
+              "log": (1, 1), "exp": (1, 1)}
+
+_DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": "retrieval",
+                     "cache": "retrieval", "guardrail": "ops", "tool": "retrieval", "human": "human",
+                     "observe": "ops", "fixed": "infra"}
+
+PRICE_PER_TOKEN = USD / TOKEN
+COST_PER_VISIT = (USD, USD / REQUEST)
+
+# Which fields each kind of component takes. "common" fields are shared by every
+# kind that sits in the flow.
+_MODEL_FIELDS = ("model", "input", "output", "cached", "fallback_model")
+_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback")
+_FIELDS = {
+    "llm": _MODEL_FIELDS + _COMMON,
+    "embedding": _MODEL_FIELDS + _COMMON,
+    "guardrail": _MODEL_FIELDS + _COMMON,
+    "retrieval": _COMMON,
+    "tool": _COMMON,
+    "cache": _COMMON + ("hit_rate", "on_hit", "match"),
+    "human": _COMMON + ("time", "rate"),
+    "observe": ("per_request", "per_call", "per_token", "sample", "category"),
+    "fixed": ("cost", "category"),
+}
+_REQUIRED = {"llm": ("model", "input", "output"), "embedding": ("model", "input"),
+             "cache": ("hit_rate",), "human": ("time", "rate"), "fixed": ("cost",)}
+
+
+@dataclass
+class _Value:
+    expr: sympy.Expr
+    dim: Dim
+    constant: bool
+
+
+class _Elaborator:
+    def __init__(self, modules: list[ast.Module], sources: SourceCache):
+        self.modules = modules
+        self.main = modules[0]
+        self.c = Collector(sources)
+        self.month_days = DEFAULT_MONTH_DAYS
+        self.params: dict[str, ir.Parameter] = {}
+        self.prices: dict[str, ir.Price] = {}
+        self.components: dict[str, ir.Component] = {}
+        self.fixed: dict[str, ir.FixedCost] = {}
+        self.checks: list[ir.Check] = []
+        self.declared: dict[str, tuple[str, Span]] = {}
+        self._symbols = 0
+
+    # --- expressions -----------------------------------------------------------
+    def value(self, expr: ast.Expr, allow_params: bool = True) -> Optional[_Value]:
+        """Compile an expression to sympy (base units) with its dimension, or None on error."""
+        method: Callable = getattr(self, f"_expr_{type(expr).__name__}")
+        return method(expr, allow_params)
+
+    def _expr_Quantity(self, e: ast.Quantity, allow_params: bool) -> Optional[_Value]:
+        number = sympy.Rational(e.value)
+        if e.unit is None:
+            return _Value(number, DIMENSIONLESS, True)
+        try:
+            dim, scale = unit_of(e.unit, self.month_days)
+        except UnitError as exc:  # a unit word the grammar knows but the table lacks
+            self.c.error("E302", f"unknown unit `{exc}`", e.span)
+            return None
+        return _Value(number * scale, dim, True)
+
+    def _expr_Percent(self, e: ast.Percent, allow_params: bool) -> Optional[_Value]:
+        return _Value(sympy.Rational(e.value) / 100, DIMENSIONLESS, True)
+
+    def _expr_Name(self, e: ast.Name, allow_params: bool) -> Optional[_Value]:
+        param = self.params.get(e.id)
+        if param is not None and allow_params:
+            return _Value(param.expr, param.dim, False)
+        if param is not None:
+            self.c.error("E207", f"`{e.id}` must be a constant here, not a parameter", e.span)
+            return None
+        if e.id in self.declared and self.declared[e.id][0] != "parameter":
+            kind = self.declared[e.id][0]
+            self.c.error("E202", f"`{e.id}` is a {kind}, not a parameter", e.span,
+                         help="only parameters can appear in formulas")
+            return None
+        if e.id in self._pending_params:
+            return None  # reported where that parameter was defined
+        from .units import _WORDS  # local: only needed for this hint
+        hint = did_you_mean(e.id, self.params)
+        if e.id in _WORDS or e.id in ("month", "months", "year", "years"):
+            hint = f"`{e.id}` is a unit: write it right after a number, with no space around `/` (e.g. `1200 requests/day`)"
+        self.c.error("E201", f"unknown parameter `{e.id}`", e.span, help=hint)
+        return None
+
+    def _expr_Neg(self, e: ast.Neg, allow_params: bool) -> Optional[_Value]:
+        inner = self.value(e.operand, allow_params)
+        return None if inner is None else _Value(-inner.expr, inner.dim, inner.constant)
+
+    def _expr_BinOp(self, e: ast.BinOp, allow_params: bool) -> Optional[_Value]:
+        left, right = self.value(e.left, allow_params), self.value(e.right, allow_params)
+        if left is None or right is None:
+            return None
+        constant = left.constant and right.constant
+        if e.op in "+-":
+            if left.dim != right.dim:
+                verb = "add" if e.op == "+" else "subtract"
+                self.c.error("E301", f"cannot {verb} {format_dim(left.dim)} and {format_dim(right.dim)}", e.span,
+                             help="both sides of `+` and `-` need the same unit")
+                return None
+            expr = left.expr + right.expr if e.op == "+" else left.expr - right.expr
+            return _Value(expr, left.dim, constant)
+        if e.op == "*":
+            return _Value(left.expr * right.expr, left.dim * right.dim, constant)
+        if e.op == "/":
+            if right.constant and right.expr == 0:
+                self.c.error("E303", "division by zero", e.span)
+                return None
+            return _Value(left.expr / right.expr, left.dim / right.dim, constant)
+        return self._power(e, left, right)
+
+    def _power(self, e: ast.BinOp, base: _Value, exponent: _Value) -> Optional[_Value]:
+        if not exponent.dim.is_dimensionless:
+            self.c.error("E304", f"an exponent must be a plain number, not {format_dim(exponent.dim)}", e.right.span)
+            return None
+        if exponent.constant:
+            k = exponent.expr
+            if abs(k) > MAX_EXPONENT:
+                self.c.error("E105", f"exponent {k} is too large (limit {MAX_EXPONENT})", e.right.span)
+                return None
+            if base.constant and base.expr != 0:
+                magnitude = abs(float(k)) * abs(math.log10(abs(float(base.expr)))) if base.expr.is_real else 0
+                if magnitude > 300:
+                    self.c.error("E105", "number is too large: the result has more than 300 digits", e.span)
+                    return None
+            if not base.dim.is_dimensionless:
+                if not (k.is_Integer):
+                    self.c.error("E304", f"{format_dim(base.dim)} can only be raised to a whole power", e.span)
+                    return None
+                return _Value(base.expr ** k, base.dim ** int(k), base.constant)
+            if base.constant and base.expr < 0 and not k.is_Integer:
+                self.c.error("E305", "a negative number raised to a fractional power", e.span)
+                return None
+            return _Value(base.expr ** k, DIMENSIONLESS, base.constant)
+        if not base.dim.is_dimensionless:
+            self.c.error("E304", "only plain numbers can be raised to a parameter's power", e.span)
+            return None
+        return _Value(base.expr ** exponent.expr, DIMENSIONLESS, False)
+
+    def _expr_Call(self, e: ast.Call, allow_params: bool) -> Optional[_Value]:
+        if e.func not in _FUNCTIONS:
+            self.c.error("E203", f"unknown function `{e.func}`", e.span,
+                         help=did_you_mean(e.func, _FUNCTIONS) or "functions: " + ", ".join(_FUNCTIONS))
+            return None
+        low, high = _FUNCTIONS[e.func]
+        if len(e.args) < low or (high is not None and len(e.args) > high):
+            wanted = f"{low}" if high == low else f"at least {low}"
+            self.c.error("E204", f"`{e.func}` takes {wanted} argument{'s' if low > 1 else ''}, got {len(e.args)}", e.span)
+            return None
+        args = [self.value(a, allow_params) for a in e.args]
+        if any(a is None for a in args):
+            return None
+        constant = all(a.constant for a in args)
+        if e.func in ("min", "max"):
+            dims = {a.dim for a in args}
+            if len(dims) > 1:
+                self.c.error("E301", f"`{e.func}` of values in different units: "
+                             + ", ".join(sorted(format_dim(d) for d in dims)), e.span)
+                return None
+            fn = sympy.Min if e.func == "min" else sympy.Max
+            return _Value(fn(*[a.expr for a in args]), args[0].dim, constant)
+        (arg,) = args
+        if not arg.dim.is_dimensionless:
+            self.c.error("E306", f"`{e.func}` needs a plain number, not {format_dim(arg.dim)}", e.span,
+                         help="divide by a unit first, e.g. `ceil(docs / (1000 docs))`")
+            return None
+        if e.func in ("log", "sqrt") and arg.constant and arg.expr <= 0 and not (e.func == "sqrt" and arg.expr == 0):
+            self.c.error("E305", f"`{e.func}` of a non-positive number", e.span)
+            return None
+        if e.func == "exp" and arg.constant and arg.expr > 690:
+            self.c.error("E105", "number is too large: `exp` of more than 690", e.span)
+            return None
+        fn = {"ceil": sympy.ceiling, "floor": sympy.floor, "sqrt": sympy.sqrt, "log": sympy.log,
+              "exp": sympy.exp}[e.func]
+        return _Value(fn(arg.expr), DIMENSIONLESS, constant)
+
+    def expect(self, expr: ast.Expr, dims: Iterable[Dim], what: str, allow_params: bool = True) -> Optional[sympy.Expr]:
+        """Compile `expr` and require one of `dims`; USD/request counts as USD for per-visit costs."""
+        dims = tuple(dims)
+        v = self.value(expr, allow_params)
+        if v is None:
+            return None
+        if v.dim not in dims:
+            wanted = " or ".join(format_dim(d) for d in dims)
+            hint = None
+            if dims[0] == PRICE_PER_TOKEN:
+                hint = "write prices with their unit, e.g. `2.50 USD/Mtok` (per million) or `0.0025 USD/Ktok`"
+            elif dims[0] == DIMENSIONLESS:
+                hint = "write shares as a plain number or a percentage: `0.3` or `30%`"
+            elif dims[0] == TOKEN:
+                hint = "write token counts with their unit, e.g. `300 tokens`"
+            self.c.error("E300", f"{what} must be in {wanted}, got {format_dim(v.dim)}", expr.span, help=hint)
+            return None
+        return v.expr
+
+    # --- declarations ----------------------------------------------------------
+    def declare(self, name: str, kind: str, span: Span) -> bool:
+        if name in RESERVED_NODES:
+            self.c.error("E102", f"`{name}` is reserved for the flow", span, help="choose another name")
+            return False
+        if name in self.declared:
+            other_kind, other_span = self.declared[name]
+            self.c.error("E101", f"`{name}` is already declared (as a {other_kind})", span,
+                         notes=(("first declared here", other_span),))
+            return False
+        self.declared[name] = (kind, span)
+        return True
+
+    def run(self) -> ir.Architecture:
+        statements = [(m is self.main, s) for m in self.modules for s in m.statements]
+        title, traffic_stmt, flow_stmt, settings = None, None, None, None
+        for in_main, s in statements:
+            if isinstance(s, (ast.Architecture, ast.Traffic, ast.Flow, ast.Settings)):
+                word = {ast.Architecture: "architecture", ast.Traffic: "traffic", ast.Flow: "flow",
+                        ast.Settings: "settings"}[type(s)]
+                if not in_main:
+                    self.c.error("E021", f"`{word}` belongs in the main file, not in an imported one", s.span)
+                    continue
+                previous = {"architecture": title, "traffic": traffic_stmt, "flow": flow_stmt,
+                            "settings": settings}[word]
+                if previous is not None:
+                    self.c.error("E022", f"`{word}` is given twice", s.span,
+                                 notes=(("first given here", previous.span),))
+                    continue
+                if word == "architecture":
+                    title = s
+                elif word == "traffic":
+                    traffic_stmt = s
+                elif word == "flow":
+                    flow_stmt = s
+                else:
+                    settings = s
+        if settings is not None:
+            self.settings(settings)
+        for _, s in statements:
+            if isinstance(s, ast.Param):
+                self.declare(s.name, "parameter", s.name_span)
+            elif isinstance(s, ast.Model):
+                self.declare(s.name, "model", s.name_span)
+            elif isinstance(s, ast.Component):
+                self.declare(s.name, f"{s.kind} component", s.name_span)
+        self.parameters([s for _, s in statements if isinstance(s, ast.Param)])
+        for _, s in statements:
+            if isinstance(s, ast.Model) and self.declared.get(s.name, ("",))[1:] == (s.name_span,):
+                self.model(s)
+        for _, s in statements:
+            if isinstance(s, ast.Component) and self.declared.get(s.name, ("",))[1:] == (s.name_span,):
+                self.component(s)
+        for _, s in statements:
+            if isinstance(s, ast.Component) and s.name in self.components:
+                self.component_links(s)
+        traffic = None
+        if traffic_stmt is None:
+            self.c.error("E401", "no `traffic` given", Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2),
+                         help="add a line such as `traffic = 1200 requests/day`")
+        else:
+            traffic = self.expect(traffic_stmt.value, (REQUEST / TIME,), "traffic")
+            if traffic is not None:
+                self.checks.append(ir.Check("nonnegative", traffic, "traffic", traffic_stmt.value.span))
+        edges, entry = self.flow(flow_stmt)
+        scenarios = self.scenarios([s for _, s in statements if isinstance(s, ast.Scenario)])
+        self.c.raise_if_errors()
+        return ir.Architecture(
+            title=title.title if title else self.main.path, path=self.main.path, month_days=self.month_days,
+            traffic=traffic, traffic_span=traffic_stmt.span if traffic_stmt else None,
+            parameters=self.params, prices=self.prices, components=self.components, edges=edges,
+            entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks)
+
+    _pending_params: frozenset = frozenset()
+
+    def settings(self, s: ast.Settings) -> None:
+        for item in s.body.items:
+            if isinstance(item, ast.Block) or item.name != "month":
+                self.c.error("E205", f"unknown setting `{item.name}`", item.span, help="settings: month")
+                continue
+            if _mentions_month(item.value):
+                self.c.error("E300", "`month` must be given in days, hours or weeks, not in months", item.value.span)
+                continue
+            days = self.expect(item.value, (TIME,), "month", allow_params=False)
+            if days is not None:
+                if days <= 0:
+                    self.c.error("E307", "`month` must be longer than zero", item.value.span)
+                else:
+                    self.month_days = days
+
+    def parameters(self, params: list[ast.Param]) -> None:
+        by_name = {p.name: p for p in params if self.declared.get(p.name, ("",))[1:] == (p.name_span,)}
+        graph = nx.DiGraph()
+        for p in by_name.values():
+            graph.add_node(p.name)
+            for ref in _names_in(p.value):
+                if ref in by_name:
+                    graph.add_edge(ref, p.name)
+        cyclic: set[str] = set()
+        for component in nx.strongly_connected_components(graph):
+            if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+                cyclic |= component
+                for name in sorted(component):
+                    self.c.error("E206", f"parameter `{name}` is defined in terms of itself",
+                                 by_name[name].name_span,
+                                 help="cycle: " + " -> ".join(sorted(component)))
+        self._pending_params = frozenset(cyclic)
+        order = [n for n in nx.lexicographical_topological_sort(graph.subgraph(set(by_name) - cyclic),
+                                                                  key=lambda n: by_name[n].span.start)]
+        for name in order:
+            self.parameter(by_name[name])
+
+    def parameter(self, p: ast.Param) -> None:
+        v = self.value(p.value)
+        if v is None:
+            self._pending_params = self._pending_params | {p.name}
+            return
+        unit, scale = None, sympy.Integer(1)
+        if isinstance(p.value, ast.Quantity) and p.value.unit:
+            unit = p.value.unit
+            scale = unit_of(unit, self.month_days)[1]
+        bounds: list[Optional[float]] = [None, None]
+        for i, bound in enumerate((p.low, p.high)):
+            if bound is None:
+                continue
+            b = self.value(bound, allow_params=False)
+            if b is None:
+                continue
+            if b.dim == DIMENSIONLESS and isinstance(bound, (ast.Quantity, ast.Neg)) and v.dim != DIMENSIONLESS:
+                bounds[i] = float(b.expr)  # a bare number is in the parameter's declared unit
+                continue
+            if b.dim != v.dim:
+                self.c.error("E300", f"range of `{p.name}` must be in {format_dim(v.dim)}, got {format_dim(b.dim)}",
+                             bound.span)
+                continue
+            bounds[i] = float(b.expr / scale)
+        if bounds[0] is not None and bounds[1] is not None and bounds[0] >= bounds[1]:
+            self.c.error("E308", f"range of `{p.name}` is empty or inverted: [{_num(bounds[0])}, {_num(bounds[1])}]",
+                         p.low.span, help="write the range as [low, high] with low < high")
+        symbol = sympy.Symbol(f"_p{len(self.params)}", real=True)
+        self.params[p.name] = ir.Parameter(
+            name=p.name, symbol=symbol, dim=v.dim, scale=scale, unit=unit, definition=v.expr,
+            low=bounds[0], high=bounds[1], description=p.description, span=p.span)
+
+    def model(self, m: ast.Model) -> None:
+        fields = self.fields(m.body, ("input", "output", "cached_input"), f"model `{m.name}`")
+        values: dict[str, Optional[sympy.Expr]] = {}
+        for key in ("input", "output", "cached_input"):
+            if key in fields:
+                values[key] = self.expect(fields[key].value, (PRICE_PER_TOKEN,), f"`{key}` price of model `{m.name}`")
+                if values[key] is not None:
+                    self.checks.append(ir.Check("nonnegative", values[key], f"`{key}` price", fields[key].value.span))
+        for key in ("input", "output"):
+            if key not in fields:
+                self.c.error("E210", f"model `{m.name}` has no `{key}` price", m.name_span,
+                             help=f"add `{key} = … USD/Mtok`")
+        if any(values.get(k) is None for k in ("input", "output")):
+            return
+        cached = values.get("cached_input")
+        self.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
+                                       cached if cached is not None else values["input"], m.span)
+
+    def fields(self, body: ast.Body, allowed: tuple[str, ...], owner: str,
+               blocks: tuple[str, ...] = ()) -> dict[str, ast.Field | ast.Block]:
+        found: dict[str, ast.Field | ast.Block] = {}
+        for item in body.items:
+            is_block = isinstance(item, ast.Block)
+            if item.name not in allowed or (is_block and item.name not in blocks):
+                if is_block and item.name in allowed:
+                    self.c.error("E211", f"`{item.name}` of {owner} is a value, not a block", item.span,
+                                 help=f"write `{item.name} = …`")
+                else:
+                    self.c.error("E211", f"{owner} has no field `{item.name}`", item.span,
+                                 help=did_you_mean(item.name, allowed) or "fields: " + ", ".join(allowed))
+                continue
+            if item.name in found:
+                self.c.error("E212", f"`{item.name}` is given twice in {owner}", item.span,
+                             notes=(("first given here", found[item.name].span),))
+                continue
+            found[item.name] = item
+        return found
+
+    def component(self, s: ast.Component) -> None:
+        owner = f"{s.kind} `{s.name}`"
+        allowed = _FIELDS[s.kind]
+        f = self.fields(s.body, allowed, owner, blocks=("input",))
+        for key in _REQUIRED.get(s.kind, ()):
+            if key not in f:
+                self.c.error("E213", f"{owner} needs `{key}`", s.name_span, help=_FIELD_HELP.get(key))
+        comp = ir.Component(name=s.name, kind=s.kind, label=s.label, category=_DEFAULT_CATEGORY[s.kind],
+                            span=s.span, spans={k: v.span for k, v in f.items()})
+        if "category" in f:
+            comp.category = self.enum(f["category"], ir.CATEGORIES, "category") or comp.category
+        elif s.kind == "guardrail" and "model" in f:
+            comp.category = "inference"
+        if "match" in f:
+            self.enum(f["match"], ("exact", "semantic"), "cache match")
+        if s.kind == "fixed":
+            cost = self.expect(f["cost"].value, (USD / TIME,), f"cost of fixed `{s.name}`") if "cost" in f else None
+            if cost is not None:
+                self.checks.append(ir.Check("nonnegative", cost, "fixed cost", f["cost"].value.span))
+                self.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * self.month_days, s.span)
+            return
+        if s.kind == "observe":
+            comp.per_request = self.opt(f, "per_request", COST_PER_VISIT, "observability cost per request", "nonnegative")
+            comp.per_call = self.opt(f, "per_call", COST_PER_VISIT, "observability cost per model call", "nonnegative")
+            comp.per_token = self.opt(f, "per_token", (PRICE_PER_TOKEN,), "observability cost per traced token", "nonnegative")
+            comp.sample = self.opt(f, "sample", (DIMENSIONLESS,), "`sample`", "probability", default=1)
+            if not any(k in f for k in ("per_request", "per_call", "per_token")):
+                self.c.error("E213", f"{owner} needs `per_request`, `per_call` or `per_token`", s.name_span)
+            self.components[s.name] = comp
+            return
+        cost = self.opt(f, "cost", COST_PER_VISIT, f"`cost` of {owner}", "nonnegative")
+        if "model" in f:
+            tokens = self.token_cost(s, f, comp)
+            if tokens is not None:
+                cost = cost + tokens
+        elif any(k in f for k in ("input", "output", "cached", "fallback_model")):
+            key = next(k for k in ("input", "output", "cached", "fallback_model") if k in f)
+            self.c.error("E213", f"`{key}` of {owner} needs a `model`", f[key].span)
+        if s.kind == "human" and "time" in f and "rate" in f:
+            minutes = self.expect(f["time"].value, (TIME,), f"`time` of {owner}")
+            rate = self.expect(f["rate"].value, (USD / TIME,), f"`rate` of {owner}")
+            if minutes is not None and rate is not None:
+                self.checks.append(ir.Check("nonnegative", minutes, "review time", f["time"].value.span))
+                self.checks.append(ir.Check("nonnegative", rate, "hourly rate", f["rate"].value.span))
+                cost = cost + minutes * rate
+        comp.cost = cost
+        comp.fail_rate = self.opt(f, "fail_rate", (DIMENSIONLESS,), "`fail_rate`", "probability")
+        if "attempts" in f and "retries" in f:
+            self.c.error("E214", f"{owner} gives both `attempts` and `retries`", f["retries"].span,
+                         help="`attempts = 3` means the same as `retries = 2`: keep one")
+        elif "attempts" in f:
+            comp.attempts = self.count(f["attempts"], 1, "attempts")
+        elif "retries" in f:
+            comp.attempts = self.count(f["retries"], 0, "retries") + 1
+        if s.kind == "cache":
+            comp.hit_rate = self.opt(f, "hit_rate", (DIMENSIONLESS,), "`hit_rate`", "probability")
+        self.components[s.name] = comp
+
+    def token_cost(self, s: ast.Component, f: dict, comp: ir.Component) -> Optional[sympy.Expr]:
+        owner = f"{s.kind} `{s.name}`"
+        price = self.model_ref(f["model"])
+        if "input" in f and isinstance(f["input"], ast.Block):
+            parts = []
+            for item in f["input"].body.items:
+                if isinstance(item, ast.Block):
+                    self.c.error("E211", f"input parts of {owner} are values, not blocks", item.span)
+                    continue
+                part = self.expect(item.value, (TOKEN,), f"input part `{item.name}` of {owner}")
+                if part is not None:
+                    self.checks.append(ir.Check("nonnegative", part, f"input part `{item.name}`", item.value.span))
+                    parts.append(part)
+            if not f["input"].body.items:
+                self.c.error("E213", f"`input` of {owner} has no parts", f["input"].span)
+            tokens_in = sympy.Add(*parts)
+        elif "input" in f:
+            tokens_in = self.expect(f["input"].value, (TOKEN,), f"`input` of {owner}")
+            if tokens_in is not None:
+                self.checks.append(ir.Check("nonnegative", tokens_in, "input tokens", f["input"].value.span))
+        else:
+            tokens_in = sympy.Integer(0) if s.kind == "guardrail" else None
+        tokens_out = self.opt(f, "output", (TOKEN,), f"`output` of {owner}", "nonnegative")
+        cached = self.opt(f, "cached", (DIMENSIONLESS,), "`cached`", "probability")
+        if price is None or tokens_in is None:
+            return None
+        comp.model = price.name
+        comp.tokens = tokens_in + tokens_out
+
+        def priced(p: ir.Price) -> sympy.Expr:
+            return tokens_in * ((1 - cached) * p.input + cached * p.cached_input) + tokens_out * p.output
+
+        if "fallback_model" in f:
+            other = self.model_ref(f["fallback_model"])
+            if other is not None:
+                comp.fallback_model = other
+                comp.fallback_cost = priced(other)
+                comp.fallback_tokens = comp.tokens
+        return priced(price)
+
+    def model_ref(self, item) -> Optional[ir.Price]:
+        if isinstance(item, ast.Block) or not isinstance(item.value, ast.Name):
+            self.c.error("E215", f"`{item.name}` must name a model", item.span)
+            return None
+        name = item.value.id
+        if name in self.prices:
+            return self.prices[name]
+        if name in self.declared and self.declared[name][0] == "model":
+            return None  # the model itself had errors, already reported
+        self.c.error("E216", f"unknown model `{name}`", item.value.span,
+                     help=did_you_mean(name, [n for n, (k, _) in self.declared.items() if k == "model"]))
+        return None
+
+    def component_links(self, s: ast.Component) -> None:
+        comp = self.components[s.name]
+        for item in s.body.items:
+            if item.name not in ("fallback", "on_hit") or isinstance(item, ast.Block):
+                continue
+            if not isinstance(item.value, ast.Name):
+                self.c.error("E215", f"`{item.name}` must name a component, `success` or `failure`", item.value.span)
+                continue
+            target = item.value.id
+            if target not in self.components and target not in ("success", "failure"):
+                self.c.error("E217", f"unknown component `{target}`", item.value.span,
+                             help=did_you_mean(target, list(self._flow_components()) + ["success", "failure"]))
+                continue
+            if target in self.components and self.components[target].kind == "observe":
+                self.c.error("E218", f"`{target}` is an observability overlay and cannot be a flow target", item.value.span)
+                continue
+            if item.name == "fallback":
+                if comp.fallback_model is not None:
+                    self.c.error("E214", f"`{s.name}` gives both `fallback` and `fallback_model`", item.span)
+                if target == s.name:
+                    self.c.error("E219", f"`{s.name}` falls back to itself", item.value.span,
+                                 help="use `attempts` for retries of the same component")
+                comp.fallback = None if target == "failure" else target
+            else:
+                comp.on_hit = target
+
+    def _flow_components(self):
+        return (n for n, c in self.components.items() if c.kind != "observe")
+
+    def opt(self, f: dict, key: str, dims, what: str, check: str | None = None, default=0) -> sympy.Expr:
+        if key not in f:
+            return sympy.Integer(default)
+        item = f[key]
+        if isinstance(item, ast.Block):
+            return sympy.Integer(default)
+        v = self.expect(item.value, dims, what)
+        if v is None:
+            return sympy.Integer(default)
+        if check:
+            self.checks.append(ir.Check(check, v, what.strip("`"), item.value.span))
+        return v
+
+    def enum(self, item, choices: tuple[str, ...], what: str) -> Optional[str]:
+        if isinstance(item, ast.Field) and isinstance(item.value, ast.Name) and item.value.id in choices:
+            return item.value.id
+        shown = item.value.id if isinstance(item, ast.Field) and isinstance(item.value, ast.Name) else None
+        self.c.error("E220", f"unknown {what}" + (f" `{shown}`" if shown else ""), item.span,
+                     help=(did_you_mean(shown, choices) if shown else None) or "one of: " + ", ".join(choices))
+        return None
+
+    def count(self, item, least: int, what: str) -> int:
+        value = item.value if isinstance(item, ast.Field) else None
+        if isinstance(value, ast.Quantity) and value.unit is None and sympy.Rational(value.value).is_Integer:
+            n = int(sympy.Rational(value.value))
+            if least <= n <= MAX_ATTEMPTS:
+                return n if what == "attempts" else n
+        self.c.error("E221", f"`{what}` must be a whole number from {least} to {MAX_ATTEMPTS}", item.span,
+                     help="`attempts` counts every try including the first: `attempts = 3` is `retries = 2`")
+        return least if what == "attempts" else 0
+
+    # --- flow --------------------------------------------------------------------
+    def flow(self, flow: Optional[ast.Flow]) -> tuple[list[ir.Edge], str]:
+        where = Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2)
+        if flow is None:
+            self.c.error("E402", "no `flow` given", where, help="add `flow { start -> first_component }`")
+            return [], ""
+        raw: dict[str, list[tuple[str, ast.Chain, Span]]] = {}
+        seen: dict[tuple[str, str], Span] = {}
+        ok = True
+        for chain in flow.chains:
+            if chain.attrs and len(chain.nodes) > 2:
+                self.c.error("E403", "edge attributes need a single edge", chain.attrs[0].span,
+                             help="write `a -> b (p = …)` on its own line")
+                ok = False
+            for name, span in zip(chain.nodes, chain.node_spans):
+                if name in RESERVED_NODES:
+                    continue
+                if name not in self.components:
+                    if name in self.declared:
+                        self.c.error("E404", f"`{name}` is a {self.declared[name][0]}, not a component", span)
+                    else:
+                        self.c.error("E217", f"unknown component `{name}`", span,
+                                     help=did_you_mean(name, list(self._flow_components()) + list(RESERVED_NODES)))
+                    ok = False
+                elif self.components[name].kind == "observe":
+                    self.c.error("E218", f"`{name}` is an observability overlay: it applies to every request and "
+                                 "stays out of the flow", span)
+                    ok = False
+            for (a, b), (sa, sb) in zip(zip(chain.nodes, chain.nodes[1:]), zip(chain.node_spans, chain.node_spans[1:])):
+                if a in ("success", "failure"):
+                    self.c.error("E405", f"`{a}` is an outcome: nothing follows it", sa)
+                    ok = False
+                    continue
+                if b == "start":
+                    self.c.error("E405", "nothing leads back to `start`", sb)
+                    ok = False
+                    continue
+                if (a, b) in seen:
+                    self.c.error("E406", f"edge `{a} -> {b}` is given twice", sb,
+                                 notes=(("first given here", seen[(a, b)]),))
+                    ok = False
+                    continue
+                seen[(a, b)] = sb
+                raw.setdefault(a, []).append((b, chain, sb))
+        starts = raw.get("start", [])
+        if not starts:
+            self.c.error("E407", "the flow has no `start -> …` edge", flow.span,
+                         help="say where a request enters, e.g. `start -> cache`")
+            ok = False
+        elif len(starts) > 1:
+            self.c.error("E407", "`start` has more than one edge", starts[1][2],
+                         help="a request enters at one component; branch from there")
+            ok = False
+        elif starts[0][0] in ("success", "failure"):
+            self.c.error("E407", "`start` leads straight to an outcome", starts[0][2])
+            ok = False
+        if not ok:
+            return [], ""
+        edges: list[ir.Edge] = []
+        for source, outs in raw.items():
+            if source == "start":
+                continue
+            edges.extend(self.edges_from(source, outs))
+        return edges, starts[0][0]
+
+    def edges_from(self, source: str, outs: list[tuple[str, ast.Chain, Span]]) -> list[ir.Edge]:
+        explicit: list[sympy.Expr] = []
+        result: list[tuple[str, Optional[sympy.Expr], bool, Span]] = []
+        otherwise: Optional[tuple[str, bool, Span]] = None
+        for target, chain, span in outs:
+            attrs = {a.kind: a for a in chain.attrs} if len(chain.nodes) == 2 else {}
+            on_failure = "on_failure" in attrs or target == "failure"
+            if "p" in attrs and "otherwise" in attrs:
+                self.c.error("E408", "an edge takes `p = …` or `otherwise`, not both", attrs["otherwise"].span)
+                continue
+            if "otherwise" in attrs:
+                if otherwise is not None:
+                    self.c.error("E409", f"`{source}` has two `otherwise` edges", attrs["otherwise"].span,
+                                 notes=(("the other one", otherwise[2]),))
+                    continue
+                otherwise = (target, on_failure, span)
+                continue
+            if "p" in attrs:
+                p = self.expect(attrs["p"].value, (DIMENSIONLESS,), "an edge probability")
+                if p is None:
+                    continue
+                self.checks.append(ir.Check("probability", p, f"probability of `{source} -> {target}`",
+                                            attrs["p"].value.span))
+                if on_failure:
+                    p = p * ir.FAILURE_SWITCH
+                explicit.append(p)
+                result.append((target, p, on_failure, span))
+            else:
+                result.append((target, None, on_failure, span))
+        unlabelled = [r for r in result if r[1] is None]
+        if unlabelled and (len(result) > 1 or otherwise is not None):
+            names = ", ".join(f"`{source} -> {t}`" for t, *_ in result)
+            self.c.error("E410", f"`{source}` branches to {len(result) + (otherwise is not None)} places; "
+                         "each branch needs a probability", unlabelled[0][3],
+                         help=f"write `(p = …)` on each of {names}, or mark one `(otherwise)`")
+            return []
+        total = sympy.Add(*explicit)
+        edges = [ir.Edge(source, t, p if p is not None else sympy.Integer(1), failed, span)
+                 for t, p, failed, span in result]
+        if explicit:
+            self.checks.append(ir.Check("probability_sum", total, f"probabilities leaving `{source}`",
+                                        result[0][3] if result else outs[0][2]))
+        if otherwise is not None:
+            edges.append(ir.Edge(source, otherwise[0], 1 - total, otherwise[1], otherwise[2]))
+        return edges
+
+    # --- scenarios -----------------------------------------------------------------
+    def scenarios(self, stmts: list[ast.Scenario]) -> dict[str, ir.Scenario]:
+        by_name: dict[str, ast.Scenario] = {}
+        for s in stmts:
+            if s.name in by_name:
+                self.c.error("E101", f"scenario `{s.name}` is already declared", s.name_span,
+                             notes=(("first declared here", by_name[s.name].name_span),))
+                continue
+            by_name[s.name] = s
+        own: dict[str, dict[str, tuple[sympy.Expr, Span]]] = {}
+        for s in by_name.values():
+            values: dict[str, tuple[sympy.Expr, Span]] = {}
+            for item in s.body.items:
+                if isinstance(item, ast.Block):
+                    self.c.error("E211", f"scenario `{s.name}` sets parameters, not blocks", item.span)
+                    continue
+                param = self.params.get(item.name)
+                if param is None:
+                    if item.name not in self._pending_params:
+                        self.c.error("E201", f"unknown parameter `{item.name}` in scenario `{s.name}`", item.span,
+                                     help=did_you_mean(item.name, self.params))
+                    continue
+                if item.name in values:
+                    self.c.error("E212", f"`{item.name}` is set twice in scenario `{s.name}`", item.span)
+                    continue
+                v = self.expect(item.value, (param.dim,), f"`{item.name}`")
+                if v is not None:
+                    values[item.name] = (v, item.value.span)
+            own[s.name] = values
+        result: dict[str, ir.Scenario] = {}
+        for name, s in by_name.items():
+            chain, current, ok = [], s, True
+            while current is not None:
+                if current.name in chain:
+                    self.c.error("E230", f"scenario `{name}` extends itself: "
+                                 + " -> ".join(chain + [current.name]), s.extends_span or s.name_span)
+                    ok = False
+                    break
+                chain.append(current.name)
+                if current.extends is None:
+                    current = None
+                elif current.extends not in by_name:
+                    self.c.error("E231", f"unknown scenario `{current.extends}`", current.extends_span,
+                                 help=did_you_mean(current.extends, by_name))
+                    ok = False
+                    current = None
+                else:
+                    current = by_name[current.extends]
+            if not ok:
+                continue
+            merged: dict[str, tuple[sympy.Expr, Span]] = {}
+            for ancestor in reversed(chain):
+                merged.update(own[ancestor])
+            result[name] = ir.Scenario(name, s.description, {k: v for k, (v, _) in merged.items()},
+                                       {k: sp for k, (_, sp) in merged.items()}, s.span)
+        return result
+
+
+_FIELD_HELP = {
+    "model": "add `model = <a declared model>`",
+    "input": "add `input = 500 tokens`, or `input { system = 300 tokens; user = 200 tokens }`",
+    "output": "add `output = 200 tokens`",
+    "hit_rate": "add `hit_rate = 30%`",
+    "time": "add `time = 5 min`",
+    "rate": "add `rate = 45 USD/hour`",
+    "cost": "add `cost = 500 USD/month`",
+}
+
+
+def _names_in(expr: ast.Expr) -> set[str]:
+    found, stack = set(), [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Name):
+            found.add(e.id)
+        elif isinstance(e, ast.BinOp):
+            stack += [e.left, e.right]
+        elif isinstance(e, ast.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Call):
+            stack.extend(e.args)
+    return found
+
+
+def _mentions_month(expr: ast.Expr) -> bool:
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Quantity) and e.unit and any(w in ("month", "months", "year", "years")
+                                                          for w in e.unit.split("/")):
+            return True
+        if isinstance(e, ast.BinOp):
+            stack += [e.left, e.right]
+        elif isinstance(e, ast.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Call):
+            stack.extend(e.args)
+    return False
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def elaborate(modules: list[ast.Module], sources: SourceCache) -> ir.Architecture:
+    """Check the parsed modules (main file first) and build the architecture."""
+    return _Elaborator(modules, sources).run()

@@ -1,0 +1,200 @@
+"""The typed, immutable syntax tree of a `.llmarch` file.
+
+One small frozen class per construct; class names follow the grammar's rule names.
+Every node carries the `span` of the source it came from, so that errors found in
+later stages (unit mismatches, loops with no exit) still point at the user's text.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from .diagnostics import Span
+
+__all__ = [
+    "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call",
+    "Field", "Block", "Body", "Architecture", "Import", "Param", "Traffic", "Settings",
+    "Model", "Component", "Scenario", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
+    "COMPONENT_KINDS",
+]
+
+COMPONENT_KINDS = ("llm", "embedding", "retrieval", "cache", "guardrail", "tool", "human",
+                   "observe", "fixed")
+
+
+class Node(BaseModel):
+    """Base of every syntax node."""
+
+    model_config = ConfigDict(frozen=True)
+    span: Span
+
+
+# --- expressions -------------------------------------------------------------------
+
+class Quantity(Node):
+    """A number with an optional unit: `2.50 USD/Mtok`, `300 tokens`, `3`."""
+
+    value: str  # the digits as written (underscores removed); exact, never a float
+    unit: Optional[str] = None
+
+
+class Percent(Node):
+    """A number followed by `%`: `30%` means 0.3."""
+
+    value: str
+
+
+class Name(Node):
+    """A reference to a parameter (or, in some fields, to a model or component)."""
+
+    id: str
+
+
+class BinOp(Node):
+    """`left op right` with op one of `+ - * / ^`."""
+
+    op: Literal["+", "-", "*", "/", "^"]
+    left: "Expr"
+    right: "Expr"
+
+
+class Neg(Node):
+    """Unary minus."""
+
+    operand: "Expr"
+
+
+class Call(Node):
+    """A built-in function: `min(a, b)`, `max`, `ceil`, `floor`, `sqrt`, `log`, `exp`."""
+
+    func: str
+    args: tuple["Expr", ...]
+
+
+Expr = Union[Quantity, Percent, Name, BinOp, Neg, Call]
+
+
+# --- bodies --------------------------------------------------------------------------
+
+class Field(Node):
+    """`name = expr` inside a body."""
+
+    name: str
+    value: Expr
+
+
+class Block(Node):
+    """`name { fields }` inside a body, e.g. the `input { ... }` parts of an LLM call."""
+
+    name: str
+    body: "Body"
+
+
+class Body(Node):
+    """The `{ ... }` of a declaration: fields and nested blocks, in source order."""
+
+    items: tuple[Union[Field, Block], ...]
+
+
+# --- statements --------------------------------------------------------------------
+
+class Architecture(Node):
+    """`architecture "Support assistant"`: the file's title."""
+
+    title: str
+
+
+class Import(Node):
+    """`import "prices.llmarch"`: merge another file's declarations (relative path)."""
+
+    path: str
+
+
+class Param(Node):
+    """`param name = expr [in [low, high]] ["description"]`."""
+
+    name: str
+    value: Expr
+    low: Optional[Expr] = None
+    high: Optional[Expr] = None
+    description: Optional[str] = None
+    name_span: Span
+
+
+class Traffic(Node):
+    """`traffic = expr`: requests per unit of time."""
+
+    value: Expr
+
+
+class Settings(Node):
+    """`settings { month = 30 days }`."""
+
+    body: Body
+
+
+class Model(Node):
+    """`model name ["label"] { input = ..., output = ..., cached_input = ... }`."""
+
+    name: str
+    label: Optional[str] = None
+    body: Body
+    name_span: Span
+
+
+class Component(Node):
+    """`<kind> name ["label"] { ... }`: one box of the architecture."""
+
+    kind: str
+    name: str
+    label: Optional[str] = None
+    body: Body
+    name_span: Span
+
+
+class Scenario(Node):
+    """`scenario name [extends other] ["description"] { param = expr ... }`."""
+
+    name: str
+    extends: Optional[str] = None
+    extends_span: Optional[Span] = None
+    description: Optional[str] = None
+    body: Body
+    name_span: Span
+
+
+class EdgeAttr(Node):
+    """One attribute of an edge: `p = expr`, `otherwise` or `on_failure`."""
+
+    kind: Literal["p", "otherwise", "on_failure"]
+    value: Optional[Expr] = None
+
+
+class Chain(Node):
+    """`a -> b -> c [(attrs)]` inside `flow { }`."""
+
+    nodes: tuple[str, ...]
+    node_spans: tuple[Span, ...]
+    attrs: tuple[EdgeAttr, ...] = ()
+
+
+class Flow(Node):
+    """`flow { chains }`: how a request moves between components."""
+
+    chains: tuple[Chain, ...]
+
+
+Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario]
+
+
+class Module(Node):
+    """One parsed file."""
+
+    path: str
+    statements: tuple[Statement, ...]
+
+
+for _cls in (BinOp, Neg, Call, Block, Body, Field):
+    _cls.model_rebuild()

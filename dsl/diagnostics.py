@@ -1,0 +1,151 @@
+"""One diagnostic type for every stage, and the error that carries a list of them.
+
+Diagnostics print the way rustc and HCL print them::
+
+    examples/bot.llmarch:12:11: error[E201]: unknown model `gpt4o`
+       12 |   model = gpt4o
+          |           ^^^^^
+       = help: did you mean `gpt_4o`?
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Span", "Diagnostic", "LlmarchError", "did_you_mean", "SourceCache"]
+
+
+class Span(BaseModel):
+    """A region of a source file: 1-based line and column, 0-based offsets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message about the user's input, anchored at a source span."""
+
+    severity: str  # "error" or "warning"
+    code: str
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    notes: tuple[tuple[str, Span | None], ...] = ()
+
+    def render(self, sources: "SourceCache | None" = None) -> str:
+        """Format as `file:line:col: error[CODE]: message`, source line, caret, help."""
+        where = f"{self.span}: " if self.span else ""
+        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+        if self.span is not None and sources is not None:
+            lines.extend(_excerpt(self.span, sources))
+        for text, span in self.notes:
+            lines.append(f"   = note: {text}" + (f" (at {span})" if span else ""))
+            if span is not None and sources is not None:
+                lines.extend(_excerpt(span, sources))
+        if self.help:
+            lines.append(f"   = help: {self.help}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        out: dict = {"severity": self.severity, "code": self.code, "message": self.message}
+        if self.span is not None:
+            out.update(file=self.span.file, line=self.span.line, column=self.span.column)
+        if self.help:
+            out["help"] = self.help
+        return out
+
+
+class SourceCache:
+    """The text of every file read, so diagnostics can quote their source line."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[str]] = {}
+
+    def add(self, file: str, text: str) -> None:
+        self._texts[file] = text.splitlines()
+
+    def line(self, file: str, number: int) -> str | None:
+        lines = self._texts.get(file)
+        if lines is None or not (1 <= number <= len(lines)):
+            return None
+        return lines[number - 1]
+
+
+def _excerpt(span: Span, sources: SourceCache) -> list[str]:
+    text = sources.line(span.file, span.line)
+    if text is None:
+        return []
+    text = text.expandtabs(1)
+    gutter = " " * len(str(span.line))
+    width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
+    width = max(1, min(width, max(1, len(text) - span.column + 1)))
+    return [
+        f" {span.line} | {text}",
+        f" {gutter} | {' ' * (span.column - 1)}{'^' * width}",
+    ]
+
+
+class LlmarchError(Exception):
+    """Raised with every diagnostic collected by a stage (at least one is an error)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: SourceCache | None = None):
+        self.diagnostics = list(diagnostics)
+        self.sources = sources
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A `did you mean` hint for an unknown name, or None when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in candidates}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+@dataclass
+class Collector:
+    """Collects diagnostics during a stage; `raise_if_errors` raises them all at once."""
+
+    sources: SourceCache | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code: str, message: str, span: Span | None, help: str | None = None,
+              notes: tuple = ()) -> None:
+        self.diagnostics.append(Diagnostic("error", code, message, span, help, notes))
+
+    def warning(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("warning", code, message, span, help))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            ordered = sorted(self.diagnostics, key=_sort_key)
+            raise LlmarchError(ordered, self.sources)
+
+
+def _sort_key(d: Diagnostic):
+    s = d.span
+    return (s.file, s.line, s.column, d.code) if s else ("", 0, 0, d.code)

@@ -1,0 +1,1 @@
+"""llmarch: price an LLM architecture before the bill arrives."""
