@@ -30,7 +30,7 @@ _FUNCTIONS = {"min": (2, None), "max": (2, None), "ceil": (1, 1), "floor": (1, 1
               "log": (1, 1), "exp": (1, 1)}
 
 _DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": "retrieval",
-                     "cache": "retrieval", "guardrail": "ops", "tool": "retrieval", "human": "human",
+                     "cache": "retrieval", "guardrail": "ops", "tool": "retrieval", "router": "inference", "human": "human",
                      "observe": "ops", "fixed": "infra"}
 
 PRICE_PER_TOKEN = USD / TOKEN
@@ -46,6 +46,7 @@ _FIELDS = {
     "guardrail": _MODEL_FIELDS + _COMMON,
     "retrieval": _COMMON,
     "tool": _COMMON,
+    "router": ("cost", "category"),
     "cache": _COMMON + ("hit_rate", "on_hit", "match"),
     "human": _COMMON + ("time", "rate"),
     "observe": ("per_request", "per_call", "per_token", "sample", "category"),

@@ -20,7 +20,7 @@ __all__ = [
     "COMPONENT_KINDS",
 ]
 
-COMPONENT_KINDS = ("llm", "embedding", "retrieval", "cache", "guardrail", "tool", "human",
+COMPONENT_KINDS = ("llm", "embedding", "retrieval", "cache", "guardrail", "tool", "router", "human",
                    "observe", "fixed")
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from llmarch.cli import main
+
+sys.exit(main())

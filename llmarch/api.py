@@ -1,0 +1,99 @@
+"""The Python API: `llmarch.load(path)` gives a `Model` that can do everything the CLI does."""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping, Optional
+
+import sympy
+
+from llmarch.compiler import output
+from llmarch.compiler.evaluate import CostResult
+from llmarch.compiler.pipeline import Compiled, compile_file
+from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
+
+__all__ = ["load", "loads", "Model"]
+
+
+class Model:
+    """A compiled `.llmarch` architecture.
+
+    >>> model = llmarch.load("examples/support_assistant.llmarch")
+    >>> model.cost(scenario="production").monthly_total
+    """
+
+    def __init__(self, compiled: Compiled):
+        self._compiled = compiled
+
+    # what was compiled
+    @property
+    def title(self) -> str:
+        return self._compiled.arch.title
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """Default parameter values, each in its declared unit."""
+        return self._compiled.evaluator.resolve().values
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(self._compiled.arch.scenarios)
+
+    @property
+    def graph(self):
+        """The lowered flow graph (a networkx DiGraph, symbolic costs and probabilities)."""
+        return self._compiled.flow.graph
+
+    @property
+    def compiled(self) -> Compiled:
+        """Every stage's output, for tools that need the internals."""
+        return self._compiled
+
+    # numbers
+    def cost(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> CostResult:
+        """Expected cost at a scenario's values; `set` overrides parameters (`{"hit_rate": 0.4}`,
+        or strings with units: `{"requests_per_day": "5000 requests/day"}`)."""
+        sets = {k: str(v) for k, v in (set or {}).items()}
+        return self._compiled.evaluator.evaluate(scenario, sets)
+
+    def check(self) -> list[Diagnostic]:
+        """Check the defaults and every scenario; raise `LlmarchError` on the first that fails.
+        Returns the warnings (none yet in language v1)."""
+        evaluator = self._compiled.evaluator
+        for scenario in [None, *self.scenarios]:
+            evaluator.evaluate(scenario)
+        return []
+
+    def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
+        """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
+        sets = {k: str(v) for k, v in (set or {}).items()}
+        evaluator = self._compiled.evaluator
+        result = evaluator.evaluate(scenario, sets)
+        return output.export_json(self._compiled, result, evaluator.resolve(scenario, sets))
+
+    def explain(self, scenario: Optional[str] = None) -> str:
+        """Closed-form expressions (pretty-printed and LaTeX) as text."""
+        return output.explain_text(self._compiled, scenario)
+
+    # symbolic
+    def expressions(self) -> dict[str, sympy.Expr]:
+        """Closed forms of the totals, over parameter symbols named as in the file."""
+        model, arch = self._compiled.model, self._compiled.arch
+        from llmarch.compiler.ir import FAILURE_SWITCH
+        display = {p.symbol: sympy.Symbol(name) for name, p in arch.parameters.items()}
+        totals = {"cost_per_request": model.cost_per_request, "p_success": model.p_success,
+                  "requests_per_month": model.requests_per_month, "fixed_monthly": model.fixed_monthly}
+        return {k: model.closed_form(v).xreplace({FAILURE_SWITCH: 1}).xreplace(display) for k, v in totals.items()}
+
+    def __repr__(self) -> str:
+        return f"<llmarch.Model {self.title!r}: {len(self._compiled.arch.components)} components>"
+
+
+def load(path: str | os.PathLike) -> Model:
+    """Compile a `.llmarch` file (and its imports); raise `LlmarchError` with diagnostics."""
+    return Model(compile_file(path))
+
+
+def loads(text: str, path: str = "<string>") -> Model:
+    """Compile source text; imports are resolved relative to `path`'s folder."""
+    return Model(compile_file(path, text=text))
