@@ -106,13 +106,7 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
                 b.append(symbol)
             else:
                 b.append(sympy.Integer(0))
-        index = {n: i for i, n in enumerate(scc)}
-        matrix = sympy.eye(len(scc))
-        for u in scc:
-            for v in g.successors(u):
-                if v in inside:
-                    matrix[index[v], index[u]] -= g.edges[u, v]["probability"]
-        solution = matrix.LUsolve(sympy.Matrix(b))
+        solution = _solve_loop(g, scc, b, new_symbol, definitions)
         for node, value in zip(scc, solution):
             symbol = new_symbol("v")
             visits[node] = symbol
@@ -150,3 +144,48 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         p_success=sympy.Add(*success_terms), requests_per_month=arch.traffic * arch.month_days,
         fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
         loops=loops)
+
+
+def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions) -> list[sympy.Expr]:
+    """Solve (I - P_SSᵀ) v = b by Gaussian elimination, naming every intermediate value.
+
+    I - Pᵀ of a substochastic P is column diagonally dominant, so elimination without
+    pivoting is stable; naming intermediates keeps each definition small, so the work
+    grows with the loop's fill-in rather than with the size of a closed-form inverse.
+    """
+    inside = {n: i for i, n in enumerate(scc)}
+    k = len(scc)
+    rows: list[dict[int, sympy.Expr]] = [{i: _ONE} for i in range(k)]
+    for u in scc:
+        for v in g.successors(u):
+            if v in inside:
+                r, c = inside[v], inside[u]
+                rows[r][c] = rows[r].get(c, sympy.Integer(0)) - g.edges[u, v]["probability"]
+    rhs = list(b)
+
+    def name(expr: sympy.Expr, prefix: str) -> sympy.Expr:
+        if expr.is_Atom:
+            return expr
+        symbol = new_symbol(prefix)
+        definitions.append((symbol, expr))
+        return symbol
+
+    for i in range(k):
+        pivot = rows[i][i] = name(rows[i][i], "a")
+        for r in range(i + 1, k):
+            below = rows[r].get(i)
+            if below is None or below == 0:
+                continue
+            factor = name(below / pivot, "f")
+            del rows[r][i]
+            for c, value in rows[i].items():
+                if c <= i:
+                    continue
+                rows[r][c] = name(rows[r].get(c, sympy.Integer(0)) - factor * value, "a")
+            if rhs[i] != 0:
+                rhs[r] = name(rhs[r] - factor * rhs[i], "b")
+    solution: list[sympy.Expr] = [sympy.Integer(0)] * k
+    for i in reversed(range(k)):
+        acc = rhs[i] - sympy.Add(*[value * solution[c] for c, value in rows[i].items() if c > i])
+        solution[i] = name(acc / rows[i][i], "x")
+    return solution
