@@ -182,6 +182,8 @@ class Evaluator:
                 value = float(numeric(check.expr, env))
             if not math.isfinite(value):
                 c.error("E503", f"{check.what} is not a finite number{where}", check.span)
+            elif check.kind == "probability_sum" and value <= 1 + _TOLERANCE:
+                continue
             elif check.kind in ("probability", "probability_sum") and not (-_TOLERANCE <= value <= 1 + _TOLERANCE):
                 if check.kind == "probability_sum":
                     c.error("E421", f"{check.what} add up to {value:.6g}, more than 1{where}", check.span,

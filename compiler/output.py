@@ -12,6 +12,7 @@ import sympy
 from . import ir
 from .evaluate import CostResult, Resolution, numeric
 from .pipeline import Compiled
+from .units import format_dim
 
 __all__ = ["cost_table", "cost_markdown", "cost_json", "export_json", "explain_text", "to_json_text"]
 
@@ -165,7 +166,7 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     out.append("Parameters (symbol = value in its unit):")
     resolution = compiled.evaluator.resolve(scenario)
     for name, p in arch.parameters.items():
-        unit = f" {p.unit}" if p.unit else ""
+        unit = f" {p.unit}" if p.unit else ("" if p.dim.is_dimensionless else f" {format_dim(p.dim)}")
         out.append(f"  {name} = {resolution.values[name]:.6g}{unit}")
     out.append("")
     out.append("Units inside the formulas: USD, tokens, requests, days "

@@ -15,6 +15,7 @@ import sympy
 
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, SourceCache, Span, did_you_mean
+from llmarch.dsl.parser import KNOWN_UNIT_WORDS
 
 from . import ir
 from .units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, format_dim, unit_of
@@ -89,8 +90,11 @@ class _Elaborator:
             return _Value(number, DIMENSIONLESS, True)
         try:
             dim, scale = unit_of(e.unit, self.month_days)
-        except UnitError as exc:  # a unit word the grammar knows but the table lacks
-            self.c.error("E302", f"unknown unit `{exc}`", e.span)
+        except UnitError as exc:
+            from .units import _WORDS
+            self.c.error("E302", f"unknown unit `{exc}`", e.span,
+                         help=did_you_mean(str(exc), list(_WORDS) + ["month", "year"])
+                         or "units: " + ", ".join(KNOWN_UNIT_WORDS))
             return None
         return _Value(number * scale, dim, True)
 
@@ -154,9 +158,10 @@ class _Elaborator:
                 self.c.error("E105", f"exponent {k} is too large (limit {MAX_EXPONENT})", e.right.span)
                 return None
             if base.constant and base.expr != 0:
-                magnitude = abs(float(k)) * abs(math.log10(abs(float(base.expr)))) if base.expr.is_real else 0
-                if magnitude > 300:
-                    self.c.error("E105", "number is too large: the result has more than 300 digits", e.span)
+                magnitude = float(k) * math.log10(abs(float(base.expr))) if base.expr.is_real else 0
+                if abs(magnitude) > 300:
+                    size = "large" if magnitude > 0 else "small"
+                    self.c.error("E105", f"number is too {size}: about 1e{magnitude:.0f}", e.span)
                     return None
             if not base.dim.is_dimensionless:
                 if not (k.is_Integer):
@@ -625,6 +630,11 @@ class _Elaborator:
                     continue
                 seen[(a, b)] = sb
                 raw.setdefault(a, []).append((b, chain, sb))
+        for target, chain, span in raw.get("start", []):
+            if chain.attrs:
+                self.c.error("E407", "the `start` edge takes no probability: every request enters there",
+                             chain.attrs[0].span, help="branch from the first component instead")
+                ok = False
         starts = raw.get("start", [])
         if not starts:
             self.c.error("E407", "the flow has no `start -> …` edge", flow.span,

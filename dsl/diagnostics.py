@@ -90,7 +90,11 @@ def _excerpt(span: Span, sources: SourceCache) -> list[str]:
     text = sources.line(span.file, span.line)
     if text is None:
         return []
-    text = text.expandtabs(1)
+    text = "".join(ch if ch >= " " or ch == "\t" else "\N{REPLACEMENT CHARACTER}" for ch in text.expandtabs(1))
+    if len(text) > 200:  # very long lines: show the part around the span
+        start = max(0, span.column - 80)
+        text = text[start:start + 200]
+        span = span.model_copy(update={"column": span.column - start, "end_column": span.end_column - start})
     gutter = " " * len(str(span.line))
     width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
     width = max(1, min(width, max(1, len(text) - span.column + 1)))

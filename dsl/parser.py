@@ -20,6 +20,8 @@ __all__ = ["parse", "MAX_EXPRESSION_DEPTH", "MAX_LITERAL_DIGITS", "MAX_LITERAL_E
 
 #: Deeper expressions are rejected with E104 rather than risking a stack overflow later.
 MAX_EXPRESSION_DEPTH = 64
+#: Blocks and expressions together may not nest deeper than this.
+MAX_TREE_DEPTH = 100
 #: Literals are limited to 1e-18 … 1e18 in magnitude and 40 characters.
 MAX_LITERAL_EXPONENT = 18
 MAX_LITERAL_DIGITS = 40
@@ -58,6 +60,8 @@ def _parser() -> Lark:
 def parse(text: str, path: str = "<input>", sources: SourceCache | None = None) -> ast.Module:
     """Parse one file's text into an `ast.Module`, or raise `LlmarchError`."""
     sources = sources if sources is not None else SourceCache()
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is not part of the text
+        text = text[1:]
     sources.add(path, text)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         raise LlmarchError([Diagnostic("error", "E100", f"file is larger than {MAX_SOURCE_BYTES} bytes",
@@ -130,11 +134,18 @@ def _expected_help(expected) -> str | None:
 
 def _check_depth(tree: Tree, path: str, collector: Collector) -> None:
     """Reject absurdly nested expressions iteratively, before any recursive stage sees them."""
-    stack = [(tree, 0)]
+    stack = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, nesting = stack.pop()
         if not isinstance(node, Tree):
             continue
+        nesting += 1
+        if nesting > MAX_TREE_DEPTH:
+            meta = node.meta
+            span = Span(file=path, line=meta.line, column=meta.column, end_line=meta.line,
+                        end_column=meta.column + 1, start=meta.start_pos, end=meta.start_pos + 1)
+            collector.error("E104", f"nested more than {MAX_TREE_DEPTH} levels deep", span)
+            return
         if node.data in _EXPRESSION_RULES:
             depth += 1
             if depth > MAX_EXPRESSION_DEPTH:
@@ -144,7 +155,7 @@ def _check_depth(tree: Tree, path: str, collector: Collector) -> None:
                 collector.error("E104", f"expression nested more than {MAX_EXPRESSION_DEPTH} levels deep",
                                 span, help="split it into named parameters")
                 return
-        stack.extend((child, depth) for child in node.children)
+        stack.extend((child, depth, nesting) for child in node.children)
 
 
 def _decode_string(tok: Token) -> str:

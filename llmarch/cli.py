@@ -55,6 +55,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INVALID
     except BrokenPipeError:  # pragma: no cover - `llmarch cost … | head`
         return EXIT_OK
+    except Exception as exc:  # a bug in llmarch, never the user's fault
+        sys.stderr.write(f"llmarch: internal error: {type(exc).__name__}: {exc}\n"
+                         "this is a bug in llmarch; please report it with the input file\n")
+        return EXIT_INTERNAL
 
 
 def _run(args) -> int:

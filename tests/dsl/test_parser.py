@@ -102,3 +102,8 @@ def test_syntax_errors_have_codes_and_positions(text, code, line, column):
 def test_string_escapes_are_decoded_without_eval():
     (arch,) = parse('architecture "a \\"quoted\\" \\\\ name"\n').statements
     assert arch.title == 'a "quoted" \\ name'
+
+
+def test_a_utf8_byte_order_mark_is_ignored():
+    module = parse('\ufeffarchitecture "x"\n', "bom.llmarch")
+    assert module.statements[0].title == "x"
