@@ -154,8 +154,11 @@ class Evaluator:
         if not nx.is_directed_acyclic_graph(graph):
             cycle = nx.find_cycle(graph)
             names = [u for u, _ in cycle]
-            collector.error("E232", "parameters depend on each other in a circle: "
-                            + " -> ".join(names + [names[0]]), spans[names[-1]])
+            overridden = [n for n in names if scenario is not None and n in arch.scenarios[scenario].spans]
+            at = overridden[0] if overridden else names[-1]
+            collector.error("E232", "parameters depend on each other in a circle"
+                            + (f" in scenario `{scenario}`" if scenario else "") + ": "
+                            + " -> ".join(names + [names[0]]), spans[at])
             collector.raise_if_errors()
         env: dict[sympy.Symbol, float] = {ir.FAILURE_SWITCH: 1.0}
         values: dict[str, float] = {}

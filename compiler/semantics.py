@@ -117,7 +117,7 @@ class _Elaborator:
             return None  # reported where that parameter was defined
         from .units import _WORDS  # local: only needed for this hint
         hint = did_you_mean(e.id, self.params)
-        if e.id in _WORDS or e.id in ("month", "months", "year", "years"):
+        if hint is None and (e.id in _WORDS or e.id in ("month", "months", "year", "years")):
             hint = f"`{e.id}` is a unit: write it right after a number, with no space around `/` (e.g. `1200 requests/day`)"
         self.c.error("E201", f"unknown parameter `{e.id}`", e.span, help=hint)
         return None
@@ -229,6 +229,10 @@ class _Elaborator:
                 hint = "write shares as a plain number or a percentage: `0.3` or `30%`"
             elif dims[0] == TOKEN:
                 hint = "write token counts with their unit, e.g. `300 tokens`"
+            elif dims[0] == USD / TIME:
+                hint = "write a rate with its unit, e.g. `500 USD/month`"
+            elif dims[0] == REQUEST / TIME:
+                hint = "write traffic with its unit, e.g. `1200 requests/day`"
             self.c.error("E300", f"{what} must be in {wanted}, got {format_dim(v.dim)}", expr.span, help=hint)
             return None
         return v.expr
@@ -582,6 +586,11 @@ class _Elaborator:
             n = int(sympy.Rational(value.value))
             if least <= n <= MAX_ATTEMPTS:
                 return n if what == "attempts" else n
+        if isinstance(value, ast.Name):
+            self.c.error("E221", f"`{what}` must be written as a number, not a parameter", item.span,
+                         help="the number of attempts shapes the graph, so it is fixed in the file; "
+                         "use a scenario on `fail_rate` to explore reliability")
+            return least if what == "attempts" else 0
         self.c.error("E221", f"`{what}` must be a whole number from {least} to {MAX_ATTEMPTS}", item.span,
                      help="`attempts` counts every try including the first: `attempts = 3` is `retries = 2`")
         return least if what == "attempts" else 0

@@ -101,6 +101,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
         span = Span(file=path, line=line, column=column, end_line=line, end_column=column + 1)
         shown = repr(char)[1:-1]
         hint = None
+        if char == '"':
+            return Diagnostic("error", "E005", "unterminated string", span,
+                              help="close the string with `\"` on the same line")
         if char == "'":
             hint = "strings use double quotes"
         elif char in "<>!&|":
@@ -111,7 +114,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     span = _span_of_token(tok, path)
-    shown = "new line" if tok.type == "_NL" else f"`{tok}`"
+    shown = f"`{tok.strip()}`" if tok.type == "_NL" and tok.strip() == ";" else (
+        "new line" if tok.type == "_NL" else f"`{tok}`")
     expected = exc.accepts or exc.expected
     if tok.type == "NAME" and "UNIT" in (exc.expected or ()):
         return Diagnostic("error", "E004", f"unknown unit `{tok}`", span,
