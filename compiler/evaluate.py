@@ -26,6 +26,7 @@ from .model import CostModel
 __all__ = ["Evaluator", "Resolution", "numeric", "parse_set_value"]
 
 _TOLERANCE = 1e-9
+_ARRAY = object()  # marks a parameter given as an array of values
 
 
 def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
@@ -76,6 +77,8 @@ class Resolution:
     scenario: Optional[str]
     values: dict[str, float]
     env: dict[sympy.Symbol, float] = field(default_factory=dict)
+    definitions: dict[str, sympy.Expr] = field(default_factory=dict)  # base units
+    inputs: list[str] = field(default_factory=list)   # parameters that depend on no other
 
 
 def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
@@ -119,7 +122,11 @@ class Evaluator:
         self._rows = self._component_rows()
 
     # --- parameters ------------------------------------------------------------------
-    def resolve(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> Resolution:
+    def resolve(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
+                arrays: Optional[Mapping[str, np.ndarray]] = None) -> Resolution:
+        """Parameter values for a scenario and `--set` values. `arrays` gives some parameters
+        arrays of values (in their declared units); every value that depends on them is
+        then an array too (for sweeps, tornados and projections)."""
         arch = self.arch
         collector = Collector(self.sources)
         definitions = {name: p.definition for name, p in arch.parameters.items()}
@@ -144,6 +151,11 @@ class Evaluator:
                 raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc.diagnostics[0].message}")]) from None
             except ValueError as exc:
                 raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc}")]) from None
+        for name, array in (arrays or {}).items():
+            if name not in arch.parameters:
+                from llmarch.dsl.diagnostics import did_you_mean
+                raise LlmarchError([_usage(f"unknown parameter `{name}`", did_you_mean(name, arch.parameters))])
+            definitions[name] = _ARRAY
         by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
         graph = nx.DiGraph()
         graph.add_nodes_from(arch.parameters)
@@ -164,15 +176,23 @@ class Evaluator:
         values: dict[str, float] = {}
         for name in nx.lexicographical_topological_sort(graph):
             p = arch.parameters[name]
-            with np.errstate(all="ignore"):
-                value = float(numeric(definitions[name], env) / float(p.scale))
-            if not math.isfinite(value):
-                collector.error("E503", f"parameter `{name}` is not a finite number ({value})", spans[name])
+            if definitions[name] is _ARRAY:
+                value = np.asarray(arrays[name], dtype=float)
+            else:
+                with np.errstate(all="ignore"):
+                    value = numeric(definitions[name], env) / float(p.scale)
+                value = float(value) if np.ndim(value) == 0 else value
+            if not np.all(np.isfinite(value)):
+                shown = f" ({value})" if np.ndim(value) == 0 else ""
+                collector.error("E503", f"parameter `{name}` is not a finite number{shown}", spans[name])
                 value = 0.0
             env[p.symbol] = value
             values[name] = value
         collector.raise_if_errors()
-        return Resolution(scenario, {n: values[n] for n in arch.parameters}, env)
+        inputs = [n for n in arch.parameters
+                  if definitions[n] is _ARRAY or not (definitions[n].free_symbols & set(by_symbol))]
+        return Resolution(scenario, {n: values[n] for n in arch.parameters}, env,
+                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs)
 
     # --- checks ----------------------------------------------------------------------
     def check(self, resolution: Resolution) -> None:

@@ -41,6 +41,7 @@ class Parameter:
     high: Optional[float]
     description: Optional[str]
     span: Span
+    builtin: bool = False
 
     @property
     def expr(self) -> sympy.Expr:

@@ -23,6 +23,8 @@ from .units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, for
 __all__ = ["elaborate", "RESERVED_NODES", "MAX_ATTEMPTS"]
 
 RESERVED_NODES = ("start", "success", "failure")
+#: The built-in parameter: months since launch, for growth over time.
+TIME_PARAMETER = "time"
 MAX_ATTEMPTS = 50
 MAX_EXPONENT = 1000
 DEFAULT_MONTH_DAYS = sympy.Integer(30)
@@ -239,6 +241,10 @@ class _Elaborator:
 
     # --- declarations ----------------------------------------------------------
     def declare(self, name: str, kind: str, span: Span) -> bool:
+        if name == TIME_PARAMETER:
+            self.c.error("E102", f"`{name}` is built in: the months since launch", span,
+                         help="choose another name; use `time` in formulas for growth over time")
+            return False
         if name in RESERVED_NODES:
             self.c.error("E102", f"`{name}` is reserved for the flow", span, help="choose another name")
             return False
@@ -328,6 +334,11 @@ class _Elaborator:
                     self.month_days = days
 
     def parameters(self, params: list[ast.Param]) -> None:
+        self.params[TIME_PARAMETER] = ir.Parameter(
+            name=TIME_PARAMETER, symbol=sympy.Symbol("_p0", real=True), dim=TIME, scale=self.month_days,
+            unit="months", definition=sympy.Integer(0), low=0.0, high=None,
+            description="months since launch (0 unless a projection or --set moves it)",
+            span=Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2), builtin=True)
         by_name = {p.name: p for p in params if self.declared.get(p.name, ("",))[1:] == (p.name_span,)}
         graph = nx.DiGraph()
         for p in by_name.values():
