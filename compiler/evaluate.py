@@ -79,6 +79,7 @@ class Resolution:
     env: dict[sympy.Symbol, float] = field(default_factory=dict)
     definitions: dict[str, sympy.Expr] = field(default_factory=dict)  # base units
     inputs: list[str] = field(default_factory=list)   # parameters that depend on no other
+    order: list[str] = field(default_factory=list)    # every parameter, dependencies first
 
 
 def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
@@ -160,6 +161,8 @@ class Evaluator:
         graph = nx.DiGraph()
         graph.add_nodes_from(arch.parameters)
         for name, definition in definitions.items():
+            if definition is _ARRAY:
+                continue
             for s in definition.free_symbols:
                 if s in by_symbol:
                     graph.add_edge(by_symbol[s], name)
@@ -191,8 +194,9 @@ class Evaluator:
         collector.raise_if_errors()
         inputs = [n for n in arch.parameters
                   if definitions[n] is _ARRAY or not (definitions[n].free_symbols & set(by_symbol))]
+        order = list(nx.lexicographical_topological_sort(graph))
         return Resolution(scenario, {n: values[n] for n in arch.parameters}, env,
-                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs)
+                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs, order)
 
     # --- checks ----------------------------------------------------------------------
     def check(self, resolution: Resolution) -> None:
@@ -202,17 +206,22 @@ class Evaluator:
         env = resolution.env
         for check in self.arch.checks:
             with np.errstate(all="ignore"):
-                value = float(numeric(check.expr, env))
+                values = np.asarray(numeric(check.expr, env), dtype=float)
+            if not np.all(np.isfinite(values)):
+                c.error("E503", f"{check.what} is not a finite number{where}", check.span)
+                continue
+            # over an array of parameter values, the worst value decides
+            value = float(values.max()) if check.kind != "nonnegative" and values.max() > 1 else float(values.min())
             if not math.isfinite(value):
                 c.error("E503", f"{check.what} is not a finite number{where}", check.span)
             elif check.kind == "probability_sum" and value <= 1 + _TOLERANCE:
                 continue
             elif check.kind in ("probability", "probability_sum") and not (-_TOLERANCE <= value <= 1 + _TOLERANCE):
                 if check.kind == "probability_sum":
-                    c.error("E421", f"{check.what} add up to {value:.6g}, more than 1{where}", check.span,
+                    c.error("E421", f"{check.what} add up to {value:.12g}, more than 1{where}", check.span,
                             help="lower them, or let the rest end the request (no edge needed for success)")
                 else:
-                    c.error("E420", f"{check.what} is {value:.6g}{where}; a probability must be between 0 and 1",
+                    c.error("E420", f"{check.what} is {value:.12g}{where}; a probability must be between 0 and 1",
                             check.span, help="write shares as `0.3` or `30%`")
             elif check.kind == "nonnegative" and value < -_TOLERANCE:
                 c.error("E422", f"{check.what} is negative ({value:.6g}){where}", check.span)
@@ -225,10 +234,10 @@ class Evaluator:
                 inside = set(loop.nodes)
                 exit_probability = 0.0
                 for node in loop.nodes:
-                    staying = sum(float(numeric(g.edges[node, m]["probability"], local))
+                    staying = sum(np.asarray(numeric(g.edges[node, m]["probability"], local), dtype=float)
                                   for m in g.successors(node) if m in inside)
-                    exit_probability = max(exit_probability, 1.0 - staying)
-                if exit_probability < 1e-12:
+                    exit_probability = np.maximum(exit_probability, 1.0 - staying)
+                if np.min(exit_probability) < 1e-12:
                     names = sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]})
                     c.error("E430", f"the loop through {', '.join(f'`{n}`' for n in names)} never exits{where}{path}: "
                             "its expected cost is infinite", loop.spans[0] if loop.spans else None,

@@ -75,6 +75,47 @@ class Model:
         """Closed-form expressions (pretty-printed and LaTeX) as text."""
         return output.explain_text(self._compiled, scenario)
 
+    # analyses (see docs/analysis.md)
+    @property
+    def _analyzer(self):
+        if getattr(self, "_analyzer_instance", None) is None:
+            from llmarch.compiler.analysis import Analyzer
+            self._analyzer_instance = Analyzer(self._compiled)
+        return self._analyzer_instance
+
+    def sensitivity(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                    spread: float = 0.2):
+        """Exact derivative and elasticity of the monthly total for every input parameter."""
+        return self._analyzer.sensitivity(scenario, _sets(set), spread)
+
+    def tornado(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                spread: float = 0.2):
+        """Each parameter moved alone over its range; rows ranked by swing."""
+        return self._analyzer.tornado(scenario, _sets(set), spread)
+
+    def project(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                months: int = 12, budget: Optional[float] = None, drivers=()):
+        """Month-by-month cost with the built-in `time` parameter at 0, 1, …, months."""
+        return self._analyzer.project(scenario, _sets(set), months, budget, drivers)
+
+    def solve(self, parameter: str, target: float, kind: str = "monthly", scenario: Optional[str] = None,
+              set: Optional[Mapping[str, object]] = None, low: Optional[float] = None,
+              high: Optional[float] = None):
+        """Every value of `parameter` in its range where the target (monthly, per_request or
+        per_success, USD) is reached."""
+        return self._analyzer.solve(parameter, target, kind, scenario, _sets(set), low, high)
+
+    def crossover(self, parameter: str, other: "Model", scenario: Optional[str] = None,
+                  other_scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                  low: Optional[float] = None, high: Optional[float] = None):
+        """Where this model (at `scenario`) and `other` (at `other_scenario`) cost the same a month."""
+        return self._analyzer.solve(parameter, 0.0, "monthly", scenario, _sets(set), low, high,
+                                    other=other._analyzer, other_scenario=other_scenario)
+
+    def sweep(self, grids, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
+        """Evaluate over the cartesian product of `grids` [(name, values), ...]."""
+        return self._analyzer.sweep(grids, scenario, _sets(set))
+
     # symbolic
     def expressions(self) -> dict[str, sympy.Expr]:
         """Closed forms of the totals, over parameter symbols named as in the file."""
@@ -97,3 +138,7 @@ def load(path: str | os.PathLike) -> Model:
 def loads(text: str, path: str = "<string>") -> Model:
     """Compile source text; imports are resolved relative to `path`'s folder."""
     return Model(compile_file(path, text=text))
+
+
+def _sets(values: Optional[Mapping[str, object]]) -> dict[str, str]:
+    return {k: str(v) for k, v in (values or {}).items()}

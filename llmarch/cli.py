@@ -41,6 +41,31 @@ def _parser() -> argparse.ArgumentParser:
     common("cost", "expected cost per request, per success and per month", fmt=("table", "json", "markdown"))
     common("explain", "closed-form cost expressions (pretty-printed and LaTeX)", sets=False)
     common("export", "the lowered flow graph as JSON")
+    for name, help in (("sensitivity", "exact derivatives and elasticities of the monthly total, ranked"),
+                       ("tornado", "each parameter moved alone over its range, ranked by swing")):
+        c = common(name, help, fmt=("table", "json", "markdown"))
+        c.add_argument("--spread", type=float, default=0.2,
+                       help="relative range for parameters without a declared range (default 0.2 = ±20%%)")
+    c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
+    c.add_argument("--months", type=int, default=12, help="months to project (default 12)")
+    c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
+    c.add_argument("--driver", action="append", default=[], metavar="PARAM",
+                   help="also report d ln(cost) / d ln(PARAM) (repeatable)")
+    c = common("solve", "the parameter value where a target is reached (break-even)",
+               fmt=("table", "json", "markdown"))
+    c.add_argument("--for", dest="parameter", required=True, metavar="PARAM")
+    target = c.add_mutually_exclusive_group(required=True)
+    target.add_argument("--monthly", type=float, metavar="USD", help="target monthly total")
+    target.add_argument("--per-request", type=float, metavar="USD", help="target cost per request")
+    target.add_argument("--per-success", type=float, metavar="USD", help="target cost per successful request")
+    target.add_argument("--crossover", metavar="SCENARIO",
+                        help="where the monthly total equals that of SCENARIO (or of --against's file)")
+    c.add_argument("--against", metavar="FILE", help="with --crossover: compare with another .llmarch file")
+    c.add_argument("--low", type=float, help="lower end of the search (default: the declared range)")
+    c.add_argument("--high", type=float, help="upper end of the search")
+    c = common("sweep", "evaluate over a grid of parameter values in one vectorized call", fmt=("csv", "json"))
+    c.add_argument("--grid", action="append", required=True, metavar="PARAM=LOW:HIGH[:log]:POINTS")
+    c.add_argument("--output", "-o", metavar="FILE", help="write there instead of standard output")
     return p
 
 
@@ -94,6 +119,7 @@ def _run(args) -> int:
         if args.command == "export":
             sys.stdout.write(output.to_json_text(model.export(args.scenario, sets)))
             return EXIT_OK
+        return _analysis(model, args, sets)
     except llmarch.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
         usage = all(d.code.startswith("E6") for d in exc.diagnostics)
@@ -102,3 +128,58 @@ def _run(args) -> int:
             sys.stderr.write(f"\n{n} error{'s' if n != 1 else ''}\n")
         return EXIT_USAGE if usage else EXIT_INVALID
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _analysis(model, args, sets) -> int:
+    from llmarch.compiler import analysis_output as out
+    from llmarch.compiler.analysis import parse_grid
+    from llmarch.compiler.output import to_json_text
+
+    title = model.title + (f" — scenario {args.scenario}" if args.scenario else "")
+    fmt = args.format
+    if args.command in ("sensitivity", "tornado"):
+        method = model.tornado if args.command == "tornado" else model.sensitivity
+        rows = method(args.scenario, sets, spread=args.spread)
+        if fmt == "json":
+            sys.stdout.write(to_json_text(out.sensitivity_json(rows, model.title, args.scenario)))
+        else:
+            sys.stdout.write(out.sensitivity_text(rows, title, fmt == "markdown", args.command == "tornado"))
+    elif args.command == "project":
+        projection = model.project(args.scenario, sets, months=args.months, budget=args.budget,
+                                   drivers=args.driver)
+        if fmt == "json":
+            sys.stdout.write(to_json_text(out.projection_json(projection, model.title, args.scenario)))
+        else:
+            sys.stdout.write(out.projection_text(projection, title, fmt == "markdown"))
+    elif args.command == "solve":
+        if args.against and not args.crossover:
+            sys.stderr.write("llmarch: error: --against needs --crossover SCENARIO (or `-` for its defaults)\n")
+            return EXIT_USAGE
+        if args.crossover:
+            other = llmarch_load(args.against) if args.against else model
+            other_scenario = None if args.crossover == "-" else args.crossover
+            solution = model.crossover(args.parameter, other, args.scenario, other_scenario, sets,
+                                       low=args.low, high=args.high)
+        else:
+            kind, target = next((k, v) for k, v in (("monthly", args.monthly), ("per_request", args.per_request),
+                                                     ("per_success", args.per_success)) if v is not None)
+            solution = model.solve(args.parameter, target, kind, args.scenario, sets, low=args.low, high=args.high)
+        if fmt == "json":
+            sys.stdout.write(to_json_text(solution.to_json()))
+        else:
+            sys.stdout.write(out.solution_text(solution, fmt == "markdown"))
+    elif args.command == "sweep":
+        grids = [parse_grid(g) for g in args.grid]
+        names, arrays, batch = model.sweep(grids, args.scenario, sets)
+        text = out.sweep_csv(names, arrays, batch) if fmt == "csv" else to_json_text(out.sweep_json(names, arrays, batch))
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            sys.stdout.write(text)
+    return EXIT_OK
+
+
+def llmarch_load(path):
+    import llmarch
+    return llmarch.load(path)

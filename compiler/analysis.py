@@ -1,0 +1,417 @@
+"""Analyses on the symbolic model: sensitivity, tornado, projection over time, solving for a
+target (break-even), crossovers between scenarios or files, and grid sweeps.
+
+Everything numeric runs through generated, vectorized code. Derivatives are exact: one
+reverse sweep over the chain of intermediate definitions (parameter definitions, then
+expected visits) gives the gradient with respect to every parameter at once, so its cost
+grows linearly with the size of the architecture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import sympy
+
+from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, did_you_mean
+
+from . import ir
+from .evaluate import Resolution
+from .pipeline import Compiled
+
+__all__ = ["Analyzer", "Batch", "SensitivityRow", "Projection", "Solution", "parse_grid", "TARGETS"]
+
+#: What `solve` can aim at, and the name of the result it reads.
+TARGETS = ("monthly", "per_request", "per_success")
+#: Points evaluated per call of the generated code; bounds memory for big sweeps.
+CHUNK = 200_000
+#: Sweeps with more points than this are refused (CSV of this size is already ~GBs).
+MAX_GRID_POINTS = 20_000_000
+#: Grid used to bracket roots in `solve`.
+SOLVE_GRID = 4001
+
+
+def _usage(message: str, help: str | None = None) -> LlmarchError:
+    return LlmarchError([Diagnostic("error", "E600", message, None, help)])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Results over arrays of parameter values (numpy arrays of one shape)."""
+
+    monthly_total: np.ndarray
+    cost_per_request: np.ndarray
+    p_success: np.ndarray
+    by_category: dict[str, np.ndarray]
+
+    @property
+    def cost_per_success(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.p_success > 0, self.cost_per_request / self.p_success, np.inf)
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    name: str
+    unit: Optional[str]
+    value: float
+    derivative: float                 # d(monthly total)/d(parameter), USD per month per unit
+    derivative_per_request: float
+    derivative_per_success: float
+    elasticity: float                 # % change of the monthly total per 1% change
+    low: float
+    high: float
+    monthly_at_low: float
+    monthly_at_high: float
+
+    @property
+    def swing(self) -> float:
+        return abs(self.monthly_at_high - self.monthly_at_low)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "unit": self.unit, "value": self.value, "derivative": self.derivative,
+                "derivative_per_request": self.derivative_per_request,
+                "derivative_per_success": self.derivative_per_success, "elasticity": self.elasticity,
+                "low": self.low, "high": self.high, "monthly_at_low": self.monthly_at_low,
+                "monthly_at_high": self.monthly_at_high}
+
+
+@dataclass(frozen=True)
+class Projection:
+    months: list[int]
+    monthly_total: list[float]
+    by_category: list[dict[str, float]]
+    budget: Optional[float]
+    budget_crossed_month: Optional[int]
+    scaling: dict[str, tuple[float, float]]     # driver -> exponent at first and last month
+
+    def to_json(self) -> dict:
+        return {
+            "months": [{"month": m, "monthly_total": t, "by_category": c}
+                       for m, t, c in zip(self.months, self.monthly_total, self.by_category)],
+            "budget": self.budget, "budget_crossed_month": self.budget_crossed_month,
+            "scaling_exponents": {k: {"first_month": a, "last_month": b} for k, (a, b) in self.scaling.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Solution:
+    parameter: str
+    target_kind: str
+    target: float
+    solutions: list[float]
+    low: float
+    high: float
+    method: str
+    against: Optional[str] = None
+
+    def to_json(self) -> dict:
+        out = {"parameter": self.parameter, "target": self.target, "target_kind": self.target_kind,
+               "solutions": self.solutions, "range": [self.low, self.high], "method": self.method}
+        if self.against is not None:
+            out["against"] = self.against
+        return out
+
+
+def parse_grid(text: str) -> tuple[str, np.ndarray]:
+    """`name=lo:hi:n` (linear) or `name=lo:hi:log:n` (log-spaced) -> (name, values)."""
+    name, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    try:
+        if not sep or len(parts) not in (3, 4) or (len(parts) == 4 and parts[2] != "log"):
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[-1])
+    except ValueError:
+        raise _usage(f"cannot read --grid `{text}`",
+                     "write NAME=LOW:HIGH:POINTS or NAME=LOW:HIGH:log:POINTS, e.g. hit_rate=0:0.9:10") from None
+    if n < 1:
+        raise _usage(f"--grid `{text}` needs at least one point")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise _usage(f"--grid `{text}`: bounds must be finite numbers")
+    if len(parts) == 4:
+        if lo <= 0 or hi <= 0:
+            raise _usage(f"--grid `{text}`: a log grid needs positive bounds")
+        return name.strip(), np.geomspace(lo, hi, n)
+    return name.strip(), np.linspace(lo, hi, n)
+
+
+class Analyzer:
+    """Numbers beyond one point: derivatives, ranges, grids, roots."""
+
+    def __init__(self, compiled: Compiled):
+        self.compiled = compiled
+        self.arch = compiled.arch
+        self.model = compiled.model
+        self.evaluator = compiled.evaluator
+        self._gradient_functions: dict[tuple, object] = {}
+
+    # --- evaluation over arrays --------------------------------------------------------------
+    def batch(self, scenario: Optional[str], sets: Optional[Mapping[str, str]],
+              arrays: Mapping[str, np.ndarray], check: bool = True) -> Batch:
+        """Evaluate at every point of `arrays` (same shape), in chunks."""
+        shape = np.broadcast_shapes(*[np.shape(a) for a in arrays.values()]) if arrays else ()
+        flat = {k: np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for k, v in arrays.items()}
+        size = int(np.prod(shape)) if shape else 1
+        parts: list[list[np.ndarray]] = []
+        for start in range(0, size, CHUNK):
+            chunk = {k: v[start:start + CHUNK] for k, v in flat.items()}
+            resolution = self.evaluator.resolve(scenario, sets, chunk)
+            if check:
+                self.evaluator.check(resolution)
+            n = min(CHUNK, size - start)
+            raw = self.evaluator.raw(resolution.env, 1.0)
+            k = len(ir.CATEGORIES)
+            wanted = raw[:3 + 2 * k]
+            parts.append([np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in wanted])
+        columns = [np.concatenate([p[i] for p in parts]).reshape(shape) for i in range(len(parts[0]))]
+        k = len(ir.CATEGORIES)
+        cpr, p_success, rpm = columns[0], columns[1], columns[2]
+        fixed = sum(columns[3 + k:3 + 2 * k])
+        by_category = {c: columns[3 + i] * rpm + columns[3 + k + i] for i, c in enumerate(ir.CATEGORIES)}
+        return Batch(rpm * cpr + fixed, cpr, p_success, by_category)
+
+    # --- exact derivatives ---------------------------------------------------------------------
+    def gradient(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
+                 resolution: Optional[Resolution] = None) -> dict[str, tuple[float, float, float, float, float, float]]:
+        """For every input parameter: (d monthly, d cost/request, d P(success)) with the values
+        (monthly, cost/request, P(success)) — exact, from one reverse sweep per output."""
+        resolution = resolution or self.evaluator.resolve(scenario, sets)
+        key = (tuple(resolution.inputs), tuple(sorted((n, sympy.srepr(d)) for n, d in resolution.definitions.items()
+                                                      if n not in resolution.inputs)))
+        function = self._gradient_functions.get(key)
+        if function is None:
+            function = self._gradient_functions[key] = self._build_gradient(resolution)
+        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0]
+        with np.errstate(all="ignore"):
+            out = [float(x) for x in function(*args)]
+        n = len(resolution.inputs)
+        monthly, cpr, ps = out[0], out[1], out[2]
+        grads = out[3:]
+        return {name: (grads[i], grads[n + i], grads[2 * n + i], monthly, cpr, ps)
+                for i, name in enumerate(resolution.inputs)}
+
+    def _build_gradient(self, resolution: Resolution):
+        params = self.arch.parameters
+        inputs = [params[n].symbol for n in resolution.inputs]
+        chain: list[tuple[sympy.Symbol, sympy.Expr]] = []
+        for name in resolution.order:
+            if name in resolution.inputs:
+                continue
+            p = params[name]
+            chain.append((p.symbol, resolution.definitions[name] / p.scale))
+        chain += self.model.definitions
+        m = self.model
+        outputs = [m.monthly_total, m.cost_per_request, m.p_success]
+        definitions = list(chain)
+        gradients: list[sympy.Expr] = []
+        counter = [0]
+
+        def new_symbol() -> sympy.Symbol:
+            counter[0] += 1
+            return sympy.Symbol(f"_g{counter[0]}", real=True)
+
+        for output in outputs:
+            adjoint: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
+            for x in sorted(output.free_symbols, key=lambda s: s.name):
+                adjoint[x].append(sympy.diff(output, x))
+            for symbol, expr in reversed(chain):
+                terms = adjoint.pop(symbol, None)
+                if not terms:
+                    continue
+                bar = new_symbol()
+                definitions.append((bar, sympy.Add(*terms)))
+                for x in sorted(expr.free_symbols, key=lambda s: s.name):
+                    if x == ir.FAILURE_SWITCH:
+                        continue
+                    d = sympy.diff(expr, x)
+                    if d != 0:
+                        adjoint[x].append(bar * d)
+            gradients += [sympy.Add(*adjoint.get(x, [])) for x in inputs]
+        arguments = self.evaluator.arguments
+        return sympy.lambdify(arguments, outputs + gradients, modules="numpy",
+                              cse=lambda exprs: (definitions, exprs), docstring_limit=0)
+
+    # --- sensitivity and tornado ---------------------------------------------------------------
+    def _range(self, name: str, value: float, spread: float) -> tuple[float, float]:
+        p = self.arch.parameters[name]
+        low = p.low if p.low is not None else value * (1 - spread)
+        high = p.high if p.high is not None else value * (1 + spread)
+        return (min(low, high), max(low, high))
+
+    def sensitivity(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
+                    spread: float = 0.2) -> list[SensitivityRow]:
+        """Every input parameter: exact derivative, elasticity, and the monthly total at the low
+        and high ends of its declared range (or ±spread), ranked by |elasticity|."""
+        resolution = self.evaluator.resolve(scenario, sets)
+        self.evaluator.check(resolution)
+        grads = self.gradient(resolution=resolution)
+        names = [n for n in resolution.inputs if not self.arch.parameters[n].builtin]
+        values = {n: resolution.values[n] for n in names}
+        ranges = {n: self._range(n, values[n], spread) for n in names}
+        lows, highs = self._one_at_a_time(scenario, sets, names, values, ranges)
+        rows = []
+        for i, name in enumerate(names):
+            d_monthly, d_cpr, d_ps, monthly, cpr, ps = grads[name]
+            d_cps = (d_cpr * ps - cpr * d_ps) / (ps * ps) if ps > 0 else math.nan
+            elasticity = d_monthly * values[name] / monthly if monthly else 0.0
+            rows.append(SensitivityRow(name, self.arch.parameters[name].unit, values[name], d_monthly, d_cpr,
+                                       d_cps, elasticity, ranges[name][0], ranges[name][1], lows[i], highs[i]))
+        rows.sort(key=lambda r: (-abs(r.elasticity), r.name))
+        return rows
+
+    def tornado(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
+                spread: float = 0.2) -> list[SensitivityRow]:
+        """The same rows ranked by swing: |monthly at high − monthly at low|."""
+        return sorted(self.sensitivity(scenario, sets, spread), key=lambda r: (-r.swing, r.name))
+
+    def _one_at_a_time(self, scenario, sets, names, values, ranges):
+        """Monthly totals with each parameter moved alone to its low, then its high end —
+        one vectorized evaluation of 2 × len(names) points."""
+        if not names:
+            return [], []
+        count = 2 * len(names)
+        arrays = {n: np.full(count, values[n]) for n in names}
+        for i, n in enumerate(names):
+            arrays[n][2 * i], arrays[n][2 * i + 1] = ranges[n]
+        batch = self.batch(scenario, sets, arrays)
+        monthly = batch.monthly_total
+        return [float(monthly[2 * i]) for i in range(len(names))], [float(monthly[2 * i + 1]) for i in range(len(names))]
+
+    # --- growth over time ----------------------------------------------------------------------
+    def project(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
+                months: int = 12, budget: Optional[float] = None,
+                drivers: Sequence[str] = ()) -> Projection:
+        if months < 0 or months > 1200:
+            raise _usage("--months must be between 0 and 1200")
+        for name in drivers:
+            if name not in self.arch.parameters:
+                raise _usage(f"unknown parameter `{name}` in --driver", did_you_mean(name, self.arch.parameters))
+        timeline = np.arange(months + 1, dtype=float)
+        batch = self.batch(scenario, sets, {"time": timeline})
+        totals = [float(x) for x in batch.monthly_total]
+        by_category = [{c: float(batch.by_category[c][i]) for c in ir.CATEGORIES} for i in range(months + 1)]
+        crossed = None
+        if budget is not None:
+            crossed = next((i for i, t in enumerate(totals) if t > budget), None)
+        traffic_params = [n for n, p in self.arch.parameters.items() if p.symbol in self.arch.traffic.free_symbols]
+        scaling: dict[str, tuple[float, float]] = {}
+        for when in (0, months):
+            point = dict(sets or {})
+            point["time"] = repr(float(when))
+            at_time = self.evaluator.resolve(scenario, point)
+            for name in list(dict.fromkeys(traffic_params + list(drivers))):
+                if name == "time":
+                    continue
+                # Hold the driver at its value this month as an input of its own, so that a
+                # driver computed from `time` (users growing 15% a month) has a derivative too.
+                pinned = dict(point)
+                pinned[name] = repr(float(at_time.values[name]))
+                grads = self.gradient(resolution=self.evaluator.resolve(scenario, pinned))
+                d_monthly, _, _, monthly, _, _ = grads[name]
+                exponent = d_monthly * at_time.values[name] / monthly if monthly else 0.0
+                first = scaling.get(name, (exponent, exponent))[0]
+                scaling[name] = (first, exponent)
+        return Projection(list(range(months + 1)), totals, by_category, budget, crossed, scaling)
+
+    # --- solving for a target ------------------------------------------------------------------
+    def _target_values(self, batch: Batch, kind: str) -> np.ndarray:
+        return {"monthly": batch.monthly_total, "per_request": batch.cost_per_request,
+                "per_success": batch.cost_per_success}[kind]
+
+    def _search_range(self, name: str, value: float, low: Optional[float], high: Optional[float]) -> tuple[float, float]:
+        p = self.arch.parameters[name]
+        lo = low if low is not None else (p.low if p.low is not None else 0.0)
+        hi = high if high is not None else (p.high if p.high is not None else (value * 10 if value > 0 else 1.0))
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+            raise _usage(f"the search range for `{name}` is empty or inverted: [{lo:g}, {hi:g}]",
+                         "give --low and --high with low < high")
+        return lo, hi
+
+    def solve(self, parameter: str, target: float, kind: str = "monthly", scenario: Optional[str] = None,
+              sets: Optional[Mapping[str, str]] = None, low: Optional[float] = None,
+              high: Optional[float] = None, other: Optional["Analyzer"] = None,
+              other_scenario: Optional[str] = None) -> Solution:
+        """Every value of `parameter` in its range where the target is reached. With `other`,
+        find where this model and the other cost the same instead (a crossover)."""
+        if kind not in TARGETS:
+            raise _usage(f"unknown target `{kind}`", "one of: " + ", ".join(TARGETS))
+        for analyzer in (self, other) if other is not None else (self,):
+            if parameter not in analyzer.arch.parameters:
+                raise _usage(f"unknown parameter `{parameter}`", did_you_mean(parameter, analyzer.arch.parameters))
+        resolution = self.evaluator.resolve(scenario, sets)
+        if parameter not in resolution.inputs:
+            raise _usage(f"`{parameter}` is computed from other parameters here",
+                         "solve for one of the parameters it is computed from")
+        lo, hi = self._search_range(parameter, resolution.values[parameter], low, high)
+
+        def f(xs: np.ndarray) -> np.ndarray:
+            values = self._target_values(self.batch(scenario, sets, {parameter: xs}, check=False), kind)
+            if other is None:
+                return values - target
+            return values - other._target_values(other.batch(other_scenario, sets, {parameter: xs}, check=False), kind)
+
+        grid = np.linspace(lo, hi, SOLVE_GRID)
+        with np.errstate(all="ignore"):
+            ys = f(grid)
+        finite = np.isfinite(ys)
+        zero = ys == 0
+        if np.any(zero[:-1] & zero[1:]):
+            i = int(np.argmax(zero[:-1] & zero[1:]))
+            j = i
+            while j + 1 < len(grid) and zero[j + 1]:
+                j += 1
+            raise _usage(f"the target holds for every `{parameter}` in [{grid[i]:g}, {grid[j]:g}], "
+                         "not at separate points", "the two sides do not depend on this parameter there")
+        roots: list[float] = [float(x) for x, y in zip(grid, ys) if y == 0]
+        brackets = [(grid[i], grid[i + 1]) for i in range(len(grid) - 1)
+                    if finite[i] and finite[i + 1] and ys[i] * ys[i + 1] < 0]
+        if brackets:
+            a = np.array([b[0] for b in brackets])
+            b = np.array([b[1] for b in brackets])
+            fa = f(a)
+            for _ in range(200):  # bisection to machine precision, all brackets at once
+                mid = (a + b) / 2
+                fm = f(mid)
+                left = np.sign(fm) == np.sign(fa)
+                a, fa = np.where(left, mid, a), np.where(left, fm, fa)
+                b = np.where(left, b, mid)
+                if np.all(b - a <= 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(a))):
+                    break
+            roots += [float(x) for x in (a + b) / 2]
+        roots = sorted(set(roots))
+        against = None
+        if other is not None:
+            against = f"{other.arch.path}" + (f" scenario {other_scenario}" if other_scenario else "")
+        if not roots:
+            reach = ys[finite] + (0 if other is not None else target)
+            what = "the difference" if other is not None else f"the {kind.replace('_', ' ')} cost"
+            interval = f"[{reach.min():,.6g}, {reach.max():,.6g}]" if reach.size else "nowhere finite"
+            raise _usage(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: "
+                         f"{what} ranges over {interval}",
+                         "widen the range with --low/--high, or aim at a value inside that interval")
+        return Solution(parameter, kind, target, roots, lo, hi, "numeric (bracketing and bisection)", against)
+
+    # --- sweeps ---------------------------------------------------------------------------------
+    def sweep(self, grids: Sequence[tuple[str, np.ndarray]], scenario: Optional[str] = None,
+              sets: Optional[Mapping[str, str]] = None) -> tuple[list[str], dict[str, np.ndarray], Batch]:
+        names = [n for n, _ in grids]
+        if len(set(names)) != len(names):
+            raise _usage("a parameter appears in two --grid options")
+        resolution = self.evaluator.resolve(scenario, sets)
+        for name in names:
+            if name not in self.arch.parameters:
+                raise _usage(f"unknown parameter `{name}` in --grid", did_you_mean(name, self.arch.parameters))
+            if name not in resolution.inputs:
+                raise _usage(f"`{name}` is computed from other parameters here", "sweep one of its inputs instead")
+        points = int(np.prod([len(v) for _, v in grids]))
+        if points > MAX_GRID_POINTS:
+            gib = points * (len(names) + 3) * 8 / 2**30
+            raise _usage(f"the grid has {points:,} points (about {gib:.1f} GiB of results); "
+                         f"the limit is {MAX_GRID_POINTS:,}", "use fewer points per --grid")
+        mesh = np.meshgrid(*[v for _, v in grids], indexing="ij")
+        arrays = {n: m.ravel() for n, m in zip(names, mesh)}
+        return names, arrays, self.batch(scenario, sets, arrays)

@@ -1,0 +1,125 @@
+"""Tables, Markdown, JSON and CSV for the analyses (`sensitivity`, `tornado`, `project`,
+`solve`, `sweep`). Pure and deterministic, like `output`."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+from . import ir
+from .analysis import Batch, Projection, SensitivityRow, Solution
+from .output import _md_table, _text_table, _usd
+
+__all__ = ["sensitivity_text", "sensitivity_json", "projection_text", "projection_json", "solution_text",
+           "sweep_csv", "sweep_json"]
+
+
+def _g(x: float) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.6g}"
+
+
+def _unit(row: SensitivityRow) -> str:
+    return f" {row.unit}" if row.unit else ""
+
+
+def sensitivity_text(rows: list[SensitivityRow], title: str, markdown: bool = False, tornado: bool = False) -> str:
+    header = ["parameter", "value", "d monthly / d param", "elasticity", "low", "high",
+              "monthly at low", "monthly at high", "swing"]
+    body = [[r.name if not markdown else f"`{r.name}`", _g(r.value) + _unit(r), _g(r.derivative),
+             f"{r.elasticity:+.3f}", _g(r.low), _g(r.high), _usd(r.monthly_at_low), _usd(r.monthly_at_high),
+             _usd(r.swing)] for r in rows]
+    kind = "Tornado (ranked by swing)" if tornado else "Sensitivity (ranked by |elasticity|)"
+    right = set(range(1, 9))
+    if markdown:
+        return "\n".join([f"### {kind}: {title}", ""] + _md_table(header, body, right)) + "\n"
+    lines = [f"{kind}: {title}", ""] + _text_table(header, body, right)
+    lines += ["", "elasticity: % change of the monthly total for a 1% change of the parameter; "
+              "low/high: the declared range, or ±20% without one"]
+    if tornado and rows:
+        lines += ["", _tornado_bars(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _tornado_bars(rows: list[SensitivityRow], width: int = 30) -> str:
+    base_low = min(min(r.monthly_at_low, r.monthly_at_high) for r in rows)
+    base_high = max(max(r.monthly_at_low, r.monthly_at_high) for r in rows)
+    span = (base_high - base_low) or 1.0
+    name_width = max(len(r.name) for r in rows)
+    out = []
+    for r in rows:
+        lo, hi = sorted((r.monthly_at_low, r.monthly_at_high))
+        start = int(round((lo - base_low) / span * width))
+        stop = max(start + 1, int(round((hi - base_low) / span * width)))
+        out.append(f"{r.name.ljust(name_width)} |{' ' * start}{'#' * (stop - start)}{' ' * (width - stop)}| "
+                   f"{_usd(lo)} .. {_usd(hi)}")
+    return "\n".join(out)
+
+
+def sensitivity_json(rows: list[SensitivityRow], architecture: str, scenario) -> dict:
+    return {"format_version": 1, "architecture": architecture, "scenario": scenario,
+            "parameters": [r.to_json() for r in rows]}
+
+
+def projection_text(p: Projection, title: str, markdown: bool = False) -> str:
+    header = ["month", "monthly total"] + list(ir.CATEGORIES)
+    body = [[str(m), _usd(t)] + [_usd(c[k]) for k in ir.CATEGORIES]
+            for m, t, c in zip(p.months, p.monthly_total, p.by_category)]
+    right = set(range(len(header)))
+    lines = ([f"### Projection: {title}", ""] + _md_table(header, body, right)) if markdown else \
+        ([f"Projection: {title}", ""] + _text_table(header, body, right))
+    lines.append("")
+    if p.budget is not None:
+        if p.budget_crossed_month is None:
+            lines.append(f"the budget of {_usd(p.budget)} a month holds through month {p.months[-1]}")
+        else:
+            lines.append(f"the budget of {_usd(p.budget)} a month is crossed in month {p.budget_crossed_month}")
+    for name, (first, last) in p.scaling.items():
+        lines.append(f"scaling exponent d ln(monthly) / d ln({name}): {first:.3f} at month {p.months[0]}, "
+                     f"{last:.3f} at month {p.months[-1]}"
+                     + (" (superlinear)" if max(first, last) > 1 + 1e-9 else ""))
+    return "\n".join(lines) + "\n"
+
+
+def projection_json(p: Projection, architecture: str, scenario) -> dict:
+    out = {"format_version": 1, "architecture": architecture, "scenario": scenario}
+    out.update(p.to_json())
+    return out
+
+
+def solution_text(s: Solution, markdown: bool = False) -> str:
+    what = {"monthly": "monthly total", "per_request": "cost per request",
+            "per_success": "cost per successful request"}[s.target_kind]
+    if s.against:
+        head = f"`{s.parameter}` where the {what} equals that of {s.against}"
+    else:
+        head = f"`{s.parameter}` where the {what} reaches {_usd(s.target, s.target_kind != 'monthly')}"
+    lines = [("### " if markdown else "") + head, "",
+             f"searched [{s.low:g}, {s.high:g}], {s.method}", ""]
+    lines += [("- " if markdown else "  ") + f"{x:.10g}" for x in s.solutions]
+    if len(s.solutions) > 1:
+        lines += ["", f"{len(s.solutions)} solutions"]
+    return "\n".join(lines) + "\n"
+
+
+def _columns(names, arrays, batch: Batch):
+    cols = [(n, arrays[n]) for n in names]
+    cols += [("monthly_total", batch.monthly_total), ("cost_per_request", batch.cost_per_request),
+             ("p_success", batch.p_success)]
+    return cols
+
+
+def sweep_csv(names, arrays, batch: Batch) -> str:
+    cols = _columns(names, arrays, batch)
+    out = io.StringIO()
+    out.write(",".join(n for n, _ in cols) + "\n")
+    matrix = np.column_stack([np.asarray(c, dtype=float).ravel() for _, c in cols])
+    np.savetxt(out, matrix, delimiter=",", fmt="%.12g")
+    return out.getvalue()
+
+
+def sweep_json(names, arrays, batch: Batch) -> dict:
+    cols = _columns(names, arrays, batch)
+    return {"format_version": 1, "columns": [n for n, _ in cols],
+            "rows": np.column_stack([np.asarray(c, dtype=float).ravel() for _, c in cols]).tolist()}
