@@ -240,7 +240,11 @@ class Analyzer:
         p = self.arch.parameters[name]
         low = p.low if p.low is not None else value * (1 - spread)
         high = p.high if p.high is not None else value * (1 + spread)
-        return (min(low, high), max(low, high))
+        low, high = min(low, high), max(low, high)
+        if p.low is None and p.high is None and p.dim.is_dimensionless and 0 <= value <= 1:
+            # a plain number in [0, 1] with no declared range is a share: keep it a share
+            low, high = max(low, 0.0), min(high, 1.0)
+        return low, high
 
     def sensitivity(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
                     spread: float = 0.2) -> list[SensitivityRow]:

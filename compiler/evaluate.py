@@ -146,6 +146,11 @@ class Evaluator:
                 from llmarch.dsl.diagnostics import did_you_mean
                 raise LlmarchError([_usage(f"unknown parameter `{name}` in --set",
                                            did_you_mean(name, arch.parameters))])
+            if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
+                if not math.isfinite(float(text)):
+                    raise LlmarchError([_usage(f"--set {name}: {text} is not a finite number")])
+                definitions[name] = sympy.Float(float(text)) * arch.parameters[name].scale
+                continue
             try:
                 definitions[name] = parse_set_value(text, arch.parameters[name], arch.month_days)
             except LlmarchError as exc:

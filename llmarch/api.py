@@ -53,8 +53,7 @@ class Model:
     def cost(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> CostResult:
         """Expected cost at a scenario's values; `set` overrides parameters (`{"hit_rate": 0.4}`,
         or strings with units: `{"requests_per_day": "5000 requests/day"}`)."""
-        sets = {k: str(v) for k, v in (set or {}).items()}
-        return self._compiled.evaluator.evaluate(scenario, sets)
+        return self._compiled.evaluator.evaluate(scenario, _sets(set))
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario; raise `LlmarchError` on the first that fails.
@@ -66,7 +65,7 @@ class Model:
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
-        sets = {k: str(v) for k, v in (set or {}).items()}
+        sets = _sets(set)
         evaluator = self._compiled.evaluator
         result = evaluator.evaluate(scenario, sets)
         return output.export_json(self._compiled, result, evaluator.resolve(scenario, sets))
@@ -140,5 +139,8 @@ def loads(text: str, path: str = "<string>") -> Model:
     return Model(compile_file(path, text=text))
 
 
-def _sets(values: Optional[Mapping[str, object]]) -> dict[str, str]:
-    return {k: str(v) for k, v in (values or {}).items()}
+def _sets(values: Optional[Mapping[str, object]]) -> dict[str, object]:
+    """Numbers pass through as numbers (in the parameter's declared unit); anything else is
+    read like the CLI's `--set` text, so it may carry a unit: "5000 requests/day"."""
+    return {k: (v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
+            for k, v in (values or {}).items()}
