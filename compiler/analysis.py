@@ -47,6 +47,7 @@ class Batch:
     cost_per_request: np.ndarray
     p_success: np.ndarray
     by_category: dict[str, np.ndarray]
+    requests_per_month: np.ndarray
 
     @property
     def cost_per_success(self) -> np.ndarray:
@@ -88,6 +89,17 @@ class Projection:
     budget: Optional[float]
     budget_crossed_month: Optional[int]
     scaling: dict[str, tuple[float, float]]     # driver -> exponent at first and last month
+    requests_per_month: list[float]
+
+    @property
+    def growth_exponent(self) -> Optional[float]:
+        """ln(cost growth) / ln(traffic growth) over the whole projection: above 1, the bill
+        grows faster than the traffic (None when traffic does not change)."""
+        t0, t1 = self.requests_per_month[0], self.requests_per_month[-1]
+        c0, c1 = self.monthly_total[0], self.monthly_total[-1]
+        if min(t0, t1, c0, c1) <= 0 or abs(math.log(t1 / t0)) < 1e-12:
+            return None
+        return math.log(c1 / c0) / math.log(t1 / t0)
 
     def to_json(self) -> dict:
         return {
@@ -95,6 +107,7 @@ class Projection:
                        for m, t, c in zip(self.months, self.monthly_total, self.by_category)],
             "budget": self.budget, "budget_crossed_month": self.budget_crossed_month,
             "scaling_exponents": {k: {"first_month": a, "last_month": b} for k, (a, b) in self.scaling.items()},
+            "requests_per_month": self.requests_per_month, "growth_exponent": self.growth_exponent,
         }
 
 
@@ -172,7 +185,7 @@ class Analyzer:
         cpr, p_success, rpm = columns[0], columns[1], columns[2]
         fixed = sum(columns[3 + k:3 + 2 * k])
         by_category = {c: columns[3 + i] * rpm + columns[3 + k + i] for i, c in enumerate(ir.CATEGORIES)}
-        return Batch(rpm * cpr + fixed, cpr, p_success, by_category)
+        return Batch(rpm * cpr + fixed, cpr, p_success, by_category, rpm)
 
     # --- exact derivatives ---------------------------------------------------------------------
     def gradient(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
@@ -319,7 +332,8 @@ class Analyzer:
                 exponent = d_monthly * at_time.values[name] / monthly if monthly else 0.0
                 first = scaling.get(name, (exponent, exponent))[0]
                 scaling[name] = (first, exponent)
-        return Projection(list(range(months + 1)), totals, by_category, budget, crossed, scaling)
+        return Projection(list(range(months + 1)), totals, by_category, budget, crossed, scaling,
+                          [float(x) for x in batch.requests_per_month])
 
     # --- solving for a target ------------------------------------------------------------------
     def _target_values(self, batch: Batch, kind: str) -> np.ndarray:

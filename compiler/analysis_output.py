@@ -75,6 +75,11 @@ def projection_text(p: Projection, title: str, markdown: bool = False) -> str:
             lines.append(f"the budget of {_usd(p.budget)} a month holds through month {p.months[-1]}")
         else:
             lines.append(f"the budget of {_usd(p.budget)} a month is crossed in month {p.budget_crossed_month}")
+    exponent = p.growth_exponent
+    if exponent is not None:
+        lines.append(f"over the projection the bill grows x{p.monthly_total[-1] / p.monthly_total[0]:.2f} while traffic "
+                     f"grows x{p.requests_per_month[-1] / p.requests_per_month[0]:.2f}: growth exponent {exponent:.3f}"
+                     + (" (superlinear: cost outgrows traffic)" if exponent > 1 + 1e-9 else ""))
     for name, (first, last) in p.scaling.items():
         lines.append(f"scaling exponent d ln(monthly) / d ln({name}): {first:.3f} at month {p.months[0]}, "
                      f"{last:.3f} at month {p.months[-1]}"

@@ -226,3 +226,17 @@ def test_sweep_out_of_range_probability_is_an_error(compile_text):
     with pytest.raises(LlmarchError) as info:
         model.sweep([parse_grid("hit=0:1.5:4")])
     assert info.value.diagnostics[0].code == "E420"
+
+
+def test_growth_exponent_shows_superlinear_bills(compile_text):
+    model = compile_text("""
+        param users = 1000 users * 2 ^ (time / (1 month))
+        traffic = users * 1 requests/day/user
+        model m { input = 1 USD/Mtok; output = 1 USD/Mtok }
+        llm a { model = m; input = 1000 tokens * 2 ^ (time / (1 month)); output = 0 tokens }
+        flow { start -> a }
+    """)
+    projection = model.project(months=3)
+    # traffic doubles and the prompt doubles each month: cost grows 4x per 2x of traffic
+    assert projection.growth_exponent == pytest.approx(2.0, rel=1e-12)
+    assert projection.requests_per_month[3] == pytest.approx(8 * 30000)
