@@ -20,7 +20,7 @@ import sympy
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, did_you_mean
 
 from . import ir
-from .evaluate import Resolution
+from .evaluate import Resolution, generate_function
 from .pipeline import Compiled
 
 __all__ = ["Analyzer", "Batch", "SensitivityRow", "Projection", "Solution", "parse_grid", "TARGETS"]
@@ -130,6 +130,21 @@ class Solution:
         return out
 
 
+def _partials(expr: sympy.Expr):
+    """(symbol, ∂expr/∂symbol) for every symbol of `expr`, differentiating a sum term by
+    term: sympy's `diff` of a long sum costs its whole length for every symbol."""
+    terms = expr.args if expr.is_Add else (expr,)
+    for term in terms:
+        for x in sorted(term.free_symbols, key=lambda s: s.name):
+            if x == ir.FAILURE_SWITCH:
+                continue
+            d = sympy.diff(term, x)
+            if d.has(sympy.Derivative):  # floor and ceil: flat almost everywhere
+                d = d.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: sympy.Integer(0))
+            if d != 0:
+                yield x, d
+
+
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
     """`name=lo:hi:n` (linear) or `name=lo:hi:log:n` (log-spaced) -> (name, values)."""
     name, sep, spec = text.partition("=")
@@ -218,7 +233,10 @@ class Analyzer:
             chain.append((p.symbol, resolution.definitions[name] / p.scale))
         chain += self.model.definitions
         m = self.model
-        outputs = [m.monthly_total, m.cost_per_request, m.p_success]
+        # The totals are long sums; naming them keeps every differentiation term-sized.
+        per_request, success = sympy.Symbol("_total_cpr", real=True), sympy.Symbol("_total_ps", real=True)
+        chain += [(per_request, m.cost_per_request), (success, m.p_success)]
+        outputs = [m.requests_per_month * per_request + m.fixed_monthly, per_request, success]
         definitions = list(chain)
         gradients: list[sympy.Expr] = []
         counter = [0]
@@ -229,24 +247,18 @@ class Analyzer:
 
         for output in outputs:
             adjoint: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
-            for x in sorted(output.free_symbols, key=lambda s: s.name):
-                adjoint[x].append(sympy.diff(output, x))
+            for x, d in _partials(output):
+                adjoint[x].append(d)
             for symbol, expr in reversed(chain):
                 terms = adjoint.pop(symbol, None)
                 if not terms:
                     continue
                 bar = new_symbol()
                 definitions.append((bar, sympy.Add(*terms)))
-                for x in sorted(expr.free_symbols, key=lambda s: s.name):
-                    if x == ir.FAILURE_SWITCH:
-                        continue
-                    d = sympy.diff(expr, x)
-                    if d != 0:
-                        adjoint[x].append(bar * d)
+                for x, d in _partials(expr):
+                    adjoint[x].append(bar * d)
             gradients += [sympy.Add(*adjoint.get(x, [])) for x in inputs]
-        arguments = self.evaluator.arguments
-        return sympy.lambdify(arguments, outputs + gradients, modules="numpy",
-                              cse=lambda exprs: (definitions, exprs), docstring_limit=0)
+        return generate_function(self.evaluator.arguments, outputs + gradients, definitions)
 
     # --- sensitivity and tornado ---------------------------------------------------------------
     def _range(self, name: str, value: float, spread: float) -> tuple[float, float]:

@@ -37,7 +37,7 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
     """
     if expr.is_Symbol:
         return env[expr]
-    if expr.is_Number:
+    if expr.is_Number or expr.is_NumberSymbol or (not expr.free_symbols and expr.is_number):
         return float(expr)
     args = [numeric(a, env) for a in expr.args]
     if expr.is_Add:
@@ -61,6 +61,19 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
     if name in functions:
         return functions[name](args[0])
     raise TypeError(f"cannot evaluate {name}")  # pragma: no cover - the checker builds no other node
+
+
+def generate_function(arguments, outputs, definitions):
+    """Straight-line numpy code: `definitions` in order, then `outputs`. Arguments and locals
+    are internal symbols (`_p3`, `_v12`), so no user text reaches the generated source.
+    Terms are printed in sympy's canonical order without re-sorting (order="none"), which
+    is deterministic and much faster for long sums."""
+    from sympy.printing.numpy import NumPyPrinter
+
+    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False,
+                            "user_functions": {}, "order": "none"})
+    return sympy.lambdify(arguments, outputs, modules="numpy", printer=printer,
+                          cse=lambda exprs: (definitions, exprs), docstring_limit=0)
 
 
 def _reduce(fn, args):
@@ -236,13 +249,7 @@ class Evaluator:
             local = dict(env)
             local[ir.FAILURE_SWITCH] = switch
             for loop in self.model.loops:
-                inside = set(loop.nodes)
-                exit_probability = 0.0
-                for node in loop.nodes:
-                    staying = sum(np.asarray(numeric(g.edges[node, m]["probability"], local), dtype=float)
-                                  for m in g.successors(node) if m in inside)
-                    exit_probability = np.maximum(exit_probability, 1.0 - staying)
-                if np.min(exit_probability) < 1e-12:
+                if self._loop_traps(g, loop, local):
                     names = sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]})
                     c.error("E430", f"the loop through {', '.join(f'`{n}`' for n in names)} never exits{where}{path}: "
                             "its expected cost is infinite", loop.spans[0] if loop.spans else None,
@@ -250,6 +257,39 @@ class Evaluator:
             if c.has_errors:
                 break
         c.raise_if_errors()
+
+    def _loop_traps(self, g, loop, env) -> bool:
+        """True if a walk can enter the loop and never leave it: some node the walk reaches
+        with positive probability cannot reach any node with an exit. Over arrays of values,
+        true if that happens at any point."""
+        inside = set(loop.nodes)
+        probability = {}
+        for u in loop.nodes:
+            for v in g.successors(u):
+                probability[u, v] = np.asarray(numeric(g.edges[u, v]["probability"], env), dtype=float)
+        shape = np.broadcast_shapes(*[p.shape for p in probability.values()]) if probability else ()
+        count = int(np.prod(shape)) if shape else 1
+        if count > 1:
+            # many points at once: a loop traps at a point where no node of it has an exit
+            staying = {u: sum((probability[u, v] for v in g.successors(u) if v in inside), np.zeros(shape))
+                       for u in loop.nodes}
+            exit_probability = np.max(np.stack([1.0 - staying[u] for u in loop.nodes]), axis=0)
+            return bool(np.min(exit_probability) < 1e-12)
+        positive = {key: float(value) > 1e-15 for key, value in probability.items()}
+        exits = {u for u in loop.nodes
+                 if 1.0 - sum(float(probability[u, v]) for v in g.successors(u) if v in inside) > 1e-12}
+        inner = nx.DiGraph()
+        inner.add_nodes_from(loop.nodes)
+        inner.add_edges_from((u, v) for (u, v), ok in positive.items() if ok and v in inside)
+        can_leave = set(exits)
+        for node in exits:
+            can_leave |= nx.ancestors(inner, node)
+        entries = {v for v in loop.nodes if v == self.model.flow.entry or any(
+            u not in inside and float(numeric(g.edges[u, v]["probability"], env)) > 1e-15 for u in g.predecessors(v))}
+        reached = set(entries)
+        for node in entries:
+            reached |= nx.descendants(inner, node)
+        return bool(reached - can_leave)
 
     # --- evaluation ------------------------------------------------------------------
     @property
@@ -268,9 +308,7 @@ class Evaluator:
     def function(self):
         """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
         if self._function is None:
-            definitions = self.model.definitions
-            self._function = sympy.lambdify(self.arguments, self.outputs(), modules="numpy",
-                                            cse=lambda exprs: (definitions, exprs), docstring_limit=0)
+            self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
         return self._function
 
     def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:

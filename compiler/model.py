@@ -113,8 +113,14 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
             definitions.append((symbol, value))
 
     node_cost: dict[str, sympy.Expr] = {}
-    calls = sympy.Add(*[visits[n] for n, d in g.nodes(data=True) if d["model_call"]])
-    tokens = sympy.Add(*[visits[n] * d["tokens"] for n, d in g.nodes(data=True) if d["tokens"] is not None])
+    calls = tokens = sympy.Integer(0)
+    if flow.observers:
+        # Overlays price every call and token of the request: name the two sums once, so
+        # each overlay's cost stays a short expression (and derivatives stay linear).
+        calls, tokens = sympy.Symbol("_calls", real=True), sympy.Symbol("_tokens", real=True)
+        definitions.append((calls, sympy.Add(*[visits[n] for n, d in g.nodes(data=True) if d["model_call"]])))
+        definitions.append((tokens, sympy.Add(*[visits[n] * d["tokens"] for n, d in g.nodes(data=True)
+                                                 if d["tokens"] is not None])))
     for n, data in g.nodes(data=True):
         overlay = data.get("overlay")
         if overlay is not None:

@@ -152,6 +152,7 @@ def _json_default(x):  # pragma: no cover - numpy scalars only
 # --- explain ------------------------------------------------------------------------------
 
 MAX_CLOSED_FORM_OPS = 300
+MAX_CLOSED_FORM_DEFINITIONS = 60
 
 
 def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
@@ -162,6 +163,9 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     visit_display = {sym: sympy.Symbol(f"visits[{node}]") for sym, node in node_names.items()}
     intermediate = {sym: sympy.Symbol(f"inflow{sym.name[2:]}") for sym, _ in model.definitions if sym not in node_names}
     latex_names = {s: r"\mathrm{" + _latex_escape(n.name) + "}" for s, n in display.items()}
+    latex_names.update({s: r"\mathrm{visits}[\mathrm{" + _latex_escape(node) + "}]"
+                        for s, node in node_names.items()})
+    latex_names.update({s: r"\mathrm{inflow}_{" + s.name[2:] + "}" for s in intermediate})
     out = [f"# {arch.title}" + (f" — scenario {scenario}" if scenario else ""), ""]
     out.append("Parameters (symbol = value in its unit):")
     resolution = compiled.evaluator.resolve(scenario)
@@ -176,13 +180,18 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
               ("P(success)", model.p_success),
               ("requests per month", model.requests_per_month),
               ("fixed monthly (USD)", model.fixed_monthly)]
-    too_large = False
+    # Substituting a long chain (or a solved loop) can build an enormous expression before
+    # its size is known, so closed forms are only attempted for small loop-free models.
+    too_large = bool(model.loops) or len(model.definitions) > MAX_CLOSED_FORM_DEFINITIONS
     closed = []
     for title, expr in totals:
-        c = model.closed_form(expr).xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
-        if sympy.count_ops(c) > MAX_CLOSED_FORM_OPS:
-            too_large = True
-            c = expr.xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
+        c = expr.xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
+        if not too_large:
+            full = model.closed_form(expr).xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
+            if sympy.count_ops(full) <= MAX_CLOSED_FORM_OPS:
+                c = sympy.factor_terms(sympy.expand(full))
+            else:
+                too_large = True
         closed.append((title, c))
     if too_large:
         out.append("The closed forms are large; here is the chain of definitions they are built from:")
@@ -195,9 +204,13 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
         shown = c.xreplace(display).xreplace(visit_display).xreplace(intermediate)
         out.append(f"## {title}")
         out.append("")
-        out.append(sympy.pretty(shown, use_unicode=True, wrap_line=False))
+        # sympy's 2-D printer reads `_` in a name as a subscript; names with one are shown flat
+        if any("_" in s.name or "[" in s.name for s in shown.free_symbols):
+            out.append(sympy.sstr(shown))
+        else:
+            out.append(sympy.pretty(shown, use_unicode=True, wrap_line=False))
         out.append("")
-        out.append("LaTeX: " + sympy.latex(c.xreplace(visit_display).xreplace(intermediate), symbol_names=latex_names))
+        out.append("LaTeX: " + sympy.latex(c, symbol_names=latex_names))
         out.append("")
     out.append("monthly total = requests per month × cost per request + fixed monthly")
     return "\n".join(out) + "\n"

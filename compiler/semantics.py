@@ -483,7 +483,7 @@ class _Elaborator:
         elif "attempts" in f:
             comp.attempts = self.count(f["attempts"], 1, "attempts")
         elif "retries" in f:
-            comp.attempts = self.count(f["retries"], 0, "retries") + 1
+            comp.attempts = self.count(f["retries"], 0, "retries", MAX_ATTEMPTS - 1) + 1
         if s.kind == "cache":
             comp.hit_rate = self.opt(f, "hit_rate", (DIMENSIONLESS,), "`hit_rate`", "probability")
         self.components[s.name] = comp
@@ -524,7 +524,7 @@ class _Elaborator:
             other = self.model_ref(f["fallback_model"])
             if other is not None:
                 comp.fallback_model = other
-                comp.fallback_cost = priced(other)
+                comp.fallback_cost = priced(other) + self.opt(f, "cost", COST_PER_VISIT, f"`cost` of {owner}")
                 comp.fallback_tokens = comp.tokens
         return priced(price)
 
@@ -580,7 +580,7 @@ class _Elaborator:
         if v is None:
             return sympy.Integer(default)
         if check:
-            self.checks.append(ir.Check(check, v, what.strip("`"), item.value.span))
+            self.checks.append(ir.Check(check, v, what, item.value.span))
         return v
 
     def enum(self, item, choices: tuple[str, ...], what: str) -> Optional[str]:
@@ -591,18 +591,18 @@ class _Elaborator:
                      help=(did_you_mean(shown, choices) if shown else None) or "one of: " + ", ".join(choices))
         return None
 
-    def count(self, item, least: int, what: str) -> int:
+    def count(self, item, least: int, what: str, most: int = MAX_ATTEMPTS) -> int:
         value = item.value if isinstance(item, ast.Field) else None
         if isinstance(value, ast.Quantity) and value.unit is None and sympy.Rational(value.value).is_Integer:
             n = int(sympy.Rational(value.value))
-            if least <= n <= MAX_ATTEMPTS:
-                return n if what == "attempts" else n
+            if least <= n <= most:
+                return n
         if isinstance(value, ast.Name):
             self.c.error("E221", f"`{what}` must be written as a number, not a parameter", item.span,
                          help="the number of attempts shapes the graph, so it is fixed in the file; "
                          "use a scenario on `fail_rate` to explore reliability")
             return least if what == "attempts" else 0
-        self.c.error("E221", f"`{what}` must be a whole number from {least} to {MAX_ATTEMPTS}", item.span,
+        self.c.error("E221", f"`{what}` must be a whole number from {least} to {most}", item.span,
                      help="`attempts` counts every try including the first: `attempts = 3` is `retries = 2`")
         return least if what == "attempts" else 0
 
@@ -629,6 +629,10 @@ class _Elaborator:
                     else:
                         self.c.error("E217", f"unknown component `{name}`", span,
                                      help=did_you_mean(name, list(self._flow_components()) + list(RESERVED_NODES)))
+                    ok = False
+                elif self.components[name].kind == "fixed":
+                    self.c.error("E218", f"`{name}` is a fixed monthly cost: it is not visited by requests and "
+                                 "stays out of the flow", span)
                     ok = False
                 elif self.components[name].kind == "observe":
                     self.c.error("E218", f"`{name}` is an observability overlay: it applies to every request and "
@@ -713,13 +717,17 @@ class _Elaborator:
                          help=f"write `(p = …)` on each of {names}, or mark one `(otherwise)`")
             return []
         total = sympy.Add(*explicit)
-        edges = [ir.Edge(source, t, p if p is not None else sympy.Integer(1), failed, span)
+        phi = ir.FAILURE_SWITCH
+        # explicit probabilities carry the failure switch already; an unconditional or
+        # `otherwise` failure edge gets it here, so the happy path drops every failure edge
+        edges = [ir.Edge(source, t, p if p is not None else (phi if failed else sympy.Integer(1)), failed, span)
                  for t, p, failed, span in result]
         if explicit:
-            self.checks.append(ir.Check("probability_sum", total, f"probabilities leaving `{source}`",
-                                        result[0][3] if result else outs[0][2]))
+            self.checks.append(ir.Check("probability_sum", total.xreplace({phi: 1}),
+                                        f"probabilities leaving `{source}`", result[0][3] if result else outs[0][2]))
         if otherwise is not None:
-            edges.append(ir.Edge(source, otherwise[0], 1 - total, otherwise[1], otherwise[2]))
+            rest = 1 - total
+            edges.append(ir.Edge(source, otherwise[0], rest * phi if otherwise[1] else rest, otherwise[1], otherwise[2]))
         return edges
 
     # --- scenarios -----------------------------------------------------------------

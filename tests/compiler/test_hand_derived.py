@@ -243,3 +243,75 @@ def test_derived_parameter_follows_its_inputs(compile_text):
     """)
     assert model.cost().cost_per_request == pytest.approx(1200e-6, rel=1e-12)
     assert model.cost("more").cost_per_request == pytest.approx(2400e-6, rel=1e-12)
+
+
+def test_otherwise_and_unconditional_failure_edges_are_dropped_in_the_happy_path(compile_text):
+    model = compile_text(HEADER + """
+        tool gen { cost = 1 USD }
+        guardrail check { cost = 0.25 USD }
+        router r {}
+        flow {
+          start -> gen -> check -> r
+          r -> gen (p = 0.2)
+          r -> failure (otherwise, on_failure)
+        }
+    """)
+    result = model.cost()
+    # every pass: 1.25; r loops back with 0.2 and fails with 0.8
+    assert result.cost_per_request == pytest.approx(1.25 / 0.8, rel=1e-12)
+    assert result.p_success == pytest.approx(0.0, abs=1e-12)
+    # happy path: the failure edge is gone, the freed 0.8 ends the request successfully
+    assert result.happy_path_cost_per_request == pytest.approx(1.25 / 0.8, rel=1e-12)
+    single = compile_text(HEADER + """
+        tool gen { cost = 1 USD }
+        tool fix { cost = 3 USD }
+        flow {
+          start -> gen
+          gen -> fix (on_failure)
+        }
+    """, name="single.llmarch")
+    assert single.cost().cost_per_request == pytest.approx(4.0)
+    assert single.cost().happy_path_cost_per_request == pytest.approx(1.0)
+
+
+def test_fallback_model_copy_keeps_the_components_own_cost(compile_text):
+    model = compile_text(HEADER + """
+        model big { input = 10 USD/Mtok; output = 0 USD/Mtok }
+        llm a { model = m; input = 1000 tokens; output = 0 tokens; cost = 0.01 USD; fail_rate = 0.5; fallback_model = big }
+        flow { start -> a }
+    """)
+    rows = {r.name: r for r in model.cost().components}
+    assert rows["a@big"].cost_per_visit == pytest.approx(0.01 + 1000 * 10e-6)
+    assert rows["a"].cost_per_visit == pytest.approx(0.01 + 1000 * 1e-6)
+
+
+def test_a_loop_whose_only_exit_is_switched_off_is_an_error(compile_text):
+    from llmarch import LlmarchError
+    model = compile_text(HEADER + """
+        param x = 0.5
+        tool a { cost = 1 USD }
+        tool b { cost = 1 USD }
+        tool c { cost = 1 USD }
+        flow {
+          start -> a -> b
+          b -> c (p = x)
+          b -> a (otherwise)
+          c -> a (p = 0.5)
+        }
+    """)
+    # a pass costs 2 + 0.5 (c half the time) and a quarter of passes leave: 4 passes
+    assert model.cost().cost_per_request == pytest.approx(10.0)
+    with pytest.raises(LlmarchError) as info:
+        model.cost(set={"x": 0})
+    assert info.value.diagnostics[0].code == "E430"
+
+
+def test_constants_and_step_functions(compile_text):
+    model = compile_text(HEADER + """
+        param a = 3
+        tool t { cost = 1 USD * (exp(1) + ceil(a / 2)) }
+        flow { start -> t }
+    """)
+    assert model.cost().cost_per_request == pytest.approx(math.e + 2)
+    (row,) = model.sensitivity()
+    assert row.derivative == 0.0          # a step function is flat almost everywhere
