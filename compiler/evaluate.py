@@ -10,6 +10,7 @@ arguments and locals have internal names only (`_p0`, `_v3`), never a user's.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -63,17 +64,83 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
     raise TypeError(f"cannot evaluate {name}")  # pragma: no cover - the checker builds no other node
 
 
+_INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
+
+
 def generate_function(arguments, outputs, definitions):
-    """Straight-line numpy code: `definitions` in order, then `outputs`. Arguments and locals
-    are internal symbols (`_p3`, `_v12`), so no user text reaches the generated source.
-    Terms are printed in sympy's canonical order without re-sorting (order="none"), which
-    is deterministic and much faster for long sums."""
+    """Compile straight-line numpy code: `definitions` in order, then `outputs`.
+
+    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
+    before any source is built, so no user text can reach the generated code. Sums,
+    products and powers are printed here (sympy's printer is slow on tens of thousands of
+    lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
+    """
     from sympy.printing.numpy import NumPyPrinter
 
-    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False,
-                            "user_functions": {}, "order": "none"})
-    return sympy.lambdify(arguments, outputs, modules="numpy", printer=printer,
-                          cse=lambda exprs: (definitions, exprs), docstring_limit=0)
+    fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    names = [a.name for a in arguments] + [symbol.name for symbol, _ in definitions]
+    bad = [n for n in names if not _INTERNAL_NAME.match(n)]
+    if bad:  # pragma: no cover - a bug in the compiler, never user input
+        raise ValueError(f"refusing to generate code with names {bad[:3]}")
+
+    def code(expr) -> str:
+        if expr.is_Symbol:
+            if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
+                raise ValueError(f"refusing to generate code with name {expr.name!r}")
+            return expr.name
+        if expr.is_Integer:
+            return f"({int(expr)})"
+        if expr.is_Rational:
+            return f"({int(expr.p)}/{int(expr.q)})"
+        if expr.is_Float:
+            return f"({float(expr)!r})"
+        if expr.is_Add:
+            # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
+            out = []
+            for a in expr.args:
+                negative = a.is_Mul and a.args[0].is_Number and a.args[0] < 0
+                if out and negative:
+                    out.append(" - " + code(sympy.Mul(-a.args[0], *a.args[1:], evaluate=False)
+                                            if a.args[0] != -1 else (a.args[1] if len(a.args) == 2
+                                                                     else sympy.Mul(*a.args[1:], evaluate=False))))
+                else:
+                    out.append((" + " if out else "") + code(a))
+            return "(" + "".join(out) + ")"
+        if expr.is_Mul:
+            return "(" + "*".join(code(a) for a in expr.args) + ")"
+        if expr.is_Pow:
+            return f"({code(expr.base)}**{code(expr.exp)})"
+        return "(" + fallback.doprint(expr) + ")"
+
+    # keep only the definitions the outputs need (dead-code elimination, backwards)
+    needed: set = set()
+    for o in outputs:
+        needed |= sympy.sympify(o).free_symbols
+    kept = []
+    for symbol, value in reversed(definitions):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    kept.reverse()
+    # copy propagation: a definition that is just a number or another symbol is inlined
+    aliases: dict = {}
+    propagated = []
+    for symbol, value in kept:
+        value = value.xreplace(aliases) if aliases else value
+        if value.is_Atom:
+            aliases[symbol] = value
+        else:
+            propagated.append((symbol, value))
+    kept = propagated
+    outputs = [sympy.sympify(o).xreplace(aliases) for o in outputs]
+    lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
+    lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
+    lines.append("    return [" + ", ".join(code(sympy.sympify(o)) for o in outputs) + "]")
+    import functools
+
+    namespace = {"numpy": np, "functools": functools}
+    exec(compile("\n".join(lines), "<llmarch generated>", "exec"), namespace)  # internal names only
+    return namespace["_generated"]
 
 
 def _reduce(fn, args):
@@ -133,6 +200,7 @@ class Evaluator:
         self.arch = model.arch
         self.sources = sources
         self._function = None
+        self._totals = None
         self._rows = self._component_rows()
 
     # --- parameters ------------------------------------------------------------------
@@ -310,6 +378,21 @@ class Evaluator:
         if self._function is None:
             self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
         return self._function
+
+    @property
+    def totals_function(self):
+        """A lean evaluator: f(*parameters, switch) -> [monthly total, cost per request,
+        P(success), requests per month], for sweeps and root finding."""
+        if self._totals is None:
+            m = self.model
+            self._totals = generate_function(self.arguments, [m.monthly_total, m.cost_per_request, m.p_success,
+                                                              m.requests_per_month], self.model.definitions)
+        return self._totals
+
+    def totals(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
+        args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]
+        with np.errstate(all="ignore"):
+            return self.totals_function(*args)
 
     def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
         args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]

@@ -127,7 +127,9 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
             node_cost[n] = overlay.sample * (overlay.per_request + overlay.per_call * calls + overlay.per_token * tokens)
         else:
             node_cost[n] = data["cost"]
-    by_category = {cat: [] for cat in ir.CATEGORIES}
+    # Visits of nodes with the same per-visit cost (the attempts of one component) are
+    # summed before multiplying: fewer operations in the generated code.
+    same_cost: dict[str, dict[sympy.Expr, list[sympy.Expr]]] = {cat: {} for cat in ir.CATEGORIES}
     success_terms = []
     for n, data in g.nodes(data=True):
         if data["outcome"] == "success":
@@ -136,12 +138,15 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         if data["outcome"] == "failure":
             continue
         if node_cost[n] != 0:
-            by_category[data["category"]].append(visits[n] * node_cost[n])
+            same_cost[data["category"]].setdefault(node_cost[n], []).append(visits[n])
         leaving = sympy.Add(*[g.edges[n, m]["probability"] for m in g.successors(n)])
         leftover = 1 - leaving
         if leftover != 0:
             success_terms.append(visits[n] * leftover)
-    category_exprs = {cat: sympy.Add(*terms) for cat, terms in by_category.items()}
+    category_exprs = {cat: sympy.Add(*[cost * group[0] if len(group) == 1 else
+                                       sympy.Mul(cost, sympy.Add(*group), evaluate=False)
+                                       for cost, group in groups.items()])
+                      for cat, groups in same_cost.items()}
     fixed_by_category = {cat: sympy.Add(*[f.monthly for f in arch.fixed.values() if f.category == cat])
                          for cat in ir.CATEGORIES}
     return CostModel(
