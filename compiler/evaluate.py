@@ -65,6 +65,7 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
 
 
 _INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
+_WIDEST = 64  # terms printed side by side in one sum or product
 
 
 def generate_function(arguments, outputs, definitions):
@@ -94,6 +95,14 @@ def generate_function(arguments, outputs, definitions):
             return f"({int(expr.p)}/{int(expr.q)})"
         if expr.is_Float:
             return f"({float(expr)!r})"
+        if (expr.is_Add or expr.is_Mul) and len(expr.args) > _WIDEST:
+            # Python's compiler recurses once per operator of a flat `a + b + …`: split
+            # long sums and products into a balanced tree, log-deep.
+            half = len(expr.args) // 2
+            join = sympy.Add if expr.is_Add else sympy.Mul
+            left = join(*expr.args[:half], evaluate=False)
+            right = join(*expr.args[half:], evaluate=False)
+            return f"({code(left)} {'+' if expr.is_Add else '*'} {code(right)})"
         if expr.is_Add:
             # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
             out = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -30,8 +31,16 @@ class Compiled:
 
 def compile_file(path: str | os.PathLike, text: str | None = None) -> Compiled:
     """Run every stage on `path` (or on `text`, reported as `path`); raise `LlmarchError`."""
-    modules, sources = load_modules(path, text=text)
-    arch = elaborate(modules, sources)
-    flow = lower(arch, sources)
-    model = build_model(arch, flow)
-    return Compiled(sources, arch, flow, model, Evaluator(model, sources))
+    # The stages allocate many small, acyclic objects; Python's cycle collector would walk
+    # them all again and again (superlinear on big files), so it pauses while compiling.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        modules, sources = load_modules(path, text=text)
+        arch = elaborate(modules, sources)
+        flow = lower(arch, sources)
+        model = build_model(arch, flow)
+        return Compiled(sources, arch, flow, model, Evaluator(model, sources))
+    finally:
+        if collecting:
+            gc.enable()
