@@ -428,6 +428,14 @@ class Analyzer:
             raise _usage(f"`{parameter}` is computed from other parameters here",
                          "solve for one of the parameters it is computed from")
         lo, hi = self._search_range(parameter, resolution.values[parameter], low, high)
+        if other is None:
+            exact = self._solve_symbolically(resolution, parameter, target, kind, lo, hi)
+            if exact is not None:
+                roots, degree = exact
+                if not roots:
+                    self._raise_unreachable(parameter, lo, hi, kind, scenario, sets, target)
+                return Solution(parameter, kind, target, roots, lo, hi,
+                                f"symbolic (a polynomial of degree {degree} in `{parameter}`)")
 
         def f(xs: np.ndarray) -> np.ndarray:
             values = self._target_values(self.batch(scenario, sets, {parameter: xs}, check=False,
@@ -477,6 +485,64 @@ class Analyzer:
                          f"{what} ranges over {interval}",
                          "widen the range with --low/--high, or aim at a value inside that interval")
         return Solution(parameter, kind, target, roots, lo, hi, "numeric (bracketing and bisection)", against)
+
+    def _raise_unreachable(self, parameter, lo, hi, kind, scenario, sets, target):
+        grid = np.linspace(lo, hi, SOLVE_GRID)
+        with np.errstate(all="ignore"):
+            values = self._target_values(self.batch(scenario, sets, {parameter: grid}, check=False,
+                                                    categories=False), kind)
+        values = values[np.isfinite(values)]
+        interval = f"[{values.min():,.6g}, {values.max():,.6g}]" if values.size else "nowhere finite"
+        raise _usage(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: "
+                     f"the {kind.replace('_', ' ')} cost ranges over {interval}",
+                     "widen the range with --low/--high, or aim at a value inside that interval")
+
+    def _solve_symbolically(self, resolution: Resolution, parameter: str, target: float, kind: str,
+                            lo: float, hi: float, max_degree: int = 8):
+        """Roots from the closed form, when the model is small and loop-free and the target,
+        with every other parameter at its value, is a polynomial (after clearing
+        denominators) in the parameter. None means: solve numerically instead."""
+        m = self.model
+        if m.loops or len(m.definitions) > 60:
+            return None
+        params = self.arch.parameters
+        x = params[parameter].symbol
+        values = {}
+        for name in resolution.order:
+            p = params[name]
+            if name == parameter:
+                continue
+            if name in resolution.inputs:
+                values[p.symbol] = sympy.Float(resolution.values[name], 17)
+        expressions = {"monthly": m.monthly_total, "per_request": m.cost_per_request,
+                       "per_success": m.cost_per_request / m.p_success}
+        expr = m.closed_form(expressions[kind]).xreplace({ir.FAILURE_SWITCH: _ONE})
+        for name in reversed(resolution.order):  # derived parameters, outermost first
+            if name not in resolution.inputs and name != parameter:
+                expr = expr.xreplace({params[name].symbol: resolution.definitions[name] / params[name].scale})
+        expr = expr.xreplace(values)
+        if expr.free_symbols - {x} or sympy.count_ops(expr) > 400:
+            return None
+        if expr.has(sympy.Min, sympy.Max, sympy.floor, sympy.ceiling, sympy.log, sympy.exp):
+            return None
+        numerator, denominator = sympy.fraction(sympy.together(expr - sympy.Float(target, 17)))
+        numerator = sympy.expand(numerator)
+        if not numerator.is_polynomial(x) or not denominator.is_polynomial(x):
+            return None
+        poly = sympy.Poly(numerator, x)
+        if poly.is_zero:
+            raise _usage(f"the target holds for every `{parameter}`: it does not depend on it")
+        if poly.degree() > max_degree:
+            return None
+        roots = []
+        for r in poly.nroots(n=17, maxsteps=200):
+            if abs(sympy.im(r)) > 1e-9 * max(1.0, abs(sympy.re(r))):
+                continue
+            value = float(sympy.re(r))
+            if lo - 1e-12 * max(1.0, abs(lo)) <= value <= hi + 1e-12 * max(1.0, abs(hi)) \
+                    and abs(float(denominator.subs(x, value))) > 1e-300:
+                roots.append(min(max(value, lo), hi))
+        return sorted(set(roots)), poly.degree()
 
     # --- sweeps ---------------------------------------------------------------------------------
     def sweep(self, grids: Sequence[tuple[str, np.ndarray]], scenario: Optional[str] = None,

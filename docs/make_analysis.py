@@ -103,11 +103,16 @@ fallback spiral): GPT-4o falls back to o1, which costs 6× as much per token:
 
 `solve --for PARAM` finds every value of the parameter, within its range (or `--low`,
 `--high`), where a target is reached: `--monthly USD`, `--per-request USD` or
-`--per-success USD`. The range is scanned on a 4,001-point grid in one vectorized call,
-and each sign change is refined by bisection to machine precision. Several roots are all
-listed; an unreachable target is an error that gives the interval that can be reached.
+`--per-success USD`. When the model is small and has no loop, the target with every other
+parameter at its value is a rational function of the parameter: llmarch clears the
+denominator and finds the real roots of the polynomial (up to degree 8) exactly
+("symbolic"). Otherwise the range is scanned on a 4,001-point grid in one vectorized call
+and each sign change is refined by bisection to machine precision ("numeric"). Several
+roots are all listed; an unreachable target is an error that gives the interval that can
+be reached.
 
 {run(f"solve {SUPPORT} --scenario production --for cache_hit --monthly 7000")}
+{run("solve examples/quickstart.llmarch --for hit_rate --monthly 100")}
 {run(f"solve {SUPPORT} --scenario production --for cache_hit --monthly 3000")}
 ### Crossover
 

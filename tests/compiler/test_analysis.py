@@ -240,3 +240,20 @@ def test_growth_exponent_shows_superlinear_bills(compile_text):
     # traffic doubles and the prompt doubles each month: cost grows 4x per 2x of traffic
     assert projection.growth_exponent == pytest.approx(2.0, rel=1e-12)
     assert projection.requests_per_month[3] == pytest.approx(8 * 30000)
+
+
+def test_solve_is_symbolic_when_it_can_be_and_numeric_otherwise(compile_text):
+    from pathlib import Path
+    quadratic = compile_text("""
+        param x = 0.5 in [0, 1]
+        traffic = 1000 requests/day
+        tool t { cost = 1 USD * (x - 0.25) * (x - 0.75) + 1 USD }
+        flow { start -> t }
+    """)
+    solution = quadratic.solve("x", 30000 * (1 - 0.0525))
+    assert solution.method.startswith("symbolic") and "degree 2" in solution.method
+    support = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "support_assistant.llmarch")
+    solution = support.solve("cache_hit", 7000, scenario="production")
+    assert solution.method.startswith("numeric")              # it has a regeneration loop
+    (root,) = solution.solutions
+    assert support.cost("production", set={"cache_hit": root}).monthly_total == pytest.approx(7000, rel=1e-9)
