@@ -84,12 +84,12 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         scc = sorted(groups[c], key=order.__getitem__)
         if len(scc) == 1 and not g.has_edge(scc[0], scc[0]):
             node = scc[0]
-            inflow = [g.edges[u, node]["probability"] * visits[u] for u in g.predecessors(node)]
+            inflow = [_times(g.edges[u, node]["probability"], visits[u]) for u in g.predecessors(node)]
             if node == flow.entry:
                 inflow.append(_ONE)
             symbol = new_symbol("v")
             visits[node] = symbol
-            definitions.append((symbol, sympy.Add(*inflow)))
+            definitions.append((symbol, _sum(inflow)))
             continue
         # A loop: solve (I - P_SSᵀ) v_S = b, with b the inflow from outside the loop.
         inside = set(scc)
@@ -155,6 +155,18 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         p_success=sympy.Add(*success_terms), requests_per_month=arch.traffic * arch.month_days,
         fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
         loops=loops)
+
+
+def _times(probability: sympy.Expr, visits: sympy.Symbol) -> sympy.Expr:
+    """probability × visits, built without sympy's canonicalization (the bulk of compile
+    time on big architectures; the generated code does not need it)."""
+    return visits if probability == 1 else sympy.Mul(probability, visits, evaluate=False)
+
+
+def _sum(terms: list) -> sympy.Expr:
+    if not terms:
+        return sympy.Integer(0)
+    return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
 
 
 def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions) -> list[sympy.Expr]:
