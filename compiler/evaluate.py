@@ -385,7 +385,9 @@ class Evaluator:
     def function(self):
         """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
         if self._function is None:
-            self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
+            from .pipeline import collector_paused
+            with collector_paused():
+                self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
         return self._function
 
     @property
@@ -393,9 +395,11 @@ class Evaluator:
         """A lean evaluator: f(*parameters, switch) -> [monthly total, cost per request,
         P(success), requests per month], for sweeps and root finding."""
         if self._totals is None:
+            from .pipeline import collector_paused
             m = self.model
-            self._totals = generate_function(self.arguments, [m.monthly_total, m.cost_per_request, m.p_success,
-                                                              m.requests_per_month], self.model.definitions)
+            with collector_paused():
+                self._totals = generate_function(self.arguments, [m.monthly_total, m.cost_per_request, m.p_success,
+                                                                  m.requests_per_month], self.model.definitions)
         return self._totals
 
     def totals(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:

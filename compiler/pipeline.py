@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from .lower import FlowGraph, lower
 from .model import CostModel, build_model
 from .semantics import elaborate
 
-__all__ = ["Compiled", "compile_file"]
+__all__ = ["Compiled", "compile_file", "collector_paused"]
 
 
 @dataclass
@@ -31,16 +32,23 @@ class Compiled:
 
 def compile_file(path: str | os.PathLike, text: str | None = None) -> Compiled:
     """Run every stage on `path` (or on `text`, reported as `path`); raise `LlmarchError`."""
-    # The stages allocate many small, acyclic objects; Python's cycle collector would walk
-    # them all again and again (superlinear on big files), so it pauses while compiling.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         modules, sources = load_modules(path, text=text)
         arch = elaborate(modules, sources)
         flow = lower(arch, sources)
         model = build_model(arch, flow)
         return Compiled(sources, arch, flow, model, Evaluator(model, sources))
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cycle collector. Compiling allocates many small, acyclic objects
+    (syntax nodes, sympy expressions); the collector would walk them again and again,
+    which makes big files superlinear."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
