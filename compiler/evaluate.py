@@ -122,9 +122,10 @@ def generate_function(arguments, outputs, definitions):
         return "(" + fallback.doprint(expr) + ")"
 
     # keep only the definitions the outputs need (dead-code elimination, backwards)
+    outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
     needed: set = set()
     for o in outputs:
-        needed |= sympy.sympify(o).free_symbols
+        needed |= o.free_symbols
     kept = []
     for symbol, value in reversed(definitions):
         if symbol in needed:
@@ -141,10 +142,10 @@ def generate_function(arguments, outputs, definitions):
         else:
             propagated.append((symbol, value))
     kept = propagated
-    outputs = [sympy.sympify(o).xreplace(aliases) for o in outputs]
+    outputs = [o.xreplace(aliases) for o in outputs]
     lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
     lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
-    lines.append("    return [" + ", ".join(code(sympy.sympify(o)) for o in outputs) + "]")
+    lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
     import functools
 
     namespace = {"numpy": np, "functools": functools}

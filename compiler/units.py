@@ -71,7 +71,7 @@ for _names, _dim, _scale in [
     (("week", "weeks"), TIME, 7),
 ]:
     for _n in _names:
-        _WORDS[_n] = (_dim, sympy.sympify(_scale))
+        _WORDS[_n] = (_dim, _scale if isinstance(_scale, sympy.Basic) else sympy.Integer(_scale))
 
 
 class UnitError(ValueError):
