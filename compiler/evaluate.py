@@ -153,6 +153,30 @@ def generate_function(arguments, outputs, definitions):
     return namespace["_generated"]
 
 
+#: Points per call of a generated function: its temporaries then stay in the CPU's cache,
+#: which makes long arrays several times faster than one call over all of them.
+BLOCK = 65_536
+
+
+def blocked(function, args: list, block: int = BLOCK) -> list:
+    """Call `function` over 1-D array arguments in blocks of `block` points."""
+    arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+    if not arrays:
+        return function(*args)
+    size = arrays[0].shape[0]
+    if size <= block or any(a.ndim != 1 or a.shape[0] != size for a in arrays):
+        return function(*args)
+    outputs: list[np.ndarray] = []
+    for start in range(0, size, block):
+        part = [a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a for a in args]
+        results = function(*part)
+        if not outputs:
+            outputs = [np.empty(size) for _ in results]
+        for out, value in zip(outputs, results):
+            out[start:start + block] = value
+    return outputs
+
+
 def _reduce(fn, args):
     out = args[0]
     for a in args[1:]:
@@ -406,12 +430,12 @@ class Evaluator:
     def totals(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
         args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]
         with np.errstate(all="ignore"):
-            return self.totals_function(*args)
+            return blocked(self.totals_function, args)
 
     def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
         args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]
         with np.errstate(all="ignore"):
-            return self.function(*args)
+            return blocked(self.function, args)
 
     def _component_rows(self) -> list["_Row"]:
         g = self.model.flow.graph

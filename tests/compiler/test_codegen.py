@@ -45,3 +45,15 @@ def test_functions_match_sympy(compile_text):
     import math
     expected = min(3, 4) * max(0.25, 0.1) + 1 + 2 + math.sqrt(3) + math.log(3) + math.exp(0.25) + 27 - 1 / 3
     assert model.cost().cost_per_request == pytest.approx(expected, rel=1e-12)
+
+
+def test_blocked_evaluation_gives_the_same_numbers():
+    from llmarch.compiler.evaluate import blocked
+    a, b = sympy.symbols("_p0 _p1", real=True)
+    v = sympy.Symbol("_v1", real=True)
+    f = generate_function([a, b], [v * 2, a + 1, sympy.Integer(7)], [(v, a * b - a ** 2)])
+    xs = np.linspace(-3, 3, 10_007)
+    direct = f(xs, 2.5)
+    split = blocked(f, [xs, 2.5], block=1000)
+    assert np.array_equal(split[0], direct[0]) and np.array_equal(split[1], direct[1])
+    assert np.all(split[2] == 7) and split[2].shape == xs.shape
