@@ -61,6 +61,23 @@ def _summary(result: CostResult) -> list[list[str]]:
     ]
 
 
+def _overhead(result: CostResult) -> list[list[str]]:
+    """Per component: happy path vs system, and its share of the total failure overhead."""
+    total = result.failure_overhead_per_request
+    rows = []
+    for r in sorted(result.components, key=lambda r: (-(r.failure_overhead_per_request or 0.0), r.name)):
+        overhead = r.failure_overhead_per_request
+        if overhead is None or abs(overhead) < 1e-15:
+            continue
+        share = _pct(overhead / total) if abs(total) > 1e-15 else ""
+        rows.append([r.name, _usd(r.happy_path_cost_per_request, True), _usd(r.cost_per_request, True),
+                     _usd(overhead, True), _usd(overhead * result.requests_per_month), share])
+    return rows
+
+
+_OVERHEAD_HEADER = ["failure overhead", "happy path", "system", "overhead", "per month", "share"]
+
+
 def _categories(result: CostResult) -> list[list[str]]:
     total = result.monthly_total
     return [[c, _usd(v), _pct(v / total) if total else "0.0%"] for c, v in result.by_category.items()]
@@ -81,6 +98,9 @@ def cost_table(result: CostResult) -> str:
     out = [_title(result), ""]
     out += _text_table(_HEADER, _rows(result), right={3, 4, 5, 6, 7})
     out += [""] + _text_table(["cost vector", "per month", "share"], _categories(result), right={1, 2})
+    overhead = _overhead(result)
+    if overhead:
+        out += [""] + _text_table(_OVERHEAD_HEADER, overhead, right={1, 2, 3, 4, 5})
     out += [""] + _text_table(["", ""], _summary(result), right={1})[2:]
     return "\n".join(out) + "\n"
 
@@ -98,6 +118,9 @@ def cost_markdown(result: CostResult) -> str:
     out += _md_table(["", ""], _summary(result), right={1}) + [""]
     out += _md_table(["cost vector", "per month", "share"], _categories(result), right={1, 2}) + [""]
     out += _md_table(_HEADER, [[f"`{r[0]}`"] + r[1:] for r in _rows(result)], right={3, 4, 5, 6, 7})
+    overhead = _overhead(result)
+    if overhead:
+        out += [""] + _md_table(_OVERHEAD_HEADER, [[f"`{r[0]}`"] + r[1:] for r in overhead], right={1, 2, 3, 4, 5})
     return "\n".join(out) + "\n"
 
 
@@ -111,7 +134,11 @@ def cost_json(result: CostResult) -> dict:
             {"name": r.name, "component": r.component, "kind": r.kind, "category": r.category,
              "expected_visits": r.expected_visits, "cost_per_visit": r.cost_per_visit,
              "cost_per_request": r.cost_per_request, "monthly": r.monthly, "share": r.share,
-             "failure_overhead_per_request": r.failure_overhead_per_request}
+             "happy_path_cost_per_request": r.happy_path_cost_per_request,
+             "failure_overhead_per_request": r.failure_overhead_per_request,
+             "failure_overhead_share": (r.failure_overhead_per_request / result.failure_overhead_per_request
+                                        if r.failure_overhead_per_request is not None
+                                        and abs(result.failure_overhead_per_request) > 1e-15 else None)}
             for r in result.components],
         "results": result.results_json(),
     }

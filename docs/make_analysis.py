@@ -23,6 +23,15 @@ def head(command: str, lines: int) -> str:
     return "\n".join([block[0]] + body + [block[-1]]) + "\n"
 
 
+def section(command: str, title: str) -> str:
+    """Only the part of a command's output that starts with the line beginning `title`."""
+    block = run(command).splitlines()
+    body = block[1:-1]
+    start = next(i for i, line in enumerate(body) if line.startswith(title))
+    stop = next((i for i in range(start, len(body)) if not body[i].strip()), len(body))
+    return "\n".join([block[0], body[0], "…"] + body[start:stop] + ["…", block[-1]]) + "\n"
+
+
 SUPPORT = "examples/support_assistant.llmarch"
 GROWTH = "examples/growth_story.llmarch"
 
@@ -99,6 +108,15 @@ fallback spiral): GPT-4o falls back to o1, which costs 6× as much per token:
 {head(f"cost {GROWTH} --scenario fallback_spiral", 6)}
 `answer@o1`: $742.50 of the $1,237.50 inference spend, 60%.
 
+## Happy path versus system, per component
+
+`llmarch cost` ends with the failure overhead of each component: its cost per request on
+the happy path (every failure probability at 0) and in the system, the difference per
+request and per month, and its share of the total overhead (in `--format json`:
+`happy_path_cost_per_request`, `failure_overhead_per_request`, `failure_overhead_share`).
+In the support assistant most of it is the summarizer's retries and regenerations:
+
+{section(f"cost {SUPPORT} --scenario production", "failure overhead")}
 ## Break-even: solve
 
 `solve --for PARAM` finds every value of the parameter, within its range (or `--low`,

@@ -315,3 +315,25 @@ def test_constants_and_step_functions(compile_text):
     assert model.cost().cost_per_request == pytest.approx(math.e + 2)
     (row,) = model.sensitivity()
     assert row.derivative == 0.0          # a step function is flat almost everywhere
+
+
+def test_failure_overhead_per_component(compile_text):
+    r = 0.2
+    model = compile_text(HEADER + f"""
+        tool answer {{ cost = 2 USD }}
+        guardrail check {{ cost = 0.5 USD }}
+        flow {{
+          start -> answer -> check
+          check -> answer (p = {r}, on_failure)
+        }}
+    """)
+    result = model.cost()
+    rows = {row.name: row for row in result.components}
+    assert rows["answer"].failure_overhead_per_request == pytest.approx(2 / (1 - r) - 2, rel=1e-12)
+    assert rows["check"].failure_overhead_per_request == pytest.approx(0.5 / (1 - r) - 0.5, rel=1e-12)
+    total = sum(row.failure_overhead_per_request for row in result.components if row.cost_per_request is not None)
+    assert total == pytest.approx(result.failure_overhead_per_request, rel=1e-12)
+    from llmarch.compiler.output import cost_json, cost_table
+    shares = [c["failure_overhead_share"] for c in cost_json(result)["components"]]
+    assert sum(shares) == pytest.approx(1.0) and shares[0] == pytest.approx(0.8)
+    assert "failure overhead" in cost_table(result)
