@@ -27,8 +27,10 @@ def display_path(path: Path) -> str:
 
 
 def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
-                 text: str | None = None) -> tuple[list[ast.Module], SourceCache]:
-    """Parse `path` and its imports; the main module comes first, then imports depth-first."""
+                 text: str | None = None, reader=None) -> tuple[list[ast.Module], SourceCache]:
+    """Parse `path` and its imports; the main module comes first, then imports depth-first.
+    `reader(path) -> str` replaces reading from the file system (e.g. from a git revision);
+    it raises FileNotFoundError for a missing file."""
     sources = sources if sources is not None else SourceCache()
     main = Path(path)
     collector = Collector(sources)
@@ -38,6 +40,8 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
 
     def read(file: Path, shown: str, at: Span | None) -> str | None:
         try:
+            if reader is not None:
+                return reader(file)
             return file.read_text(encoding="utf-8")
         except FileNotFoundError:
             collector.error("E010", f"file `{shown}` not found", at)

@@ -30,10 +30,11 @@ class Compiled:
     evaluator: Evaluator
 
 
-def compile_file(path: str | os.PathLike, text: str | None = None) -> Compiled:
-    """Run every stage on `path` (or on `text`, reported as `path`); raise `LlmarchError`."""
+def compile_file(path: str | os.PathLike, text: str | None = None, reader=None) -> Compiled:
+    """Run every stage on `path` (or on `text`, reported as `path`); raise `LlmarchError`.
+    `reader` reads files from elsewhere than the file system (see `loader.load_modules`)."""
     with collector_paused():
-        modules, sources = load_modules(path, text=text)
+        modules, sources = load_modules(path, text=text, reader=reader)
         arch = elaborate(modules, sources)
         flow = lower(arch, sources)
         model = build_model(arch, flow)

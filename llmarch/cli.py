@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--against", metavar="FILE", help="with --crossover: compare with another .llmarch file")
     c.add_argument("--low", type=float, help="lower end of the search (default: the declared range)")
     c.add_argument("--high", type=float, help="upper end of the search")
+    c = sub.add_parser("diff", help="what a change does to the bill: per component, per cost vector, parameters",
+                       description="what a change does to the bill: per component, per cost vector, parameters")
+    c.add_argument("old", help="the .llmarch file before, or REV:path (a git revision)")
+    c.add_argument("new", help="the .llmarch file after, or REV:path")
+    c.add_argument("--scenario", "-s", help="a scenario both files declare")
+    c.add_argument("--set", dest="sets", action="append", default=[], metavar="PARAM=VALUE",
+                   help="override a parameter on both sides (where it exists)")
+    c.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
     c = common("sweep", "evaluate over a grid of parameter values in one vectorized call", fmt=("csv", "json"))
     c.add_argument("--grid", action="append", required=True, metavar="PARAM=LOW:HIGH[:log]:POINTS")
     c.add_argument("--output", "-o", metavar="FILE", help="write there instead of standard output")
@@ -98,6 +106,15 @@ def _run(args) -> int:
             return EXIT_USAGE
         sets[name.strip()] = value.strip()
     try:
+        if args.command == "diff":
+            from llmarch.compiler import diff as diffs
+            d = diffs.diff_results(diffs.compile_side(args.old), diffs.compile_side(args.new), args.old, args.new,
+                                   args.scenario, sets)
+            if args.format == "json":
+                sys.stdout.write(output.to_json_text(diffs.diff_json(d)))
+            else:
+                sys.stdout.write(diffs.diff_text(d, args.format == "markdown"))
+            return EXIT_OK
         model = llmarch.load(args.file)
         if args.command == "check":
             model.check()

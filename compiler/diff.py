@@ -1,0 +1,225 @@
+"""`llmarch diff OLD NEW`: what a change to a `.llmarch` file does to the bill.
+
+Per component and per cost vector: before, after, delta and percent; components added and
+removed; parameters whose values changed. OLD or NEW may name a git revision of a file,
+`REV:path` (`HEAD~1:examples/support_assistant.llmarch`); its imports are read from the
+same revision.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
+
+from . import ir
+from .evaluate import CostResult
+from .output import _md_table, _text_table, _usd
+from .pipeline import Compiled, compile_file
+
+__all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json"]
+
+
+def _usage(message: str, help: str | None = None) -> LlmarchError:
+    return LlmarchError([Diagnostic("error", "E600", message, None, help)])
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    name: str
+    before: Optional[float]     # None: absent on that side
+    after: Optional[float]
+
+    @property
+    def delta(self) -> float:
+        return (self.after or 0.0) - (self.before or 0.0)
+
+    @property
+    def percent(self) -> Optional[float]:
+        if self.before is None or self.after is None or self.before == 0:
+            return None
+        return 100.0 * self.delta / self.before
+
+    @property
+    def status(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed" if self.delta != 0 else "same"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "before": self.before, "after": self.after, "delta": self.delta,
+                "percent": self.percent, "status": self.status}
+
+
+@dataclass(frozen=True)
+class Diff:
+    old: str
+    new: str
+    scenario: Optional[str]
+    totals: list[DiffRow]
+    categories: list[DiffRow]
+    components: list[DiffRow]
+    parameters: list[DiffRow]
+
+    def to_json(self) -> dict:
+        return {"format_version": 1, "old": self.old, "new": self.new, "scenario": self.scenario,
+                "totals": [r.to_json() for r in self.totals],
+                "by_category": [r.to_json() for r in self.categories],
+                "components": [r.to_json() for r in self.components],
+                "parameters": [r.to_json() for r in self.parameters]}
+
+
+def compile_side(spec: str) -> Compiled:
+    """Compile `path`, or `REV:path` from a git revision (imports from the same revision)."""
+    if os.path.exists(spec) or ":" not in spec:
+        return compile_file(spec)
+    revision, _, path = spec.partition(":")
+    if not revision or not path:
+        raise _usage(f"cannot read `{spec}`", "write a file path, or REV:path such as HEAD~1:arch.llmarch")
+    where = Path(path).parent if Path(path).parent.is_dir() else Path(".")
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=where, capture_output=True,
+                             text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        raise _usage(f"`{spec}` names a git revision, but `{where}` is not inside a git repository") from None
+    root = Path(top)
+
+    def reader(file: Path) -> str:
+        relative = os.path.relpath(Path(file).resolve() if Path(file).is_absolute() else (Path.cwd() / file).resolve(),
+                                   root)
+        relative = Path(relative).as_posix()
+        done = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=root, capture_output=True,
+                              timeout=30)
+        if done.returncode != 0:
+            raise FileNotFoundError(relative)
+        return done.stdout.decode("utf-8")
+
+    try:
+        text = reader(Path(path))
+    except FileNotFoundError:
+        raise _usage(f"`{path}` does not exist at revision `{revision}`",
+                     "check the revision and the path (relative to the working directory)") from None
+    return compile_file(path, text=text, reader=reader)
+
+
+def _parameter_values(compiled: Compiled, result: CostResult) -> dict[str, str]:
+    values = {}
+    for name, p in compiled.arch.parameters.items():
+        if p.builtin:
+            continue
+        unit = f" {p.unit}" if p.unit else ""
+        values[name] = f"{result.parameters[name]:.10g}{unit}"
+    return values
+
+
+def diff_results(old: Compiled, new: Compiled, old_name: str, new_name: str, scenario: Optional[str] = None,
+                 sets: Optional[Mapping[str, object]] = None) -> Diff:
+    for compiled, name in ((old, old_name), (new, new_name)):
+        if scenario is not None and scenario not in compiled.arch.scenarios:
+            raise _usage(f"`{name}` has no scenario `{scenario}`")
+    sets = dict(sets or {})
+    before = old.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in old.arch.parameters})
+    after = new.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in new.arch.parameters})
+    totals = [DiffRow("monthly total", before.monthly_total, after.monthly_total),
+              DiffRow("cost per request", before.cost_per_request, after.cost_per_request),
+              DiffRow("cost per successful request", before.cost_per_success, after.cost_per_success),
+              DiffRow("P(success)", before.p_success, after.p_success),
+              DiffRow("requests per month", before.requests_per_month, after.requests_per_month),
+              DiffRow("failure overhead per month", before.failure_overhead_monthly, after.failure_overhead_monthly)]
+    categories = [DiffRow(c, before.by_category[c], after.by_category[c]) for c in ir.CATEGORIES]
+    monthly_before = {r.name: r.monthly for r in before.components}
+    monthly_after = {r.name: r.monthly for r in after.components}
+    names = list(monthly_before) + [n for n in monthly_after if n not in monthly_before]
+    components = [DiffRow(n, monthly_before.get(n), monthly_after.get(n)) for n in names]
+    components.sort(key=lambda r: (-abs(r.delta), r.name))
+    params_before, params_after = _parameter_values(old, before), _parameter_values(new, after)
+    parameters = []
+    for name in list(params_before) + [n for n in params_after if n not in params_before]:
+        a, b = params_before.get(name), params_after.get(name)
+        if a != b:
+            parameters.append(_ParamRow(name, a, b))
+    return Diff(old_name, new_name, scenario, totals, categories, components, parameters)
+
+
+@dataclass(frozen=True)
+class _ParamRow(DiffRow):
+    """A parameter's value before and after, as text with its unit."""
+
+    before: Optional[str]
+    after: Optional[str]
+
+    @property
+    def delta(self) -> float:  # pragma: no cover - parameters are shown, not subtracted
+        return 0.0
+
+    @property
+    def percent(self):
+        return None
+
+    @property
+    def status(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "before": self.before, "after": self.after, "status": self.status}
+
+
+def _money(row: DiffRow, small: bool) -> list[str]:
+    def fmt(x):
+        if x is None:
+            return "—"
+        if row.name == "P(success)":
+            return f"{x:.4%}"
+        if row.name == "requests per month":
+            return f"{x:,.0f}"
+        return _usd(x, small)
+    delta = row.delta
+    if row.name == "P(success)":
+        shown = f"{100 * delta:+.4f} pts"
+    elif row.name == "requests per month":
+        shown = f"{delta:+,.0f}"
+    else:
+        shown = ("+" if delta >= 0 else "-") + _usd(abs(delta), small)
+    percent = "" if row.percent is None else f"{row.percent:+.1f}%"
+    return [fmt(row.before), fmt(row.after), shown, percent]
+
+
+def _sections(d: Diff, markdown: bool):
+    quote = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    yield "totals", ["", "before", "after", "delta", "%"], [
+        [t.name] + _money(t, t.name in ("cost per request", "cost per successful request")) for t in d.totals]
+    yield "cost vectors (per month)", ["cost vector", "before", "after", "delta", "%"], [
+        [c.name] + _money(c, False) for c in d.categories]
+    rows = [[quote(c.name) + ("" if c.status in ("changed", "same") else f" ({c.status})")] + _money(c, False)
+            for c in d.components if c.status != "same"]
+    yield "components (per month)", ["component", "before", "after", "delta", "%"], rows
+    yield "parameters", ["parameter", "before", "after"], [
+        [quote(p.name), p.before or "—", p.after or "—"] for p in d.parameters]
+
+
+def diff_text(d: Diff, markdown: bool = False) -> str:
+    title = f"{d.old} → {d.new}" + (f" — scenario {d.scenario}" if d.scenario else "")
+    out = [("### " if markdown else "") + title, ""]
+    for name, header, rows in _sections(d, markdown):
+        if not rows:
+            out += [f"{'**' if markdown else ''}{name}{'**' if markdown else ''}: no change", ""]
+            continue
+        if markdown:
+            out += [f"**{name}**", ""] + _md_table(header, rows, right=set(range(1, len(header)))) + [""]
+        else:
+            out += [name, ""] + _text_table(header, rows, right=set(range(1, len(header)))) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def diff_json(d: Diff) -> dict:
+    return d.to_json()
