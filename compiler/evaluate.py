@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional
 
 import networkx as nx
@@ -459,7 +459,14 @@ class Evaluator:
 
     def evaluate(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "CostResult":
         resolution = self.resolve(scenario, sets)
-        self.check(resolution)
+        try:
+            self.check(resolution)
+        except LlmarchError as exc:
+            if not sets:
+                raise
+            given = ", ".join(f"{k}={v}" for k, v in sets.items())
+            raise LlmarchError([replace(d, message=f"{d.message} (with --set {given})") for d in exc.diagnostics],
+                               exc.sources) from None
         system = self.raw(resolution.env, 1.0)
         happy = self.raw(resolution.env, 0.0)
         values = [float(x) for x in system]
