@@ -17,7 +17,7 @@ from llmarch.dsl.diagnostics import Span
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
-           "CATEGORIES", "FAILURE_SWITCH"]
+           "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
 #: `failure`). The system is evaluated at 1; the happy path at 0.
@@ -25,6 +25,12 @@ FAILURE_SWITCH = sympy.Symbol("_phi", real=True)
 
 #: The seed's cost vectors, in report order.
 CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
+
+#: What a budget can bound, and the kind of its limit: a monthly amount, an amount per
+#: request, or a share.
+BUDGET_METRICS = {"monthly_total": "monthly", "cost_per_request": "per_request", "cost_per_success": "per_request",
+                  "p_success": "share", "failure_overhead": "share",
+                  **{f"monthly_{c}": "monthly" for c in CATEGORIES}}
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,18 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """A bound on a result: `budget monthly_total < 10000 USD/month in production`.
+    `limit` is in the metric's reporting unit (USD per month, USD, or a share)."""
+
+    metric: str
+    op: str
+    limit: float
+    scenario: Optional[str]      # None: the defaults and every scenario
+    span: Span
+
+
+@dataclass(frozen=True)
 class Check:
     """A value that must hold in every scenario: a probability, a non-negative amount."""
 
@@ -149,3 +167,4 @@ class Architecture:
     fixed: dict[str, FixedCost]
     scenarios: dict[str, Scenario]
     checks: list[Check]
+    budgets: list[Budget] = field(default_factory=list)

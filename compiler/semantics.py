@@ -309,12 +309,17 @@ class _Elaborator:
                 self.checks.append(ir.Check("nonnegative", traffic, "traffic", traffic_stmt.value.span))
         edges, entry = self.flow(flow_stmt)
         scenarios = self.scenarios([s for _, s in statements if isinstance(s, ast.Scenario)])
+        budgets = [b for b in (self.budget(s, scenarios) for in_main, s in statements
+                               if isinstance(s, ast.Budget) and in_main) if b is not None]
+        for in_main, s in statements:
+            if isinstance(s, ast.Budget) and not in_main:
+                self.c.error("E021", "`budget` belongs in the main file, not in an imported one", s.span)
         self.c.raise_if_errors()
         return ir.Architecture(
             title=title.title if title else self.main.path, path=self.main.path, month_days=self.month_days,
             traffic=traffic, traffic_span=traffic_stmt.span if traffic_stmt else None,
             parameters=self.params, prices=self.prices, components=self.components, edges=edges,
-            entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks)
+            entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks, budgets=budgets)
 
     _pending_params: frozenset = frozenset()
 
@@ -729,6 +734,24 @@ class _Elaborator:
             rest = 1 - total
             edges.append(ir.Edge(source, otherwise[0], rest * phi if otherwise[1] else rest, otherwise[1], otherwise[2]))
         return edges
+
+    # --- budgets --------------------------------------------------------------------
+    def budget(self, b: ast.Budget, scenarios: dict) -> Optional[ir.Budget]:
+        kind = ir.BUDGET_METRICS.get(b.metric)
+        if kind is None:
+            self.c.error("E240", f"unknown budget metric `{b.metric}`", b.metric_span,
+                         help=did_you_mean(b.metric, ir.BUDGET_METRICS) or "metrics: " + ", ".join(ir.BUDGET_METRICS))
+            return None
+        if b.scenario is not None and b.scenario not in scenarios:
+            self.c.error("E231", f"unknown scenario `{b.scenario}`", b.scenario_span,
+                         help=did_you_mean(b.scenario, scenarios))
+            return None
+        dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,)}[kind]
+        limit = self.expect(b.limit, dims, f"the limit of budget `{b.metric}`", allow_params=False)
+        if limit is None:
+            return None
+        value = float(limit * self.month_days) if kind == "monthly" else float(limit)
+        return ir.Budget(b.metric, b.op, value, b.scenario, b.span)
 
     # --- scenarios -----------------------------------------------------------------
     def scenarios(self, stmts: list[ast.Scenario]) -> dict[str, ir.Scenario]:

@@ -16,7 +16,7 @@ from .diagnostics import Span
 __all__ = [
     "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call",
     "Field", "Block", "Body", "Architecture", "Import", "Param", "Traffic", "Settings",
-    "Model", "Component", "Scenario", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
+    "Model", "Component", "Scenario", "Budget", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
     "COMPONENT_KINDS",
 ]
 
@@ -129,6 +129,17 @@ class Traffic(Node):
     value: Expr
 
 
+class Budget(Node):
+    """`budget monthly_total < 10000 USD/month [in scenario]`: a bound the result must keep."""
+
+    metric: str
+    metric_span: Span
+    op: Literal["<", "<=", ">", ">="]
+    limit: Expr
+    scenario: Optional[str] = None
+    scenario_span: Optional[Span] = None
+
+
 class Settings(Node):
     """`settings { month = 30 days }`."""
 
@@ -186,7 +197,7 @@ class Flow(Node):
     chains: tuple[Chain, ...]
 
 
-Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario]
+Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget]
 
 
 class Module(Node):

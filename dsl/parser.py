@@ -241,6 +241,16 @@ class _Builder(Transformer):
     def traffic(self, meta, children):
         return ast.Traffic(span=self._span(meta), value=children[0])
 
+    def budget(self, meta, children):
+        metric, op, limit, *scope = children
+        scenario = scope[0] if scope else None
+        return ast.Budget(span=self._span(meta), metric=str(metric), metric_span=self._tspan(metric), op=str(op),
+                          limit=limit, scenario=str(scenario) if scenario else None,
+                          scenario_span=self._tspan(scenario) if scenario else None)
+
+    def budget_scope(self, meta, children):
+        return children[0]
+
     def settings(self, meta, children):
         return ast.Settings(span=self._span(meta), body=children[0])
 

@@ -56,12 +56,23 @@ class Model:
         return self._compiled.evaluator.evaluate(scenario, _sets(set))
 
     def check(self) -> list[Diagnostic]:
-        """Check the defaults and every scenario; raise `LlmarchError` on the first that fails.
-        Returns the warnings (none yet in language v1)."""
+        """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
+        the first scenario that is invalid, or with every budget that does not hold.
+        Returns the warnings (none yet)."""
+        from llmarch.compiler.budgets import budget_diagnostics, check_budgets
         evaluator = self._compiled.evaluator
+        broken = []
         for scenario in [None, *self.scenarios]:
-            evaluator.evaluate(scenario)
+            result = evaluator.evaluate(scenario)
+            broken += budget_diagnostics(check_budgets(self._compiled.arch, result))
+        if broken:
+            raise LlmarchError(broken, self._compiled.sources)
         return []
+
+    def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
+        """The budgets that apply to a scenario, each with its value, margin and verdict."""
+        from llmarch.compiler.budgets import check_budgets
+        return check_budgets(self._compiled.arch, self.cost(scenario, set))
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""

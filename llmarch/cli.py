@@ -1,7 +1,7 @@
 """The `llmarch` command. It only calls the public API.
 
 Exit codes: 0 ok, 1 invalid input (diagnostics printed), 2 usage error,
-3 internal error (a bug: please report it).
+3 internal error (a bug: please report it), 4 a budget does not hold.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_BUDGET = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,13 +122,20 @@ def _run(args) -> int:
                   f"{len(model.scenarios)} scenarios)")
             return EXIT_OK
         if args.command == "cost":
+            from llmarch.compiler.budgets import budget_diagnostics, check_budgets
             result = model.cost(args.scenario, sets)
+            budgets = check_budgets(model.compiled.arch, result)
             if args.format == "json":
-                sys.stdout.write(output.to_json_text(output.cost_json(result)))
+                data = output.cost_json(result)
+                data["budgets"] = [b.to_json() for b in budgets]
+                sys.stdout.write(output.to_json_text(data))
             elif args.format == "markdown":
                 sys.stdout.write(output.cost_markdown(result))
             else:
                 sys.stdout.write(output.cost_table(result))
+            broken = budget_diagnostics(budgets)
+            if broken:
+                raise llmarch.LlmarchError(broken, model.compiled.sources)
             return EXIT_OK
         if args.command == "explain":
             sys.stdout.write(model.explain(args.scenario))
@@ -140,10 +147,12 @@ def _run(args) -> int:
     except llmarch.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
         usage = all(d.code.startswith("E6") for d in exc.diagnostics)
+        budget = all(d.code.startswith("E7") for d in exc.diagnostics)
         if not usage:
             n = sum(d.severity == "error" for d in exc.diagnostics)
-            sys.stderr.write(f"\n{n} error{'s' if n != 1 else ''}\n")
-        return EXIT_USAGE if usage else EXIT_INVALID
+            what = "budget" if budget else "error"
+            sys.stderr.write(f"\n{n} {what}{'s' if n != 1 else ''} {'not met' if budget else ''}".rstrip() + "\n")
+        return EXIT_USAGE if usage else EXIT_BUDGET if budget else EXIT_INVALID
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
 
 
