@@ -93,6 +93,7 @@ class Component:
     per_token: sympy.Expr = sympy.Integer(0)
     sample: sympy.Expr = sympy.Integer(1)
     spans: dict[str, Span] = field(default_factory=dict)
+    input_parts: dict[str, sympy.Expr] = field(default_factory=dict)   # named parts of `input { }`, tokens
 
 
 @dataclass(frozen=True)
@@ -168,3 +169,5 @@ class Architecture:
     scenarios: dict[str, Scenario]
     checks: list[Check]
     budgets: list[Budget] = field(default_factory=list)
+    lint_settings: dict[str, float] = field(default_factory=dict)   # thresholds from `settings { }`
+    lint_spans: dict[str, Span] = field(default_factory=dict)

@@ -78,6 +78,8 @@ class _Elaborator:
         self.fixed: dict[str, ir.FixedCost] = {}
         self.checks: list[ir.Check] = []
         self.declared: dict[str, tuple[str, Span]] = {}
+        self.lint_settings: dict[str, float] = {}
+        self.lint_spans: dict[str, Span] = {}
         self._symbols = 0
 
     # --- expressions -----------------------------------------------------------
@@ -319,14 +321,24 @@ class _Elaborator:
             title=title.title if title else self.main.path, path=self.main.path, month_days=self.month_days,
             traffic=traffic, traffic_span=traffic_stmt.span if traffic_stmt else None,
             parameters=self.params, prices=self.prices, components=self.components, edges=edges,
-            entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks, budgets=budgets)
+            entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks, budgets=budgets,
+            lint_settings=self.lint_settings, lint_spans=self.lint_spans)
 
     _pending_params: frozenset = frozenset()
 
     def settings(self, s: ast.Settings) -> None:
+        from .lint import THRESHOLDS
         for item in s.body.items:
+            if not isinstance(item, ast.Block) and item.name in THRESHOLDS:
+                value = self.expect(item.value, (DIMENSIONLESS,), f"lint threshold `{item.name}`", allow_params=False)
+                if value is not None:
+                    self.lint_settings[item.name] = float(value)
+                    self.lint_spans[item.name] = item.span
+                continue
             if isinstance(item, ast.Block) or item.name != "month":
-                self.c.error("E205", f"unknown setting `{item.name}`", item.span, help="settings: month")
+                self.c.error("E205", f"unknown setting `{item.name}`", item.span,
+                             help=did_you_mean(item.name, ["month", *THRESHOLDS]) or "settings: month, "
+                             + ", ".join(THRESHOLDS))
                 continue
             if _mentions_month(item.value):
                 self.c.error("E300", "`month` must be given in days, hours or weeks, not in months", item.value.span)
@@ -506,6 +518,7 @@ class _Elaborator:
                 if part is not None:
                     self.checks.append(ir.Check("nonnegative", part, f"input part `{item.name}`", item.value.span))
                     parts.append(part)
+                    comp.input_parts[item.name] = part
             if not f["input"].body.items:
                 self.c.error("E213", f"`input` of {owner} has no parts", f["input"].span)
             tokens_in = sympy.Add(*parts)

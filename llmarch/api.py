@@ -69,6 +69,13 @@ class Model:
             raise LlmarchError(broken, self._compiled.sources)
         return []
 
+    def lint(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> list[Diagnostic]:
+        """The cost-archetype findings for a scenario (warnings with codes L1xx–L5xx)."""
+        from llmarch.compiler.lint import lint
+        sets = _sets(set)
+        evaluator = self._compiled.evaluator
+        return lint(self._compiled, evaluator.evaluate(scenario, sets), evaluator.resolve(scenario, sets))
+
     def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
         """The budgets that apply to a scenario, each with its value, margin and verdict."""
         from llmarch.compiler.budgets import check_budgets

@@ -1,7 +1,8 @@
 """The `llmarch` command. It only calls the public API.
 
 Exit codes: 0 ok, 1 invalid input (diagnostics printed), 2 usage error,
-3 internal error (a bug: please report it), 4 a budget does not hold.
+3 internal error (a bug: please report it), 4 a budget does not hold,
+5 `lint` found a cost archetype.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_BUDGET = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_BUDGET, EXIT_LINT = 0, 1, 2, 3, 4, 5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     common("check", "report diagnostics only (checks the defaults and every scenario)", scenario=False, sets=False)
     common("cost", "expected cost per request, per success and per month", fmt=("table", "json", "markdown"))
     common("explain", "closed-form cost expressions (pretty-printed and LaTeX)", sets=False)
+    common("lint", "the field manual's cost archetypes as rules, and the budgets", fmt=("table", "json"))
     common("export", "the lowered flow graph as JSON")
     for name, help in (("sensitivity", "exact derivatives and elasticities of the monthly total, ranked"),
                        ("tornado", "each parameter moved alone over its range, ranked by swing")):
@@ -137,6 +139,22 @@ def _run(args) -> int:
             if broken:
                 raise llmarch.LlmarchError(broken, model.compiled.sources)
             return EXIT_OK
+        if args.command == "lint":
+            from llmarch.compiler.budgets import budget_diagnostics
+            findings = model.lint(args.scenario, sets)
+            broken = budget_diagnostics(model.budgets(args.scenario, sets))
+            if args.format == "json":
+                sys.stdout.write(output.to_json_text({"format_version": 1, "scenario": args.scenario,
+                                                      "findings": [f.to_json() for f in findings + broken]}))
+            else:
+                for f in findings + broken:
+                    sys.stderr.write(f.render(model.compiled.sources) + "\n\n")
+                if not findings and not broken:
+                    print(f"{args.file}: no findings")
+                else:
+                    sys.stderr.write(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
+                                     f"{len(broken)} budget{'s' if len(broken) != 1 else ''} not met\n")
+            return EXIT_BUDGET if broken else EXIT_LINT if findings else EXIT_OK
         if args.command == "explain":
             sys.stdout.write(model.explain(args.scenario))
             return EXIT_OK

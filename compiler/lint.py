@@ -1,0 +1,238 @@
+"""Design-review checks: the field manual's cost archetypes as lint rules.
+
+Each rule is a function of one `_Context` returning findings; `RULES` runs them in order
+(adding a rule is adding a function and a line). A finding is a warning with a stable code,
+the symptom with the actual numbers, the signal and the suggested decision, at the span of
+the component it is about. Thresholds have defaults, can be set in the file
+(`settings { max_ops_ratio = 80% }`) or in `[tool.llmarch]` of a pyproject.toml above the
+file (the file wins). A finding is silenced by a comment on its line: `# llmarch: ignore[L401]`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from llmarch.dsl.diagnostics import Diagnostic, Span
+
+from . import ir
+from .evaluate import CostResult, Resolution, numeric
+from .pipeline import Compiled
+
+__all__ = ["THRESHOLDS", "RULES", "lint"]
+
+#: Thresholds, with their defaults and what they bound.
+THRESHOLDS = {
+    "max_context_share": 0.5,    # L101: history + retrieved context, share of a call's input tokens
+    "max_header_ratio": 1.0,     # L102: instruction header tokens per token of the user's message
+    "max_fallback_share": 0.3,   # L201: requests reaching a fallback, per request
+    "max_overhead_share": 0.3,   # L202: retry and fallback spend, share of inference spend
+    "max_retrieval_ratio": 1.0,  # L301: retrieval spend per dollar of inference
+    "max_ops_ratio": 0.5,        # L401: observability/ops spend per dollar of inference
+    "max_attempts": 1.5,         # L501: expected attempts each time a component is entered
+    "min_loop_exit": 0.05,       # L502: a loop's best exit probability per pass
+}
+
+_CONTEXT = re.compile(r"history|context|memory|retriev|chunk|document|rag", re.I)
+_HEADER = re.compile(r"system|instruction|header|prompt|preamble", re.I)
+_USER = re.compile(r"user|question|query|ticket|message|request|input", re.I)
+_IGNORE = re.compile(r"#\s*llmarch:\s*ignore\[([A-Z0-9, ]+)\]")
+
+
+@dataclass
+class _Context:
+    compiled: Compiled
+    result: CostResult
+    resolution: Resolution
+    thresholds: dict[str, float]
+
+    def value(self, expr) -> float:
+        env = dict(self.resolution.env)
+        env[ir.FAILURE_SWITCH] = 1.0
+        return float(numeric(expr, env))
+
+
+def _finding(code: str, message: str, span: Optional[Span], help: str) -> Diagnostic:
+    return Diagnostic("warning", code, message, span, help)
+
+
+def _token_bloat(ctx: _Context) -> list[Diagnostic]:
+    out = []
+    for comp in ctx.compiled.arch.components.values():
+        if not comp.input_parts:
+            continue
+        parts = {name: ctx.value(expr) for name, expr in comp.input_parts.items()}
+        total = sum(parts.values())
+        if total <= 0:
+            continue
+        context = sum(v for n, v in parts.items() if _CONTEXT.search(n))
+        share = context / total
+        if share > ctx.thresholds["max_context_share"]:
+            names = ", ".join(f"`{n}`" for n in parts if _CONTEXT.search(n))
+            out.append(_finding(
+                "L101", f"token bloat: {names} make {share:.0%} of the {total:,.0f} input tokens of `{comp.name}` "
+                f"(limit {ctx.thresholds['max_context_share']:.0%}); you are paying for verbosity, not value",
+                comp.span, "compress the context: chunk limits, fewer retrieved chunks, memory pruning"))
+        header = sum(v for n, v in parts.items() if _HEADER.search(n))
+        user = sum(v for n, v in parts.items() if _USER.search(n) and not _HEADER.search(n))
+        if header and user and header / user > ctx.thresholds["max_header_ratio"]:
+            out.append(_finding(
+                "L102", f"token bloat: the instruction header of `{comp.name}` is {header:,.0f} tokens next to a "
+                f"{user:,.0f}-token user message ({header / user:.1f}x, limit {ctx.thresholds['max_header_ratio']:g}x)",
+                comp.span, "trim the header, or move its fixed part to a cached prefix"))
+    return out
+
+
+def _fallback_spiral(ctx: _Context) -> list[Diagnostic]:
+    out = []
+    rows = {r.name: r for r in ctx.result.components}
+    for comp in ctx.compiled.arch.components.values():
+        target = None
+        if comp.fallback_model is not None:
+            target = f"{comp.name}@{comp.fallback_model.name}"
+        elif comp.fallback is not None:
+            target = comp.fallback
+        attempts = rows.get(comp.name)
+        if target is None or attempts is None or comp.fail_rate == 0:
+            continue
+        # requests that exhaust every attempt: entries × f^N, with entries = visits / (1 + f + … + f^(N-1))
+        fail = ctx.value(comp.fail_rate)
+        n = comp.attempts
+        per_entry = sum(fail ** i for i in range(n))
+        share = (attempts.expected_visits or 0.0) / per_entry * fail ** n if per_entry else 0.0
+        if share > ctx.thresholds["max_fallback_share"]:
+            out.append(_finding(
+                "L201", f"fallback spiral: {share:.0%} of requests reach `{target}` from `{comp.name}` "
+                f"(limit {ctx.thresholds['max_fallback_share']:.0%}); your robustness logic is silently inflating cost",
+                comp.span, "audit the fallback triggers, improve the default model, replace blanket rerouting "
+                "with smarter thresholds"))
+    inference = [r for r in ctx.result.components if r.category == "inference" and r.cost_per_request is not None]
+    system = sum(r.cost_per_request for r in inference)
+    happy = sum(r.happy_path_cost_per_request or 0.0 for r in inference)
+    if system > 0 and (system - happy) / system > ctx.thresholds["max_overhead_share"]:
+        share = (system - happy) / system
+        out.append(_finding(
+            "L202", f"fallback spiral: retries, fallbacks and regenerations are {share:.0%} of inference spend "
+            f"(limit {ctx.thresholds['max_overhead_share']:.0%})", None,
+            "audit the fallback triggers and the failure rates behind them"))
+    return out
+
+
+def _rag_overreach(ctx: _Context) -> list[Diagnostic]:
+    by = ctx.result.by_category
+    if by["inference"] > 0 and by["retrieval"] / by["inference"] > ctx.thresholds["max_retrieval_ratio"]:
+        ratio = by["retrieval"] / by["inference"]
+        first = next((c for c in ctx.compiled.arch.components.values() if c.category == "retrieval"), None)
+        return [_finding(
+            "L301", f"RAG overreach: retrieval costs ${by['retrieval']:,.2f} a month, {ratio:.2f}x the inference it "
+            f"feeds (limit {ctx.thresholds['max_retrieval_ratio']:g}x)", first.span if first else None,
+            "use retrieval only for high-variance queries with a proven benefit; roll back to simpler logic "
+            "for baseline tasks")]
+    return []
+
+
+def _observability_overkill(ctx: _Context) -> list[Diagnostic]:
+    out = []
+    by = ctx.result.by_category
+    if by["inference"] > 0 and by["ops"] / by["inference"] > ctx.thresholds["max_ops_ratio"]:
+        ratio = by["ops"] / by["inference"]
+        first = next((c for c in ctx.compiled.arch.components.values() if c.kind == "observe"), None)
+        out.append(_finding(
+            "L401", f"observability overkill: ops and observability cost ${by['ops']:,.2f} a month, {ratio:.2f}x "
+            f"inference (limit {ctx.thresholds['max_ops_ratio']:g}x); tooling cost is outpacing its usefulness",
+            first.span if first else None,
+            "define observability goals, shut off low-value tracing, budget logging per dollar saved"))
+    for comp in ctx.compiled.arch.components.values():
+        if comp.kind == "observe" and ctx.value(comp.per_token) > 0 and ctx.value(comp.sample) >= 1:
+            out.append(_finding(
+                "L402", f"observability overkill: `{comp.name}` traces every token of every request", comp.span,
+                "sample the traces (`sample = 10%`) or log only what a dashboard reads"))
+    return out
+
+
+def _retry_storm(ctx: _Context) -> list[Diagnostic]:
+    out = []
+    compiled = ctx.compiled
+    visits = {}
+    for r in ctx.result.components:
+        visits[r.name] = r.expected_visits
+    g = compiled.flow.graph
+    for comp in compiled.arch.components.values():
+        nodes = compiled.flow.nodes_of.get(comp.name, [])
+        attempts = [n for n in nodes if "#" in n]
+        if len(attempts) < 2:
+            continue
+        env = dict(ctx.resolution.env)
+        env[ir.FAILURE_SWITCH] = 1.0
+        fail = float(numeric(comp.fail_rate, env))
+        expected = sum(fail ** i for i in range(len(attempts)))
+        if expected > ctx.thresholds["max_attempts"]:
+            out.append(_finding(
+                "L501", f"retry storm: `{comp.name}` takes {expected:.2f} attempts each time it is entered "
+                f"(fail rate {fail:.0%}, up to {len(attempts)} attempts; limit {ctx.thresholds['max_attempts']:g})",
+                comp.span, "fix the cause of the failures before adding attempts; cap retries"))
+    env = dict(ctx.resolution.env)
+    env[ir.FAILURE_SWITCH] = 1.0
+    for loop in compiled.model.loops:
+        inside = set(loop.nodes)
+        best = 0.0
+        for node in loop.nodes:
+            staying = sum(float(numeric(g.edges[node, m]["probability"], env)) for m in g.successors(node) if m in inside)
+            best = max(best, 1.0 - staying)
+        if best < ctx.thresholds["min_loop_exit"]:
+            names = sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]})
+            out.append(_finding(
+                "L502", f"retry storm: the loop through {', '.join(f'`{n}`' for n in names)} exits with at most "
+                f"{best:.1%} per pass (limit {ctx.thresholds['min_loop_exit']:.0%})",
+                loop.spans[0] if loop.spans else None, "give the loop a cap or a higher exit probability"))
+    return out
+
+
+RULES: tuple[Callable[[_Context], list[Diagnostic]], ...] = (
+    _token_bloat, _fallback_spiral, _rag_overreach, _observability_overkill, _retry_storm)
+
+
+def _pyproject_thresholds(path: str) -> dict[str, float]:
+    if sys.version_info < (3, 11):  # pragma: no cover - tomllib arrived in 3.11
+        return {}
+    import tomllib
+    folder = Path(path).resolve().parent
+    for candidate in [folder, *folder.parents]:
+        config = candidate / "pyproject.toml"
+        if config.is_file():
+            try:
+                data = tomllib.loads(config.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return {}
+            section = data.get("tool", {}).get("llmarch", {})
+            return {k: float(v) for k, v in section.items()
+                    if k in THRESHOLDS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {}
+
+
+def lint(compiled: Compiled, result: CostResult, resolution: Resolution) -> list[Diagnostic]:
+    """Every finding for one scenario, silenced ones removed, in a stable order."""
+    thresholds = dict(THRESHOLDS)
+    thresholds.update(_pyproject_thresholds(compiled.arch.path))
+    thresholds.update(compiled.arch.lint_settings)
+    ctx = _Context(compiled, result, resolution, thresholds)
+    findings = [f for rule in RULES for f in rule(ctx)]
+    kept = []
+    for f in findings:
+        if f.span is not None:
+            line = compiled.sources.line(f.span.file, f.span.line) or ""
+            match = _IGNORE.search(line)
+            if match and f.code in {c.strip() for c in match.group(1).split(",")}:
+                continue
+        kept.append(f)
+    where = f" in scenario `{result.scenario}`" if result.scenario else ""
+    out = []
+    for f in kept:
+        archetype, _, detail = f.message.partition(": ")
+        out.append(Diagnostic(f.severity, f.code, f"{archetype}{where}: {detail}", f.span, f.help))
+    return out

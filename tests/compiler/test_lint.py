@@ -1,0 +1,89 @@
+"""Lint rules: each has a file that triggers it and one that does not; thresholds from the
+file and from pyproject.toml; silencing comments; exit codes."""
+
+import pytest
+
+from llmarch.cli import EXIT_BUDGET, EXIT_LINT, EXIT_OK, main
+
+HEAD = """
+traffic = 1000 requests/day
+model m { input = 1 USD/Mtok; output = 2 USD/Mtok }
+model big { input = 10 USD/Mtok; output = 20 USD/Mtok }
+"""
+
+CASES = {
+    # code: (triggers, clean)
+    "L101": ("llm a { model = m; input { system = 100 tokens; user = 100 tokens; history = 300 tokens }; output = 10 tokens }\nflow { start -> a }",
+             "llm a { model = m; input { system = 100 tokens; user = 100 tokens; history = 150 tokens }; output = 10 tokens }\nflow { start -> a }"),
+    "L102": ("llm a { model = m; input { system = 300 tokens; user = 20 tokens }; output = 10 tokens }\nflow { start -> a }",
+             "llm a { model = m; input { system = 20 tokens; user = 300 tokens }; output = 10 tokens }\nflow { start -> a }"),
+    "L201": ("llm a { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 40%; fallback_model = big }\nflow { start -> a }",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 10%; fallback_model = big }\nflow { start -> a }"),
+    "L202": ("llm a { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 30%; fallback_model = big }\nflow { start -> a }",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 1%; fallback_model = big }\nflow { start -> a }"),
+    "L301": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nretrieval r { cost = 0.001 USD }\nflow { start -> r -> a }",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens }\nretrieval r { cost = 0.00001 USD }\nflow { start -> r -> a }"),
+    "L401": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_request = 0.001 USD }\nflow { start -> a }",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_request = 0.00001 USD }\nflow { start -> a }"),
+    "L402": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_token = 0.01 USD/Mtok }\nflow { start -> a }",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_token = 0.01 USD/Mtok; sample = 10% }\nflow { start -> a }"),
+    "L501": ("tool t { cost = 0.001 USD; fail_rate = 50%; attempts = 4 }\nflow { start -> t }",
+             "tool t { cost = 0.001 USD; fail_rate = 10%; attempts = 4 }\nflow { start -> t }"),
+    "L502": ("tool t { cost = 0.001 USD }\nflow {\n  start -> t\n  t -> t (p = 98%)\n}",
+             "tool t { cost = 0.001 USD }\nflow {\n  start -> t\n  t -> t (p = 50%)\n}"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_each_rule_triggers_and_stays_quiet(compile_text, code):
+    triggers, clean = CASES[code]
+    found = {d.code for d in compile_text(HEAD + triggers).lint()}
+    assert code in found
+    quiet = {d.code for d in compile_text(HEAD + clean, name="clean.llmarch").lint()}
+    assert code not in quiet
+
+
+def test_findings_carry_numbers_signal_and_decision(compile_text):
+    (finding,) = [d for d in compile_text(HEAD + CASES["L201"][0]).lint() if d.code == "L201"]
+    assert finding.severity == "warning"
+    assert "40% of requests reach `a@big`" in finding.message and "limit 30%" in finding.message
+    assert "inflating cost" in finding.message and "fallback triggers" in finding.help
+    assert finding.span is not None and finding.span.line == 5
+
+
+def test_thresholds_from_the_file_and_from_pyproject(tmp_path, compile_text):
+    relaxed = compile_text(HEAD + "settings { max_fallback_share = 50% }\n" + CASES["L201"][0])
+    assert "L201" not in {d.code for d in relaxed.lint()}
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.llmarch]\nmax_fallback_share = 0.5\n")
+    (project / "a.llmarch").write_text(HEAD + CASES["L201"][0])
+    import llmarch
+    assert "L201" not in {d.code for d in llmarch.load(project / "a.llmarch").lint()}
+    (project / "b.llmarch").write_text(HEAD + "settings { max_fallback_share = 0.2 }\n" + CASES["L201"][0])
+    assert "L201" in {d.code for d in llmarch.load(project / "b.llmarch").lint()}   # the file wins
+
+
+def test_a_comment_silences_one_rule_on_its_line(compile_text):
+    text = CASES["L201"][0].replace("fallback_model = big }", "fallback_model = big }  # llmarch: ignore[L201]")
+    found = {d.code for d in compile_text(HEAD + text).lint()}
+    assert "L201" not in found and "L202" in found
+
+
+def test_exit_codes(tmp_path, capsys):
+    path = tmp_path / "a.llmarch"
+    path.write_text(HEAD + CASES["L501"][1])
+    assert main(["lint", str(path)]) == EXIT_OK
+    path.write_text(HEAD + CASES["L501"][0])
+    assert main(["lint", str(path)]) == EXIT_LINT
+    assert "warning[L501]" in capsys.readouterr().err
+    path.write_text(HEAD + CASES["L501"][1] + "\nbudget monthly_total < 1 USD/month\n")
+    assert main(["lint", str(path)]) == EXIT_BUDGET
+
+
+def test_support_example_shows_its_archetypes_and_optimized_clears_them():
+    from pathlib import Path
+    import llmarch
+    model = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "support_assistant.llmarch")
+    assert {d.code for d in model.lint("production")} >= {"L101", "L401", "L402"}
+    assert model.lint("optimized") == []
