@@ -78,6 +78,7 @@ class Component:
     span: Span
     cost: sympy.Expr = sympy.Integer(0)          # USD per visit (one attempt)
     tokens: Optional[sympy.Expr] = None          # tokens per visit, for observability
+    input_tokens: Optional[sympy.Expr] = None    # input tokens per visit
     model: Optional[str] = None
     fail_rate: sympy.Expr = sympy.Integer(0)
     attempts: int = 1

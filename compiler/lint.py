@@ -29,13 +29,14 @@ __all__ = ["THRESHOLDS", "RULES", "lint"]
 #: Thresholds, with their defaults and what they bound.
 THRESHOLDS = {
     "max_context_share": 0.5,    # L101: history + retrieved context, share of a call's input tokens
-    "max_header_ratio": 1.0,     # L102: instruction header tokens per token of the user's message
+    "max_header_ratio": 5.0,     # L102: instruction header tokens per token of the user's message
     "max_fallback_share": 0.3,   # L201: requests reaching a fallback, per request
     "max_overhead_share": 0.3,   # L202: retry and fallback spend, share of inference spend
     "max_retrieval_ratio": 1.0,  # L301: retrieval spend per dollar of inference
     "max_ops_ratio": 0.5,        # L401: observability/ops spend per dollar of inference
     "max_attempts": 1.5,         # L501: expected attempts each time a component is entered
     "min_loop_exit": 0.05,       # L502: a loop's best exit probability per pass
+    "projection_months": 12,     # L103, L302: how far ahead growth is compared
 }
 
 _CONTEXT = re.compile(r"history|context|memory|retriev|chunk|document|rag", re.I)
@@ -193,8 +194,58 @@ def _retry_storm(ctx: _Context) -> list[Diagnostic]:
     return out
 
 
+def _growth(ctx: _Context) -> list[Diagnostic]:
+    """L103 and L302: over a projection (`time` from 0 to `projection_months`), input tokens
+    per request, or retrieval spend, growing faster than traffic. Only for files that use
+    the built-in `time`."""
+    compiled = ctx.compiled
+    time = compiled.arch.parameters["time"].symbol
+    uses_time = any(time in d.free_symbols for d in ctx.resolution.definitions.values())
+    if not uses_time:
+        return []
+    months = int(ctx.thresholds["projection_months"])
+    evaluator = compiled.evaluator
+    sets_now = {n: v for n, v in ctx.resolution.values.items() if n in ctx.resolution.inputs and n != "time"}
+    points = []
+    for when in (0, months):
+        values = dict(sets_now)
+        values["time"] = float(when)
+        result = evaluator.evaluate(ctx.result.scenario, values)
+        resolution = evaluator.resolve(ctx.result.scenario, values)
+        env = dict(resolution.env)
+        env[ir.FAILURE_SWITCH] = 1.0
+        tokens = 0.0
+        for row in result.components:
+            comp = compiled.arch.components.get(row.component)
+            if comp is None or comp.input_tokens is None or row.expected_visits is None:
+                continue
+            tokens += row.expected_visits * float(numeric(comp.input_tokens, env))
+        points.append((result.requests_per_month, tokens, result.by_category["retrieval"]))
+    (traffic0, tokens0, retrieval0), (traffic1, tokens1, retrieval1) = points
+    if min(traffic0, traffic1) <= 0:
+        return []
+    traffic_growth = traffic1 / traffic0
+    out = []
+    first_llm = next((c for c in compiled.arch.components.values() if c.input_tokens is not None), None)
+    if tokens0 > 0 and tokens1 / tokens0 > max(traffic_growth, 1.0) + 1e-9:
+        out.append(_finding(
+            "L103", f"token bloat: input tokens per request grow x{tokens1 / tokens0:.2f} over {months} months "
+            f"({tokens0:,.0f} -> {tokens1:,.0f}) while traffic grows x{traffic_growth:.2f}; the token volume grows "
+            "every week", first_llm.span if first_llm else None,
+            "refactor prompt construction: compression, chunk limits, memory pruning"))
+    if retrieval0 > 0 and retrieval1 / retrieval0 > max(traffic_growth, 1.0) + 1e-9:
+        first = next((c for c in compiled.arch.components.values() if c.category == "retrieval"), None)
+        span = first.span if first else next((f.span for f in compiled.arch.fixed.values()
+                                               if f.category == "retrieval"), None)
+        out.append(_finding(
+            "L302", f"RAG overreach: retrieval spend grows x{retrieval1 / retrieval0:.2f} over {months} months "
+            f"(${retrieval0:,.2f} -> ${retrieval1:,.2f} a month) while traffic grows x{traffic_growth:.2f}",
+            span, "index what the queries use; re-index incrementally; prove the retrieval benefit per query"))
+    return out
+
+
 RULES: tuple[Callable[[_Context], list[Diagnostic]], ...] = (
-    _token_bloat, _fallback_spiral, _rag_overreach, _observability_overkill, _retry_storm)
+    _token_bloat, _fallback_spiral, _rag_overreach, _observability_overkill, _retry_storm, _growth)
 
 
 def _pyproject_thresholds(path: str) -> dict[str, float]:

@@ -534,6 +534,7 @@ class _Elaborator:
             return None
         comp.model = price.name
         comp.tokens = tokens_in + tokens_out
+        comp.input_tokens = tokens_in
 
         def priced(p: ir.Price) -> sympy.Expr:
             return tokens_in * ((1 - cached) * p.input + cached * p.cached_input) + tokens_out * p.output
