@@ -33,6 +33,7 @@ THRESHOLDS = {
     "max_fallback_share": 0.3,   # L201: requests reaching a fallback, per request
     "max_overhead_share": 0.3,   # L202: retry and fallback spend, share of inference spend
     "max_retrieval_ratio": 1.0,  # L301: retrieval spend per dollar of inference
+    "max_rag_share": 0.95,       # L303: share of the requests reaching retrieval that run it
     "max_ops_ratio": 0.5,        # L401: observability/ops spend per dollar of inference
     "max_attempts": 1.5,         # L501: expected attempts each time a component is entered
     "min_loop_exit": 0.05,       # L502: a loop's best exit probability per pass
@@ -135,6 +136,29 @@ def _rag_overreach(ctx: _Context) -> list[Diagnostic]:
             "use retrieval only for high-variance queries with a proven benefit; roll back to simpler logic "
             "for baseline tasks")]
     return []
+
+
+def _rag_without_benefit(ctx: _Context) -> list[Diagnostic]:
+    """L303: retrieval entered by every request that reaches it: no declared share of the
+    queries that benefit (`p = rag_share` on the edge into it)."""
+    out = []
+    components = ctx.compiled.arch.components
+    retrieval_kinds = ("retrieval", "embedding")
+    for comp in components.values():
+        if comp.kind not in retrieval_kinds:
+            continue
+        incoming = [e for e in ctx.compiled.arch.edges if e.target == comp.name
+                    and components.get(e.source) is not None and components[e.source].kind not in retrieval_kinds]
+        if not incoming:
+            continue
+        shares = [ctx.value(e.probability) for e in incoming]
+        if min(shares) > ctx.thresholds["max_rag_share"]:
+            out.append(_finding(
+                "L303", f"RAG overreach: every request that reaches `{comp.name}` runs retrieval ({min(shares):.0%}); "
+                "no share of queries is declared to benefit from it", comp.span,
+                "use RAG only for high-variance queries: route a measured share to it, e.g. "
+                "`cache -> embed (p = rag_share)` with the rest going straight to the model"))
+    return out
 
 
 def _observability_overkill(ctx: _Context) -> list[Diagnostic]:
@@ -245,7 +269,8 @@ def _growth(ctx: _Context) -> list[Diagnostic]:
 
 
 RULES: tuple[Callable[[_Context], list[Diagnostic]], ...] = (
-    _token_bloat, _fallback_spiral, _rag_overreach, _observability_overkill, _retry_storm, _growth)
+    _token_bloat, _fallback_spiral, _rag_overreach, _rag_without_benefit, _observability_overkill, _retry_storm,
+    _growth)
 
 
 def _pyproject_thresholds(path: str) -> dict[str, float]:

@@ -27,6 +27,8 @@ CASES = {
              "llm a { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 1%; fallback_model = big }\nflow { start -> a }"),
     "L301": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nretrieval r { cost = 0.001 USD }\nflow { start -> r -> a }",
              "llm a { model = m; input = 100 tokens; output = 10 tokens }\nretrieval r { cost = 0.00001 USD }\nflow { start -> r -> a }"),
+    "L303": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nrouter r {}\nretrieval s { cost = 0.00001 USD }\nflow {\n  start -> r -> s -> a\n}",
+             "llm a { model = m; input = 100 tokens; output = 10 tokens }\nrouter r {}\nretrieval s { cost = 0.00001 USD }\nflow {\n  start -> r\n  r -> s (p = 60%)\n  r -> a (otherwise)\n  s -> a\n}"),
     "L401": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_request = 0.001 USD }\nflow { start -> a }",
              "llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_request = 0.00001 USD }\nflow { start -> a }"),
     "L402": ("llm a { model = m; input = 100 tokens; output = 10 tokens }\nobserve o { per_token = 0.01 USD/Mtok }\nflow { start -> a }",
@@ -89,5 +91,5 @@ def test_support_example_shows_its_archetypes_and_optimized_clears_them():
     from pathlib import Path
     import llmarch
     model = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "support_assistant.llmarch")
-    assert {d.code for d in model.lint("production")} >= {"L101", "L401", "L402"}
+    assert {d.code for d in model.lint("production")} >= {"L101", "L303", "L401", "L402"}
     assert model.lint("optimized") == []
