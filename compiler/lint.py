@@ -107,9 +107,11 @@ def _fallback_spiral(ctx: _Context) -> list[Diagnostic]:
         n = comp.attempts
         per_entry = sum(fail ** i for i in range(n))
         share = (attempts.expected_visits or 0.0) / per_entry * fail ** n if per_entry else 0.0
-        if share > ctx.thresholds["max_fallback_share"]:
+        fallback_row = rows.get(target)
+        pricier = (fallback_row is not None and (fallback_row.cost_per_visit or 0.0) > (attempts.cost_per_visit or 0.0))
+        if share > ctx.thresholds["max_fallback_share"] and pricier:
             out.append(_finding(
-                "L201", f"fallback spiral: {share:.0%} of requests reach `{target}` from `{comp.name}` "
+                "L201", f"fallback spiral: {share:.0%} of requests reach the more expensive `{target}` from `{comp.name}` "
                 f"(limit {ctx.thresholds['max_fallback_share']:.0%}); your robustness logic is silently inflating cost",
                 comp.span, "audit the fallback triggers, improve the default model, replace blanket rerouting "
                 "with smarter thresholds"))

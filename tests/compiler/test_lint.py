@@ -52,7 +52,7 @@ def test_each_rule_triggers_and_stays_quiet(compile_text, code):
 def test_findings_carry_numbers_signal_and_decision(compile_text):
     (finding,) = [d for d in compile_text(HEAD + CASES["L201"][0]).lint() if d.code == "L201"]
     assert finding.severity == "warning"
-    assert "40% of requests reach `a@big`" in finding.message and "limit 30%" in finding.message
+    assert "40% of requests reach the more expensive `a@big`" in finding.message and "limit 30%" in finding.message
     assert "inflating cost" in finding.message and "fallback triggers" in finding.help
     assert finding.span is not None and finding.span.line == 5
 
@@ -68,6 +68,12 @@ def test_thresholds_from_the_file_and_from_pyproject(tmp_path, compile_text):
     assert "L201" not in {d.code for d in llmarch.load(project / "a.llmarch").lint()}
     (project / "b.llmarch").write_text(HEAD + "settings { max_fallback_share = 0.2 }\n" + CASES["L201"][0])
     assert "L201" in {d.code for d in llmarch.load(project / "b.llmarch").lint()}   # the file wins
+
+
+def test_a_cheaper_fallback_is_no_spiral(compile_text):
+    text = CASES["L201"][0].replace("fallback_model = big", "fallback_model = cheap")
+    found = {d.code for d in compile_text(HEAD + "model cheap { input = 0.1 USD/Mtok; output = 0.2 USD/Mtok }\n" + text).lint()}
+    assert "L201" not in found
 
 
 def test_a_comment_silences_one_rule_on_its_line(compile_text):
