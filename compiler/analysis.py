@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import sympy
 
-from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, did_you_mean
+from llmarch.dsl.diagnostics import did_you_mean, usage_error
 
 from . import ir
 from .evaluate import Resolution, generate_function
@@ -34,9 +34,6 @@ MAX_GRID_POINTS = 20_000_000
 #: Grid used to bracket roots in `solve`.
 SOLVE_GRID = 4001
 
-
-def _usage(message: str, help: str | None = None) -> LlmarchError:
-    return LlmarchError([Diagnostic("error", "E600", message, None, help)])
 
 
 @dataclass(frozen=True)
@@ -166,6 +163,13 @@ def _derivative(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     return sympy.diff(expr, x)
 
 
+def _unreachable(parameter: str, lo: float, hi: float, what: str, values: np.ndarray):
+    """The error for a target outside what `values` (finite, over the search range) reach."""
+    interval = f"[{values.min():,.6g}, {values.max():,.6g}]" if values.size else "nowhere finite"
+    return usage_error(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: {what} ranges over {interval}",
+                       "widen the range with --low/--high, or aim at a value inside that interval")
+
+
 def _partials(expr: sympy.Expr):
     """(symbol, ∂expr/∂symbol) for every symbol of `expr`, differentiating a sum term by
     term: sympy's `diff` of a long sum costs its whole length for every symbol."""
@@ -190,15 +194,15 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
             raise ValueError
         lo, hi, n = float(parts[0]), float(parts[1]), int(parts[-1])
     except ValueError:
-        raise _usage(f"cannot read --grid `{text}`",
+        raise usage_error(f"cannot read --grid `{text}`",
                      "write NAME=LOW:HIGH:POINTS or NAME=LOW:HIGH:log:POINTS, e.g. hit_rate=0:0.9:10") from None
     if n < 1:
-        raise _usage(f"--grid `{text}` needs at least one point")
+        raise usage_error(f"--grid `{text}` needs at least one point")
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise _usage(f"--grid `{text}`: bounds must be finite numbers")
+        raise usage_error(f"--grid `{text}`: bounds must be finite numbers")
     if len(parts) == 4:
         if lo <= 0 or hi <= 0:
-            raise _usage(f"--grid `{text}`: a log grid needs positive bounds")
+            raise usage_error(f"--grid `{text}`: a log grid needs positive bounds")
         return name.strip(), np.geomspace(lo, hi, n)
     return name.strip(), np.linspace(lo, hi, n)
 
@@ -368,10 +372,10 @@ class Analyzer:
                 months: int = 12, budget: Optional[float] = None,
                 drivers: Sequence[str] = ()) -> Projection:
         if months < 0 or months > 1200:
-            raise _usage("--months must be between 0 and 1200")
+            raise usage_error("--months must be between 0 and 1200")
         for name in drivers:
             if name not in self.arch.parameters:
-                raise _usage(f"unknown parameter `{name}` in --driver", did_you_mean(name, self.arch.parameters))
+                raise usage_error(f"unknown parameter `{name}` in --driver", did_you_mean(name, self.arch.parameters))
         timeline = np.arange(months + 1, dtype=float)
         batch = self.batch(scenario, sets, {"time": timeline})
         totals = [float(x) for x in batch.monthly_total]
@@ -410,7 +414,7 @@ class Analyzer:
         lo = low if low is not None else (p.low if p.low is not None else 0.0)
         hi = high if high is not None else (p.high if p.high is not None else (value * 10 if value > 0 else 1.0))
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-            raise _usage(f"the search range for `{name}` is empty or inverted: [{lo:g}, {hi:g}]",
+            raise usage_error(f"the search range for `{name}` is empty or inverted: [{lo:g}, {hi:g}]",
                          "give --low and --high with low < high")
         return lo, hi
 
@@ -421,13 +425,13 @@ class Analyzer:
         """Every value of `parameter` in its range where the target is reached. With `other`,
         find where this model and the other cost the same instead (a crossover)."""
         if kind not in TARGETS:
-            raise _usage(f"unknown target `{kind}`", "one of: " + ", ".join(TARGETS))
+            raise usage_error(f"unknown target `{kind}`", "one of: " + ", ".join(TARGETS))
         for analyzer in (self, other) if other is not None else (self,):
             if parameter not in analyzer.arch.parameters:
-                raise _usage(f"unknown parameter `{parameter}`", did_you_mean(parameter, analyzer.arch.parameters))
+                raise usage_error(f"unknown parameter `{parameter}`", did_you_mean(parameter, analyzer.arch.parameters))
         resolution = self.evaluator.resolve(scenario, sets)
         if parameter not in resolution.inputs:
-            raise _usage(f"`{parameter}` is computed from other parameters here",
+            raise usage_error(f"`{parameter}` is computed from other parameters here",
                          "solve for one of the parameters it is computed from")
         lo, hi = self._search_range(parameter, resolution.values[parameter], low, high)
         if other is None:
@@ -457,7 +461,7 @@ class Analyzer:
             j = i
             while j + 1 < len(grid) and zero[j + 1]:
                 j += 1
-            raise _usage(f"the target holds for every `{parameter}` in [{grid[i]:g}, {grid[j]:g}], "
+            raise usage_error(f"the target holds for every `{parameter}` in [{grid[i]:g}, {grid[j]:g}], "
                          "not at separate points", "the two sides do not depend on this parameter there")
         roots: list[float] = [float(x) for x, y in zip(grid, ys) if y == 0]
         brackets = [(grid[i], grid[i + 1]) for i in range(len(grid) - 1)
@@ -480,12 +484,8 @@ class Analyzer:
         if other is not None:
             against = f"{other.arch.path}" + (f" scenario {other_scenario}" if other_scenario else "")
         if not roots:
-            reach = ys[finite] + (0 if other is not None else target)
             what = "the difference" if other is not None else f"the {kind.replace('_', ' ')} cost"
-            interval = f"[{reach.min():,.6g}, {reach.max():,.6g}]" if reach.size else "nowhere finite"
-            raise _usage(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: "
-                         f"{what} ranges over {interval}",
-                         "widen the range with --low/--high, or aim at a value inside that interval")
+            raise _unreachable(parameter, lo, hi, what, ys[finite] + (0 if other is not None else target))
         return Solution(parameter, kind, target, roots, lo, hi, "numeric (bracketing and bisection)", against)
 
     def _raise_unreachable(self, parameter, lo, hi, kind, scenario, sets, target):
@@ -493,11 +493,7 @@ class Analyzer:
         with np.errstate(all="ignore"):
             values = self._target_values(self.batch(scenario, sets, {parameter: grid}, check=False,
                                                     categories=False), kind)
-        values = values[np.isfinite(values)]
-        interval = f"[{values.min():,.6g}, {values.max():,.6g}]" if values.size else "nowhere finite"
-        raise _usage(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: "
-                     f"the {kind.replace('_', ' ')} cost ranges over {interval}",
-                     "widen the range with --low/--high, or aim at a value inside that interval")
+        raise _unreachable(parameter, lo, hi, f"the {kind.replace('_', ' ')} cost", values[np.isfinite(values)])
 
     def _solve_symbolically(self, resolution: Resolution, parameter: str, target: float, kind: str,
                             lo: float, hi: float, max_degree: int = 8):
@@ -533,7 +529,7 @@ class Analyzer:
             return None
         poly = sympy.Poly(numerator, x)
         if poly.is_zero:
-            raise _usage(f"the target holds for every `{parameter}`: it does not depend on it")
+            raise usage_error(f"the target holds for every `{parameter}`: it does not depend on it")
         if poly.degree() > max_degree:
             return None
         roots = []
@@ -551,17 +547,17 @@ class Analyzer:
               sets: Optional[Mapping[str, str]] = None) -> tuple[list[str], dict[str, np.ndarray], Batch]:
         names = [n for n, _ in grids]
         if len(set(names)) != len(names):
-            raise _usage("a parameter appears in two --grid options")
+            raise usage_error("a parameter appears in two --grid options")
         resolution = self.evaluator.resolve(scenario, sets)
         for name in names:
             if name not in self.arch.parameters:
-                raise _usage(f"unknown parameter `{name}` in --grid", did_you_mean(name, self.arch.parameters))
+                raise usage_error(f"unknown parameter `{name}` in --grid", did_you_mean(name, self.arch.parameters))
             if name not in resolution.inputs:
-                raise _usage(f"`{name}` is computed from other parameters here", "sweep one of its inputs instead")
+                raise usage_error(f"`{name}` is computed from other parameters here", "sweep one of its inputs instead")
         points = int(np.prod([len(v) for _, v in grids]))
         if points > MAX_GRID_POINTS:
             gib = points * (len(names) + 3) * 8 / 2**30
-            raise _usage(f"the grid has {points:,} points (about {gib:.1f} GiB of results); "
+            raise usage_error(f"the grid has {points:,} points (about {gib:.1f} GiB of results); "
                          f"the limit is {MAX_GRID_POINTS:,}", "use fewer points per --grid")
         mesh = np.meshgrid(*[v for _, v in grids], indexing="ij")
         arrays = {n: m.ravel() for n, m in zip(names, mesh)}

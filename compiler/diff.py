@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
+from llmarch.dsl.diagnostics import usage_error
 
 from . import ir
 from .evaluate import CostResult
@@ -23,9 +23,6 @@ from .pipeline import Compiled, compile_file
 
 __all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json"]
 
-
-def _usage(message: str, help: str | None = None) -> LlmarchError:
-    return LlmarchError([Diagnostic("error", "E600", message, None, help)])
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,16 @@ class DiffRow:
         return 100.0 * self.delta / self.before
 
     @property
+    def changed(self) -> bool:
+        return self.delta != 0
+
+    @property
     def status(self) -> str:
         if self.before is None:
             return "added"
         if self.after is None:
             return "removed"
-        return "changed" if self.delta != 0 else "same"
+        return "changed" if self.changed else "same"
 
     def to_json(self) -> dict:
         return {"name": self.name, "before": self.before, "after": self.after, "delta": self.delta,
@@ -81,13 +82,13 @@ def compile_side(spec: str) -> Compiled:
         return compile_file(spec)
     revision, _, path = spec.partition(":")
     if not revision or not path:
-        raise _usage(f"cannot read `{spec}`", "write a file path, or REV:path such as HEAD~1:arch.llmarch")
+        raise usage_error(f"cannot read `{spec}`", "write a file path, or REV:path such as HEAD~1:arch.llmarch")
     where = Path(path).parent if Path(path).parent.is_dir() else Path(".")
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=where, capture_output=True,
                              text=True, check=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        raise _usage(f"`{spec}` names a git revision, but `{where}` is not inside a git repository") from None
+        raise usage_error(f"`{spec}` names a git revision, but `{where}` is not inside a git repository") from None
     root = Path(top)
 
     def reader(file: Path) -> str:
@@ -103,7 +104,7 @@ def compile_side(spec: str) -> Compiled:
     try:
         text = reader(Path(path))
     except FileNotFoundError:
-        raise _usage(f"`{path}` does not exist at revision `{revision}`",
+        raise usage_error(f"`{path}` does not exist at revision `{revision}`",
                      "check the revision and the path (relative to the working directory)") from None
     return compile_file(path, text=text, reader=reader)
 
@@ -122,7 +123,7 @@ def diff_results(old: Compiled, new: Compiled, old_name: str, new_name: str, sce
                  sets: Optional[Mapping[str, object]] = None) -> Diff:
     for compiled, name in ((old, old_name), (new, new_name)):
         if scenario is not None and scenario not in compiled.arch.scenarios:
-            raise _usage(f"`{name}` has no scenario `{scenario}`")
+            raise usage_error(f"`{name}` has no scenario `{scenario}`")
     sets = dict(sets or {})
     before = old.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in old.arch.parameters})
     after = new.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in new.arch.parameters})
@@ -163,12 +164,8 @@ class _ParamRow(DiffRow):
         return None
 
     @property
-    def status(self) -> str:
-        if self.before is None:
-            return "added"
-        if self.after is None:
-            return "removed"
-        return "changed"
+    def changed(self) -> bool:  # only parameters whose value differs become rows
+        return True
 
     def to_json(self) -> dict:
         return {"name": self.name, "before": self.before, "after": self.after, "status": self.status}

@@ -19,7 +19,7 @@ import numpy as np
 import sympy
 
 from llmarch.dsl import ast
-from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span
+from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, usage_error
 
 from . import ir
 from .model import CostModel
@@ -251,31 +251,31 @@ class Evaluator:
             if scenario not in arch.scenarios:
                 from llmarch.dsl.diagnostics import did_you_mean
                 known = ", ".join(arch.scenarios) or "none"
-                raise LlmarchError([_usage(f"unknown scenario `{scenario}`",
-                                           did_you_mean(scenario, arch.scenarios) or f"scenarios: {known}")])
+                raise usage_error(f"unknown scenario `{scenario}`",
+                                           did_you_mean(scenario, arch.scenarios) or f"scenarios: {known}")
             s = arch.scenarios[scenario]
             definitions.update(s.overrides)
             spans.update(s.spans)
         for name, text in (sets or {}).items():
             if name not in arch.parameters:
                 from llmarch.dsl.diagnostics import did_you_mean
-                raise LlmarchError([_usage(f"unknown parameter `{name}` in --set",
-                                           did_you_mean(name, arch.parameters))])
+                raise usage_error(f"unknown parameter `{name}` in --set",
+                                           did_you_mean(name, arch.parameters))
             if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
                 if not math.isfinite(float(text)):
-                    raise LlmarchError([_usage(f"--set {name}: {text} is not a finite number")])
+                    raise usage_error(f"--set {name}: {text} is not a finite number")
                 definitions[name] = sympy.Float(float(text)) * arch.parameters[name].scale
                 continue
             try:
                 definitions[name] = parse_set_value(text, arch.parameters[name], arch.month_days)
             except LlmarchError as exc:
-                raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc.diagnostics[0].message}")]) from None
+                raise usage_error(f"cannot read --set {name}={text}: {exc.diagnostics[0].message}") from None
             except ValueError as exc:
-                raise LlmarchError([_usage(f"cannot read --set {name}={text}: {exc}")]) from None
+                raise usage_error(f"cannot read --set {name}={text}: {exc}") from None
         for name, array in (arrays or {}).items():
             if name not in arch.parameters:
                 from llmarch.dsl.diagnostics import did_you_mean
-                raise LlmarchError([_usage(f"unknown parameter `{name}`", did_you_mean(name, arch.parameters))])
+                raise usage_error(f"unknown parameter `{name}`", did_you_mean(name, arch.parameters))
             definitions[name] = _ARRAY
         by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
         graph = nx.DiGraph()
@@ -471,8 +471,8 @@ class Evaluator:
         happy = self.raw(resolution.env, 0.0)
         values = [float(x) for x in system]
         if not all(math.isfinite(v) for v in values):
-            raise LlmarchError([_usage("the model evaluates to a number that is not finite at these parameter "
-                                       "values (a probability of exactly 1 on a loop?)")])
+            raise usage_error("the model evaluates to a number that is not finite at these parameter "
+                                       "values (a probability of exactly 1 on a loop?)")
         cats = ir.CATEGORIES
         k = len(cats)
         cpr, p_success, rpm = values[0], values[1], values[2]
@@ -584,8 +584,3 @@ class CostResult:
             "requests_per_month": self.requests_per_month,
             "fixed_monthly": self.fixed_monthly,
         }
-
-
-def _usage(message: str, help: str | None = None):
-    from llmarch.dsl.diagnostics import Diagnostic
-    return Diagnostic("error", "E600", message, None, help)

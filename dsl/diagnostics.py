@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Span", "Diagnostic", "LlmarchError", "did_you_mean", "SourceCache"]
+__all__ = ["Span", "Diagnostic", "LlmarchError", "did_you_mean", "SourceCache", "usage_error"]
 
 
 class Span(BaseModel):
@@ -114,6 +114,12 @@ class LlmarchError(Exception):
 
     def render(self) -> str:
         return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
+
+
+def usage_error(message: str, help: str | None = None) -> LlmarchError:
+    """An error in how a command was called (unknown scenario, bad --set, …): code E600,
+    no source span; the CLI exits with code 2."""
+    return LlmarchError([Diagnostic("error", "E600", message, None, help)])
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
