@@ -216,4 +216,8 @@ def test_compiled_model_matches_exact_solve_and_simulations(tmp_path_factory, sp
         # 6 exact standard errors: a false alarm is a one-in-500-million event per check
         assert abs(mean - result.cost_per_request) <= 6 * sigma / math.sqrt(walks) + 1e-9
         p_err = math.sqrt(max(result.p_success * (1 - result.p_success), 1e-12) / walks)
-        assert abs(p - result.p_success) <= 6 * p_err + 1e-9
+        # The normal bound fails for rare outcomes (one failure of probability 1e-6 seen in
+        # 4,000 walks is 16 "standard errors"); counts are whole, so also allow a few
+        # outcomes either way: seeing 7 or more events of expected count ≤ 0.01 has
+        # probability below 1e-16.
+        assert abs(p - result.p_success) <= 6 * p_err + 6 / walks + 1e-9
