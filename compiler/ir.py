@@ -95,6 +95,7 @@ class Component:
     sample: sympy.Expr = sympy.Integer(1)
     spans: dict[str, Span] = field(default_factory=dict)
     input_parts: dict[str, sympy.Expr] = field(default_factory=dict)   # named parts of `input { }`, tokens
+    group: Optional[str] = None                  # the template instance that declared it ("faq"), or None
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class FixedCost:
     category: str
     monthly: sympy.Expr
     span: Span
+    group: Optional[str] = None                  # the template instance that declared it, or None
 
 
 @dataclass(frozen=True)
@@ -172,3 +174,4 @@ class Architecture:
     budgets: list[Budget] = field(default_factory=list)
     lint_settings: dict[str, float] = field(default_factory=dict)   # thresholds from `settings { }`
     lint_spans: dict[str, Span] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
