@@ -1,7 +1,8 @@
 """Read a file and everything it imports, in a stable order.
 
-Imports are relative to the importing file. A missing file or an import cycle is a
-diagnostic at the `import` statement.
+`import "path.llmarch"` is relative to the importing file; `import name` reads the
+standard-library module `name` (the `.llmarch` files installed with `llmarch.stdlib`). A
+missing file or module, or an import cycle, is a diagnostic at the `import` statement.
 """
 
 from __future__ import annotations
@@ -10,12 +11,24 @@ import os
 from pathlib import Path
 
 from llmarch.dsl import ast
-from llmarch.dsl.diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
+from llmarch.dsl.diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span, did_you_mean
 from llmarch.dsl.parser import parse
 
-__all__ = ["load_modules", "display_path"]
+__all__ = ["load_modules", "display_path", "stdlib_modules", "STDLIB_PREFIX"]
 
 MAX_IMPORTED_FILES = 200
+#: How standard-library files are named in diagnostics: `<stdlib>/rag.llmarch:12:3`.
+STDLIB_PREFIX = "<stdlib>/"
+
+
+def _stdlib_dir() -> Path:
+    import llmarch.stdlib
+    return Path(llmarch.stdlib.__file__).parent
+
+
+def stdlib_modules() -> list[str]:
+    """The standard-library modules `import` knows, by name."""
+    return sorted(p.stem for p in _stdlib_dir().glob("*.llmarch"))
 
 
 def display_path(path: Path) -> str:
@@ -53,9 +66,10 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
             collector.error("E010", f"cannot read `{shown}`: {exc.strerror}", at)
         return None
 
-    def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None) -> None:
+    def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None,
+              shown: str | None = None) -> None:
         resolved = file.resolve()
-        shown = display_path(file)
+        shown = shown or display_path(file)
         if resolved in stack:
             cycle = " -> ".join(display_path(p) for p in stack[stack.index(resolved):]) + f" -> {shown}"
             collector.error("E012", f"import cycle: {cycle}", at, help="move the shared declarations into a third file")
@@ -65,6 +79,8 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
         if len(done) >= MAX_IMPORTED_FILES:
             collector.error("E013", f"more than {MAX_IMPORTED_FILES} files imported", at)
             return
+        if source_text is None and shown.startswith(STDLIB_PREFIX):
+            source_text = file.read_text(encoding="utf-8")   # installed with llmarch, never from `reader`
         content = source_text if source_text is not None else read(file, shown, at)
         if content is None:
             return
@@ -77,7 +93,16 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
         done.add(resolved)
         modules.append(module)
         for statement in module.statements:
-            if isinstance(statement, ast.Import):
+            if isinstance(statement, ast.Import) and statement.module is not None:
+                known = stdlib_modules()
+                if statement.module not in known:
+                    collector.error("E014", f"unknown standard-library module `{statement.module}`", statement.span,
+                                    help=did_you_mean(statement.module, known) or "modules: " + ", ".join(known)
+                                    + "; a project file is imported by its quoted path: `import \"prices.llmarch\"`")
+                    continue
+                visit(_stdlib_dir() / f"{statement.module}.llmarch", statement.span, stack + (resolved,),
+                      shown=f"{STDLIB_PREFIX}{statement.module}.llmarch")
+            elif isinstance(statement, ast.Import):
                 target = (file.parent / statement.path)
                 visit(target, statement.span, stack + (resolved,))
 

@@ -6,6 +6,7 @@ problem that only follows from an earlier one is not reported twice.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
@@ -18,6 +19,7 @@ from llmarch.dsl.diagnostics import Collector, SourceCache, Span, did_you_mean
 from llmarch.dsl.parser import KNOWN_UNIT_WORDS
 
 from . import ir
+from .templates import Instance, Scope, expand, port_in, port_out
 from .units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, format_dim, unit_of
 
 __all__ = ["elaborate", "RESERVED_NODES", "MAX_ATTEMPTS"]
@@ -81,6 +83,9 @@ class _Elaborator:
         self.lint_settings: dict[str, float] = {}
         self.lint_spans: dict[str, Span] = {}
         self._symbols = 0
+        self.instances: dict[str, Instance] = {}
+        self.origin: dict[str, Instance] = {}
+        self._edge_scope: dict[str, Scope] = {}
 
     # --- expressions -----------------------------------------------------------
     def value(self, expr: ast.Expr, allow_params: bool = True) -> Optional[_Value]:
@@ -260,6 +265,9 @@ class _Elaborator:
 
     def run(self) -> ir.Architecture:
         statements = [(m is self.main, s) for m in self.modules for s in m.statements]
+        expansion = expand(statements, self.c)
+        statements = expansion.statements
+        self.instances, self.origin = expansion.instances, expansion.origin
         title, traffic_stmt, flow_stmt, settings = None, None, None, None
         for in_main, s in statements:
             if isinstance(s, (ast.Architecture, ast.Traffic, ast.Flow, ast.Settings)):
@@ -290,17 +298,29 @@ class _Elaborator:
             elif isinstance(s, ast.Model):
                 self.declare(s.name, "model", s.name_span)
             elif isinstance(s, ast.Component):
+                self.c.context = self.origin[s.name].notes if s.name in self.origin else ()
                 self.declare(s.name, f"{s.kind} component", s.name_span)
+        self.c.context = ()
+        for instance in self.instances.values():
+            self.declare(instance.name, f"instance of template `{instance.template}`", instance.span)
         self.parameters([s for _, s in statements if isinstance(s, ast.Param)])
         for _, s in statements:
             if isinstance(s, ast.Model) and self.declared.get(s.name, ("",))[1:] == (s.name_span,):
                 self.model(s)
         for _, s in statements:
             if isinstance(s, ast.Component) and self.declared.get(s.name, ("",))[1:] == (s.name_span,):
+                self.c.context = self.origin[s.name].notes if s.name in self.origin else ()
                 self.component(s)
         for _, s in statements:
             if isinstance(s, ast.Component) and s.name in self.components:
+                self.c.context = self.origin[s.name].notes if s.name in self.origin else ()
                 self.component_links(s)
+        self.c.context = ()
+        for name, instance in self.origin.items():
+            if name in self.components:
+                self.components[name].group = instance.name
+            if name in self.fixed:
+                self.fixed[name] = dataclasses.replace(self.fixed[name], group=instance.name)
         traffic = None
         if traffic_stmt is None:
             self.c.error("E401", "no `traffic` given", Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2),
@@ -309,7 +329,7 @@ class _Elaborator:
             traffic = self.expect(traffic_stmt.value, (REQUEST / TIME,), "traffic")
             if traffic is not None:
                 self.checks.append(ir.Check("nonnegative", traffic, "traffic", traffic_stmt.value.span))
-        edges, entry = self.flow(flow_stmt)
+        edges, entry = self.flow(flow_stmt, expansion.flows)
         scenarios = self.scenarios([s for _, s in statements if isinstance(s, ast.Scenario)])
         budgets = [b for b in (self.budget(s, scenarios) for in_main, s in statements
                                if isinstance(s, ast.Budget) and in_main) if b is not None]
@@ -322,7 +342,8 @@ class _Elaborator:
             traffic=traffic, traffic_span=traffic_stmt.span if traffic_stmt else None,
             parameters=self.params, prices=self.prices, components=self.components, edges=edges,
             entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks, budgets=budgets,
-            lint_settings=self.lint_settings, lint_spans=self.lint_spans)
+            lint_settings=self.lint_settings, lint_spans=self.lint_spans,
+            groups={name: i.label or name for name, i in self.instances.items()})
 
     _pending_params: frozenset = frozenset()
 
@@ -626,7 +647,8 @@ class _Elaborator:
         return least if what == "attempts" else 0
 
     # --- flow --------------------------------------------------------------------
-    def flow(self, flow: Optional[ast.Flow]) -> tuple[list[ir.Edge], str]:
+    def flow(self, flow: Optional[ast.Flow], scoped: list[tuple[ast.Flow, Scope]] = ()) -> tuple[list[ir.Edge], str]:
+        """The file's flow plus every instance's: edges with probabilities, ports removed."""
         where = Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2)
         if flow is None:
             self.c.error("E402", "no `flow` given", where, help="add `flow { start -> first_component }`")
@@ -634,45 +656,32 @@ class _Elaborator:
         raw: dict[str, list[tuple[str, ast.Chain, Span]]] = {}
         seen: dict[tuple[str, str], Span] = {}
         ok = True
-        for chain in flow.chains:
-            if chain.attrs and len(chain.nodes) > 2:
-                self.c.error("E403", "edge attributes need a single edge", chain.attrs[0].span,
-                             help="write `a -> b (p = …)` on its own line")
-                ok = False
-            for name, span in zip(chain.nodes, chain.node_spans):
-                if name in RESERVED_NODES:
-                    continue
-                if name not in self.components:
-                    if name in self.declared:
-                        self.c.error("E404", f"`{name}` is a {self.declared[name][0]}, not a component", span)
-                    else:
-                        self.c.error("E217", f"unknown component `{name}`", span,
-                                     help=did_you_mean(name, list(self._flow_components()) + list(RESERVED_NODES)))
+        for block, scope in [(flow, None), *scoped]:
+            self.c.context = scope.instance.notes if scope else ()
+            for chain in block.chains:
+                if chain.attrs and len(chain.nodes) > 2:
+                    self.c.error("E403", "edge attributes need a single edge", chain.attrs[0].span,
+                                 help="write `a -> b (p = …)` on its own line")
                     ok = False
-                elif self.components[name].kind == "fixed":
-                    self.c.error("E218", f"`{name}` is a fixed monthly cost: it is not visited by requests and "
-                                 "stays out of the flow", span)
-                    ok = False
-                elif self.components[name].kind == "observe":
-                    self.c.error("E218", f"`{name}` is an observability overlay: it applies to every request and "
-                                 "stays out of the flow", span)
-                    ok = False
-            for (a, b), (sa, sb) in zip(zip(chain.nodes, chain.nodes[1:]), zip(chain.node_spans, chain.node_spans[1:])):
-                if a in ("success", "failure"):
-                    self.c.error("E405", f"`{a}` is an outcome: nothing follows it", sa)
-                    ok = False
-                    continue
-                if b == "start":
-                    self.c.error("E405", "nothing leads back to `start`", sb)
-                    ok = False
-                    continue
-                if (a, b) in seen:
-                    self.c.error("E406", f"edge `{a} -> {b}` is given twice", sb,
-                                 notes=(("first given here", seen[(a, b)]),))
-                    ok = False
-                    continue
-                seen[(a, b)] = sb
-                raw.setdefault(a, []).append((b, chain, sb))
+                pairs = zip(zip(chain.nodes, chain.nodes[1:]), zip(chain.node_spans, chain.node_spans[1:]))
+                for i, ((a, b), (sa, sb)) in enumerate(pairs):
+                    u = self.flow_node(a, sa, scope, "source", report=i == 0)
+                    v = self.flow_node(b, sb, scope, "target")
+                    if u is None or v is None:
+                        ok = False
+                        if u is not None:  # keep the edge so `start -> unknown` reports only the name
+                            raw.setdefault(u, []).append((b, chain, sb))
+                        continue
+                    if (u, v) in seen:
+                        self.c.error("E406", f"edge `{a} -> {b}` is given twice", sb,
+                                     notes=(("first given here", seen[(u, v)]),))
+                        ok = False
+                        continue
+                    seen[(u, v)] = sb
+                    raw.setdefault(u, []).append((v, chain, sb))
+                    if scope is not None:
+                        self._edge_scope[u] = scope
+        self.c.context = ()
         for target, chain, span in raw.get("start", []):
             if chain.attrs:
                 self.c.error("E407", "the `start` edge takes no probability: every request enters there",
@@ -690,14 +699,119 @@ class _Elaborator:
         elif starts[0][0] in ("success", "failure"):
             self.c.error("E407", "`start` leads straight to an outcome", starts[0][2])
             ok = False
+        for block, scope in scoped:
+            if port_in(scope.instance.name) not in raw:
+                self.c.error("E407", f"the flow of template `{scope.instance.template}` never leaves `in`",
+                             block.span, notes=scope.instance.notes, help="add `in -> first_component`")
+                ok = False
         if not ok:
             return [], ""
         edges: list[ir.Edge] = []
         for source, outs in raw.items():
             if source == "start":
                 continue
+            scope = self._edge_scope.get(source)
+            self.c.context = scope.instance.notes if scope else ()
             edges.extend(self.edges_from(source, outs))
-        return edges, starts[0][0]
+        self.c.context = ()
+        entry = starts[0][0]
+        if self.instances:
+            edges.append(ir.Edge("start", entry, sympy.Integer(1), False, starts[0][2]))
+            edges = self.eliminate_ports(edges)
+            entries = [e for e in edges if e.source == "start"]
+            edges = [e for e in edges if e.source != "start"]
+            if len(entries) != 1 or entries[0].probability != 1 or entries[0].target in ("success", "failure"):
+                name = entry.split("::")[0]
+                self.c.error("E407", f"`start` leads into `{name}`, which does not begin with one component",
+                             starts[0][2], help="a request enters at one component: put the branch after it, "
+                             "or start the template's flow with a component (e.g. a `router`)")
+                return [], ""
+            entry = entries[0].target
+        return edges, entry
+
+    def flow_node(self, name: str, span: Span, scope: Optional[Scope], role: str, report: bool = True) -> Optional[str]:
+        """The graph node a name in a flow stands for: a component, an outcome, `start`, or an
+        instance's port (`in` where a request enters it, `out` where it leaves). A name in the
+        middle of a chain is looked up twice; `report=False` keeps the second lookup quiet
+        about what the first one already reported."""
+        if name in RESERVED_NODES:
+            if name == "start" and scope is not None:
+                self.c.error("E405", "`start` belongs to the file's flow: a template's flow begins at `in`", span)
+                return None
+            if role == "source" and name in ("success", "failure"):
+                self.c.error("E405", f"`{name}` is an outcome: nothing follows it", span)
+                return None
+            if role == "target" and name == "start":
+                self.c.error("E405", "nothing leads back to `start`", span)
+                return None
+            return name
+        if scope is not None and name in ("in", "out"):
+            if (name, role) == ("in", "target"):
+                self.c.error("E405", "nothing leads back to `in`: it is where a request enters the instance", span)
+                return None
+            if (name, role) == ("out", "source"):
+                self.c.error("E405", "`out` is where a request leaves the instance: nothing follows it inside "
+                             "the template", span)
+                return None
+            return port_in(scope.instance.name) if name == "in" else port_out(scope.instance.name)
+        full = (scope.prefix if scope else "") + name
+        if full in self.instances:
+            return port_out(full) if role == "source" else port_in(full)
+        if full not in self.components:
+            if not report:
+                return None
+            if full in self.declared:
+                self.c.error("E404", f"`{name}` is a {self.declared[full][0]}, not a component", span)
+            else:
+                prefix = scope.prefix if scope else ""
+                near = [n[len(prefix):] for n in list(self._flow_components()) + list(self.instances)
+                        if n.startswith(prefix)]
+                self.c.error("E217", f"unknown component `{name}`", span,
+                             help=did_you_mean(name, near + list(RESERVED_NODES)))
+            return None
+        kind = self.components[full].kind
+        if not report and kind in ("fixed", "observe"):
+            return None  # reported where the chain led to it
+        if kind == "fixed":
+            self.c.error("E218", f"`{name}` is a fixed monthly cost: it is not visited by requests and "
+                         "stays out of the flow", span)
+            return None
+        if kind == "observe":
+            self.c.error("E218", f"`{name}` is an observability overlay: it applies to every request and "
+                         "stays out of the flow", span)
+            return None
+        return full
+
+    def eliminate_ports(self, edges: list[ir.Edge]) -> list[ir.Edge]:
+        """Join every edge into a port with every edge out of it (probabilities multiply): a
+        port costs nothing and takes no time, so the chain's expected visits are unchanged.
+        Linear in the edges for instances in a chain; edges keep their order."""
+        by_id = dict(enumerate(edges))
+        next_id = len(edges)
+        into: dict[str, list[int]] = {}
+        out_of: dict[str, list[int]] = {}
+        for i, e in by_id.items():
+            out_of.setdefault(e.source, []).append(i)
+            into.setdefault(e.target, []).append(i)
+        for instance in self.instances.values():
+            for port in (port_in(instance.name), port_out(instance.name)):
+                # ids of edges already joined away are skipped (removed lazily)
+                ins = [by_id.pop(i) for i in into.pop(port, []) if i in by_id]
+                outs = [by_id.pop(i) for i in out_of.pop(port, []) if i in by_id]
+                loop = next((e for e in ins if e.source == port), None)
+                if loop is not None:
+                    self.c.error("E412", f"a loop through `{instance.name}` passes through no component",
+                                 loop.span, notes=instance.notes,
+                                 help="a request would go round it forever at no cost: put a component on the loop")
+                    return []
+                for a in ins:
+                    for b in outs:
+                        by_id[next_id] = ir.Edge(a.source, b.target, a.probability * b.probability,
+                                                 a.on_failure or b.on_failure, a.span)
+                        out_of.setdefault(a.source, []).append(next_id)
+                        into.setdefault(b.target, []).append(next_id)
+                        next_id += 1
+        return [e for _, e in sorted(by_id.items())]
 
     def edges_from(self, source: str, outs: list[tuple[str, ast.Chain, Span]]) -> list[ir.Edge]:
         explicit: list[sympy.Expr] = []
@@ -711,7 +825,7 @@ class _Elaborator:
                 continue
             if "otherwise" in attrs:
                 if otherwise is not None:
-                    self.c.error("E409", f"`{source}` has two `otherwise` edges", attrs["otherwise"].span,
+                    self.c.error("E409", f"`{self._shown(source)}` has two `otherwise` edges", attrs["otherwise"].span,
                                  notes=(("the other one", otherwise[2]),))
                     continue
                 otherwise = (target, on_failure, span)
@@ -720,7 +834,7 @@ class _Elaborator:
                 p = self.expect(attrs["p"].value, (DIMENSIONLESS,), "an edge probability")
                 if p is None:
                     continue
-                self.checks.append(ir.Check("probability", p, f"probability of `{source} -> {target}`",
+                self.checks.append(ir.Check("probability", p, f"probability of `{self._shown(source)} -> {self._shown(target)}`",
                                             attrs["p"].value.span))
                 if on_failure:
                     p = p * ir.FAILURE_SWITCH
@@ -730,8 +844,8 @@ class _Elaborator:
                 result.append((target, None, on_failure, span))
         unlabelled = [r for r in result if r[1] is None]
         if unlabelled and (len(result) > 1 or otherwise is not None):
-            names = ", ".join(f"`{source} -> {t}`" for t, *_ in result)
-            self.c.error("E410", f"`{source}` branches to {len(result) + (otherwise is not None)} places; "
+            names = ", ".join(f"`{self._shown(source)} -> {self._shown(t)}`" for t, *_ in result)
+            self.c.error("E410", f"`{self._shown(source)}` branches to {len(result) + (otherwise is not None)} places; "
                          "each branch needs a probability", unlabelled[0][3],
                          help=f"write `(p = …)` on each of {names}, or mark one `(otherwise)`")
             return []
@@ -743,11 +857,19 @@ class _Elaborator:
                  for t, p, failed, span in result]
         if explicit:
             self.checks.append(ir.Check("probability_sum", total.xreplace({phi: 1}),
-                                        f"probabilities leaving `{source}`", result[0][3] if result else outs[0][2]))
+                                        f"probabilities leaving `{self._shown(source)}`", result[0][3] if result else outs[0][2]))
         if otherwise is not None:
             rest = 1 - total
             edges.append(ir.Edge(source, otherwise[0], rest * phi if otherwise[1] else rest, otherwise[1], otherwise[2]))
         return edges
+
+    @staticmethod
+    def _shown(node: str) -> str:
+        """A flow node as the user wrote it: ports are an instance's `in` and `out`."""
+        if "::" in node:
+            instance, port = node.split("::")
+            return f"{instance}.{port}" if port == "in" else instance
+        return node
 
     # --- budgets --------------------------------------------------------------------
     def budget(self, b: ast.Budget, scenarios: dict) -> Optional[ir.Budget]:

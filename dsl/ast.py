@@ -107,9 +107,11 @@ class Architecture(Node):
 
 
 class Import(Node):
-    """`import "prices.llmarch"`: merge another file's declarations (relative path)."""
+    """`import "prices.llmarch"` (a project file, relative path) or `import vector_dbs`
+    (a standard-library module): merge another file's declarations."""
 
-    path: str
+    path: Optional[str] = None
+    module: Optional[str] = None
 
 
 class Param(Node):
@@ -153,6 +155,10 @@ class Model(Node):
     label: Optional[str] = None
     body: Body
     name_span: Span
+    catalog: Optional[str] = None          # `= "openai:gpt-4o"`: prices from the catalog
+    catalog_span: Optional[Span] = None
+    as_of: Optional[str] = None            # `as of "2025-05-01"`
+    as_of_span: Optional[Span] = None
 
 
 class Component(Node):
@@ -197,7 +203,38 @@ class Flow(Node):
     chains: tuple[Chain, ...]
 
 
-Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget]
+class TemplateParam(Node):
+    """`param hit_rate [= default] ["description"]` inside a template: an argument."""
+
+    name: str
+    name_span: Span
+    default: Optional[Expr] = None
+    description: Optional[str] = None
+
+
+class Template(Node):
+    """`template NAME ["label"] { param …; components; flow { in -> … -> out } }`."""
+
+    name: str
+    name_span: Span
+    label: Optional[str] = None
+    params: tuple[TemplateParam, ...]
+    items: tuple[Union[Component, Flow, "Use"], ...]
+
+
+class Use(Node):
+    """`use TEMPLATE as NAME ["label"] { argument = value }`: one instance of a template."""
+
+    template: str
+    template_span: Span
+    name: str
+    name_span: Span
+    label: Optional[str] = None
+    body: Optional[Body] = None
+
+
+Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget,
+                  Template, Use]
 
 
 class Module(Node):
@@ -207,5 +244,5 @@ class Module(Node):
     statements: tuple[Statement, ...]
 
 
-for _cls in (BinOp, Neg, Call, Block, Body, Field):
+for _cls in (BinOp, Neg, Call, Block, Body, Field, Template):
     _cls.model_rebuild()

@@ -138,13 +138,15 @@ class Collector:
 
     sources: SourceCache | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Notes added to every diagnostic while set: where a template was instantiated.
+    context: tuple[tuple[str, Span | None], ...] = ()
 
     def error(self, code: str, message: str, span: Span | None, help: str | None = None,
               notes: tuple = ()) -> None:
-        self.diagnostics.append(Diagnostic("error", code, message, span, help, notes))
+        self.diagnostics.append(Diagnostic("error", code, message, span, help, tuple(notes) + self.context))
 
     def warning(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic("warning", code, message, span, help))
+        self.diagnostics.append(Diagnostic("warning", code, message, span, help, self.context))
 
     @property
     def has_errors(self) -> bool:

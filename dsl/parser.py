@@ -222,7 +222,17 @@ class _Builder(Transformer):
         return ast.Architecture(span=self._span(meta), title=_decode_string(children[0]))
 
     def import_stmt(self, meta, children):
-        return ast.Import(span=self._span(meta), path=_decode_string(children[0]))
+        target = children[0]
+        if isinstance(target, Token) and target.type == "STRING":
+            return ast.Import(span=self._span(meta), path=_decode_string(target))
+        return ast.Import(span=self._span(meta), module=str(target))
+
+    def dotted(self, meta, children):
+        # one token for `a.b.c`, spanning all of it
+        first, last = children[0], children[-1]
+        return Token("NAME", ".".join(str(c) for c in children), start_pos=first.start_pos,
+                     line=first.line, column=first.column, end_line=last.end_line,
+                     end_column=last.end_column, end_pos=last.end_pos)
 
     def param(self, meta, children):
         name, value, *rest = children
@@ -259,6 +269,46 @@ class _Builder(Transformer):
         label = _decode_string(children[1]) if len(children) == 3 else None
         return ast.Model(span=self._span(meta), name=str(name), name_span=self._tspan(name),
                          label=label, body=children[-1])
+
+    def catalog_model(self, meta, children):
+        name, ref, *rest = children
+        as_of = next((c for c in rest if isinstance(c, Token)), None)
+        body = next((c for c in rest if isinstance(c, ast.Body)), None)
+        span = self._span(meta)
+        return ast.Model(span=span, name=str(name), name_span=self._tspan(name),
+                         body=body if body is not None else ast.Body(span=span, items=()),
+                         catalog=_decode_string(ref), catalog_span=self._tspan(ref),
+                         as_of=_decode_string(as_of) if as_of is not None else None,
+                         as_of_span=self._tspan(as_of) if as_of is not None else None)
+
+    def catalog_date(self, meta, children):
+        return children[0]
+
+    def template(self, meta, children):
+        name, *rest = children
+        label = next((_decode_string(c) for c in rest if isinstance(c, Token)), None)
+        params, items = rest[-1]
+        return ast.Template(span=self._span(meta), name=str(name), name_span=self._tspan(name), label=label,
+                            params=params, items=items)
+
+    def template_body(self, meta, children):
+        params = tuple(c for c in children if isinstance(c, ast.TemplateParam))
+        items = tuple(c for c in children if not isinstance(c, ast.TemplateParam))
+        return params, items
+
+    def template_param(self, meta, children):
+        name, *rest = children
+        default = next((c for c in rest if not isinstance(c, Token)), None)
+        description = next((_decode_string(c) for c in rest if isinstance(c, Token)), None)
+        return ast.TemplateParam(span=self._span(meta), name=str(name), name_span=self._tspan(name),
+                                 default=default, description=description)
+
+    def use(self, meta, children):
+        template, name, *rest = children
+        label = next((_decode_string(c) for c in rest if isinstance(c, Token)), None)
+        body = next((c for c in rest if isinstance(c, ast.Body)), None)
+        return ast.Use(span=self._span(meta), template=str(template), template_span=self._tspan(template),
+                       name=str(name), name_span=self._tspan(name), label=label, body=body)
 
     def component(self, meta, children):
         kind, name = children[0], children[1]
@@ -320,7 +370,7 @@ class _Builder(Transformer):
         return ast.Percent(span=self._span(meta), value=self._number(children[0]))
 
     def name(self, meta, children):
-        return ast.Name(span=self._span(meta), id=str(children[0]))
+        return ast.Name(span=self._span(meta), id=".".join(str(c) for c in children))
 
     def call(self, meta, children):
         return ast.Call(span=self._span(meta), func=str(children[0]), args=tuple(children[1:]))
