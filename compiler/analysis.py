@@ -118,10 +118,12 @@ class Solution:
     high: float
     method: str
     against: Optional[str] = None
+    jumps: tuple[float, ...] = ()    # where the cost steps over the target (a price tier, floor, ceil)
 
     def to_json(self) -> dict:
         out = {"parameter": self.parameter, "target": self.target, "target_kind": self.target_kind,
-               "solutions": self.solutions, "range": [self.low, self.high], "method": self.method}
+               "solutions": self.solutions, "range": [self.low, self.high], "method": self.method,
+               "jumps": list(self.jumps)}
         if self.against is not None:
             out["against"] = self.against
         return out
@@ -469,24 +471,37 @@ class Analyzer:
         if brackets:
             a = np.array([b[0] for b in brackets])
             b = np.array([b[1] for b in brackets])
-            fa = f(a)
+            fa, fb = f(a), f(b)
             for _ in range(200):  # bisection to machine precision, all brackets at once
                 mid = (a + b) / 2
                 fm = f(mid)
                 left = np.sign(fm) == np.sign(fa)
                 a, fa = np.where(left, mid, a), np.where(left, fm, fa)
-                b = np.where(left, b, mid)
+                b, fb = np.where(left, b, mid), np.where(left, fb, fm)
                 if np.all(b - a <= 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(a))):
                     break
-            roots += [float(x) for x in (a + b) / 2]
+            # A continuous function is ~0 at the end of the bisection; a step (a price tier,
+            # floor or ceil) still has a gap there: that is where the cost jumps over the target.
+            scale = max(abs(target), float(np.nanmax(np.abs(ys[finite]))) if finite.any() else 1.0, 1e-12)
+            step = np.minimum(np.abs(fa), np.abs(fb)) > 1e-7 * scale
+            roots += [float(x) for x in ((a + b) / 2)[~step]]
+            jumps = sorted({float(x) for x in b[step]})
+        else:
+            jumps = []
         roots = sorted(set(roots))
         against = None
         if other is not None:
             against = f"{other.arch.path}" + (f" scenario {other_scenario}" if other_scenario else "")
+        if not roots and jumps:
+            raise usage_error(f"the target is never met exactly: the {kind.replace('_', ' ')} cost jumps over it at "
+                              f"`{parameter}` = " + ", ".join(f"{x:.10g}" for x in jumps),
+                              "a step such as a long-context price tier; the cost is below the target on one "
+                              "side of it and above on the other")
         if not roots:
             what = "the difference" if other is not None else f"the {kind.replace('_', ' ')} cost"
             raise _unreachable(parameter, lo, hi, what, ys[finite] + (0 if other is not None else target))
-        return Solution(parameter, kind, target, roots, lo, hi, "numeric (bracketing and bisection)", against)
+        return Solution(parameter, kind, target, roots, lo, hi, "numeric (bracketing and bisection)", against,
+                        tuple(jumps))
 
     def _raise_unreachable(self, parameter, lo, hi, kind, scenario, sets, target):
         grid = np.linspace(lo, hi, SOLVE_GRID)

@@ -105,6 +105,9 @@ def solution_text(s: Solution, markdown: bool = False) -> str:
     lines += [("- " if markdown else "  ") + f"{x:.10g}" for x in s.solutions]
     if len(s.solutions) > 1:
         lines += ["", f"{len(s.solutions)} solutions"]
+    if s.jumps:
+        lines += ["", "the cost also steps over the target (a price tier, floor or ceil) at "
+                  + ", ".join(f"{x:.10g}" for x in s.jumps)]
     return "\n".join(lines) + "\n"
 
 

@@ -40,6 +40,14 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
         return env[expr]
     if expr.is_Number or expr.is_NumberSymbol or (not expr.free_symbols and expr.is_number):
         return float(expr)
+    if isinstance(expr, sympy.Piecewise):  # tiered prices: the first piece whose condition holds
+        conditions = [np.asarray(numeric(c, env) if c is not sympy.true else True, dtype=bool) for _, c in expr.args]
+        values = [numeric(v, env) for v, _ in expr.args]
+        result = np.select(conditions, [np.asarray(v, dtype=float) for v in values], default=np.nan)
+        return float(result) if result.ndim == 0 else result
+    if isinstance(expr, sympy.core.relational.Relational):
+        compare = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}[expr.rel_op]
+        return compare(numeric(expr.lhs, env), numeric(expr.rhs, env))
     args = [numeric(a, env) for a in expr.args]
     if expr.is_Add:
         total = args[0]

@@ -17,7 +17,7 @@ from llmarch.dsl.diagnostics import Span
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
-           "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS"]
+           "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS", "CALL_INPUT_TOKENS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
 #: `failure`). The system is evaluated at 1; the happy path at 0.
@@ -55,9 +55,15 @@ class Parameter:
         return self.symbol * self.scale
 
 
+#: Stands for the input tokens of one call inside a tiered price (`Price.input` may be a
+#: `Piecewise` over it); replaced by the call's input tokens where the call is priced.
+CALL_INPUT_TOKENS = sympy.Symbol("_call_input", nonnegative=True)
+
+
 @dataclass(frozen=True)
 class Price:
-    """A model's token prices, USD per token."""
+    """A model's token prices, USD per token. A long-context tier makes a price a
+    `Piecewise` over `CALL_INPUT_TOKENS` (see `priced`)."""
 
     name: str
     label: Optional[str]
@@ -65,6 +71,18 @@ class Price:
     output: sympy.Expr
     cached_input: sympy.Expr
     span: Span
+    cache_write: Optional[sympy.Expr] = None     # None: cache writes cost the input price
+    catalog: Optional[str] = None                # "openai:gpt-4o" when the prices come from the catalog
+    source: Optional[str] = None                 # where and as of when the catalog's prices are from
+
+    def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
+               written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
+        """USD for one call: `cached` and `written` are the shares of the input tokens read
+        from and written to the provider's prompt cache."""
+        at = {CALL_INPUT_TOKENS: tokens_in}
+        write = self.cache_write if self.cache_write is not None else self.input
+        rate_in = ((1 - cached - written) * self.input + cached * self.cached_input + written * write).xreplace(at)
+        return tokens_in * rate_in + tokens_out * self.output.xreplace(at)
 
 
 @dataclass

@@ -43,7 +43,8 @@ COST_PER_VISIT = (USD, USD / REQUEST)
 
 # Which fields each kind of component takes. "common" fields are shared by every
 # kind that sits in the flow.
-_MODEL_FIELDS = ("model", "input", "output", "cached", "fallback_model")
+_MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model")
+_PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
 _COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback")
 _FIELDS = {
     "llm": _MODEL_FIELDS + _COMMON,
@@ -431,22 +432,75 @@ class _Elaborator:
             low=bounds[0], high=bounds[1], description=p.description, span=p.span)
 
     def model(self, m: ast.Model) -> None:
-        fields = self.fields(m.body, ("input", "output", "cached_input"), f"model `{m.name}`")
-        values: dict[str, Optional[sympy.Expr]] = {}
-        for key in ("input", "output", "cached_input"):
-            if key in fields:
-                values[key] = self.expect(fields[key].value, (PRICE_PER_TOKEN,), f"`{key}` price of model `{m.name}`")
-                if values[key] is not None:
-                    self.checks.append(ir.Check("nonnegative", values[key], f"`{key}` price", fields[key].value.span))
+        if m.catalog is not None:
+            return self.catalog_model(m)
+        fields = self.fields(m.body, _PRICE_FIELDS, f"model `{m.name}`")
+        values = self.price_fields(m, fields)
         for key in ("input", "output"):
             if key not in fields:
                 self.c.error("E210", f"model `{m.name}` has no `{key}` price", m.name_span,
-                             help=f"add `{key} = … USD/Mtok`")
+                             help=f"add `{key} = … USD/Mtok`, or take the catalog's: "
+                             f"`model {m.name} = \"openai:gpt-4o\"` (see `llmarch prices`)")
         if any(values.get(k) is None for k in ("input", "output")):
             return
         cached = values.get("cached_input")
         self.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
-                                       cached if cached is not None else values["input"], m.span)
+                                       cached if cached is not None else values["input"], m.span,
+                                       cache_write=values.get("cache_write"))
+
+    def price_fields(self, m: ast.Model, fields: dict) -> dict[str, Optional[sympy.Expr]]:
+        values: dict[str, Optional[sympy.Expr]] = {}
+        for key in _PRICE_FIELDS:
+            if key in fields and not isinstance(fields[key], ast.Block):
+                values[key] = self.expect(fields[key].value, (PRICE_PER_TOKEN,), f"`{key}` price of model `{m.name}`")
+                if values[key] is not None:
+                    self.checks.append(ir.Check("nonnegative", values[key], f"`{key}` price", fields[key].value.span))
+        return values
+
+    def catalog_model(self, m: ast.Model) -> None:
+        """`model x = "provider:model" [as of "date"] [{ overrides }]`: prices from the
+        installed genai-prices snapshot; a field in the body replaces the catalog's, and
+        `discount` scales every price."""
+        from llmarch.stdlib import catalog
+        as_of = None
+        if m.as_of is not None:
+            try:
+                as_of = catalog.parse_date(m.as_of)
+            except catalog.CatalogError as exc:
+                self.c.error("E261", exc.message, m.as_of_span, help="write the date as \"2025-06-01\"")
+                return
+        try:
+            found = catalog.lookup(m.catalog, as_of)
+        except catalog.CatalogError as exc:
+            self.c.error("E260", exc.message, m.catalog_span,
+                         help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
+            return
+        fields = self.fields(m.body, _PRICE_FIELDS + ("discount",), f"model `{m.name}`")
+        values = self.price_fields(m, fields)
+        discount = self.opt(fields, "discount", (DIMENSIONLESS,), "`discount`", "probability")
+        rates = {"input": found.input, "output": found.output, "cached_input": found.cache_read,
+                 "cache_write": found.cache_write}
+        prices: dict[str, Optional[sympy.Expr]] = {}
+        for key in _PRICE_FIELDS:
+            if key in fields:
+                prices[key] = values.get(key)
+            elif rates[key] is not None:
+                prices[key] = _rate(rates[key])
+            else:
+                prices[key] = None
+        for key in ("input", "output"):
+            if prices[key] is None and key not in fields:
+                self.c.error("E210", f"the catalog has no `{key}` price for `{found.ref}`", m.catalog_span,
+                             help=f"give it in the model's body: `{{ {key} = … USD/Mtok }}`")
+        if prices["input"] is None or prices["output"] is None:
+            return
+        keep = 1 - discount
+        scaled = {k: (v * keep if v is not None else None) for k, v in prices.items()}
+        when = f"as of {as_of.isoformat()}" if as_of else "newest price"
+        self.prices[m.name] = ir.Price(
+            m.name, m.label or found.name or found.ref, scaled["input"], scaled["output"],
+            scaled["cached_input"] if scaled["cached_input"] is not None else scaled["input"], m.span,
+            cache_write=scaled["cache_write"], catalog=found.ref, source=f"{found.source}, {when}")
 
     def fields(self, body: ast.Body, allowed: tuple[str, ...], owner: str,
                blocks: tuple[str, ...] = ()) -> dict[str, ast.Field | ast.Block]:
@@ -551,6 +605,10 @@ class _Elaborator:
             tokens_in = sympy.Integer(0) if s.kind == "guardrail" else None
         tokens_out = self.opt(f, "output", (TOKEN,), f"`output` of {owner}", "nonnegative")
         cached = self.opt(f, "cached", (DIMENSIONLESS,), "`cached`", "probability")
+        written = self.opt(f, "cache_write", (DIMENSIONLESS,), "`cache_write`", "probability")
+        if "cached" in f and "cache_write" in f:
+            self.checks.append(ir.Check("probability", cached + written, "`cached` plus `cache_write`",
+                                        f["cache_write"].span))
         if price is None or tokens_in is None:
             return None
         comp.model = price.name
@@ -558,7 +616,7 @@ class _Elaborator:
         comp.input_tokens = tokens_in
 
         def priced(p: ir.Price) -> sympy.Expr:
-            return tokens_in * ((1 - cached) * p.input + cached * p.cached_input) + tokens_out * p.output
+            return p.priced(tokens_in, tokens_out, cached, written)
 
         if "fallback_model" in f:
             other = self.model_ref(f["fallback_model"])
@@ -956,6 +1014,18 @@ _FIELD_HELP = {
     "rate": "add `rate = 45 USD/hour`",
     "cost": "add `cost = 500 USD/month`",
 }
+
+
+def _rate(rate) -> sympy.Expr:
+    """A catalog rate (USD per million tokens, maybe tiered) as USD per token; a tier is a
+    cliff: above its start, its rate applies to every token of the call."""
+    def per_token(value) -> sympy.Expr:
+        return sympy.Rational(str(value)) / 1_000_000
+    if not rate.tiers:
+        return per_token(rate.base)
+    pieces = [(per_token(t.per_mtok), sympy.StrictGreaterThan(ir.CALL_INPUT_TOKENS, t.start))
+              for t in reversed(rate.tiers)]
+    return sympy.Piecewise(*pieces, (per_token(rate.base), True))
 
 
 def _names_in(expr: ast.Expr) -> set[str]:
