@@ -185,7 +185,8 @@ class Architecture:
     prices: dict[str, Price]
     components: dict[str, Component]
     edges: list[Edge]
-    entry: str
+    entry: str            # the first component, or "start" when the request branches at once
+                          # (then `edges` holds the edges leaving "start")
     fixed: dict[str, FixedCost]
     scenarios: dict[str, Scenario]
     checks: list[Check]

@@ -12,6 +12,8 @@ probability. Probability that leaves a node by no edge ends the request successf
 - A cache goes to `on_hit` (default `success`) with its hit rate; its edges carry the miss.
 - Observability overlays become nodes visited once per request, in front of the entry;
   their cost depends on the expected model calls and tokens (see `model`).
+- A flow that branches as it enters (a template instance whose `in` branches) gets a
+  node `start` of its own: it costs nothing and its outcome is "start", so no table counts it.
 """
 
 from __future__ import annotations
@@ -110,6 +112,15 @@ def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGrap
         if retried and comp.fallback_model is not None:
             for target, p, failed, span in branches:
                 add(ids[-1], target, p, failed, span)
+
+    if arch.entry == "start":
+        # a flow that branches as it starts (an instance whose `in` branches): an entry
+        # node that costs nothing and is not a component (its outcome is "start")
+        g.add_node("start", label="start", kind="start", category="ops", cost=_ZERO, outcome="start",
+                   component=None, tokens=None, model_call=False, span=None)
+        first["start"] = "start"
+        for edge in out_edges.get("start", []):
+            add("start", first[edge.target], edge.probability, edge.on_failure, edge.span)
 
     observers = [c.name for c in arch.components.values() if c.kind == "observe"]
     for name in observers:

@@ -56,10 +56,10 @@ _FIELDS = {
     "cache": _COMMON + ("hit_rate", "on_hit", "match"),
     "human": _COMMON + ("time", "rate"),
     "observe": ("per_request", "per_call", "per_token", "sample", "category"),
-    "fixed": ("cost", "category"),
+    "fixed": ("cost", "category", "model", "tokens"),
 }
 _REQUIRED = {"llm": ("model", "input", "output"), "embedding": ("model", "input"),
-             "cache": ("hit_rate",), "human": ("time", "rate"), "fixed": ("cost",)}
+             "cache": ("hit_rate",), "human": ("time", "rate")}
 
 
 @dataclass
@@ -538,11 +538,7 @@ class _Elaborator:
         if "match" in f:
             self.enum(f["match"], ("exact", "semantic"), "cache match")
         if s.kind == "fixed":
-            cost = self.expect(f["cost"].value, (USD / TIME,), f"cost of fixed `{s.name}`") if "cost" in f else None
-            if cost is not None:
-                self.checks.append(ir.Check("nonnegative", cost, "fixed cost", f["cost"].value.span))
-                self.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * self.month_days, s.span)
-            return
+            return self.fixed_cost(s, f, comp)
         if s.kind == "observe":
             comp.per_request = self.opt(f, "per_request", COST_PER_VISIT, "observability cost per request", "nonnegative")
             comp.per_call = self.opt(f, "per_call", COST_PER_VISIT, "observability cost per model call", "nonnegative")
@@ -579,6 +575,32 @@ class _Elaborator:
         if s.kind == "cache":
             comp.hit_rate = self.opt(f, "hit_rate", (DIMENSIONLESS,), "`hit_rate`", "probability")
         self.components[s.name] = comp
+
+    def fixed_cost(self, s: ast.Component, f: dict, comp: ir.Component) -> None:
+        """`cost = … USD/month`, and/or `model` with `tokens = … tokens/month`: a batch job
+        (re-embedding the documents) priced at the model's input price."""
+        if "cost" not in f and "tokens" not in f:
+            self.c.error("E213", f"fixed `{s.name}` needs `cost`, or `model` and `tokens`", s.name_span,
+                         help=_FIELD_HELP["cost"] + ", or `model = embed; tokens = documents * doc_tokens / 7 days`")
+            return
+        cost = self.expect(f["cost"].value, (USD / TIME,), f"cost of fixed `{s.name}`") if "cost" in f else sympy.Integer(0)
+        if cost is not None and "cost" in f:
+            self.checks.append(ir.Check("nonnegative", cost, "fixed cost", f["cost"].value.span))
+        if ("model" in f) != ("tokens" in f):
+            have, need = ("model", "tokens") if "model" in f else ("tokens", "model")
+            self.c.error("E213", f"`{have}` of fixed `{s.name}` needs `{need}`", f[have].span)
+            return
+        if "model" in f:
+            price = self.model_ref(f["model"])
+            tokens = self.expect(f["tokens"].value, (TOKEN / TIME,), f"`tokens` of fixed `{s.name}`")
+            if price is None or tokens is None or cost is None:
+                return
+            self.checks.append(ir.Check("nonnegative", tokens, "tokens per month", f["tokens"].value.span))
+            comp.model = price.name
+            # a batch job's calls have no known size: a tiered price is taken at its base rate
+            cost = cost + tokens * price.input.xreplace({ir.CALL_INPUT_TOKENS: 0})
+        if cost is not None:
+            self.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * self.month_days, s.span)
 
     def token_cost(self, s: ast.Component, f: dict, comp: ir.Component) -> Optional[sympy.Expr]:
         owner = f"{s.kind} `{s.name}`"
@@ -758,7 +780,7 @@ class _Elaborator:
             self.c.error("E407", "`start` leads straight to an outcome", starts[0][2])
             ok = False
         for block, scope in scoped:
-            if port_in(scope.instance.name) not in raw:
+            if port_in(scope.instance.name) not in raw and ok:
                 self.c.error("E407", f"the flow of template `{scope.instance.template}` never leaves `in`",
                              block.span, notes=scope.instance.notes, help="add `in -> first_component`")
                 ok = False
@@ -777,14 +799,17 @@ class _Elaborator:
             edges.append(ir.Edge("start", entry, sympy.Integer(1), False, starts[0][2]))
             edges = self.eliminate_ports(edges)
             entries = [e for e in edges if e.source == "start"]
-            edges = [e for e in edges if e.source != "start"]
-            if len(entries) != 1 or entries[0].probability != 1 or entries[0].target in ("success", "failure"):
-                name = entry.split("::")[0]
-                self.c.error("E407", f"`start` leads into `{name}`, which does not begin with one component",
-                             starts[0][2], help="a request enters at one component: put the branch after it, "
-                             "or start the template's flow with a component (e.g. a `router`)")
+            if len(entries) == 1 and entries[0].probability == 1:
+                edges = [e for e in edges if e.source != "start"]
+                entry = entries[0].target
+            else:
+                # the first instance branches at once (`in -> a (p = …)`): the request
+                # enters at `start`, which lowering makes a node of its own that costs nothing
+                entry = "start"
+            if entry in ("success", "failure") or not entries:
+                self.c.error("E407", "`start` leads straight to an outcome", starts[0][2],
+                             help="an instance whose flow goes from `in` to `out` has no component to enter")
                 return [], ""
-            entry = entries[0].target
         return edges, entry
 
     def flow_node(self, name: str, span: Span, scope: Optional[Scope], role: str, report: bool = True) -> Optional[str]:
@@ -814,6 +839,11 @@ class _Elaborator:
             return port_in(scope.instance.name) if name == "in" else port_out(scope.instance.name)
         full = (scope.prefix if scope else "") + name
         if full in self.instances:
+            if not self.instances[full].has_flow:
+                if report:
+                    self.c.error("E404", f"`{name}` is an instance of template `{self.instances[full].template}`, "
+                                 "which has no flow: it applies to every request and stays out of the flow", span)
+                return None
             return port_out(full) if role == "source" else port_in(full)
         if full not in self.components:
             if not report:

@@ -10,7 +10,8 @@
 
 `use` makes an instance: a copy of the template's components named `faq.lookup`, its
 arguments put in place of the template's parameters, and its flow with `in` and `out` as
-the instance's ports (`Port`). Expansion is syntactic and linear in the size of what it
+the instance's ports (`port_in`, `port_out`). A template without a flow (overlays and
+fixed costs only) makes instances that stay out of the flow. Expansion is syntactic and linear in the size of what it
 writes out: each instance is one walk over its template's syntax tree.
 
 Names inside a template body mean, in order: the template's parameters (replaced by the
@@ -57,6 +58,7 @@ class Instance:
     label: Optional[str]
     span: Span                      # the `use` statement
     parent: Optional["Instance"]
+    has_flow: bool = True           # False: only overlays and fixed costs, nothing to route through
 
     @property
     def notes(self) -> tuple[tuple[str, Span], ...]:
@@ -136,9 +138,6 @@ def _check_template(t: ast.Template, c: Collector) -> None:
             c.error("E101", f"`{name}` is already declared in template `{t.name}`", span,
                     notes=(("first declared here", names[name]),))
         names[name] = span
-    if flows == 0:
-        c.error("E402", f"template `{t.name}` has no `flow`", t.name_span,
-                help="add `flow { in -> first_component -> out }`")
 
 
 class _Expander:
@@ -170,7 +169,8 @@ class _Expander:
                     + (("first declared here", self.out.instances[full].span),))
             return
         instance = Instance(full, template.name, use.label or template.label, use.span,
-                            scope.instance if scope else None)
+                            scope.instance if scope else None,
+                            has_flow=any(isinstance(i, ast.Flow) for i in template.items))
         self.out.instances[full] = instance
         env = self.arguments(use, template, scope, instance)
         if env is None:

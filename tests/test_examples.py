@@ -11,7 +11,23 @@ EXAMPLES = sorted((ROOT / "examples").rglob("*.llmarch"))
 STDLIB = sorted((ROOT / "stdlib").rglob("*.llmarch"))
 
 
-@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: str(p.relative_to(ROOT)))
+HOST = """traffic = 100 requests/day
+model host_model { input = 1 USD/Mtok; output = 1 USD/Mtok }
+llm host_answer { model = host_model; input = 100 tokens; output = 10 tokens }
+flow { start -> host_answer }
+"""
+
+
+@pytest.mark.parametrize("path", STDLIB, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stdlib_module_compiles_when_imported(path):
+    # a module is a library (no traffic, no flow): it compiles inside a file that imports it;
+    # its templates are instantiated, each with a hand-derived cost, in tests/compiler/test_templates.py
+    model = llmarch.loads(f"import {path.stem}\n" + HOST, path="host.llmarch")
+    model.check()
+    assert model.cost().monthly_total > 0
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_example_checks_in_every_scenario(path):
     model = llmarch.load(path)
     model.check()
