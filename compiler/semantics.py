@@ -488,10 +488,13 @@ class _Elaborator:
                 prices[key] = _rate(rates[key])
             else:
                 prices[key] = None
-        for key in ("input", "output"):
-            if prices[key] is None and key not in fields:
-                self.c.error("E210", f"the catalog has no `{key}` price for `{found.ref}`", m.catalog_span,
-                             help=f"give it in the model's body: `{{ {key} = … USD/Mtok }}`")
+        if prices["output"] is None and "output" not in fields:
+            # genai-prices lists what a model charges for: an embedding model has no output
+            # price because its output is free (its own calc_price counts it as 0)
+            prices["output"] = sympy.Integer(0)
+        if prices["input"] is None and "input" not in fields:
+            self.c.error("E210", f"the catalog has no `input` price for `{found.ref}`", m.catalog_span,
+                         help="give it in the model's body: `{ input = … USD/Mtok }`")
         if prices["input"] is None or prices["output"] is None:
             return
         keep = 1 - discount
