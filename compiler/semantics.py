@@ -85,6 +85,7 @@ class _Elaborator:
         self.lint_spans: dict[str, Span] = {}
         self._symbols = 0
         self.instances: dict[str, Instance] = {}
+        self.failed_instances: set[str] = set()
         self.origin: dict[str, Instance] = {}
         self._edge_scope: dict[str, Scope] = {}
 
@@ -269,6 +270,7 @@ class _Elaborator:
         expansion = expand(statements, self.c)
         statements = expansion.statements
         self.instances, self.origin = expansion.instances, expansion.origin
+        self.failed_instances = expansion.failed
         title, traffic_stmt, flow_stmt, settings = None, None, None, None
         for in_main, s in statements:
             if isinstance(s, (ast.Architecture, ast.Traffic, ast.Flow, ast.Settings)):
@@ -801,6 +803,8 @@ class _Elaborator:
         if self.instances:
             edges.append(ir.Edge("start", entry, sympy.Integer(1), False, starts[0][2]))
             edges = self.eliminate_ports(edges)
+            if not edges:  # a loop of ports, reported (the `start` edge is always there otherwise)
+                return [], ""
             entries = [e for e in edges if e.source == "start"]
             if len(entries) == 1 and entries[0].probability == 1:
                 edges = [e for e in edges if e.source != "start"]
@@ -841,6 +845,8 @@ class _Elaborator:
                 return None
             return port_in(scope.instance.name) if name == "in" else port_out(scope.instance.name)
         full = (scope.prefix if scope else "") + name
+        if full in self.failed_instances:
+            return None  # its `use` was reported
         if full in self.instances:
             if not self.instances[full].has_flow:
                 if report:

@@ -87,6 +87,7 @@ class Expansion:
     instances: dict[str, Instance] = field(default_factory=dict)
     origin: dict[str, Instance] = field(default_factory=dict)      # component name -> its instance
     templates: dict[str, ast.Template] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)   # instances not made (already reported)
 
 
 def expand(statements: list[tuple[bool, object]], c: Collector) -> Expansion:
@@ -149,6 +150,8 @@ class _Expander:
     def instantiate(self, use: ast.Use, scope: Optional[Scope], stack: tuple[str, ...], in_main: bool) -> None:
         c = self.c
         context = scope.instance.notes if scope else ()
+        full = (scope.prefix if scope else "") + use.name
+        self.out.failed.add(full)   # until it is made: the flow stays quiet about it
         template = self.templates.get(use.template)
         if template is None:
             c.error("E250", f"unknown template `{use.template}`", use.template_span, notes=context,
@@ -163,7 +166,6 @@ class _Expander:
         if len(stack) >= MAX_TEMPLATE_DEPTH:
             c.error("E251", f"templates nested more than {MAX_TEMPLATE_DEPTH} deep", use.span, notes=context)
             return
-        full = (scope.prefix if scope else "") + use.name
         if full in self.out.instances:
             c.error("E101", f"instance `{full}` is already declared", use.name_span, notes=context
                     + (("first declared here", self.out.instances[full].span),))
@@ -175,6 +177,7 @@ class _Expander:
         env = self.arguments(use, template, scope, instance)
         if env is None:
             return
+        self.out.failed.discard(full)
         local = {i.name for i in template.items if not isinstance(i, ast.Flow)}
         inner = Scope(instance, env, local)
         for item in template.items:

@@ -34,7 +34,6 @@ TIME_LIMIT_SECONDS = 60
 # (which records the current, poor message) and are listed for the compiler's owner.
 KNOWN_ISSUES: dict[str, tuple[str, str]] = {
     "syntax_missing_brace": ("message", "does not mention the unclosed `{`"),
-    "reserved_start": ("message", "cascading, wrong E407 'the flow has no start edge'"),
     "reserved_failure_cascade": ("message", "cascading E201 'unknown parameter `failure`'"),
 }
 
