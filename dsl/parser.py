@@ -271,18 +271,21 @@ class _Builder(Transformer):
                          label=label, body=children[-1])
 
     def catalog_model(self, meta, children):
-        name, ref, *rest = children
-        as_of = next((c for c in rest if isinstance(c, Token)), None)
+        name, *rest = children
+        strings = [c for c in rest if isinstance(c, Token)]       # ["label",] "provider:model"
+        label, ref = (strings[0], strings[1]) if len(strings) == 2 else (None, strings[0])
+        as_of = next((c[1] for c in rest if isinstance(c, tuple)), None)
         body = next((c for c in rest if isinstance(c, ast.Body)), None)
         span = self._span(meta)
         return ast.Model(span=span, name=str(name), name_span=self._tspan(name),
+                         label=_decode_string(label) if label is not None else None,
                          body=body if body is not None else ast.Body(span=span, items=()),
                          catalog=_decode_string(ref), catalog_span=self._tspan(ref),
                          as_of=_decode_string(as_of) if as_of is not None else None,
                          as_of_span=self._tspan(as_of) if as_of is not None else None)
 
     def catalog_date(self, meta, children):
-        return children[0]
+        return ("as_of", children[0])
 
     def template(self, meta, children):
         name, *rest = children
