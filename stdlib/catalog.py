@@ -1,0 +1,505 @@
+"""The price catalog: model prices from the installed `genai-prices` snapshot.
+
+`genai-prices` (Pydantic's price database) ships its data inside the package
+(`genai_prices.data.providers`). This module reads that bundled data and nothing else:
+it never calls the package's auto-update (`UpdatePrices`, which fetches over HTTP), and it
+does not go through `genai_prices.calc_price`/`get_snapshot()`, which would pick up a
+snapshot some other code in the process fetched. So a lookup is offline and gives the
+same answer for the same installed package.
+
+    >>> from llmarch.stdlib import catalog
+    >>> price = catalog.lookup("openai:o3", as_of=date(2025, 6, 1))
+    >>> price.input.base, price.valid_from
+    (Decimal('10'), None)
+
+References are `provider:model`, matched the way genai-prices matches them: provider ids
+case-insensitively (and through a provider's own alias rules, e.g. `Anthropic`), model ids
+through each model's match rules (aliases, dated snapshots such as `gpt-4o-2024-08-06`,
+prefixes), falling back to the providers a provider resells (`azure:gpt-4o` has OpenAI's
+prices). A bare `model` is accepted only when one provider offers it.
+
+Which price applies (genai-prices keeps a model's price history as a list of conditional
+prices, the last active one wins):
+
+- a price with no condition always applies; a price with a start date applies from that
+  date (UTC) on; `as_of=None` means the newest price, announced future changes included;
+- a price with a time-of-day condition (off-peak discounts) is never taken: the catalog
+  prices a call at an unknown hour, so it takes the price that applies outside the window
+  and says so in `CatalogPrice.notes`;
+- request-context variants (batch processing, priority/flex service tiers) are not taken:
+  the catalog gives standard, synchronous prices.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Iterable, Optional
+
+__all__ = [
+    "Tier", "Rate", "CatalogPrice", "CatalogError",
+    "snapshot_info", "lookup", "list_prices", "call_cost", "parse_date",
+    "format_usd", "format_rate", "prices_table", "prices_json",
+]
+
+PER_MTOK = 1_000_000
+MAX_REF_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A rate that applies once the input tokens of one call exceed `start`."""
+
+    start: int          # tokens; the tier applies when the call's input tokens are > start
+    per_mtok: Decimal   # USD per million tokens
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One price component, USD per million tokens, possibly with long-context tiers.
+
+    Tiers are genai-prices' "cliff" tiers: once the *input* tokens of one call (all of them,
+    cache reads and writes included) exceed a tier's `start`, that tier's rate applies to
+    **all** tokens of this component in the call, not only to those above `start`. The
+    threshold is always the call's input tokens, also for the output rate. A call with
+    exactly `start` input tokens still pays `base`. (genai-prices 0.2.3,
+    `types.calc_unit_price`: `if total_input_tokens > tier.start: applicable_price =
+    tier.price`, then `unit_price = applicable_price * decimal_count`.)
+    """
+
+    base: Decimal
+    tiers: tuple[Tier, ...] = ()   # ascending by start
+
+    def at(self, input_tokens: int | Decimal) -> Decimal:
+        """USD per million tokens for a call with `input_tokens` input tokens."""
+        for tier in reversed(self.tiers):
+            if input_tokens > tier.start:
+                return tier.per_mtok
+        return self.base
+
+
+@dataclass(frozen=True)
+class CatalogPrice:
+    """The prices of one model at one date. Rates are USD per million tokens; a component
+    the catalog does not price is None."""
+
+    provider: str               # provider id, e.g. "openai"
+    model: str                  # the canonical model id in the catalog
+    name: str | None            # display name
+    input: Rate | None
+    output: Rate | None
+    cache_read: Rate | None
+    cache_write: Rate | None
+    as_of: date | None          # the date asked for, or None for the newest price
+    valid_from: date | None     # start of the dated price that applied, if dated
+    source: str                 # "genai-prices 0.2.3 snapshot" + the provider's pricing page
+    per_request: Decimal | None = None   # USD per call, for providers that charge one
+    notes: tuple[str, ...] = ()          # what the catalog left out (time-of-day prices)
+
+    @property
+    def ref(self) -> str:
+        """`provider:model`, a reference `lookup` resolves back to this model."""
+        return f"{self.provider}:{self.model}"
+
+
+class CatalogError(Exception):
+    """An unknown, ambiguous or malformed price reference, or a bad date.
+
+    `message` is one lowercase line; `suggestions` are `provider:model` references the user
+    may have meant (best first); `help` is a ready-made hint line, or None."""
+
+    def __init__(self, message: str, suggestions: Iterable[str] = (), help: Optional[str] = None):
+        self.message = message
+        self.suggestions = list(suggestions)
+        if help is None and self.suggestions:
+            help = "did you mean " + _one_of(self.suggestions) + "?"
+        self.help = help
+        super().__init__(message)
+
+
+def parse_date(text: str) -> date:
+    """A calendar date written `YYYY-MM-DD` (the form `as of` and `--as-of` take)."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise CatalogError(f"expected a date as YYYY-MM-DD, got `{_shorten(str(text))}`")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise CatalogError(f"`{text.strip()}` is not a calendar date ({exc})") from None
+
+
+def _day(as_of) -> date | None:
+    from datetime import datetime
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    if as_of is None or isinstance(as_of, date):
+        return as_of
+    raise CatalogError(f"`as_of` must be a date, got {type(as_of).__name__}")
+
+
+# --- the bundled data ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Data:
+    version: str
+    providers: list          # genai_prices.types.Provider, the package's bundled list
+    refs: tuple[tuple[str, str], ...]   # (provider id, model id) of every provider's own models
+    newest_date: date | None
+
+
+@lru_cache(maxsize=1)
+def _data() -> _Data:
+    # Imported here: the data module is large (about 0.2 s), and most commands never need it.
+    from importlib.metadata import version
+    from genai_prices import data, types
+
+    providers = data.providers
+    newest = None
+    refs = []
+    for provider in providers:
+        for model in provider.models:
+            refs.append((provider.id, model.id))
+            for conditional in model.prices if isinstance(model.prices, list) else ():
+                if isinstance(conditional.constraint, types.StartDateConstraint):
+                    start = conditional.constraint.start_date
+                    newest = start if newest is None or start > newest else newest
+    return _Data(version("genai-prices"), providers, tuple(refs), newest)
+
+
+def snapshot_info() -> dict:
+    """What is installed: package version, providers and models, and a date.
+
+    genai-prices records no snapshot date, so `date` is the newest start date of any price
+    in the data (`date_source` says so); it may be a price change announced for the future."""
+    d = _data()
+    return {
+        "package": "genai-prices",
+        "version": d.version,
+        "date": d.newest_date.isoformat() if d.newest_date else None,
+        "date_source": "newest price start date in the data (genai-prices records no snapshot date)",
+        "providers": len(d.providers),
+        "models": len(d.refs),
+    }
+
+
+# --- lookup ----------------------------------------------------------------------------------
+
+def lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
+    """The prices of `provider:model` (or of a bare `model` one provider offers) at `as_of`,
+    or the newest prices. Raises `CatalogError` with did-you-mean suggestions."""
+    from genai_prices.data_snapshot import find_provider_by_id
+
+    if not isinstance(ref, str) or not ref.strip():
+        raise CatalogError("empty price reference: expected `provider:model`, e.g. `openai:gpt-4o`")
+    as_of = _day(as_of)
+    ref = ref.strip()
+    if len(ref) > MAX_REF_LENGTH:
+        raise CatalogError(f"price reference is {len(ref)} characters long (at most {MAX_REF_LENGTH})")
+    d = _data()
+    provider_text, sep, model_text = ref.partition(":")
+    provider_text, model_text = provider_text.strip(), model_text.strip()
+    if not sep:
+        return _bare(ref, as_of)
+    if not provider_text:
+        raise CatalogError(f"price reference `{ref}` has no provider: expected `provider:model`")
+    provider = find_provider_by_id(d.providers, provider_text)
+    model = _find(provider, model_text, d.providers) if provider is not None and model_text else None
+    if model is not None:
+        return _price(provider, model, as_of)
+    owners = _owners(ref)   # model ids may hold a colon themselves (`x/y:free`, `ft:gpt-4o`)
+    if len(owners) == 1:
+        return _price(owners[0][0], owners[0][1], as_of)
+    if provider is None:
+        suggestions = _provider_suggestions(provider_text, model_text)
+        raise CatalogError(f"unknown provider `{provider_text}` in the price catalog", suggestions,
+                           None if suggestions else "`llmarch prices` lists the providers the catalog knows")
+    if not model_text:
+        raise CatalogError(f"price reference `{ref}` has no model: expected `{provider.id}:MODEL`")
+    suggestions = _close_models(model_text, [r for r in d.refs if r[0] == provider.id]) \
+        or _close_models(model_text, d.refs)
+    raise CatalogError(f"unknown model `{model_text}` for provider `{provider.id}` in the price catalog",
+                       suggestions, None if suggestions else f"`llmarch prices {provider.id}:` lists its models")
+    return _price(provider, model, as_of)
+
+
+def _bare(model_text: str, as_of: date | None) -> CatalogPrice:
+    owners = _owners(model_text)
+    if len(owners) == 1:
+        return _price(owners[0][0], owners[0][1], as_of)
+    if owners:
+        refs = sorted(f"{p.id}:{m.id}" for p, m in owners)
+        raise CatalogError(f"model `{model_text}` is offered by {len(refs)} providers: name one",
+                           refs, "write one of " + _one_of(refs))
+    suggestions = _close_models(model_text, _data().refs)
+    raise CatalogError(f"unknown model `{model_text}` in the price catalog", suggestions,
+                       None if suggestions else "write `provider:model`; `llmarch prices` lists the catalog")
+
+
+def _owners(model_text: str) -> list[tuple[Any, Any]]:
+    """(provider, model) for every provider whose own models match (no resold models)."""
+    owners = []
+    for provider in _data().providers:
+        model = _find(provider, model_text)
+        if model is not None:
+            owners.append((provider, model))
+    return owners
+
+
+def _find(provider, model_text: str, all_providers=None):
+    """A provider's model by its catalog id (so every listed `provider:model` resolves; 85
+    ids in genai-prices 0.2.3 are not matched by their own rules, e.g. AWS `regional.…`
+    ids), else by genai-prices' match rules, falling back to the providers it resells when
+    `all_providers` is given."""
+    lowered = model_text.lower()
+    for model in provider.models:
+        if model.id.lower() == lowered:
+            return model
+    return provider.find_model(model_text, all_providers=all_providers)
+
+
+def _close_models(model_text: str, refs: Iterable[tuple[str, str]]) -> list[str]:
+    by_model: dict[str, list[str]] = {}
+    for provider_id, model_id in refs:
+        by_model.setdefault(model_id.lower(), []).append(f"{provider_id}:{model_id}")
+    close = difflib.get_close_matches(model_text.lower(), sorted(by_model), n=3, cutoff=0.6)
+    return [ref for m in close for ref in sorted(by_model[m])][:3]
+
+
+def _provider_suggestions(provider_text: str, model_text: str) -> list[str]:
+    d = _data()
+    ids = sorted({p.id for p in d.providers})
+    suggestions = []
+    for provider_id in difflib.get_close_matches(provider_text.lower(), ids, n=3, cutoff=0.6):
+        provider = next(p for p in d.providers if p.id == provider_id)
+        model = _find(provider, model_text, d.providers) if model_text else None
+        if model is not None:
+            suggestions.append(f"{provider.id}:{model.id}")
+    if not suggestions and model_text:   # a misspelt provider far from any id: who sells it?
+        suggestions = sorted(f"{p.id}:{m.id}" for p, m in _owners(model_text))[:3]
+    return suggestions
+
+
+# --- prices at a date ------------------------------------------------------------------------
+
+_COMPONENTS = (("input", "input_mtok"), ("output", "output_mtok"),
+               ("cache_read", "cache_read_mtok"), ("cache_write", "cache_write_mtok"))
+
+
+def _price(provider, model, as_of: date | None) -> CatalogPrice:
+    from genai_prices import types
+
+    d = _data()
+    model_price, valid_from, notes = _applicable(model, as_of, types)
+    values = model_price.__dict__
+    rates = {field: _rate(values.get(key), types) for field, key in _COMPONENTS}
+    per_thousand = values.get("requests_kcount")
+    source = f"genai-prices {d.version} snapshot"
+    owner = provider
+    if not any(model is m for m in provider.models):   # resold: priced as the owner prices it
+        owner = next((p for p in d.providers if any(model is m for m in p.models)), provider)
+        source += f", {provider.id} priced as {owner.id}"
+    if owner.pricing_urls:
+        source += f" ({owner.pricing_urls[0]})"
+    return CatalogPrice(
+        provider=provider.id, model=model.id, name=model.name, **rates,
+        as_of=as_of, valid_from=valid_from, source=source,
+        per_request=None if per_thousand is None else Decimal(per_thousand) / 1000,
+        notes=notes,
+    )
+
+
+def _applicable(model, as_of: date | None, types):
+    """genai-prices' `ModelInfo.get_prices`, with a date instead of a timestamp and with
+    time-of-day prices never active: the last active conditional price wins, else the first."""
+    if not isinstance(model.prices, list):
+        return model.prices, None, ()
+    chosen = model.prices[0]
+    for conditional in reversed(model.prices):
+        constraint = conditional.constraint
+        if constraint is None or (isinstance(constraint, types.StartDateConstraint)
+                                  and (as_of is None or as_of >= constraint.start_date)):
+            chosen = conditional
+            break
+    notes = tuple(
+        f"time-of-day price not taken: {_brief(c.prices, types)} between "
+        f"{_utc(c.constraint.start_time):%H:%M} and {_utc(c.constraint.end_time):%H:%M} UTC"
+        for c in model.prices if isinstance(c.constraint, types.TimeOfDateConstraint))
+    start = chosen.constraint.start_date if isinstance(chosen.constraint, types.StartDateConstraint) else None
+    return chosen.prices, start, notes
+
+
+def _utc(moment):
+    """A time of day in UTC (genai-prices reads naive times as UTC)."""
+    from datetime import datetime, timezone
+    if moment.tzinfo is None:
+        return moment
+    return datetime.combine(date(2000, 1, 1), moment).astimezone(timezone.utc).time()
+
+
+def _rate(value, types) -> Rate | None:
+    if value is None:
+        return None
+    if isinstance(value, types.TieredPrices):
+        tiers = sorted(value.tiers, key=lambda t: t.start)
+        return Rate(Decimal(value.base), tuple(Tier(int(t.start), Decimal(t.price)) for t in tiers))
+    return Rate(Decimal(value))
+
+
+def _brief(model_price, types) -> str:
+    parts = []
+    for field, key in _COMPONENTS:
+        rate = _rate(model_price.__dict__.get(key), types)
+        if rate is not None:
+            parts.append(f"{field.replace('_', ' ')} {format_rate(rate)}")
+    return ", ".join(parts) or "other prices"
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+def list_prices(pattern: str | None = None, as_of: date | None = None) -> list[CatalogPrice]:
+    """Every provider's own models, sorted by provider and model; `pattern` is a
+    case-insensitive glob (`openai:gpt-4o*`) or else a substring of `provider:model`."""
+    as_of = _day(as_of)
+    d = _data()
+    needle = (pattern or "").strip().lower()
+    glob = any(ch in needle for ch in "*?[")
+    out = []
+    for provider in d.providers:
+        for model in provider.models:
+            ref = f"{provider.id}:{model.id}".lower()
+            if needle and not (fnmatch.fnmatchcase(ref, needle) if glob else needle in ref):
+                continue
+            out.append(_price(provider, model, as_of))
+    out.sort(key=lambda p: (p.provider, p.model.lower(), p.model))
+    return out
+
+
+# --- the reference implementation of one call's cost -----------------------------------------
+
+def call_cost(price: CatalogPrice, input_tokens, output_tokens, cache_read_tokens=0,
+              cache_write_tokens=0) -> Decimal:
+    """USD for one call, exactly as genai-prices bills it.
+
+    `input_tokens` are **all** input tokens of the call, cache reads and writes included
+    (genai-prices' convention, and llmarch's `input`). The uncached rest pays `input`; cache
+    reads pay `cache_read` and cache writes `cache_write` — or `input` when the model has no
+    such price. Every rate is taken at the call's total input tokens (see `Rate`). A
+    per-request fee is added once. Components without a price cost nothing.
+    """
+    counts = {"input_tokens": input_tokens, "output_tokens": output_tokens,
+              "cache_read_tokens": cache_read_tokens, "cache_write_tokens": cache_write_tokens}
+    for what, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, (int, Decimal)) or n < 0:
+            raise ValueError(f"{what} must be a non-negative int or Decimal, got {n!r}")
+    uncached = Decimal(input_tokens)
+    if price.cache_read is not None:
+        uncached -= cache_read_tokens
+    if price.cache_write is not None:
+        uncached -= cache_write_tokens
+    if uncached < 0:
+        raise ValueError(f"cache reads ({cache_read_tokens}) and writes ({cache_write_tokens}) "
+                         f"exceed the call's input tokens ({input_tokens})")
+    total = Decimal(0)
+    for rate, count in ((price.input, uncached), (price.output, output_tokens),
+                        (price.cache_read, cache_read_tokens), (price.cache_write, cache_write_tokens)):
+        if rate is not None:
+            total += rate.at(input_tokens) * Decimal(count) / PER_MTOK
+    if price.per_request is not None:
+        total += price.per_request
+    return total
+
+
+# --- rendering for `llmarch prices` ----------------------------------------------------------
+
+def format_usd(value: Decimal) -> str:
+    """At least two decimals, more when the price has them (10.00, 1.25, 0.075), and at
+    most four significant digits past six decimals (0.08333 for 0.0833333333333333)."""
+    value = value.normalize()
+    exponent = value.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    if places > 6 and value:
+        places = max(2, 3 - value.adjusted())
+    return f"{value:.{places}f}"
+
+
+def _tokens(n: int) -> str:
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n % 1000 == 0:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
+def format_rate(rate: Rate | None) -> str:
+    """`1.25`, or `1.25 (>200k: 2.50)` for a tiered rate; `—` when unknown."""
+    if rate is None:
+        return "—"
+    text = format_usd(rate.base)
+    if rate.tiers:
+        text += " (" + ", ".join(f">{_tokens(t.start)}: {format_usd(t.per_mtok)}" for t in rate.tiers) + ")"
+    return text
+
+
+def _header(as_of: date | None) -> list[str]:
+    info = snapshot_info()
+    when = f"as of {as_of.isoformat()}" if as_of else "newest known prices"
+    return [f"genai-prices {info['version']} snapshot: {info['providers']} providers, {info['models']} models, "
+            f"newest price date {info['date']} (the package records no snapshot date)",
+            f"USD per million tokens, {when}; standard tier, no batch or time-of-day discounts"]
+
+
+def prices_table(prices: list[CatalogPrice], as_of: date | None = None) -> str:
+    """The text `llmarch prices` prints."""
+    header = ["provider", "model", "input", "output", "cache read", "cache write"]
+    rows = [[p.provider, p.model, format_rate(p.input), format_rate(p.output),
+             format_rate(p.cache_read), format_rate(p.cache_write)] for p in prices]
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = _header(as_of) + ["", line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    extras = [f"{p.ref}: plus {format_usd(p.per_request)} USD per request" for p in prices
+              if p.per_request is not None]
+    extras += [f"{p.ref}: {note}" for p in prices for note in p.notes]
+    if extras:
+        out += [""] + extras
+    return "\n".join(out) + "\n"
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def prices_json(prices: list[CatalogPrice], as_of: date | None = None) -> dict:
+    """The document `llmarch prices --format json` prints (format_version 1)."""
+    rows = []
+    for p in prices:
+        tiers = {field: [{"start": t.start, "per_mtok": float(t.per_mtok)} for t in rate.tiers]
+                 for field, rate in (("input", p.input), ("output", p.output),
+                                     ("cache_read", p.cache_read), ("cache_write", p.cache_write))
+                 if rate is not None and rate.tiers}
+        rows.append({
+            "provider": p.provider, "model": p.model, "name": p.name,
+            "input_per_mtok": _number(p.input and p.input.base),
+            "output_per_mtok": _number(p.output and p.output.base),
+            "cache_read_per_mtok": _number(p.cache_read and p.cache_read.base),
+            "cache_write_per_mtok": _number(p.cache_write and p.cache_write.base),
+            "tiers": tiers,
+        })
+    return {"format_version": 1, "snapshot": snapshot_info(),
+            "as_of": as_of.isoformat() if as_of else None, "prices": rows}
+
+
+def _one_of(items: list[str]) -> str:
+    quoted = [f"`{s}`" for s in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
