@@ -332,12 +332,14 @@ class Analyzer:
 
     def sensitivity(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
                     spread: float = 0.2) -> list[SensitivityRow]:
-        """Every input parameter: exact derivative, elasticity, and the monthly total at the low
-        and high ends of its declared range (or ±spread), ranked by |elasticity|."""
+        """Every input parameter the results depend on: exact derivative, elasticity, and the
+        monthly total at the low and high ends of its declared range (or ±spread), ranked by
+        |elasticity|. Parameters nothing uses (an imported price list) are left out."""
         resolution = self.evaluator.resolve(scenario, sets)
         self.evaluator.check(resolution)
         grads = self.gradient(resolution=resolution)
-        names = [n for n in resolution.inputs if not self.arch.parameters[n].builtin]
+        used = self.evaluator.used_parameters
+        names = [n for n in resolution.inputs if not self.arch.parameters[n].builtin and n in used]
         values = {n: resolution.values[n] for n in names}
         ranges = {n: self._range(n, values[n], spread) for n in names}
         lows, highs = self._one_at_a_time(scenario, sets, names, values, ranges)

@@ -9,6 +9,7 @@ arguments and locals have internal names only (`_p0`, `_v3`), never a user's.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -400,6 +401,27 @@ class Evaluator:
         for node in entries:
             reached |= nx.descendants(inner, node)
         return bool(reached - can_leave)
+
+    @functools.cached_property
+    def used_parameters(self) -> frozenset[str]:
+        """The parameters the results depend on: in a cost, probability, traffic or fixed
+        cost, directly or through the definition of another such parameter. Importing a
+        price module declares many parameters a file may never use; analyses skip them."""
+        m = self.model
+        symbols: set = set()
+        for expr in [*self.outputs(), *(value for _, value in m.definitions)]:
+            if isinstance(expr, sympy.Basic):
+                symbols |= expr.free_symbols
+        by_symbol = {p.symbol: name for name, p in self.arch.parameters.items()}
+        used: set[str] = set()
+        stack = [by_symbol[x] for x in symbols if x in by_symbol]
+        while stack:
+            name = stack.pop()
+            if name in used:
+                continue
+            used.add(name)
+            stack += [by_symbol[x] for x in self.arch.parameters[name].definition.free_symbols if x in by_symbol]
+        return frozenset(used)
 
     # --- evaluation ------------------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ from llmarch.compiler.evaluate import CostResult
 from llmarch.compiler.pipeline import Compiled, compile_file
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
 
-__all__ = ["load", "loads", "Model"]
+__all__ = ["load", "loads", "Model", "prices"]
 
 
 class Model:
@@ -92,6 +92,64 @@ class Model:
         """Closed-form expressions (pretty-printed and LaTeX) as text."""
         return output.explain_text(self._compiled, scenario)
 
+    # reports (see docs/report.md)
+    def report(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+               format: str = "html") -> str:
+        """The report as text: `html` is one self-contained interactive page (sliders
+        recompute it in the browser, no network), `markdown` its summary for a pull request."""
+        from llmarch.compiler import report
+        from llmarch.dsl.diagnostics import usage_error
+        if format == "html":
+            return report.report_html(self._compiled, scenario, _sets(set))
+        if format == "markdown":
+            return report.report_markdown(self._compiled, scenario, _sets(set))
+        raise usage_error(f"unknown report format `{format}`", "formats: html, markdown")
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the summary at the defaults: plain tables, and the diagram when
+        Graphviz is installed (no script)."""
+        from llmarch.compiler.report import summary_html
+        return summary_html(self._compiled)
+
+    # diagrams (see docs/render.md)
+    def to_dot(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> str:
+        """The cost-annotated diagram as Graphviz DOT text (deterministic; no Graphviz needed)."""
+        from llmarch.compiler.render import architecture_dot
+        return architecture_dot(self._compiled, self.cost(scenario, set))
+
+    def render(self, path: str | os.PathLike, scenario: Optional[str] = None,
+               set: Optional[Mapping[str, object]] = None, format: Optional[str] = None) -> str:
+        """Write the diagram to `path` as svg, png, pdf or dot (`format`, else `path`'s
+        extension); returns the format written. Without Graphviz's `dot` program, writes
+        the DOT next to `path` (`diagram.dot`) and raises `render.GraphvizMissing`."""
+        from llmarch.compiler.render import FORMATS, GraphvizMissing, INSTALL_HELP, render_dot
+        from llmarch.dsl.diagnostics import usage_error
+        path = os.fspath(path)
+        fmt = format or os.path.splitext(path)[1].lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise usage_error(f"cannot tell the diagram format from `{path}`" if not format
+                              else f"unknown diagram format `{format}`", "formats: svg, png, pdf, dot")
+        dot_text = self.to_dot(scenario, set)
+        if fmt == "dot":
+            _write(path, dot_text.encode("utf-8"))
+            return fmt
+        try:
+            data = render_dot(dot_text, fmt)
+        except GraphvizMissing:
+            dot_path = os.path.splitext(path)[0] + ".dot"
+            _write(dot_path, dot_text.encode("utf-8"))
+            raise GraphvizMissing(f"{INSTALL_HELP}; the DOT text is in {dot_path}") from None
+        _write(path, data)
+        return fmt
+
+    def _repr_svg_(self) -> Optional[str]:
+        """Jupyter shows the diagram of the defaults; None (the text repr) without Graphviz."""
+        from llmarch.compiler.render import GraphvizMissing, svg
+        try:
+            return svg(self._compiled, self.cost())
+        except (GraphvizMissing, LlmarchError):
+            return None
+
     # analyses (see docs/analysis.md)
     @property
     def _analyzer(self):
@@ -155,6 +213,35 @@ def load(path: str | os.PathLike) -> Model:
 def loads(text: str, path: str = "<string>") -> Model:
     """Compile source text; imports are resolved relative to `path`'s folder."""
     return Model(compile_file(path, text=text))
+
+
+def prices(pattern: Optional[str] = None, as_of=None) -> list:
+    """The price catalog (the installed genai-prices snapshot, never fetched): a
+    `CatalogPrice` for every `provider:model` matching `pattern` (a case-insensitive glob or
+    substring), sorted, with the prices on `as_of` (a `date` or "YYYY-MM-DD"; default: the
+    newest). A bad date raises `LlmarchError` (E600). See docs/prices.md."""
+    import datetime
+    from llmarch.dsl.diagnostics import usage_error
+    from llmarch.stdlib import catalog
+    if isinstance(as_of, datetime.datetime):
+        as_of = as_of.date()
+    elif isinstance(as_of, str):
+        try:
+            as_of = catalog.parse_date(as_of)
+        except catalog.CatalogError as exc:
+            raise usage_error(exc.message) from None
+    elif as_of is not None and not isinstance(as_of, datetime.date):
+        raise usage_error(f"as_of must be a date or YYYY-MM-DD, got {type(as_of).__name__}")
+    return catalog.list_prices(pattern, as_of)
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        from llmarch.dsl.diagnostics import usage_error
+        raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _sets(values: Optional[Mapping[str, object]]) -> dict[str, object]:

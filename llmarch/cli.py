@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok, 1 invalid input (diagnostics printed), 2 usage error,
 3 internal error (a bug: please report it), 4 a budget does not hold,
-5 `lint` found a cost archetype.
+5 `lint` found a cost archetype, 6 `render` needs Graphviz's `dot` program (the DOT
+text was written instead).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from typing import Optional, Sequence
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_BUDGET, EXIT_LINT = 0, 1, 2, 3, 4, 5
+EXIT_NO_GRAPHVIZ = 6
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     common("explain", "closed-form cost expressions (pretty-printed and LaTeX)", sets=False)
     common("lint", "the field manual's cost archetypes as rules, and the budgets", fmt=("table", "json"))
     common("export", "the lowered flow graph as JSON")
+    c = common("render", "a cost-annotated Graphviz diagram (svg, png, pdf or dot)")
+    c.add_argument("--output", "-o", metavar="FILE", help="where to write it; `-` or none: DOT on standard output")
+    c.add_argument("--format", "-f", choices=("svg", "png", "pdf", "dot"),
+                   help="default: from the extension of --output")
+    c = common("report", "a self-contained interactive HTML report, or its summary in Markdown")
+    c.add_argument("--output", "-o", metavar="FILE", help="where to write it (default: standard output)")
+    c.add_argument("--format", "-f", choices=("html", "markdown"),
+                   help="default: markdown for an --output ending in .md, else html")
     for name, help in (("sensitivity", "exact derivatives and elasticities of the monthly total, ranked"),
                        ("tornado", "each parameter moved alone over its range, ranked by swing")):
         c = common(name, help, fmt=("table", "json", "markdown"))
@@ -76,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     c = common("sweep", "evaluate over a grid of parameter values in one vectorized call", fmt=("csv", "json"))
     c.add_argument("--grid", action="append", required=True, metavar="PARAM=LOW:HIGH[:log]:POINTS")
     c.add_argument("--output", "-o", metavar="FILE", help="write there instead of standard output")
+    c = sub.add_parser("prices", help="model prices in the installed genai-prices snapshot (offline)",
+                       description="model prices in the installed genai-prices snapshot (offline)")
+    c.add_argument("pattern", nargs="?", metavar="PATTERN",
+                   help="a glob (`openai:gpt-4o*`) or a substring of provider:model (`gemini`)")
+    c.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the prices on that date (default: newest)")
+    c.add_argument("--format", "-f", choices=("table", "json"), default="table")
     return p
 
 
@@ -108,6 +124,8 @@ def _run(args) -> int:
             return EXIT_USAGE
         sets[name.strip()] = value.strip()
     try:
+        if args.command == "prices":
+            return _prices(args)
         if args.command == "diff":
             from llmarch.compiler import diff as diffs
             d = diffs.diff_results(diffs.compile_side(args.old), diffs.compile_side(args.new), args.old, args.new,
@@ -161,6 +179,10 @@ def _run(args) -> int:
         if args.command == "export":
             sys.stdout.write(output.to_json_text(model.export(args.scenario, sets)))
             return EXIT_OK
+        if args.command == "render":
+            return _render(model, args, sets)
+        if args.command == "report":
+            return _report(model, args, sets)
         return _analysis(model, args, sets)
     except llmarch.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
@@ -172,6 +194,44 @@ def _run(args) -> int:
             sys.stderr.write(f"\n{n} {what}{'s' if n != 1 else ''} {'not met' if budget else ''}".rstrip() + "\n")
         return EXIT_USAGE if usage else EXIT_BUDGET if budget else EXIT_INVALID
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _report(model, args, sets) -> int:
+    """`llmarch report`: the HTML report (or its Markdown summary) to --output or standard output."""
+    fmt = args.format or ("markdown" if (args.output or "").lower().endswith((".md", ".markdown")) else "html")
+    text = model.report(args.scenario, sets, format=fmt)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        sys.stderr.write(f"llmarch: error: cannot write {args.output}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _render(model, args, sets) -> int:
+    """`llmarch render`: a file through `Model.render`, or DOT/SVG/… on standard output."""
+    from llmarch.compiler.render import GraphvizMissing, INSTALL_HELP, render_dot
+
+    to_stdout = args.output in (None, "-")
+    try:
+        if not to_stdout:
+            model.render(args.output, args.scenario, sets, args.format)
+            return EXIT_OK
+        dot_text = model.to_dot(args.scenario, sets)
+        if args.format in (None, "dot"):
+            sys.stdout.write(dot_text)
+        else:
+            sys.stdout.buffer.write(render_dot(dot_text, args.format))
+        return EXIT_OK
+    except GraphvizMissing as exc:
+        sys.stderr.write(f"llmarch: error: {exc if not to_stdout else INSTALL_HELP}\n")
+        if to_stdout:
+            sys.stderr.write("llmarch: note: `--format dot` prints the DOT text without Graphviz\n")
+        return EXIT_NO_GRAPHVIZ
 
 
 def _analysis(model, args, sets) -> int:
@@ -221,6 +281,25 @@ def _analysis(model, args, sets) -> int:
                 handle.write(text)
         else:
             sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _prices(args) -> int:
+    """`llmarch prices`: the catalog as a table or JSON; a bad date or no match exits 2."""
+    import llmarch
+    from llmarch.compiler.output import to_json_text
+    from llmarch.dsl.diagnostics import usage_error
+    from llmarch.stdlib import catalog
+
+    prices = llmarch.prices(args.pattern, args.as_of)
+    if not prices:
+        raise usage_error(f"no model in the price catalog matches `{args.pattern}` "
+                          "(a glob like `openai:gpt-4o*` or a substring of provider:model)")
+    as_of = prices[0].as_of
+    if args.format == "json":
+        sys.stdout.write(to_json_text(catalog.prices_json(prices, as_of)))
+    else:
+        sys.stdout.write(catalog.prices_table(prices, as_of))
     return EXIT_OK
 
 

@@ -31,3 +31,9 @@ def test_documented_example_compiles(path, source):
 
 def test_the_docs_have_examples():
     assert len(list(_blocks())) >= 15
+
+
+def test_the_readme_tour_shows_the_quickstart_file_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("`examples/quickstart.llmarch`:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert shown == (ROOT / "examples" / "quickstart.llmarch").read_text(encoding="utf-8")

@@ -1,0 +1,186 @@
+"""The cost model compiled to JavaScript, for the interactive report.
+
+`model_function(compiled, resolution)` prints one function,
+
+    function _evaluate(_in, _ov, _phi) { const _p0 = _in[0]; …; return [ … ]; }
+
+that maps parameter values (each in its declared unit, as `--set` takes them, indexed by
+declaration order) to every number the report shows: the outputs of the numpy evaluator
+(`Evaluator.outputs()`), each fixed cost, every parameter's value and every check. A
+parameter defined by others (`context_tokens = top_k * chunk_tokens`) is recomputed from
+them, unless its flag in `_ov` says a slider overrides it. `_phi` is the failure switch:
+1 for the system, 0 for the happy path.
+
+Expressions are printed by sympy's `JavascriptCodePrinter` (`Math.pow`, `Math.max`,
+`Math.min`, `Math.floor`, ternaries for `Piecewise`), with floats printed to full
+precision. Only internal symbol names (`_p3`, `_v12`) ever reach the code: every
+identifier of the finished source is checked against `^_[a-z_]+[0-9]*$` or a short list of
+JavaScript builtins before it is returned, and so are its characters (no quotes, no
+backslashes, no `</`), so no user text can reach the script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import sympy
+from sympy.printing.jscode import JavascriptCodePrinter
+
+from . import ir
+from .evaluate import Resolution
+from .pipeline import Compiled
+
+__all__ = ["JsModel", "model_function", "js_expression", "check_generated", "ALLOWED_BUILTINS", "FUNCTION_NAME"]
+
+#: The name of the generated function (an internal name itself).
+FUNCTION_NAME = "_evaluate"
+
+#: JavaScript words the generated code may contain besides internal names.
+ALLOWED_BUILTINS = frozenset({
+    "function", "const", "return", "Infinity", "NaN",
+    "Math.pow", "Math.sqrt", "Math.max", "Math.min", "Math.floor", "Math.ceil", "Math.log",
+    "Math.exp", "Math.abs", "Math.sign",
+})
+
+_INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>Math\.[A-Za-z]+|[A-Za-z_$][A-Za-z0-9_$]*)
+  | (?P<punct>&&|\|\||[<>=!]=|[-+*/%(){}\[\],;?:<>!=])
+""", re.VERBOSE)
+
+
+class _Printer(JavascriptCodePrinter):
+    """sympy's JavaScript printer; floats at full precision, only internal names."""
+
+    def __init__(self):
+        # `order="none"` keeps the terms in the order sympy holds them: deterministic, and
+        # several times faster than sorting every sum of a large model.
+        super().__init__({"order": "none"})
+
+    def _print_Symbol(self, expr):
+        if not _INTERNAL_NAME.match(expr.name):  # a compiler bug, never user input
+            raise ValueError(f"refusing to generate JavaScript with the name {expr.name!r}")
+        return expr.name
+
+    def _print_Float(self, expr):
+        value = float(expr)
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "(-Infinity)"
+        return repr(value)
+
+    def _print_Infinity(self, expr):
+        return "Infinity"
+
+    def _print_NegativeInfinity(self, expr):
+        return "(-Infinity)"
+
+    def _print_BooleanTrue(self, expr):
+        return "(1 == 1)"
+
+    def _print_BooleanFalse(self, expr):
+        return "(1 == 0)"
+
+
+_PRINTER = None
+
+
+def js_expression(expr) -> str:
+    """One sympy expression as a JavaScript expression (internal names only)."""
+    global _PRINTER
+    if _PRINTER is None:
+        _PRINTER = _Printer()
+    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+    # The printer lays a Piecewise out on several lines; one line per definition reads better.
+    return " ".join(_PRINTER.doprint(expr).split())
+
+
+def check_generated(code: str) -> None:
+    """Raise ValueError unless every token of `code` is a number, an operator, an internal
+    name (`_p3`) or an allowed builtin: the last line of defence between user text and a
+    `<script>` element."""
+    if "</" in code or "<!--" in code or "-->" in code:
+        raise ValueError("refusing to emit JavaScript that could close its script element")
+    position = 0
+    while position < len(code):
+        match = _TOKEN.match(code, position)
+        if match is None:
+            raise ValueError(f"refusing to emit JavaScript with the character {code[position]!r}")
+        name = match.group("name")
+        if name is not None and name not in ALLOWED_BUILTINS and not _INTERNAL_NAME.match(name):
+            raise ValueError(f"refusing to emit JavaScript with the identifier {name!r}")
+        position = match.end()
+
+
+@dataclass(frozen=True)
+class JsModel:
+    """The generated source and where each figure sits in the array it returns."""
+
+    code: str
+    layout: dict[str, int]     # name -> offset of the first value of that block
+    sizes: dict[str, int]      # name -> number of values in that block
+
+
+def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
+    """Compile the model at `resolution`'s parameter definitions (a scenario and its `--set`
+    values) to one JavaScript function. The returned array holds, in order: cost per
+    request, P(success), requests per month, per-request cost by category, fixed monthly
+    cost by category, each component row's expected visits, then its cost per visit
+    (`Evaluator._rows` order), each fixed cost's monthly amount (`arch.fixed` order), every
+    parameter's value in its declared unit, and the value of every check (`arch.checks`)."""
+    arch, model, evaluator = compiled.arch, compiled.model, compiled.evaluator
+    rows = evaluator._rows
+    params = list(arch.parameters.values())
+    blocks: list[tuple[str, list]] = [
+        ("totals", [model.cost_per_request, model.p_success, model.requests_per_month]),
+        ("by_category", [model.by_category[c] for c in ir.CATEGORIES]),
+        ("fixed_by_category", [model.fixed_by_category[c] for c in ir.CATEGORIES]),
+        ("visits", [row.visits for row in rows]),
+        ("cost", [row.cost for row in rows]),
+        ("fixed", [f.monthly for f in arch.fixed.values()]),
+        ("params", [p.symbol for p in params]),
+        ("checks", [check.expr for check in arch.checks]),
+    ]
+    layout, sizes, outputs = {}, {}, []
+    for name, values in blocks:
+        layout[name], sizes[name] = len(outputs), len(values)
+        outputs += [v if isinstance(v, sympy.Basic) else sympy.Integer(v) for v in values]
+
+    index = {p.name: i for i, p in enumerate(params)}
+    lines = [f"function {FUNCTION_NAME}(_in, _ov, _phi) {{"]
+    for name in resolution.order:
+        p = arch.parameters[name]
+        i = index[name]
+        if name in resolution.inputs:
+            lines.append(f"const {p.symbol.name} = _in[{i}];")
+        else:
+            value = js_expression(resolution.definitions[name] / p.scale)
+            lines.append(f"const {p.symbol.name} = _ov[{i}] ? _in[{i}] : ({value});")
+    for symbol, value in _needed_definitions(outputs, model.definitions):
+        lines.append(f"const {symbol.name} = {js_expression(value)};")
+    lines.append("return [")
+    lines += [f"{js_expression(o)}," for o in outputs]
+    lines.append("];")
+    lines.append("}")
+    code = "\n".join(lines) + "\n"
+    check_generated(code)
+    return JsModel(code, layout, sizes)
+
+
+def _needed_definitions(outputs: Sequence[sympy.Expr], definitions) -> list:
+    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
+    needed: set = set()
+    for o in outputs:
+        needed |= o.free_symbols
+    kept = []
+    for symbol, value in reversed(definitions):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    kept.reverse()
+    return kept
