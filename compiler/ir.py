@@ -194,3 +194,4 @@ class Architecture:
     lint_settings: dict[str, float] = field(default_factory=dict)   # thresholds from `settings { }`
     lint_spans: dict[str, Span] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
+    instance_spans: dict[str, Span] = field(default_factory=dict)   # template instance -> its `use`

@@ -300,17 +300,27 @@ def lint(compiled: Compiled, result: CostResult, resolution: Resolution) -> list
     thresholds.update(compiled.arch.lint_settings)
     ctx = _Context(compiled, result, resolution, thresholds)
     findings = [f for rule in RULES for f in rule(ctx)]
+    # a finding inside a template instance also points at the `use` that made it, and an
+    # ignore comment on that line silences it (the template's own text may be the stdlib's)
+    arch = compiled.arch
+    uses: dict = {}
+    for part in [*arch.components.values(), *arch.fixed.values()]:
+        if part.group is not None and part.group in arch.instance_spans:
+            uses.setdefault(part.span, []).append(part.group)
     kept = []
     for f in findings:
-        if f.span is not None:
-            line = compiled.sources.line(f.span.file, f.span.line) or ""
-            match = _IGNORE.search(line)
-            if match and f.code in {c.strip() for c in match.group(1).split(",")}:
-                continue
-        kept.append(f)
+        lines = [f.span] + [arch.instance_spans[g] for g in uses.get(f.span, [])] if f.span is not None else []
+        silenced = False
+        for span in lines:
+            match = _IGNORE.search(compiled.sources.line(span.file, span.line) or "")
+            silenced |= bool(match and f.code in {c.strip() for c in match.group(1).split(",")})
+        if not silenced:
+            kept.append(f)
     where = f" in scenario `{result.scenario}`" if result.scenario else ""
     out = []
     for f in kept:
         archetype, _, detail = f.message.partition(": ")
-        out.append(Diagnostic(f.severity, f.code, f"{archetype}{where}: {detail}", f.span, f.help))
+        notes = tuple((f"in `{g}`, a template instance made here", arch.instance_spans[g])
+                      for g in dict.fromkeys(uses.get(f.span, [])))
+        out.append(Diagnostic(f.severity, f.code, f"{archetype}{where}: {detail}", f.span, f.help, notes))
     return out

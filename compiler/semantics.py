@@ -346,7 +346,8 @@ class _Elaborator:
             parameters=self.params, prices=self.prices, components=self.components, edges=edges,
             entry=entry, fixed=self.fixed, scenarios=scenarios, checks=self.checks, budgets=budgets,
             lint_settings=self.lint_settings, lint_spans=self.lint_spans,
-            groups={name: i.label or name for name, i in self.instances.items()})
+            groups={name: i.label or name for name, i in self.instances.items()},
+            instance_spans={name: i.span for name, i in self.instances.items()})
 
     _pending_params: frozenset = frozenset()
 

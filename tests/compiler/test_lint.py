@@ -99,3 +99,20 @@ def test_support_example_shows_its_archetypes_and_optimized_clears_them():
     model = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "support_assistant.llmarch")
     assert {d.code for d in model.lint("production")} >= {"L101", "L303", "L401", "L402"}
     assert model.lint("optimized") == []
+
+
+def test_a_finding_inside_a_template_instance_points_at_its_use_and_can_be_silenced_there(compile_text):
+    text = """\
+traffic = 1000 requests/day
+import observability
+model m { input = 1 USD/Mtok; output = 2 USD/Mtok }
+llm a { model = m; input = 1000 tokens; output = 100 tokens }
+use observability_stack as obs { per_trace = 0.001 USD/trace; per_token = 2 USD/Mtok }
+flow { start -> a }
+"""
+    found = [d for d in compile_text(text).lint() if d.code == "L402"]
+    assert len(found) == 1
+    assert found[0].span.file == "<stdlib>/observability.llmarch"
+    assert [(n[1].file.endswith("case.llmarch"), n[1].line) for n in found[0].notes] == [(True, 5)]
+    silenced = text.replace("per_token = 2 USD/Mtok }", "per_token = 2 USD/Mtok }  # llmarch: ignore[L402]")
+    assert "L402" not in {d.code for d in compile_text(silenced).lint()}
