@@ -153,7 +153,7 @@ def provenance_cases():
                 yield pytest.param(name, decl.name, id=f"{name}.{decl.name}")
 
 
-@pytest.mark.parametrize("name,param", provenance_cases())
+@pytest.mark.parametrize("name,param", list(provenance_cases()))
 def test_every_param_has_provenance_and_a_description(name, param):
     text = source(name)
     decl = next(d for d in declarations(name) if d.name == param)

@@ -1,0 +1,130 @@
+"""Catalog models in the language: prices as of a date, overrides, discounts, cache writes,
+and long-context tiers priced by hand from the package's numbers (read, never typed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+import llmarch
+from llmarch.stdlib import catalog
+
+DAY = 30  # days in a month
+
+
+def per_token(rate) -> float:
+    return float(rate) / 1e6
+
+
+def cost(text: str, **kw):
+    return llmarch.loads(text, path="t.llmarch").cost(**kw)
+
+
+def one_call(model_line: str, tokens_in: int, tokens_out: int, extra: str = "") -> float:
+    return cost(f"""
+traffic = 1 requests/day
+{model_line}
+llm a {{ model = x; input = {tokens_in} tokens; output = {tokens_out} tokens{extra} }}
+flow {{ start -> a }}
+""").cost_per_request
+
+
+def test_prices_as_of_a_date_follow_the_catalog():
+    for when in ("2025-06-09", "2025-06-10"):
+        p = catalog.lookup("openai:o3", date.fromisoformat(when))
+        expected = 2000 * per_token(p.input.base) + 500 * per_token(p.output.base)
+        got = one_call(f'model x = "openai:o3" as of "{when}"', 2000, 500)
+        assert got == pytest.approx(expected, rel=1e-12)
+    before = one_call('model x = "openai:o3" as of "2025-06-09"', 2000, 500)
+    after = one_call('model x = "openai:o3" as of "2025-06-10"', 2000, 500)
+    assert before > after          # the June 2025 price cut
+
+
+def test_overrides_and_discount():
+    p = catalog.lookup("openai:gpt-4o")
+    got = one_call('model x = "openai:gpt-4o" { output = 1 USD/Mtok; discount = 10% }', 1000, 1000)
+    assert got == pytest.approx(0.9 * (1000 * per_token(p.input.base) + 1000 * 1e-6), rel=1e-12)
+
+
+def test_cache_reads_and_writes_use_their_own_prices():
+    p = catalog.lookup("anthropic:claude-sonnet-4-0")
+    assert p.cache_read is not None and p.cache_write is not None
+    got = one_call('model x = "anthropic:claude-sonnet-4-0"', 10_000, 100, "; cached = 60%; cache_write = 10%")
+    expected = (10_000 * (0.3 * per_token(p.input.base) + 0.6 * per_token(p.cache_read.base)
+                          + 0.1 * per_token(p.cache_write.base)) + 100 * per_token(p.output.base))
+    assert got == pytest.approx(expected, rel=1e-12)
+    # the reference implementation agrees (it is checked against genai_prices.calc_price)
+    reference = catalog.call_cost(p, 10_000, 100, cache_read_tokens=6_000, cache_write_tokens=1_000)
+    assert got == pytest.approx(float(reference), rel=1e-12)
+
+
+TIERED = "google:gemini-2.5-pro"
+
+
+def test_a_long_context_tier_is_a_cliff_on_every_token():
+    p = catalog.lookup(TIERED)
+    assert p.input.tiers, "the snapshot should have a long-context tier for this model"
+    start = p.input.tiers[0].start
+    # below or at the threshold: base rates
+    at = one_call(f'model x = "{TIERED}"', start, 1000)
+    assert at == pytest.approx(start * per_token(p.input.base) + 1000 * per_token(p.output.base), rel=1e-12)
+    # above it: the tier's rates on *every* token, output included
+    above = one_call(f'model x = "{TIERED}"', start + 50_000, 1000)
+    expected = ((start + 50_000) * per_token(p.input.tiers[0].per_mtok)
+                + 1000 * per_token(p.output.tiers[0].per_mtok))
+    assert above == pytest.approx(expected, rel=1e-12)
+    assert above == pytest.approx(float(catalog.call_cost(p, start + 50_000, 1000)), rel=1e-12)
+
+
+TIER_FILE = f"""
+param prompt = 150000 tokens in [1000, 400000]
+traffic = 1000 requests/day
+model x = "{TIERED}"
+llm a {{ model = x; input = prompt; output = 1000 tokens }}
+flow {{ start -> a }}
+"""
+
+
+@pytest.mark.parametrize("prompt", [150_000.0, 260_000.0])
+def test_sensitivity_differentiates_the_piece_that_applies(prompt):
+    model = llmarch.loads(TIER_FILE, path="t.llmarch")
+    row = next(r for r in model.sensitivity(set={"prompt": prompt}) if r.name == "prompt")
+    h = 1.0
+    up = model.cost(set={"prompt": prompt + h}).monthly_total
+    down = model.cost(set={"prompt": prompt - h}).monthly_total
+    assert row.derivative == pytest.approx((up - down) / (2 * h), rel=1e-6)
+
+
+def test_solve_reports_a_target_the_tier_jumps_over():
+    model = llmarch.loads(TIER_FILE, path="t.llmarch")
+    p = catalog.lookup(TIERED)
+    start = p.input.tiers[0].start
+    month = 1000 * DAY
+    below = month * (start * per_token(p.input.base) + 1000 * per_token(p.output.base))
+    above = month * (start * per_token(p.input.tiers[0].per_mtok) + 1000 * per_token(p.output.tiers[0].per_mtok))
+    with pytest.raises(llmarch.LlmarchError) as err:
+        model.solve("prompt", (below + above) / 2)
+    assert "jumps over it" in err.value.diagnostics[0].message
+    # a target below the jump is met at one point, found exactly
+    target = below * 0.5
+    solution = model.solve("prompt", target)
+    assert len(solution.solutions) == 1
+    assert model.cost(set={"prompt": solution.solutions[0]}).monthly_total == pytest.approx(target, rel=1e-9)
+
+
+def test_tiered_prices_evaluate_over_arrays():
+    model = llmarch.loads(TIER_FILE, path="t.llmarch")
+    names, arrays, batch = model.sweep([("prompt", np.array([100_000.0, 300_000.0]))])
+    singles = [model.cost(set={"prompt": v}).monthly_total for v in (100_000.0, 300_000.0)]
+    assert list(batch.monthly_total) == pytest.approx(singles, rel=1e-12)
+
+
+def test_an_embedding_model_without_an_output_price_charges_no_output():
+    p = catalog.lookup("openai:text-embedding-3-small")
+    assert p.output is None
+    got = one_call('model x = "openai:text-embedding-3-small"', 1000, 0)
+    assert got == pytest.approx(1000 * per_token(p.input.base), rel=1e-12)
+    assert isinstance(p.input.base, Decimal)
