@@ -471,7 +471,7 @@ class Evaluator:
         g = self.model.flow.graph
         rows: dict[str, _Row] = {}
         for node, data in g.nodes(data=True):
-            if data["outcome"] is not None:
+            if data["outcome"] is not None or data["kind"] == "start":
                 continue
             key = node.split("#")[0]
             row = rows.get(key)

@@ -13,7 +13,7 @@ probability. Probability that leaves a node by no edge ends the request successf
 - Observability overlays become nodes visited once per request, in front of the entry;
   their cost depends on the expected model calls and tokens (see `model`).
 - A flow that branches as it enters (a template instance whose `in` branches) gets a
-  node `start` of its own: it costs nothing and its outcome is "start", so no table counts it.
+  node `start` of its own (kind "start"): it costs nothing and no table counts it.
 """
 
 from __future__ import annotations
@@ -115,8 +115,8 @@ def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGrap
 
     if arch.entry == "start":
         # a flow that branches as it starts (an instance whose `in` branches): an entry
-        # node that costs nothing and is not a component (its outcome is "start")
-        g.add_node("start", label="start", kind="start", category="ops", cost=_ZERO, outcome="start",
+        # node that costs nothing and is not a component (its kind is "start")
+        g.add_node("start", label="start", kind="start", category="ops", cost=_ZERO, outcome=None,
                    component=None, tokens=None, model_call=False, span=None)
         first["start"] = "start"
         for edge in out_edges.get("start", []):
