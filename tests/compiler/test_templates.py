@@ -383,3 +383,60 @@ def test_expansion_is_linear_in_instances():
     assert len(model.compiled.arch.edges) == 200 + 199   # lookup -> gen inside, gen -> the next lookup
     r = model.cost()
     assert math.isfinite(r.monthly_total)
+
+
+# --- property: a template instance is exactly its components written out ---------------------
+
+def _property_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).with_name("test_property_markov.py")
+    spec = importlib.util.spec_from_file_location("_llmarch_property_markov", path)
+    module = importlib.util.module_from_spec(spec)
+    import sys
+    sys.modules[spec.name] = module      # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
+
+
+_PM = _property_module()
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+def _templated(specs, through: set) -> str:
+    """The same random architecture as one template instance; every edge whose index is in
+    `through` passes through an instance of an empty `in -> out` template on its way."""
+    body = _PM.to_source(specs).split("\n")
+    components = [line for line in body if line.startswith(("tool ", "cache "))]
+    chains, passes, k = [], [], 0
+    for s in specs:
+        for t, p in s.edges:
+            target = t
+            if k in through and t != "failure":
+                passes.append(f"  use passthrough as via{k}")
+                chains.append(f"    {s.name} -> via{k} (p = {p})")
+                chains.append(f"    via{k} -> {t}")
+            else:
+                chains.append(f"    {s.name} -> {target} (p = {p})")
+            k += 1
+    return "\n".join([
+        'architecture "random, templated"', "traffic = 1000 requests/day",
+        "template passthrough {", "  flow { in -> out }", "}",
+        "template whole {", *("  " + c for c in components), *passes,
+        "  flow {", f"    in -> {specs[0].name}", *chains, "  }", "}",
+        "use whole as w", "flow { start -> w }", ""])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_PM.architectures(), st.sets(st.integers(0, 20), max_size=6))
+def test_an_instance_costs_exactly_what_its_components_written_out_cost(specs, through):
+    plain = llmarch.loads(_PM.to_source(specs), path="plain.llmarch").cost()
+    templated = llmarch.loads(_templated(specs, through), path="templated.llmarch").cost()
+    assert templated.cost_per_request == pytest.approx(plain.cost_per_request, rel=1e-9, abs=1e-12)
+    assert templated.p_success == pytest.approx(plain.p_success, rel=1e-9, abs=1e-12)
+    assert templated.happy_path_cost_per_request == pytest.approx(plain.happy_path_cost_per_request,
+                                                                  rel=1e-9, abs=1e-12)
+    visits = {r.name: r.expected_visits for r in plain.components}
+    for row in templated.components:
+        assert row.expected_visits == pytest.approx(visits[row.name.removeprefix("w.")], rel=1e-9, abs=1e-12)
