@@ -77,6 +77,20 @@ _INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
 _WIDEST = 64  # terms printed side by side in one sum or product
 
 
+def needed_definitions(outputs, definitions) -> list:
+    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
+    needed: set = set()
+    for o in outputs:
+        needed |= o.free_symbols
+    kept = []
+    for symbol, value in reversed(definitions):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    kept.reverse()
+    return kept
+
+
 def generate_function(arguments, outputs, definitions):
     """Compile straight-line numpy code: `definitions` in order, then `outputs`.
 
@@ -130,17 +144,8 @@ def generate_function(arguments, outputs, definitions):
             return f"({code(expr.base)}**{code(expr.exp)})"
         return "(" + fallback.doprint(expr) + ")"
 
-    # keep only the definitions the outputs need (dead-code elimination, backwards)
     outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
-    needed: set = set()
-    for o in outputs:
-        needed |= o.free_symbols
-    kept = []
-    for symbol, value in reversed(definitions):
-        if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
-    kept.reverse()
+    kept = needed_definitions(outputs, definitions)
     # copy propagation: a definition that is just a number or another symbol is inlined
     aliases: dict = {}
     propagated = []

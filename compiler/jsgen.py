@@ -29,7 +29,7 @@ import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
 from . import ir
-from .evaluate import Resolution
+from .evaluate import Resolution, needed_definitions
 from .pipeline import Compiled
 
 __all__ = ["JsModel", "model_function", "js_expression", "check_generated", "ALLOWED_BUILTINS", "FUNCTION_NAME"]
@@ -161,7 +161,7 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
         else:
             value = js_expression(resolution.definitions[name] / p.scale)
             lines.append(f"const {p.symbol.name} = _ov[{i}] ? _in[{i}] : ({value});")
-    for symbol, value in _needed_definitions(outputs, model.definitions):
+    for symbol, value in needed_definitions(outputs, model.definitions):
         lines.append(f"const {symbol.name} = {js_expression(value)};")
     lines.append("return [")
     lines += [f"{js_expression(o)}," for o in outputs]
@@ -172,15 +172,3 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
     return JsModel(code, layout, sizes)
 
 
-def _needed_definitions(outputs: Sequence[sympy.Expr], definitions) -> list:
-    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
-    needed: set = set()
-    for o in outputs:
-        needed |= o.free_symbols
-    kept = []
-    for symbol, value in reversed(definitions):
-        if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
-    kept.reverse()
-    return kept
