@@ -676,6 +676,11 @@ class _Elaborator:
                 self.c.error("E215", f"`{item.name}` must name a component, `success` or `failure`", item.value.span)
                 continue
             target = item.value.id
+            if s.name in self.origin and target in ("in", "out"):
+                self.c.error("E217", f"`{item.name}` cannot lead to the instance's `{target}` port", item.value.span,
+                             help=f"`{item.name}` names a component, `success` or `failure`; to leave the "
+                             "instance, send the flow there: e.g. a `router` before the cache, with edges to `out`")
+                continue
             if target not in self.components and target not in ("success", "failure"):
                 self.c.error("E217", f"unknown component `{target}`", item.value.span,
                              help=did_you_mean(target, list(self._flow_components()) + ["success", "failure"]))
