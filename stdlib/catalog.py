@@ -190,7 +190,125 @@ def snapshot_info() -> dict:
 
 def lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
     """The prices of `provider:model` (or of a bare `model` one provider offers) at `as_of`,
-    or the newest prices. Raises `CatalogError` with did-you-mean suggestions."""
+    or the newest prices. Raises `CatalogError` with did-you-mean suggestions.
+
+    Answers are kept in a small on-disk cache keyed by the installed snapshot (see
+    `_LookupCache`): loading genai-prices' data costs about 0.2 s a process, a cached
+    answer about a millisecond, and it is the same answer."""
+    key = None
+    if isinstance(ref, str) and (as_of is None or isinstance(as_of, date)):
+        day = _day(as_of)
+        key = f"{ref.strip()}|{day.isoformat() if day else ''}"
+    cache = _LookupCache.open() if key is not None else None
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    price = _lookup(ref, as_of)
+    if cache is not None:
+        cache.put(key, price)
+    return price
+
+
+class _LookupCache:
+    """Resolved references, as JSON, in `$LLMARCH_CACHE_DIR` (default `~/.cache/llmarch`),
+    one file per installed genai-prices snapshot (named by the size and modification time of
+    its data module, so upgrading the package starts a new file). Unreadable, corrupt or
+    unwritable caches are ignored; `LLMARCH_NO_CACHE=1` turns the cache off. Errors are
+    never cached: their suggestions need the whole catalog anyway."""
+
+    FORMAT = 1
+
+    def __init__(self, path, entries: dict):
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def open(cls) -> Optional["_LookupCache"]:
+        import importlib.util
+        import json
+        import os
+        from pathlib import Path
+
+        if os.environ.get("LLMARCH_NO_CACHE"):
+            return None
+        try:
+            spec = importlib.util.find_spec("genai_prices")
+            if spec is None or spec.origin is None:
+                return None
+            stat = (Path(spec.origin).parent / "data.py").stat()
+            folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
+            path = folder / f"catalog-v{cls.FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.json"
+        except (OSError, ValueError, ImportError):
+            return None
+        entries: dict = {}
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(entries, dict):
+                entries = {}
+        except (OSError, ValueError):
+            entries = {}
+        return cls(path, entries)
+
+    def get(self, key: str) -> Optional[CatalogPrice]:
+        raw = self.entries.get(key)
+        if raw is None:
+            return None
+        try:
+            return _price_from_json(raw)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return None
+
+    def put(self, key: str, price: CatalogPrice) -> None:
+        import json
+        import os
+        import tempfile
+
+        self.entries[key] = _price_to_json(price)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.entries, handle, sort_keys=True)
+            os.replace(tmp, self.path)   # atomic: a concurrent reader sees the old or the new file
+        except OSError:
+            pass
+
+
+def _rate_to_json(rate: Optional[Rate]):
+    if rate is None:
+        return None
+    return {"base": str(rate.base), "tiers": [[t.start, str(t.per_mtok)] for t in rate.tiers]}
+
+
+def _rate_from_json(raw) -> Optional[Rate]:
+    if raw is None:
+        return None
+    return Rate(Decimal(raw["base"]), tuple(Tier(int(start), Decimal(per)) for start, per in raw["tiers"]))
+
+
+def _price_to_json(p: CatalogPrice) -> dict:
+    return {"provider": p.provider, "model": p.model, "name": p.name,
+            "input": _rate_to_json(p.input), "output": _rate_to_json(p.output),
+            "cache_read": _rate_to_json(p.cache_read), "cache_write": _rate_to_json(p.cache_write),
+            "as_of": p.as_of.isoformat() if p.as_of else None,
+            "valid_from": p.valid_from.isoformat() if p.valid_from else None,
+            "source": p.source, "per_request": None if p.per_request is None else str(p.per_request),
+            "notes": list(p.notes)}
+
+
+def _price_from_json(raw: dict) -> CatalogPrice:
+    return CatalogPrice(
+        provider=raw["provider"], model=raw["model"], name=raw["name"],
+        input=_rate_from_json(raw["input"]), output=_rate_from_json(raw["output"]),
+        cache_read=_rate_from_json(raw["cache_read"]), cache_write=_rate_from_json(raw["cache_write"]),
+        as_of=date.fromisoformat(raw["as_of"]) if raw["as_of"] else None,
+        valid_from=date.fromisoformat(raw["valid_from"]) if raw["valid_from"] else None,
+        source=raw["source"], per_request=None if raw["per_request"] is None else Decimal(raw["per_request"]),
+        notes=tuple(raw["notes"]))
+
+
+def _lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
     from genai_prices.data_snapshot import find_provider_by_id
 
     if not isinstance(ref, str) or not ref.strip():

@@ -18,3 +18,18 @@ def compile_text(tmp_path):
         return llmarch.load(path)
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _catalog_cache_in_a_temporary_folder(tmp_path_factory):
+    """Catalog lookups are cached on disk (`llmarch.stdlib.catalog`); the tests keep that
+    cache in a folder of their own, shared by the session, never the user's."""
+    import os
+    folder = tmp_path_factory.mktemp("llmarch-cache")
+    previous = os.environ.get("LLMARCH_CACHE_DIR")
+    os.environ["LLMARCH_CACHE_DIR"] = str(folder)
+    yield
+    if previous is None:
+        os.environ.pop("LLMARCH_CACHE_DIR", None)
+    else:
+        os.environ["LLMARCH_CACHE_DIR"] = previous
