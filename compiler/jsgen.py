@@ -95,7 +95,10 @@ def js_expression(expr) -> str:
     global _PRINTER
     if _PRINTER is None:
         _PRINTER = _Printer()
-    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+    if isinstance(expr, bool) or not isinstance(expr, (int, float, sympy.Basic)):
+        raise TypeError(f"not an expression: {type(expr).__name__}")   # never a string: no sympify
+    if not isinstance(expr, sympy.Basic):
+        expr = sympy.Integer(expr) if isinstance(expr, int) else sympy.Float(expr)
     # The printer lays a Piecewise out on several lines; one line per definition reads better.
     return " ".join(_PRINTER.doprint(expr).split())
 
