@@ -1,0 +1,403 @@
+
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("llmarch-data").textContent);
+  var L = data.layout, P = data.params, CATS = data.categories;
+  var NROWS = data.rows.length, NFIXED = data.fixed.length;
+  var names = data.rows.map(function (r) { return r.name; }).concat(data.fixed.map(function (f) { return f.name; }));
+  var initial = P.map(function (p) { return p.value; });
+  var values = initial.slice();
+  var overridden = P.map(function () { return 0; });
+
+  // --- number formats: the same as compiler/report.py and the CLI's tables ---
+  function group(s) {
+    var neg = s.charAt(0) === "-";
+    if (neg) { s = s.slice(1); }
+    var dot = s.indexOf("."), whole = dot < 0 ? s : s.slice(0, dot), frac = dot < 0 ? "" : s.slice(dot);
+    var out = "";
+    while (whole.length > 3) { out = "," + whole.slice(-3) + out; whole = whole.slice(0, -3); }
+    return (neg ? "-" : "") + whole + out + frac;
+  }
+  function usd(x, small) { return isFinite(x) ? "$" + group(x.toFixed(small ? 6 : 2)) : "\u221e"; }
+  function usd0(x) { return isFinite(x) ? "$" + group(x.toFixed(0)) : "\u221e"; }
+  function strip(s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); }
+  function g4(x) {
+    if (x !== x) { return "nan"; }
+    if (!isFinite(x)) { return x > 0 ? "inf" : "-inf"; }
+    if (x === 0) { return (1 / x < 0) ? "-0" : "0"; }
+    var e = x.toExponential(3), k = e.indexOf("e"), exp = parseInt(e.slice(k + 1), 10);
+    if (exp < -4 || exp >= 4) {
+      var digits = Math.abs(exp) < 10 ? "0" + Math.abs(exp) : String(Math.abs(exp));
+      return strip(e.slice(0, k)) + "e" + (exp < 0 ? "-" : "+") + digits;
+    }
+    return strip(x.toFixed(3 - exp));
+  }
+  function pct(x) { return (100 * x).toFixed(1) + "%"; }
+  function pct4(x) { return (100 * x).toFixed(4) + "%"; }
+  function count(x) { return isFinite(x) ? group(x.toFixed(0)) : "\u221e"; }
+  function plain(x) {
+    if (!isFinite(x)) { return g4(x); }
+    if (Math.abs(x) >= 1000) { return group(x.toFixed(x === Math.trunc(x) ? 0 : 1)); }
+    return g4(x);
+  }
+  function paramText(x, p) {
+    if (p.share) { return g4(100 * x) + "%"; }
+    return plain(x) + (p.unit ? " " + p.unit : "");
+  }
+  function budgetText(kind, x) {
+    if (kind === "share") { return g4(100 * x) + "%"; }
+    return usd(x, kind === "per_request") + (kind === "monthly" ? " a month" : "");
+  }
+
+  // --- the model ---
+  function monthlyOf(s) {
+    var fixed = 0;
+    for (var c = 0; c < CATS.length; c++) { fixed += s[L.fixed_by_category + c]; }
+    return s[L.totals + 2] * s[L.totals] + fixed;
+  }
+  function compute(vals, ov) {
+    var s = _evaluate(vals, ov, 1), h = _evaluate(vals, ov, 0);
+    var cpr = s[L.totals], ps = s[L.totals + 1], rpm = s[L.totals + 2];
+    var fixed = 0, fixedByCat = [];
+    for (var c = 0; c < CATS.length; c++) { fixedByCat.push(s[L.fixed_by_category + c]); fixed += fixedByCat[c]; }
+    var monthly = rpm * cpr + fixed, happyCpr = h[L.totals];
+    var r = {
+      cost_per_request: cpr, p_success: ps, requests_per_month: rpm, monthly_total: monthly, fixed_monthly: fixed,
+      cost_per_success: ps > 0 ? cpr / ps : Infinity, happy_path_cost_per_request: happyCpr,
+      happy_path_monthly: rpm * happyCpr + fixed, byCat: [], rows: [],
+      params: s.slice(L.params, L.params + L_size("params")), checks: s.slice(L.checks, L.checks + L_size("checks"))
+    };
+    r.failure_overhead_per_request = cpr - happyCpr;
+    r.failure_overhead_monthly = monthly - r.happy_path_monthly;
+    r.failure_overhead_share = cpr ? r.failure_overhead_per_request / cpr : 0;
+    for (c = 0; c < CATS.length; c++) { r.byCat.push(s[L.by_category + c] * rpm + fixedByCat[c]); }
+    for (var i = 0; i < NROWS; i++) {
+      var v = s[L.visits + i], cost = s[L.cost + i], perReq = v * cost;
+      r.rows.push({ i: i, visits: v, per_visit: cost, per_request: perReq, monthly: perReq * rpm,
+                    share: monthly ? perReq * rpm / monthly : 0, happy: h[L.visits + i] * h[L.cost + i] });
+    }
+    for (var j = 0; j < NFIXED; j++) {
+      var amount = s[L.fixed + j];
+      r.rows.push({ i: NROWS + j, visits: null, per_visit: null, per_request: null, monthly: amount,
+                    share: monthly ? amount / monthly : 0, happy: null });
+    }
+    return r;
+  }
+  function L_size(name) { return data.layout_sizes ? data.layout_sizes[name] : 0; }
+
+  // --- the page ---
+  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+  var figs = {};
+  all("[data-fig]").forEach(function (el) {
+    var k = el.getAttribute("data-fig");
+    (figs[k] = figs[k] || []).push(el);
+  });
+  function setText(el, text, value) {
+    if (!el) { return; }
+    if (el.lmText !== text) { el.textContent = text; el.lmText = text; }
+    if (value !== undefined && value !== null) { el.setAttribute("data-value", String(value)); }
+  }
+  function fig(name, value, text) { (figs[name] || []).forEach(function (el) { setText(el, text, value); }); }
+  // every element a recomputation writes to, found once
+  function cells(tr) {
+    var out = { tr: tr };
+    Array.prototype.forEach.call(tr.querySelectorAll("[data-col]"), function (td) { out[td.getAttribute("data-col")] = td; });
+    return out;
+  }
+  var rowEls = [], overheadEls = [], budgetEls = [], pvEls = [], outEls = [], inputEls = [];
+  all("tr[data-row]").forEach(function (tr) { rowEls[+tr.getAttribute("data-row")] = cells(tr); });
+  all("tr[data-o]").forEach(function (tr) { overheadEls[+tr.getAttribute("data-o")] = cells(tr); });
+  all("tr[data-b]").forEach(function (tr) { budgetEls[+tr.getAttribute("data-b")] = cells(tr); });
+  all("[data-pv]").forEach(function (el) { pvEls[+el.getAttribute("data-pv")] = el; });
+  all("[data-out]").forEach(function (el) { outEls[+el.getAttribute("data-out")] = el; });
+  all("input[type=range][data-p]").forEach(function (el) { inputEls[+el.getAttribute("data-p")] = el; });
+  var barEls = all("[data-bar]"), barTextEls = all("[data-bar-text]");
+  var lastOverheadOrder = "";
+  function byName(key) {
+    return function (a, b) {
+      var d = key(b) - key(a);
+      if (d) { return d; }
+      return names[a.i] < names[b.i] ? -1 : names[a.i] > names[b.i] ? 1 : 0;
+    };
+  }
+  var topBody = document.getElementById("lm-rows-top"), moreBody = document.getElementById("lm-rows-more");
+  var overheadBody = document.getElementById("lm-overhead"), overheadMore = document.getElementById("lm-overhead-more");
+
+  function showSummary(r) {
+    ["monthly_total", "fixed_monthly", "happy_path_monthly", "failure_overhead_monthly"].forEach(function (k) {
+      fig(k, r[k], usd(r[k]));
+    });
+    ["cost_per_request", "cost_per_success", "happy_path_cost_per_request", "failure_overhead_per_request"].forEach(
+      function (k) { fig(k, r[k], usd(r[k], true)); });
+    fig("p_success", r.p_success, pct4(r.p_success));
+    fig("requests_per_month", r.requests_per_month, count(r.requests_per_month));
+    fig("failure_overhead_share", r.failure_overhead_share, pct(r.failure_overhead_share));
+  }
+  function showVectors(r) {
+    var g = data.geometry.bar, area = g.width - g.label - g.text, top = 0;
+    r.byCat.forEach(function (v) { if (isFinite(v) && v > top) { top = v; } });
+    r.byCat.forEach(function (v, k) {
+      var w = top > 0 && isFinite(v) && v > 0 ? area * v / top : 0;
+      if (barEls[k]) { barEls[k].setAttribute("width", w.toFixed(2)); }
+      setText(barTextEls[k], usd(v) + " \u00b7 " + (r.monthly_total ? pct(v / r.monthly_total) : "0.0%"));
+    });
+  }
+  // Only rows on screen are written: the top rows always, the folded ones while their
+  // <details> is open (and once when it opens). Writing a thousand rows on every slider
+  // step is what made big reports slow, not the model.
+  var moreBox = document.getElementById("lm-more"), topRows = [], moreRows = [], lastResult = null;
+  function writeRow(x) {
+    var c = rowEls[x.i];
+    if (!c) { return; }
+    if (x.visits !== null) {
+      setText(c.visits, g4(x.visits), x.visits);
+      setText(c.per_visit, usd(x.per_visit, true), x.per_visit);
+      setText(c.per_request, usd(x.per_request, true), x.per_request);
+    }
+    setText(c.monthly, usd(x.monthly), x.monthly);
+    setText(c.share, pct(x.share), x.share);
+  }
+  function place(body, rows, previous) {
+    var order = rows.map(function (x) { return x.i; }).join(",");
+    if (order === previous) { return order; }
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (x) { if (rowEls[x.i]) { frag.appendChild(rowEls[x.i].tr); } });
+    body.appendChild(frag);
+    return order;
+  }
+  function showMore() {
+    if (!moreBody || !moreBox.open || !lastResult) { return; }
+    var rows = lastResult.slice(data.table_rows);
+    rows.forEach(writeRow);
+    moreRows = place(moreBody, rows, moreRows);
+  }
+  function showComponents(r) {
+    var rows = r.rows.slice().sort(byName(function (x) { return x.monthly; }));
+    lastResult = rows;
+    var top = rows.slice(0, moreBody ? data.table_rows : rows.length);
+    top.forEach(writeRow);
+    var before = topRows;
+    topRows = place(topBody, top, topRows);
+    if (moreBody && before !== topRows) {
+      // rows that left the top go back under "more" (in order once it is open)
+      var inTop = {};
+      top.forEach(function (x) { inTop[x.i] = true; });
+      rows.slice(data.table_rows).forEach(function (x) {
+        if (rowEls[x.i] && rowEls[x.i].tr.parentNode === topBody) { moreBody.appendChild(rowEls[x.i].tr); }
+      });
+      moreRows = "";
+    }
+    showMore();
+  }
+  if (moreBox) { moreBox.addEventListener("toggle", showMore); }
+  function showOverhead(r) {
+    var total = r.failure_overhead_per_request, flow = r.rows.slice(0, NROWS);
+    flow.forEach(function (x) { x.overhead = x.per_request - x.happy; });
+    var kept = flow.filter(function (x) { return Math.abs(x.overhead) >= 1e-15; });
+    kept.sort(byName(function (x) { return x.overhead; }));
+    var shown = kept.slice(0, data.overhead_rows), visible = {};
+    shown.forEach(function (x) {
+      var c = overheadEls[x.i];
+      if (!c) { return; }
+      visible[x.i] = true;
+      setText(c.happy, usd(x.happy, true), x.happy);
+      setText(c.system, usd(x.per_request, true), x.per_request);
+      setText(c.overhead, usd(x.overhead, true), x.overhead);
+      setText(c.monthly, usd(x.overhead * r.requests_per_month), x.overhead * r.requests_per_month);
+      setText(c.share, Math.abs(total) > 1e-15 ? pct(x.overhead / total) : "");
+    });
+    var order = shown.map(function (x) { return x.i; }).join(",");
+    if (overheadBody && order !== lastOverheadOrder) {
+      lastOverheadOrder = order;
+      overheadEls.forEach(function (c, i) {
+        if (visible[i] !== !c.tr.hasAttribute("hidden")) {
+          if (visible[i]) { c.tr.removeAttribute("hidden"); } else { c.tr.setAttribute("hidden", ""); }
+        }
+      });
+      var frag = document.createDocumentFragment();
+      shown.forEach(function (x) { if (overheadEls[x.i]) { frag.appendChild(overheadEls[x.i].tr); } });
+      overheadBody.appendChild(frag);  // the rows shown, in order, after the hidden ones
+    }
+    if (overheadMore) {
+      var more = Math.max(0, kept.length - data.overhead_rows);
+      setText(overheadMore, more ? count(more) + " more components with a smaller overhead"
+        : (kept.length ? "" : " (none: no component has a failure overhead here)"));
+    }
+  }
+  function showBudgets(r) {
+    data.budgets.forEach(function (b, k) {
+      var c = budgetEls[k];
+      if (!c) { return; }
+      var value = { monthly_total: r.monthly_total, cost_per_request: r.cost_per_request,
+                    cost_per_success: r.cost_per_success, p_success: r.p_success,
+                    failure_overhead: r.failure_overhead_share }[b.metric];
+      if (value === undefined) { value = r.byCat[CATS.indexOf(b.metric.slice(8))]; }
+      var margin = (b.op === "<" || b.op === "<=") ? b.limit - value : value - b.limit;
+      var holds = b.op === "<" ? value < b.limit : b.op === "<=" ? value <= b.limit
+        : b.op === ">" ? value > b.limit : value >= b.limit;
+      setText(c.value, budgetText(b.kind, value), value);
+      setText(c.margin, budgetText(b.kind, margin));
+      setText(c.verdict, holds ? "holds" : "does not hold");
+      c.tr.setAttribute("class", holds ? "ok" : "bad");
+    });
+  }
+  function showParams(r) {
+    P.forEach(function (p, k) {
+      var value = r.params[k];
+      setText(pvEls[k], plain(value), value);
+      if (p.slider && !p.input && !overridden[k]) {
+        if (inputEls[k]) { inputEls[k].value = String(value); }
+        setText(outEls[k], paramText(value, p));
+      }
+    });
+  }
+  function showProblems(r) {
+    var problems = [];
+    data.checks.forEach(function (c, k) {
+      var v = r.checks[k];
+      if (!isFinite(v)) { problems.push(c.what + " is not a finite number"); }
+      else if (c.kind === "probability_sum" && v > 1 + 1e-9) { problems.push(c.what + " add up to " + g4(v) + ", more than 1"); }
+      else if (c.kind === "probability" && (v < -1e-9 || v > 1 + 1e-9)) {
+        problems.push(c.what + " is " + g4(v) + "; a probability must be between 0 and 1");
+      } else if (c.kind === "nonnegative" && v < -1e-9) { problems.push(c.what + " is negative (" + g4(v) + ")"); }
+    });
+    if (!isFinite(r.monthly_total) || !isFinite(r.cost_per_request)) {
+      problems.push("the model is not a finite number at these values (a loop that never exits?)");
+    }
+    var box = document.getElementById("lm-invalid"), list = box.querySelector("ul");
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    problems.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; list.appendChild(li); });
+    if (problems.length) { box.removeAttribute("hidden"); } else { box.setAttribute("hidden", ""); }
+  }
+
+  // --- tornado and projection ---
+  function showTornado(base) {
+    if (!data.tornado) { return; }
+    var g = data.geometry.tornado, area = g.width - g.label - g.text, center = g.label + area / 2;
+    var items = data.tornado.map(function (t) { return { p: t.p, low: t.low, high: t.high }; });
+    P.forEach(function (p, k) {
+      if (!p.input && overridden[k] && p.slider) { items.push({ p: k, low: p.low, high: p.high }); }
+    });
+    var ov = overridden.slice();
+    items.forEach(function (t) {
+      var vals = values.slice(), o = ov.slice();
+      o[t.p] = 1;
+      vals[t.p] = t.low; t.atLow = monthlyOf(_evaluate(vals, o, 1));
+      vals[t.p] = t.high; t.atHigh = monthlyOf(_evaluate(vals, o, 1));
+      t.swing = Math.abs(t.atHigh - t.atLow);
+      t.i = t.p;
+    });
+    var tNames = P.map(function (p) { return p.name; });
+    items.sort(function (a, b) {
+      var d = b.swing - a.swing;
+      if (d) { return d; }
+      return tNames[a.p] < tNames[b.p] ? -1 : tNames[a.p] > tNames[b.p] ? 1 : 0;
+    });
+    var shown = items.slice(0, data.tornado_rows), spread = 0;
+    shown.forEach(function (t) { spread = Math.max(spread, Math.abs(t.atLow - base), Math.abs(t.atHigh - base)); });
+    var scale = spread > 0 ? (area / 2) / spread : 0;
+    for (var k = 0; k < data.tornado_rows; k++) {
+      var row = document.querySelector('[data-t="' + k + '"]'), t = shown[k];
+      if (!row) { continue; }
+      if (!t) { row.setAttribute("visibility", "hidden"); continue; }
+      row.removeAttribute("visibility");
+      [["lo", t.atLow], ["hi", t.atHigh]].forEach(function (end) {
+        var x = center + (end[1] - base) * scale, x1 = Math.min(center, x), x2 = Math.max(center, x);
+        var rect = row.querySelector("[data-t-" + end[0] + "]");
+        rect.setAttribute("x", (isFinite(x1) ? x1 : center).toFixed(2));
+        rect.setAttribute("width", (isFinite(x2 - x1) ? x2 - x1 : 0).toFixed(2));
+      });
+      row.querySelector("[data-t-name]").textContent = tNames[t.p];
+      row.querySelector("[data-t-text]").textContent = usd(t.atLow) + " \u2026 " + usd(t.atHigh);
+    }
+  }
+  function niceMax(v) {
+    if (!(v > 0) || !isFinite(v)) { return 1; }
+    var m = Math.pow(10, Math.floor(Math.log10(v))), f = [1, 2, 2.5, 5, 10];
+    for (var k = 0; k < f.length; k++) { if (f[k] * m >= v * (1 - 1e-12)) { return f[k] * m; } }
+    return 10 * m;
+  }
+  function showProjection() {
+    var pr = data.projection;
+    if (!pr || pr.time === null) { return; }
+    var totals = [];
+    for (var m = 0; m <= pr.months; m++) {
+      var vals = values.slice();
+      vals[pr.time] = m;
+      totals.push(monthlyOf(_evaluate(vals, overridden, 1)));
+    }
+    var g = data.geometry.projection, pw = g.width - g.left - g.right, ph = g.height - g.top - g.bottom;
+    var most = 0;
+    totals.forEach(function (t) { if (isFinite(t)) { most = Math.max(most, t); } });
+    if (pr.budget !== null) { most = Math.max(most, pr.budget); }
+    var top = niceMax(most * 1.05);
+    function y(v) { return g.top + ph * (1 - v / top); }
+    var points = totals.map(function (t, m) {
+      var x = pr.months ? g.left + pw * m / pr.months : g.left;
+      return x.toFixed(1) + "," + (isFinite(t) ? y(t) : g.top).toFixed(1);
+    }).join(" ");
+    document.getElementById("lm-proj-line").setAttribute("points", points);
+    [0, 0.5, 1].forEach(function (frac, k) {
+      var tick = document.querySelector('[data-y-tick="' + k + '"]');
+      if (tick) { tick.textContent = usd0(top * frac); }
+    });
+    var line = document.getElementById("lm-budget-line");
+    if (line && pr.budget !== null) { line.setAttribute("y1", y(pr.budget).toFixed(1)); line.setAttribute("y2", y(pr.budget).toFixed(1)); }
+    fig("projection_last", totals[totals.length - 1], usd(totals[totals.length - 1]));
+  }
+
+  function update(analyses) {
+    var r = compute(values, overridden);
+    showSummary(r);
+    showVectors(r);
+    showComponents(r);
+    showOverhead(r);
+    showBudgets(r);
+    showParams(r);
+    showProblems(r);
+    if (analyses) { showTornado(r.monthly_total); showProjection(); }
+    return r;
+  }
+
+  all("input[type=range][data-p]").forEach(function (input) {
+    var k = +input.getAttribute("data-p"), p = P[k];
+    var out = document.querySelector('[data-out="' + k + '"]');
+    function moved(analyses) {
+      values[k] = input.valueAsNumber;
+      overridden[k] = 1;
+      if (out) { out.textContent = paramText(values[k], p); }
+      input.parentNode.setAttribute("class", "slider moved");
+      update(analyses);
+    }
+    input.addEventListener("input", function () { moved(data.live_analysis); });
+    input.addEventListener("change", function () { moved(true); });
+  });
+  var reset = document.getElementById("lm-reset");
+  if (reset) {
+    reset.addEventListener("click", function () {
+      values = initial.slice();
+      overridden = P.map(function () { return 0; });
+      all("input[type=range][data-p]").forEach(function (input) {
+        var k = +input.getAttribute("data-p");
+        input.value = String(initial[k]);
+        input.parentNode.setAttribute("class", "slider");
+        var out = document.querySelector('[data-out="' + k + '"]');
+        if (out) { out.textContent = paramText(initial[k], P[k]); }
+      });
+      update(true);
+    });
+  }
+  var filter = document.getElementById("lm-filter");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      var text = filter.value.toLowerCase();
+      all("[data-slider]").forEach(function (el) {
+        var p = P[+el.getAttribute("data-slider")];
+        if (!text || p.name.toLowerCase().indexOf(text) >= 0) { el.removeAttribute("hidden"); }
+        else { el.setAttribute("hidden", ""); }
+      });
+    });
+  }
+  window.llmarchReport = { compute: function (vals, ov) { return compute(vals, ov || overridden); },
+                           values: function () { return values.slice(); }, update: update };
+})();
