@@ -213,18 +213,37 @@ def lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
 class _LookupCache:
     """Resolved references, as JSON, in `$LLMARCH_CACHE_DIR` (default `~/.cache/llmarch`),
     one file per installed genai-prices snapshot (named by the size and modification time of
-    its data module, so upgrading the package starts a new file). Unreadable, corrupt or
-    unwritable caches are ignored; `LLMARCH_NO_CACHE=1` turns the cache off. Errors are
-    never cached: their suggestions need the whole catalog anyway."""
+    its data module, so upgrading the package starts a new file). The file is read once per
+    process and written once, when the process ends (`flush`), so resolving many references
+    costs one write. Unreadable, corrupt or unwritable caches are ignored;
+    `LLMARCH_NO_CACHE=1` turns the cache off. Errors are never cached: their suggestions
+    need the whole catalog anyway."""
 
     FORMAT = 1
+    MAX_ENTRIES = 2000
+    _open: dict = {}          # path -> the process's cache for it
 
     def __init__(self, path, entries: dict):
         self.path = path
         self.entries = entries
+        self.dirty = False
 
     @classmethod
     def open(cls) -> Optional["_LookupCache"]:
+        path = cls._path()
+        if path is None:
+            return None
+        if path not in cls._open:
+            cls._open[path] = cls._read(path)
+        return cls._open[path]
+
+    @classmethod
+    def flush_all(cls) -> None:
+        for cache in cls._open.values():
+            cache.flush()
+
+    @classmethod
+    def _path(cls):
         import importlib.util
         import json
         import os
@@ -238,9 +257,13 @@ class _LookupCache:
                 return None
             stat = (Path(spec.origin).parent / "data.py").stat()
             folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
-            path = folder / f"catalog-v{cls.FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.json"
-        except (OSError, ValueError, ImportError):
+            return folder / f"catalog-v{cls.FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.json"
+        except (OSError, ValueError, ImportError, RuntimeError):
             return None
+
+    @classmethod
+    def _read(cls, path) -> "_LookupCache":
+        import json
         entries: dict = {}
         try:
             entries = json.loads(path.read_text(encoding="utf-8"))
@@ -260,11 +283,22 @@ class _LookupCache:
             return None
 
     def put(self, key: str, price: CatalogPrice) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            return
+        self.entries[key] = _price_to_json(price)
+        if not self.dirty:
+            import atexit
+            atexit.register(self.flush)
+        self.dirty = True
+
+    def flush(self) -> None:
         import json
         import os
         import tempfile
 
-        self.entries[key] = _price_to_json(price)
+        if not self.dirty:
+            return
+        self.dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-", suffix=".json")

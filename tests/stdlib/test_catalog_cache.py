@@ -17,7 +17,9 @@ REFS = [("openai:gpt-4o", None), ("openai:o3", date(2025, 6, 9)), ("google:gemin
 def test_a_cached_answer_equals_a_fresh_one(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path))
     fresh = [catalog._lookup(ref, when) for ref, when in REFS]
-    first = [catalog.lookup(ref, when) for ref, when in REFS]      # computed, then written
+    first = [catalog.lookup(ref, when) for ref, when in REFS]      # computed, kept
+    catalog._LookupCache.flush_all()                                # written (at exit, normally)
+    catalog._LookupCache._open.clear()                              # as a new process would
     files = list(tmp_path.glob("catalog-*.json"))
     assert len(files) == 1 and len(json.loads(files[0].read_text())) == len(REFS)
     second = [catalog.lookup(ref, when) for ref, when in REFS]     # read back
@@ -38,14 +40,18 @@ def test_a_corrupt_or_unwritable_cache_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path))
     expected = catalog._lookup("openai:gpt-4o")
     catalog.lookup("openai:gpt-4o")
+    catalog._LookupCache.flush_all()
     path = next(tmp_path.glob("catalog-*.json"))
     path.write_text('{"openai:gpt-4o|": {"provider": 3}}')          # garbage entry
+    catalog._LookupCache._open.clear()
     assert catalog.lookup("openai:gpt-4o") == expected
     path.write_text("not json")
+    catalog._LookupCache._open.clear()
     assert catalog.lookup("openai:gpt-4o") == expected
     monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path / "file.txt" / "below"))
     (tmp_path / "file.txt").write_text("a file where a folder should be")
     assert catalog.lookup("openai:gpt-4o") == expected
+    catalog._LookupCache.flush_all()                                # an unwritable folder: ignored
 
 
 def test_errors_are_not_cached(tmp_path, monkeypatch):
@@ -57,4 +63,5 @@ def test_errors_are_not_cached(tmp_path, monkeypatch):
             assert exc.suggestions[0] == "openai:gpt-4o-mini"
         else:
             raise AssertionError("expected a CatalogError")
+    catalog._LookupCache.flush_all()
     assert not list(tmp_path.glob("catalog-*.json"))
