@@ -32,6 +32,10 @@ __all__ = ["Instance", "Scope", "Expansion", "expand", "MAX_TEMPLATE_DEPTH", "po
 
 #: Templates may instantiate other templates this deep.
 MAX_TEMPLATE_DEPTH = 16
+#: At most this many components from all instances together: a template that uses another
+#: twice, nested 16 deep, would otherwise ask for 2^16 copies.
+MAX_EXPANDED_COMPONENTS = 100_000
+MAX_INSTANCES = 20_000
 
 _PORT = "::"
 
@@ -146,6 +150,8 @@ class _Expander:
         self.templates = templates
         self.out = out
         self.c = c
+        self.too_many = False
+        self.too_deep = False
 
     def instantiate(self, use: ast.Use, scope: Optional[Scope], stack: tuple[str, ...], in_main: bool) -> None:
         c = self.c
@@ -164,7 +170,16 @@ class _Expander:
                     + " -> ".join(stack + (template.name,)), use.template_span, notes=context)
             return
         if len(stack) >= MAX_TEMPLATE_DEPTH:
-            c.error("E251", f"templates nested more than {MAX_TEMPLATE_DEPTH} deep", use.span, notes=context)
+            if not self.too_deep:   # once: a tree of instances would repeat it on every branch
+                self.too_deep = True
+                c.error("E251", f"templates nested more than {MAX_TEMPLATE_DEPTH} deep", use.span, notes=context)
+            return
+        if len(self.out.origin) >= MAX_EXPANDED_COMPONENTS or len(self.out.instances) >= MAX_INSTANCES:
+            if not self.too_many:
+                self.too_many = True
+                c.error("E254", f"template instances make more than {MAX_INSTANCES:,} instances or "
+                        f"{MAX_EXPANDED_COMPONENTS:,} components", use.span, notes=context,
+                        help="a template that uses another several times multiplies at every level of nesting")
             return
         if full in self.out.instances:
             c.error("E101", f"instance `{full}` is already declared", use.name_span, notes=context
