@@ -23,9 +23,10 @@ prices, the last active one wins):
 
 - a price with no condition always applies; a price with a start date applies from that
   date (UTC) on; `as_of=None` means the newest price, announced future changes included;
-- a price with a time-of-day condition (off-peak discounts) is never taken: the catalog
-  prices a call at an unknown hour, so it takes the price that applies outside the window
-  and says so in `CatalogPrice.notes`;
+- prices with a time-of-day condition: the catalog prices a call at an unknown hour, so it
+  takes the price that applies for most hours of the day (DeepSeek's standard price, 16 h,
+  rather than its 8-hour off-peak discount; its models' 7-hour peak price is not taken),
+  and lists the others in `CatalogPrice.notes`;
 - request-context variants (batch processing, priority/flex service tiers) are not taken:
   the catalog gives standard, synchronous prices.
 """
@@ -219,7 +220,7 @@ class _LookupCache:
     `LLMARCH_NO_CACHE=1` turns the cache off. Errors are never cached: their suggestions
     need the whole catalog anyway."""
 
-    FORMAT = 1
+    FORMAT = 2   # bumped whenever what a lookup answers changes (2: time-of-day rule)
     MAX_ENTRIES = 2000
     _open: dict = {}          # path -> the process's cache for it
 
@@ -465,8 +466,11 @@ def _price(provider, model, as_of: date | None) -> CatalogPrice:
 
 
 def _applicable(model, as_of: date | None, types):
-    """genai-prices' `ModelInfo.get_prices`, with a date instead of a timestamp and with
-    time-of-day prices never active: the last active conditional price wins, else the first."""
+    """genai-prices' `ModelInfo.get_prices`, with a date instead of a timestamp: the last
+    active conditional price wins, else the first. A call's hour is unknown, so of the
+    prices that depend on the time of day the catalog takes the one that applies for most
+    hours of the day (DeepSeek's standard price applies 16 hours a day, its off-peak
+    discount 8), and notes the others."""
     if not isinstance(model.prices, list):
         return model.prices, None, ()
     chosen = model.prices[0]
@@ -476,12 +480,44 @@ def _applicable(model, as_of: date | None, types):
                                   and (as_of is None or as_of >= constraint.start_date)):
             chosen = conditional
             break
-    notes = tuple(
-        f"time-of-day price not taken: {_brief(c.prices, types)} between "
-        f"{_utc(c.constraint.start_time):%H:%M} and {_utc(c.constraint.end_time):%H:%M} UTC"
-        for c in model.prices if isinstance(c.constraint, types.TimeOfDateConstraint))
     start = chosen.constraint.start_date if isinstance(chosen.constraint, types.StartDateConstraint) else None
-    return chosen.prices, start, notes
+    windows = [c for c in model.prices if isinstance(c.constraint, types.TimeOfDateConstraint)]
+    if not windows:
+        return chosen.prices, start, ()
+    hours: list[tuple[object, float, list]] = []     # (prices, hours a day, windows), first seen first
+    for c in windows:
+        length = _hours(c.constraint)
+        for entry in hours:
+            if entry[0] == c.prices:
+                entry[2].append(c)
+                hours[hours.index(entry)] = (entry[0], entry[1] + length, entry[2])
+                break
+        else:
+            hours.append((c.prices, length, [c]))
+    outside = 24.0 - sum(h for _, h, _ in hours)
+    prices, most, taken = max(hours, key=lambda e: e[1])
+    notes = []
+    if most > outside:   # a time-of-day price applies most of the day: take it
+        notes.append(f"time-of-day prices: {_brief(prices, types)} {_spans(taken)} ({most:g} h a day) taken; "
+                     f"{_brief(chosen.prices, types)} the other {outside:g} h")
+        others = [e for e in hours if e[0] is not prices]
+        chosen_prices = prices
+    else:
+        others = hours
+        chosen_prices = chosen.prices
+    notes += [f"time-of-day price not taken: {_brief(p, types)} {_spans(w)} ({h:g} h a day)" for p, h, w in others]
+    return chosen_prices, start, tuple(notes)
+
+
+def _hours(constraint) -> float:
+    start, end = _utc(constraint.start_time), _utc(constraint.end_time)
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return (minutes % (24 * 60)) / 60
+
+
+def _spans(conditionals) -> str:
+    return ", ".join(f"{_utc(c.constraint.start_time):%H:%M}–{_utc(c.constraint.end_time):%H:%M}"
+                     for c in conditionals) + " UTC"
 
 
 def _utc(moment):
