@@ -119,16 +119,27 @@ model embed_small "text-embedding-3-small" {{ input = 0.02 USD/Mtok; output = 0 
 _MODELS = ("gpt4o", "gpt4o_mini", "claude", "gpt4")
 
 
-def _block(i: int, nxt: str, rng: random.Random) -> tuple[list[str], list[str]]:
-    """Declarations and flow lines of block `i`; `nxt` is where the block exits."""
+def _draws(rng: random.Random, reviewer: bool) -> dict:
+    """What block i draws, in order (`bench_templates` passes the same draws to a template);
+    blocks after the first also draw their reviewer's minutes."""
     draft_model = rng.choice(_MODELS[:3])
     answer_model = rng.choice(_MODELS[:3])
-    fallback_model = "gpt4" if answer_model != "gpt4" else "claude"
-    draft_attempts = rng.choice((2, 3, 3, 4))
-    answer_retries = rng.choice((1, 2))
-    hit = rng.choice((5, 10, 15, 20, 30))
-    rag = rng.choice((30, 50, 60, 80))
-    cached = rng.choice((0, 25, 50))
+    draws = dict(draft_model=draft_model, answer_model=answer_model,
+                 fallback_model="gpt4" if answer_model != "gpt4" else "claude",
+                 draft_attempts=rng.choice((2, 3, 3, 4)), answer_retries=rng.choice((1, 2)),
+                 hit=rng.choice((5, 10, 15, 20, 30)), rag=rng.choice((30, 50, 60, 80)),
+                 cached=rng.choice((0, 25, 50)))
+    if reviewer:
+        draws["review"] = rng.choice((3, 5, 8))
+    return draws
+
+
+def _block(i: int, nxt: str, rng: random.Random) -> tuple[list[str], list[str]]:
+    """Declarations and flow lines of block `i`; `nxt` is where the block exits."""
+    d = _draws(rng, reviewer=i > 0)
+    draft_model, answer_model, fallback_model = d["draft_model"], d["answer_model"], d["fallback_model"]
+    draft_attempts, answer_retries, hit, rag, cached = (d["draft_attempts"], d["answer_retries"], d["hit"],
+                                                       d["rag"], d["cached"])
     decl = [
         f'param hit_{i} = {hit}% in [0, 0.9] "cache hit rate of feature {i}"',
         f'param rag_{i} = {rag}% in [0, 1] "share of feature {i} requests that use retrieval"',
@@ -181,7 +192,7 @@ def _block(i: int, nxt: str, rng: random.Random) -> tuple[list[str], list[str]]:
         flow += [f'  check_{i} -> {nxt} (otherwise)']
     else:
         decl += [
-            f'human review_{i} "Escalation {i}" {{ time = {rng.choice((3, 5, 8))} min; rate = 45 USD/hour }}',
+            f'human review_{i} "Escalation {i}" {{ time = {d["review"]} min; rate = 45 USD/hour }}',
             f'tool post_{i} "Post-processing API {i}" {{ cost = 0.0002 USD/call; fail_rate = tool_failure; '
             f'attempts = 2 }}',
         ]

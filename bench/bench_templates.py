@@ -55,7 +55,7 @@ from pathlib import Path
 from sympy.core.cache import clear_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compile import _HEADER, _MODELS, _SCENARIOS, BLOCK, _block, _fmt, _revision  # noqa: E402
+from bench_compile import _HEADER, _SCENARIOS, BLOCK, _block, _draws, _fmt, _revision  # noqa: E402
 
 from llmarch.compiler.loader import load_modules  # noqa: E402
 from llmarch.compiler.pipeline import collector_paused, compile_file  # noqa: E402
@@ -132,21 +132,6 @@ FEATURE_NAMES = {"cache": "lookup", "route": "route", "draft": "draft", "embed":
                  "answer": "answer", "rescue": "rescue", "check": "check", "review": "review", "post": "post"}
 
 
-def _draws(rng: random.Random) -> dict[str, str]:
-    """What `bench_compile._block(i, …)` draws for a block i > 0, in its order (the
-    reviewer's minutes are drawn last, inside its declaration list)."""
-    draft_model = rng.choice(_MODELS[:3])
-    answer_model = rng.choice(_MODELS[:3])
-    fallback_model = "gpt4" if answer_model != "gpt4" else "claude"
-    draft_attempts = rng.choice((2, 3, 3, 4))
-    answer_retries = rng.choice((1, 2))
-    hit = rng.choice((5, 10, 15, 20, 30))
-    rag = rng.choice((30, 50, 60, 80))
-    cached = rng.choice((0, 25, 50))
-    review = rng.choice((3, 5, 8))
-    return dict(hit=hit, rag=rag, draft_model=draft_model, answer_model=answer_model,
-                fallback_model=fallback_model, draft_attempts=draft_attempts, answer_retries=answer_retries,
-                cached=cached, review=review)
 
 
 def _scenarios(blocks: int) -> str:
@@ -162,7 +147,7 @@ def block_templated(n: int, seed: int = 1) -> str:
     parts = [_HEADER.format(blocks=blocks, n=n).replace("Synthetic", "Templated synthetic", 1), FEATURE]
     flows = ["flow {", "  start -> f1"]
     for i in range(1, blocks + 1):
-        d = _draws(rng)
+        d = _draws(rng, reviewer=True)
         nxt = f"f{i + 1}.lookup" if i < blocks else "success"
         parts += [
             f'param hit_{i} = {d["hit"]}% in [0, 0.9] "cache hit rate of feature {i}"',
