@@ -228,6 +228,7 @@ class _LookupCache:
         self.path = path
         self.entries = entries
         self.dirty = False
+        self.registered = False   # with atexit, once
 
     @classmethod
     def open(cls) -> Optional["_LookupCache"]:
@@ -245,22 +246,19 @@ class _LookupCache:
 
     @classmethod
     def _path(cls):
-        import importlib.util
-        import json
         import os
         from pathlib import Path
 
         if os.environ.get("LLMARCH_NO_CACHE"):
             return None
-        try:
-            spec = importlib.util.find_spec("genai_prices")
-            if spec is None or spec.origin is None:
-                return None
-            stat = (Path(spec.origin).parent / "data.py").stat()
-            folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
-            return folder / f"catalog-v{cls.FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.json"
-        except (OSError, ValueError, ImportError, RuntimeError):
+        snapshot = _snapshot_stamp()
+        if snapshot is None:
             return None
+        try:
+            folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
+        except RuntimeError:   # no home directory
+            return None
+        return folder / f"catalog-v{cls.FORMAT}-{snapshot}.json"
 
     @classmethod
     def _read(cls, path) -> "_LookupCache":
@@ -287,9 +285,10 @@ class _LookupCache:
         if len(self.entries) >= self.MAX_ENTRIES:
             return
         self.entries[key] = _price_to_json(price)
-        if not self.dirty:
+        if not self.registered:
             import atexit
             atexit.register(self.flush)
+            self.registered = True
         self.dirty = True
 
     def flush(self) -> None:
@@ -308,6 +307,22 @@ class _LookupCache:
             os.replace(tmp, self.path)   # atomic: a concurrent reader sees the old or the new file
         except OSError:
             pass
+
+
+@lru_cache(maxsize=1)
+def _snapshot_stamp() -> Optional[str]:
+    """The installed genai-prices data, as `size-mtime` of its data module: looked up once
+    a process (a lookup must not stat the package every time), without importing it."""
+    import importlib.util
+    from pathlib import Path
+    try:
+        spec = importlib.util.find_spec("genai_prices")
+        if spec is None or spec.origin is None:
+            return None
+        stat = (Path(spec.origin).parent / "data.py").stat()
+    except (OSError, ValueError, ImportError):
+        return None
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def _rate_to_json(rate: Optional[Rate]):
