@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from llmarch.dsl.diagnostics import usage_error
+from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, SourceCache, usage_error
+from llmarch.dsl.parser import MAX_SOURCE_BYTES
 
 from . import ir
 from .evaluate import CostResult
+from .loader import SourceError, decode_source, display_path
 from .output import _md_table, _text_table, _usd
 from .pipeline import Compiled, compile_file
 
@@ -83,30 +85,63 @@ def compile_side(spec: str) -> Compiled:
     revision, _, path = spec.partition(":")
     if not revision or not path:
         raise usage_error(f"cannot read `{spec}`", "write a file path, or REV:path such as HEAD~1:arch.llmarch")
+    if revision.startswith("-") or "\0" in spec:
+        # nothing the user writes may reach git as an option
+        raise usage_error(f"`{revision}` is not a git revision", "write REV:path such as HEAD~1:arch.llmarch")
     where = Path(path).parent if Path(path).parent.is_dir() else Path(".")
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=where, capture_output=True,
-                             text=True, check=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+        top = _git(["rev-parse", "--show-toplevel"], where).decode("utf-8", "replace").strip()
+    except _GitFailed:
         raise usage_error(f"`{spec}` names a git revision, but `{where}` is not inside a git repository") from None
     root = Path(top)
-
-    def reader(file: Path) -> str:
-        relative = os.path.relpath(Path(file).resolve() if Path(file).is_absolute() else (Path.cwd() / file).resolve(),
-                                   root)
-        relative = Path(relative).as_posix()
-        done = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=root, capture_output=True,
-                              timeout=30)
-        if done.returncode != 0:
-            raise FileNotFoundError(relative)
-        return done.stdout.decode("utf-8")
-
     try:
-        text = reader(Path(path))
-    except FileNotFoundError:
-        raise usage_error(f"`{path}` does not exist at revision `{revision}`",
-                     "check the revision and the path (relative to the working directory)") from None
+        commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
+                      root).decode("ascii").strip()
+    except (_GitFailed, UnicodeDecodeError):
+        raise usage_error(f"`{revision}` is not a revision of the repository at `{display_path(root)}`",
+                          "check the revision: a branch, a tag, a commit or HEAD~1") from None
+
+    def reader(file: Path, shown: str) -> bytes:
+        absolute = Path(file) if Path(file).is_absolute() else Path.cwd() / file
+        relative = Path(os.path.relpath(absolute.resolve(), root.resolve())).as_posix()
+        if relative.startswith("../"):
+            raise SourceError("E010", f"`{shown}` is outside the repository at revision `{revision}`")
+        name = f"{commit}:{relative}"    # starts with the hexadecimal commit: never an option
+        try:
+            kind = _git(["cat-file", "-t", name], root).decode("ascii", "replace").strip()
+        except _GitFailed:
+            raise SourceError("E010", f"file `{shown}` not found at revision `{revision}`") from None
+        if kind != "blob":
+            raise SourceError("E010", f"`{shown}` is a {'directory' if kind == 'tree' else kind}, not a file, "
+                              f"at revision `{revision}`")
+        size = int(_git(["cat-file", "-s", name], root))
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError("E100", f"file `{shown}` is larger than {MAX_SOURCE_BYTES:,} bytes ({size:,}) "
+                              f"at revision `{revision}`")
+        return _git(["cat-file", "blob", name], root)
+
+    sources = SourceCache()
+    try:
+        text = decode_source(reader(Path(path), path), path, sources)
+    except SourceError as exc:
+        raise LlmarchError([Diagnostic("error", exc.code, exc.message, exc.span, exc.help)], sources) from None
     return compile_file(path, text=text, reader=reader)
+
+
+class _GitFailed(Exception):
+    pass
+
+
+def _git(args: list[str], cwd: Path) -> bytes:
+    """Run git with fixed options and arguments that cannot be read as options; its output."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=30, check=False,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        raise _GitFailed(args[0]) from None
+    if done.returncode != 0:
+        raise _GitFailed(done.stderr.decode("utf-8", "replace"))
+    return done.stdout
 
 
 def _parameter_values(compiled: Compiled, result: CostResult) -> dict[str, str]:

@@ -8,13 +8,15 @@ missing file or module, or an import cycle, is a diagnostic at the `import` stat
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span, did_you_mean
-from llmarch.dsl.parser import parse
+from llmarch.dsl.parser import MAX_SOURCE_BYTES, parse
 
-__all__ = ["load_modules", "display_path", "stdlib_modules", "STDLIB_PREFIX"]
+__all__ = ["load_modules", "display_path", "stdlib_modules", "read_source", "decode_source", "SourceError",
+           "STDLIB_PREFIX"]
 
 MAX_IMPORTED_FILES = 200
 #: How standard-library files are named in diagnostics: `<stdlib>/rag.llmarch:12:3`.
@@ -34,16 +36,83 @@ def stdlib_modules() -> list[str]:
 def display_path(path: Path) -> str:
     """The path shown in diagnostics: relative to the working directory when inside it."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(Path(os.path.abspath(path))) if relative.split(os.sep)[0] == os.pardir else relative
+
+
+class SourceError(Exception):
+    """A file that cannot be read as a source: `code` and `message` for its diagnostic; `span`
+    when the problem is inside the file (the first byte that is not UTF-8)."""
+
+    def __init__(self, code: str, message: str, help: str | None = None, span: Span | None = None):
+        super().__init__(message)
+        self.code, self.message, self.help, self.span = code, message, help, span
+
+
+def read_source(file: Path, shown: str) -> bytes:
+    """The bytes of a source file, read safely: the path is checked before it is opened (a
+    device, FIFO or socket is refused, so `/dev/zero` or a pipe cannot exhaust memory or
+    block), and at most the size limit plus one byte is ever read."""
+    try:
+        info = os.stat(file)            # follows symlinks; a loop is ELOOP (an OSError)
+    except ValueError:                   # a NUL byte in the path
+        raise SourceError("E010", f"`{_printable(shown)}` is not a valid path (it contains a NUL byte)") from None
+    except FileNotFoundError:
+        raise SourceError("E010", f"file `{shown}` not found") from None
+    except OSError as exc:
+        raise SourceError("E010", f"cannot read `{shown}`: {_reason(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SourceError("E010", f"`{shown}` is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError("E010", f"`{shown}` is not a regular file (a device, pipe or socket)",
+                          help="llmarch reads `.llmarch` files")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError("E100", f"file `{shown}` is larger than {MAX_SOURCE_BYTES:,} bytes ({info.st_size:,})")
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(file, flags)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):   # swapped since the stat above
+                raise SourceError("E010", f"`{shown}` is not a regular file (a device, pipe or socket)")
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError("E010", f"cannot read `{shown}`: {_reason(exc)}") from None
+    if len(data) > MAX_SOURCE_BYTES:    # grew since the stat
+        raise SourceError("E100", f"file `{shown}` is larger than {MAX_SOURCE_BYTES:,} bytes")
+    return data
+
+
+def decode_source(data: bytes, shown: str, sources: SourceCache) -> str:
+    """UTF-8 text of a source file; otherwise an E011 `SourceError` at the first bad byte (the
+    file's text, with replacement characters, goes into `sources` so the line is shown)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        sources.add(shown, data.decode("utf-8", "replace"))
+        span = Span(file=shown, line=line, column=column, end_line=line, end_column=column + 1,
+                    start=len(before), end=len(before) + 1)
+        raise SourceError("E011", f"file `{shown}` is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
+                          f"{exc.start} cannot be decoded", help="save the file as UTF-8", span=span) from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _printable(text: str) -> str:
+    return text.replace("\0", "\\0")
 
 
 def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
                  text: str | None = None, reader=None) -> tuple[list[ast.Module], SourceCache]:
     """Parse `path` and its imports; the main module comes first, then imports depth-first.
-    `reader(path) -> str` replaces reading from the file system (e.g. from a git revision);
-    it raises FileNotFoundError for a missing file."""
+    `reader(path, shown) -> bytes` replaces reading from the file system (e.g. from a git
+    revision); it raises `SourceError` (or FileNotFoundError) for a file it cannot give."""
     sources = sources if sources is not None else SourceCache()
     main = Path(path)
     collector = Collector(sources)
@@ -53,23 +122,23 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
 
     def read(file: Path, shown: str, at: Span | None) -> str | None:
         try:
-            if reader is not None:
-                return reader(file)
-            return file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            collector.error("E010", f"file `{shown}` not found", at)
-        except IsADirectoryError:
-            collector.error("E010", f"`{shown}` is a directory, not a file", at)
-        except UnicodeDecodeError:
-            collector.error("E011", f"file `{shown}` is not UTF-8 text", at)
-        except OSError as exc:
-            collector.error("E010", f"cannot read `{shown}`: {exc.strerror}", at)
+            try:
+                data = reader(file, shown) if reader is not None else read_source(file, shown)
+            except FileNotFoundError:
+                raise SourceError("E010", f"file `{shown}` not found") from None
+            return decode_source(data, shown, sources)
+        except SourceError as exc:
+            notes = (("imported here", at),) if exc.span is not None and at is not None else ()
+            collector.error(exc.code, exc.message, exc.span or at, help=exc.help, notes=notes)
         return None
 
     def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None,
               shown: str | None = None) -> None:
-        resolved = file.resolve()
-        shown = shown or display_path(file)
+        shown = _printable(shown or display_path(file))
+        try:
+            resolved = file.resolve()
+        except (OSError, RuntimeError, ValueError):   # a symlink loop, a NUL byte in the path
+            resolved = Path(os.path.abspath(file))    # read() reports it
         if resolved in stack:
             cycle = " -> ".join(display_path(p) for p in stack[stack.index(resolved):]) + f" -> {shown}"
             collector.error("E012", f"import cycle: {cycle}", at, help="move the shared declarations into a third file")

@@ -93,7 +93,15 @@ class _Elaborator:
     def value(self, expr: ast.Expr, allow_params: bool = True) -> Optional[_Value]:
         """Compile an expression to sympy (base units) with its dimension, or None on error."""
         method: Callable = getattr(self, f"_expr_{type(expr).__name__}")
-        return method(expr, allow_params)
+        result = method(expr, allow_params)
+        if result is not None and result.constant and not (result.expr.is_real and result.expr.is_finite):
+            # 0^-1, 0^-0.5 …: sympy's complex infinity or NaN must never reach evaluation
+            self.c.error("E303" if result.expr.has(sympy.zoo) else "E305",
+                         "division by zero" if result.expr.has(sympy.zoo) else "not a finite real number",
+                         expr.span, help="zero raised to a negative power divides by zero"
+                         if isinstance(expr, ast.BinOp) and expr.op == "^" else None)
+            return None
+        return result
 
     def _expr_Quantity(self, e: ast.Quantity, allow_params: bool) -> Optional[_Value]:
         number = sympy.Rational(e.value)

@@ -104,4 +104,30 @@ def test_git_revisions_with_imports(tmp_path, capsys, monkeypatch):
     total = next(t for t in data["totals"] if t["name"] == "monthly total")
     assert total["after"] == pytest.approx(3000 * 0.05)
     assert main(["diff", "HEAD~5:arch.llmarch", "arch.llmarch"]) == EXIT_USAGE
-    assert "does not exist at revision" in capsys.readouterr().err
+    assert "`HEAD~5` is not a revision" in capsys.readouterr().err
+
+
+def test_revision_cannot_smuggle_git_options(tmp_path, monkeypatch, capsys):
+    """Argument injection: text before `:` is never handed to git as an option, a directory
+    at a revision is a clear error, and nothing is written."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-C", str(repo)]
+    subprocess.run(git[:-2] + ["init", "-q", str(repo)], check=True)
+    (repo / "sub").mkdir()
+    (repo / "sub" / "arch.llmarch").write_text("traffic = 100 requests/day\ntool t { cost = 0.01 USD }\n"
+                                               "flow { start -> t }\n")
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    monkeypatch.chdir(repo)
+    for spec in ("--output=out.txt:sub/arch.llmarch", "-o:sub/arch.llmarch", "--exec=touch pwned:sub/arch.llmarch"):
+        assert main(["diff", "--", spec, "sub/arch.llmarch"]) == EXIT_USAGE
+        assert "is not a git revision" in capsys.readouterr().err
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "sub"]
+    assert main(["diff", "HEAD:sub", "sub/arch.llmarch"]) == 1
+    assert "`sub` is a directory, not a file, at revision `HEAD`" in capsys.readouterr().err
+    assert main(["diff", "HEAD:sub/none.llmarch", "sub/arch.llmarch"]) == 1
+    assert "file `sub/none.llmarch` not found at revision `HEAD`" in capsys.readouterr().err
+    assert main(["diff", "no-such-branch:sub/arch.llmarch", "sub/arch.llmarch"]) == EXIT_USAGE
+    assert "`no-such-branch` is not a revision" in capsys.readouterr().err
+    assert main(["diff", "HEAD:sub/arch.llmarch", "sub/arch.llmarch"]) == EXIT_OK
