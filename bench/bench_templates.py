@@ -58,7 +58,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_compile import _HEADER, _SCENARIOS, BLOCK, _block, _draws, _fmt, _revision  # noqa: E402
 
 from llmarch.compiler.loader import load_modules  # noqa: E402
-from llmarch.compiler.pipeline import collector_paused, compile_file  # noqa: E402
+from llmarch.compiler.gc_pause import collector_paused
+from llmarch.compiler.pipeline import compile_file  # noqa: E402
 from llmarch.compiler.templates import expand  # noqa: E402
 from llmarch.dsl.diagnostics import Collector  # noqa: E402
 

@@ -259,7 +259,7 @@ class Analyzer:
                                                       if n not in resolution.inputs)))
         function = self._gradient_functions.get(key)
         if function is None:
-            from .pipeline import collector_paused
+            from .gc_pause import collector_paused
             with collector_paused():
                 function = self._gradient_functions[key] = self._build_gradient(resolution)
         args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0]

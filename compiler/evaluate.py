@@ -445,7 +445,7 @@ class Evaluator:
     def function(self):
         """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
         if self._function is None:
-            from .pipeline import collector_paused
+            from .gc_pause import collector_paused
             with collector_paused():
                 self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
         return self._function
@@ -455,7 +455,7 @@ class Evaluator:
         """A lean evaluator: f(*parameters, switch) -> [monthly total, cost per request,
         P(success), requests per month], for sweeps and root finding."""
         if self._totals is None:
-            from .pipeline import collector_paused
+            from .gc_pause import collector_paused
             m = self.model
             with collector_paused():
                 self._totals = generate_function(self.arguments, [m.monthly_total, m.cost_per_request, m.p_success,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 from dataclasses import dataclass
 
@@ -11,6 +9,7 @@ from llmarch.dsl.diagnostics import SourceCache
 
 from . import ir
 from .evaluate import Evaluator
+from .gc_pause import collector_paused
 from .loader import load_modules
 from .lower import FlowGraph, lower
 from .model import CostModel, build_model
@@ -39,17 +38,3 @@ def compile_file(path: str | os.PathLike, text: str | None = None, reader=None) 
         flow = lower(arch, sources)
         model = build_model(arch, flow)
         return Compiled(sources, arch, flow, model, Evaluator(model, sources))
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Pause Python's cycle collector. Compiling allocates many small, acyclic objects
-    (syntax nodes, sympy expressions); the collector would walk them again and again,
-    which makes big files superlinear."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

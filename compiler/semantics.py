@@ -16,9 +16,10 @@ import sympy
 
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, SourceCache, Span, did_you_mean
-from llmarch.dsl.parser import KNOWN_UNIT_WORDS
+from llmarch.dsl.vocabulary import CALENDAR_WORDS, KNOWN_UNIT_WORDS, UNIT_WORDS
 
 from . import ir
+from .settings import LINT_THRESHOLDS, SETTING_NAMES
 from .templates import Instance, Scope, expand, port_in, port_out
 from .units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, format_dim, unit_of
 
@@ -110,9 +111,8 @@ class _Elaborator:
         try:
             dim, scale = unit_of(e.unit, self.month_days)
         except UnitError as exc:
-            from .units import _WORDS
             self.c.error("E302", f"unknown unit `{exc}`", e.span,
-                         help=did_you_mean(str(exc), list(_WORDS) + ["month", "year"])
+                         help=did_you_mean(str(exc), [*UNIT_WORDS, *CALENDAR_WORDS])
                          or "units: " + ", ".join(KNOWN_UNIT_WORDS))
             return None
         return _Value(number * scale, dim, True)
@@ -134,9 +134,8 @@ class _Elaborator:
             return None
         if e.id in self._pending_params:
             return None  # reported where that parameter was defined
-        from .units import _WORDS  # local: only needed for this hint
         hint = did_you_mean(e.id, self.params)
-        if hint is None and (e.id in _WORDS or e.id in ("month", "months", "year", "years")):
+        if hint is None and (e.id in UNIT_WORDS or e.id in CALENDAR_WORDS):
             hint = f"`{e.id}` is a unit: write it right after a number, with no space around `/` (e.g. `1200 requests/day`)"
         self.c.error("E201", f"unknown parameter `{e.id}`", e.span, help=hint)
         return None
@@ -360,9 +359,8 @@ class _Elaborator:
     _pending_params: frozenset = frozenset()
 
     def settings(self, s: ast.Settings) -> None:
-        from .lint import THRESHOLDS
         for item in s.body.items:
-            if not isinstance(item, ast.Block) and item.name in THRESHOLDS:
+            if not isinstance(item, ast.Block) and item.name in LINT_THRESHOLDS:
                 value = self.expect(item.value, (DIMENSIONLESS,), f"lint threshold `{item.name}`", allow_params=False)
                 if value is not None:
                     self.lint_settings[item.name] = float(value)
@@ -370,8 +368,7 @@ class _Elaborator:
                 continue
             if isinstance(item, ast.Block) or item.name != "month":
                 self.c.error("E205", f"unknown setting `{item.name}`", item.span,
-                             help=did_you_mean(item.name, ["month", *THRESHOLDS]) or "settings: month, "
-                             + ", ".join(THRESHOLDS))
+                             help=did_you_mean(item.name, SETTING_NAMES) or "settings: " + ", ".join(SETTING_NAMES))
                 continue
             if _mentions_month(item.value):
                 self.c.error("E300", "`month` must be given in days, hours or weeks, not in months", item.value.span)

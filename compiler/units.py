@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import sympy
 
+from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
+
 __all__ = ["Dim", "DIMENSIONLESS", "USD", "TOKEN", "REQUEST", "TIME", "unit_of", "UnitError",
            "format_dim"]
 
-_BASE = ("USD", "token", "request", "day", "doc", "GB", "user", "seat")
+_BASE = BASE_UNITS
 
 
 @dataclass(frozen=True)
@@ -51,27 +53,10 @@ def _base(i: int) -> Dim:
 DIMENSIONLESS = Dim()
 USD, TOKEN, REQUEST, TIME, DOC, GB, USER, SEAT = (_base(i) for i in range(len(_BASE)))
 
-_DAY = sympy.Integer(1)
-# word -> (dimension, scale to base units); `month` and `year` are filled per file.
-_WORDS: dict[str, tuple[Dim, sympy.Expr]] = {}
-for _names, _dim, _scale in [
-    (("USD",), USD, 1),
-    (("token", "tokens", "tok"), TOKEN, 1),
-    (("Ktok",), TOKEN, 1000),
-    (("Mtok",), TOKEN, 1_000_000),
-    (("request", "requests", "req", "call", "calls", "query", "queries", "trace", "traces"), REQUEST, 1),
-    (("doc", "docs", "document", "documents"), DOC, 1),
-    (("GB",), GB, 1),
-    (("user", "users"), USER, 1),
-    (("seat", "seats"), SEAT, 1),
-    (("s", "sec", "second", "seconds"), TIME, sympy.Rational(1, 86400)),
-    (("min", "minute", "minutes"), TIME, sympy.Rational(1, 1440)),
-    (("h", "hr", "hour", "hours"), TIME, sympy.Rational(1, 24)),
-    (("day", "days"), TIME, 1),
-    (("week", "weeks"), TIME, 7),
-]:
-    for _n in _names:
-        _WORDS[_n] = (_dim, _scale if isinstance(_scale, sympy.Basic) else sympy.Integer(_scale))
+# word -> (dimension, scale to base units); `month` and `year` are scaled per file.
+_WORDS: dict[str, tuple[Dim, sympy.Expr]] = {
+    word: (_base(_BASE.index(base)), sympy.Rational(scale.numerator, scale.denominator))
+    for word, (base, scale) in UNIT_WORDS.items()}
 
 
 class UnitError(ValueError):
@@ -82,10 +67,8 @@ def unit_of(text: str, month_days: sympy.Expr) -> tuple[Dim, sympy.Expr]:
     """Dimension and scale of a unit such as `USD/GB/month` (left to right: USD per GB per month)."""
     dim, scale = DIMENSIONLESS, sympy.Integer(1)
     for position, word in enumerate(text.split("/")):
-        if word in ("month", "months"):
-            d, s = TIME, month_days
-        elif word in ("year", "years"):
-            d, s = TIME, 12 * month_days
+        if word in CALENDAR_WORDS:
+            d, s = TIME, CALENDAR_WORDS[word] * month_days
         elif word in _WORDS:
             d, s = _WORDS[word]
         else:

@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from .diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
+from .vocabulary import KNOWN_UNIT_WORDS, unit_word_pattern
 
 __all__ = ["parse", "MAX_EXPRESSION_DEPTH", "MAX_LITERAL_DIGITS", "MAX_LITERAL_EXPONENT"]
 
@@ -30,9 +31,6 @@ MAX_SOURCE_BYTES = 20_000_000
 
 _EXPRESSION_RULES = frozenset({"add", "sub", "mul", "div", "neg", "pow", "call"})
 
-#: The unit words the lexer knows (the grammar's `_UNIT_WORD`), for error hints.
-KNOWN_UNIT_WORDS = ("USD", "tokens", "Ktok", "Mtok", "requests", "calls", "queries", "traces", "docs",
-                    "GB", "users", "seats", "s", "min", "hours", "days", "weeks", "months", "years")
 
 _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string", "UNIT": "a unit",
@@ -46,6 +44,7 @@ _TERMINAL_NAMES = {
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = grammar.replace("%UNIT_WORDS%", unit_word_pattern())
     # strict=True: terminal collisions and shift/reduce conflicts are grammar errors.
     # The grammar is checked in strict mode by the test suite; at run time the parser
     # is built from lark's cache of the analysed tables so start-up stays fast.
