@@ -9,7 +9,7 @@ and prints:
 
     compile   llmarch.compiler.pipeline.compile_file (parse .. symbolic model)
     evaluate  Evaluator.evaluate() at the defaults (generates the numpy evaluator)
-    dot text  render.architecture_dot(compiled, result): the numeric solve of the lowered
+    dot text  render.architecture_dot(compiled, evaluation): the lowered graph's numbers from the
               chain, the labels and the DOT text (best of --repeats); target: < 2 s at 1,000
     layout    Graphviz `dot -Tsvg` on that text, run once (a separate program; its time is
               reported, not a target), with its peak memory when GNU time is available
@@ -86,7 +86,7 @@ def main() -> None:
             times = []
             for _ in range(args.repeats):
                 start = time.perf_counter()
-                text = render.architecture_dot(compiled, result)
+                text = render.architecture_dot(compiled, compiled.evaluator.evaluation())
                 times.append(time.perf_counter() - start)
             dot_path = path.with_suffix(".dot")
             dot_path.write_text(text, encoding="utf-8")

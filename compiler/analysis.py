@@ -235,7 +235,7 @@ class Analyzer:
                 self.evaluator.check(resolution)
             n = min(CHUNK, size - start)
             if categories:
-                wanted = self.evaluator.raw(resolution.env, 1.0)[:3 + 2 * len(ir.CATEGORIES)]
+                wanted = self.evaluator.raw(resolution.env, 1.0)[:self.evaluator.layout.end_of("fixed_by_category")]
             else:
                 wanted = self.evaluator.totals(resolution.env, 1.0)
             parts.append([np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in wanted])
@@ -335,8 +335,7 @@ class Analyzer:
         """Every input parameter the results depend on: exact derivative, elasticity, and the
         monthly total at the low and high ends of its declared range (or ±spread), ranked by
         |elasticity|. Parameters nothing uses (an imported price list) are left out."""
-        resolution = self.evaluator.resolve(scenario, sets)
-        self.evaluator.check(resolution)
+        resolution = self.evaluator.evaluation(scenario, sets).resolution   # resolved and checked once
         grads = self.gradient(resolution=resolution)
         used = self.evaluator.used_parameters
         names = [n for n in resolution.inputs if not self.arch.parameters[n].builtin and n in used]

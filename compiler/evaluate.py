@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional
 
@@ -25,7 +26,8 @@ from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, 
 from . import ir
 from .model import CostModel
 
-__all__ = ["Evaluator", "Resolution", "numeric", "parse_set_value"]
+__all__ = ["Evaluator", "Evaluation", "GraphNumbers", "OutputLayout", "Resolution", "Row", "CostResult",
+           "ComponentResult", "numeric", "parse_set_value"]
 
 _TOLERANCE = 1e-9
 _ARRAY = object()  # marks a parameter given as an array of values
@@ -208,6 +210,7 @@ class Resolution:
     definitions: dict[str, sympy.Expr] = field(default_factory=dict)  # base units
     inputs: list[str] = field(default_factory=list)   # parameters that depend on no other
     order: list[str] = field(default_factory=list)    # every parameter, dependencies first
+    sets_key: tuple = ()                              # the --set values it was resolved with
 
 
 def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
@@ -243,20 +246,54 @@ def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
 class Evaluator:
     """Evaluates a `CostModel`: resolve parameters, check them, run the generated code."""
 
+    #: Evaluations kept per (scenario, --set values): enough for every scenario a report shows.
+    MEMO_SIZE = 64
+
     def __init__(self, model: CostModel, sources: SourceCache | None = None):
         self.model = model
         self.arch = model.arch
         self.sources = sources
         self._function = None
         self._totals = None
-        self._rows = self._component_rows()
+        self._graph_function = None
+        self._rows = tuple(self._component_rows())
+        self._layout = OutputLayout.of(self._rows)
+        self._resolutions: dict[tuple, Resolution] = {}
+        self._evaluations: dict[tuple, Evaluation] = {}
+        #: How often each point (what, scenario, --set values) was resolved and checked,
+        #: memo hits not counted: the tests hold consumers to once per point.
+        self.counts: Counter = Counter()
+
+    @property
+    def rows(self) -> tuple["Row", ...]:
+        """The cost table's lowered rows (a component's attempts together; a fallback copy,
+        `answer@strong`, on its own), in the order of the generated outputs."""
+        return self._rows
+
+    @property
+    def layout(self) -> "OutputLayout":
+        """Where each named output sits in what the generated evaluator returns."""
+        return self._layout
 
     # --- parameters ------------------------------------------------------------------
     def resolve(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
                 arrays: Optional[Mapping[str, np.ndarray]] = None) -> Resolution:
         """Parameter values for a scenario and `--set` values. `arrays` gives some parameters
         arrays of values (in their declared units); every value that depends on them is
-        then an array too (for sweeps, tornados and projections)."""
+        then an array too (for sweeps, tornados and projections). Without arrays the
+        resolution is kept and shared: treat it as read-only."""
+        if arrays:
+            return self._resolve(scenario, sets, arrays)
+        key = (scenario, _sets_key(sets))
+        hit = self._resolutions.get(key)
+        if hit is None:
+            hit = self._resolve(scenario, sets, None)
+            _remember(self._resolutions, key, hit, self.MEMO_SIZE)
+        return hit
+
+    def _resolve(self, scenario, sets, arrays) -> Resolution:
+        what = f"resolve batch over {', '.join(sorted(arrays))}" if arrays else "resolve"
+        self.counts[what, scenario, _sets_key(sets)] += 1
         arch = self.arch
         collector = Collector(self.sources)
         definitions = {name: p.definition for name, p in arch.parameters.items()}
@@ -330,11 +367,14 @@ class Evaluator:
                   if definitions[n] is _ARRAY or not (definitions[n].free_symbols & set(by_symbol))]
         order = list(nx.lexicographical_topological_sort(graph))
         return Resolution(scenario, {n: values[n] for n in arch.parameters}, env,
-                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs, order)
+                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs, order, _sets_key(sets))
 
     # --- checks ----------------------------------------------------------------------
     def check(self, resolution: Resolution) -> None:
         """Raise if a probability is outside [0, 1], an amount is negative or a loop never exits."""
+        arrays = sorted(n for n, v in resolution.values.items() if np.ndim(v) > 0)
+        what = f"check batch over {', '.join(arrays)}" if arrays else "check"
+        self.counts[what, resolution.scenario, resolution.sets_key] += 1
         c = Collector(self.sources)
         where = f" in scenario `{resolution.scenario}`" if resolution.scenario else ""
         env = resolution.env
@@ -434,12 +474,15 @@ class Evaluator:
         return [p.symbol for p in self.arch.parameters.values()] + [ir.FAILURE_SWITCH]
 
     def outputs(self) -> list[sympy.Expr]:
+        """The generated evaluator's outputs, in `layout` order."""
         m = self.model
-        out = [m.cost_per_request, m.p_success, m.requests_per_month]
-        out += [m.by_category[c] for c in ir.CATEGORIES]
-        out += [m.fixed_by_category[c] for c in ir.CATEGORIES]
-        out += [row.visits for row in self._rows] + [row.cost for row in self._rows]
-        return out
+        blocks = {
+            "cost_per_request": [m.cost_per_request], "p_success": [m.p_success],
+            "requests_per_month": [m.requests_per_month],
+            "per_request_by_category": [m.by_category[c] for c in ir.CATEGORIES],
+            "fixed_by_category": [m.fixed_by_category[c] for c in ir.CATEGORIES],
+            "row_visits": [row.visits for row in self._rows], "row_cost": [row.cost for row in self._rows]}
+        return [expr for name, _ in self._layout.blocks for expr in blocks[name]]
 
     @property
     def function(self):
@@ -472,9 +515,9 @@ class Evaluator:
         with np.errstate(all="ignore"):
             return blocked(self.function, args)
 
-    def _component_rows(self) -> list["_Row"]:
+    def _component_rows(self) -> list["Row"]:
         g = self.model.flow.graph
-        rows: dict[str, _Row] = {}
+        rows: dict[str, Row] = {}
         for node, data in g.nodes(data=True):
             if data["outcome"] is not None or data["kind"] == "start":
                 continue
@@ -482,7 +525,7 @@ class Evaluator:
             row = rows.get(key)
             cost = self.model.node_cost[node]
             if row is None:
-                rows[key] = _Row(key, data["component"], data["kind"], data["category"], [node],
+                rows[key] = Row(key, data["component"], data["kind"], data["category"], [node],
                                  self.model.visits[node], cost)
             else:
                 row.nodes.append(node)
@@ -493,6 +536,20 @@ class Evaluator:
         return list(rows.values())
 
     def evaluate(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "CostResult":
+        """The cost table's numbers at a scenario (the `CostResult` of `evaluation`)."""
+        return self.evaluation(scenario, sets).result
+
+    def evaluation(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "Evaluation":
+        """Resolve, check and evaluate a scenario once; every consumer (cost, lint, budgets,
+        export, render, report, diff) shares the same `Evaluation`."""
+        key = (scenario, _sets_key(sets))
+        hit = self._evaluations.get(key)
+        if hit is None:
+            hit = self._evaluate(scenario, sets)
+            _remember(self._evaluations, key, hit, self.MEMO_SIZE)
+        return hit
+
+    def _evaluate(self, scenario: Optional[str], sets: Optional[Mapping[str, str]]) -> "Evaluation":
         resolution = self.resolve(scenario, sets)
         try:
             self.check(resolution)
@@ -502,25 +559,20 @@ class Evaluator:
             given = ", ".join(f"{k}={v}" for k, v in sets.items())
             raise LlmarchError([replace(d, message=f"{d.message} (with --set {given})") for d in exc.diagnostics],
                                exc.sources) from None
-        system = self.raw(resolution.env, 1.0)
-        happy = self.raw(resolution.env, 0.0)
-        values = [float(x) for x in system]
-        if not all(math.isfinite(v) for v in values):
+        layout = self._layout
+        system = layout.unpack([float(x) for x in self.raw(resolution.env, 1.0)])
+        happy = layout.unpack([float(x) for x in self.raw(resolution.env, 0.0)])
+        if not all(math.isfinite(v) for block in system.values() for v in block):
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                                        "values (a probability of exactly 1 on a loop?)")
         cats = ir.CATEGORIES
-        k = len(cats)
-        cpr, p_success, rpm = values[0], values[1], values[2]
-        per_request = dict(zip(cats, values[3:3 + k]))
-        fixed = dict(zip(cats, values[3 + k:3 + 2 * k]))
-        n = len(self._rows)
-        visits = values[3 + 2 * k:3 + 2 * k + n]
-        costs = values[3 + 2 * k + n:]
-        happy_visits = [float(x) for x in happy[3 + 2 * k:3 + 2 * k + n]]
-        happy_costs = [float(x) for x in happy[3 + 2 * k + n:]]
+        (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
+        per_request = dict(zip(cats, system["per_request_by_category"]))
+        fixed = dict(zip(cats, system["fixed_by_category"]))
         monthly = rpm * cpr + sum(fixed.values())
         rows = []
-        for row, v, c, hv, hc in zip(self._rows, visits, costs, happy_visits, happy_costs):
+        for row, v, c, hv, hc in zip(self._rows, system["row_visits"], system["row_cost"], happy["row_visits"],
+                                     happy["row_cost"]):
             per_req = v * c
             rows.append(ComponentResult(
                 name=row.key, component=row.component, kind=row.kind, category=row.category,
@@ -533,8 +585,8 @@ class Evaluator:
                                         expected_visits=None, cost_per_visit=None, cost_per_request=None,
                                         monthly=value, share=(value / monthly) if monthly else 0.0,
                                         happy_path_cost_per_request=None))
-        happy_cpr = float(happy[0])
-        return CostResult(
+        (happy_cpr,) = happy["cost_per_request"]
+        result = CostResult(
             architecture=self.arch.title, scenario=scenario, parameters=resolution.values,
             cost_per_request=cpr, p_success=p_success,
             cost_per_success=cpr / p_success if p_success > 0 else math.inf,
@@ -543,10 +595,105 @@ class Evaluator:
             happy_path_cost_per_request=happy_cpr,
             happy_path_monthly=rpm * happy_cpr + sum(fixed.values()),
             components=rows)
+        return Evaluation(scenario, dict(sets or {}), resolution, result, self)
+
+    # --- the lowered graph's numbers (diagrams, export) ------------------------------------
+    def graph_numbers(self, resolution: Resolution) -> "GraphNumbers":
+        """Expected visits of every lowered node and the probability of every lowered edge
+        at `resolution`, from the symbolic model's own visit definitions (one generated
+        function, built the first time a diagram or export asks for it)."""
+        g = self.model.flow.graph
+        if self._graph_function is None:
+            from .gc_pause import collector_paused
+            outputs = [self.model.visits[n] for n in g.nodes] + [d["probability"] for _, _, d in g.edges(data=True)]
+            with collector_paused():
+                self._graph_function = generate_function(self.arguments, outputs, self.model.definitions)
+        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0]
+        with np.errstate(all="ignore"):
+            values = [float(x) for x in self._graph_function(*args)]
+        count = g.number_of_nodes()
+        visits = dict(zip(g.nodes, values[:count]))
+        probability = dict(zip(g.edges, values[count:]))
+        return GraphNumbers(visits, probability)
+
+
+def _sets_key(sets: Optional[Mapping[str, object]]) -> tuple:
+    return tuple(sorted((str(k), repr(v)) for k, v in (sets or {}).items()))
+
+
+def _remember(memo: dict, key, value, size: int) -> None:
+    if len(memo) >= size:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The generated evaluator returns one flat list; this names its parts: `blocks` are
+    (name, length) in order, and `unpack` turns the list into {name: [values]}."""
+
+    blocks: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, rows) -> "OutputLayout":
+        k, n = len(ir.CATEGORIES), len(rows)
+        return cls((("cost_per_request", 1), ("p_success", 1), ("requests_per_month", 1),
+                    ("per_request_by_category", k), ("fixed_by_category", k), ("row_visits", n), ("row_cost", n)))
+
+    def span(self, name: str) -> slice:
+        start = 0
+        for block, length in self.blocks:
+            if block == name:
+                return slice(start, start + length)
+            start += length
+        raise KeyError(name)
+
+    def end_of(self, name: str) -> int:
+        """How many leading outputs reach up to and including `name`."""
+        return self.span(name).stop
+
+    def unpack(self, values) -> dict[str, list]:
+        out, start = {}, 0
+        for name, length in self.blocks:
+            out[name] = list(values[start:start + length])
+            start += length
+        return out
+
+
+@dataclass(frozen=True)
+class GraphNumbers:
+    """The lowered chain at one scenario's values."""
+
+    visits: dict[str, float]                      # lowered node -> expected visits per request
+    probability: dict[tuple[str, str], float]     # lowered edge -> probability
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One scenario (and `--set` values) resolved, checked and evaluated, once: the
+    parameter values, the cost table's numbers, and on demand the lowered graph's numbers."""
+
+    scenario: Optional[str]
+    sets: dict
+    resolution: Resolution
+    result: "CostResult"
+    evaluator: "Evaluator" = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def graph(self) -> GraphNumbers:
+        return self.evaluator.graph_numbers(self.resolution)
+
+    @property
+    def env(self) -> dict:
+        """Parameter symbols -> values in base units, failures on (for small ir expressions)."""
+        return self.resolution.env
 
 
 @dataclass
-class _Row:
+class Row:
+    """One row of the cost table in lowered terms: the nodes it sums and its symbolic visits
+    and cost per visit."""
+
     key: str
     component: str
     kind: str

@@ -134,10 +134,10 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
     values) to one JavaScript function. The returned array holds, in order: cost per
     request, P(success), requests per month, per-request cost by category, fixed monthly
     cost by category, each component row's expected visits, then its cost per visit
-    (`Evaluator._rows` order), each fixed cost's monthly amount (`arch.fixed` order), every
+    (`Evaluator.rows` order), each fixed cost's monthly amount (`arch.fixed` order), every
     parameter's value in its declared unit, and the value of every check (`arch.checks`)."""
     arch, model, evaluator = compiled.arch, compiled.model, compiled.evaluator
-    rows = evaluator._rows
+    rows = evaluator.rows
     params = list(arch.parameters.values())
     blocks: list[tuple[str, list]] = [
         ("totals", [model.cost_per_request, model.p_success, model.requests_per_month]),

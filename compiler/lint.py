@@ -21,7 +21,7 @@ import numpy as np
 from llmarch.dsl.diagnostics import Diagnostic, Span
 
 from . import ir
-from .evaluate import CostResult, Resolution, numeric
+from .evaluate import CostResult, Evaluation, Resolution, numeric
 from .pipeline import Compiled
 from .settings import LINT_THRESHOLDS as THRESHOLDS
 
@@ -223,8 +223,8 @@ def _growth(ctx: _Context) -> list[Diagnostic]:
     for when in (0, months):
         values = dict(sets_now)
         values["time"] = float(when)
-        result = evaluator.evaluate(ctx.result.scenario, values)
-        resolution = evaluator.resolve(ctx.result.scenario, values)
+        at_month = evaluator.evaluation(ctx.result.scenario, values)
+        result, resolution = at_month.result, at_month.resolution
         env = dict(resolution.env)
         env[ir.FAILURE_SWITCH] = 1.0
         tokens = 0.0
@@ -280,8 +280,10 @@ def _pyproject_thresholds(path: str) -> dict[str, float]:
     return {}
 
 
-def lint(compiled: Compiled, result: CostResult, resolution: Resolution) -> list[Diagnostic]:
-    """Every finding for one scenario, silenced ones removed, in a stable order."""
+def lint(compiled: Compiled, evaluation: Evaluation) -> list[Diagnostic]:
+    """Every finding for one scenario (`compiled.evaluator.evaluation(scenario, sets)`),
+    silenced ones removed, in a stable order."""
+    result, resolution = evaluation.result, evaluation.resolution
     thresholds = dict(THRESHOLDS)
     thresholds.update(_pyproject_thresholds(compiled.arch.path))
     thresholds.update(compiled.arch.lint_settings)

@@ -7,9 +7,9 @@ attempts; `fallback_model` is a line on the node; overlays sit in a cluster of t
 own, fixed monthly costs in `cluster_fixed`, template instances in one cluster each.
 Edges carry the branch probability as written and the expected traversals per request.
 
-The numbers come from an independent numeric solve of the lowered chain (numpy, one
-strongly connected component at a time) at the scenario's parameter values, so the
-diagram checks the generated evaluator rather than repeating it.
+The numbers come from the scenario's `Evaluation` (the evaluator's expected visits of
+every lowered node and its edge probabilities); the tests check them against an
+independent numeric solve of the lowered chain.
 
 The python `graphviz` package assembles the DOT text; every user string (labels, the
 title, scenario names) goes only into HTML-like labels through `escape_html`, node ids
@@ -29,17 +29,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 import graphviz
-import networkx as nx
-import numpy as np
 
 from llmarch.dsl.diagnostics import usage_error
 
 from . import ir
-from .evaluate import CostResult, numeric
+from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
 
-__all__ = ["architecture_dot", "render_dot", "svg", "GraphvizMissing", "escape_html", "Numbers",
-           "lowered_numbers", "SHADES", "FORMATS", "SUMMARY_THRESHOLD", "FULL_LABELS", "INSTALL_HELP"]
+__all__ = ["architecture_dot", "render_dot", "svg", "GraphvizMissing", "escape_html", "SHADES", "FORMATS", "SUMMARY_THRESHOLD", "FULL_LABELS", "INSTALL_HELP"]
 
 #: Output formats `render_dot` produces (and `dot`, which is the text itself).
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -155,53 +152,6 @@ def _clean(x: float) -> float:
     return 0.0 if abs(x) < 1e-15 else x
 
 
-@dataclass
-class Numbers:
-    """The lowered chain at one scenario's values: node visits and edge probabilities."""
-
-    visits: dict[str, float]                      # lowered node -> expected visits per request
-    probability: dict[tuple[str, str], float]     # lowered edge -> probability
-    env: dict
-
-
-def lowered_numbers(compiled: Compiled, result: CostResult) -> Numbers:
-    """Solve v = e + Pᵀv for the lowered graph numerically, at `result`'s parameter values.
-
-    Strongly connected components are solved in topological order (a dense solve per
-    loop, which is small), so the work is linear in the size of the architecture. This
-    is independent of the symbolic model: the tests compare it with `CostResult`.
-    """
-    arch, flow = compiled.arch, compiled.flow
-    g = flow.graph
-    env = {p.symbol: result.parameters[name] for name, p in arch.parameters.items()}
-    env[ir.FAILURE_SWITCH] = 1.0
-    probability = {(u, v): float(numeric(d["probability"], env)) for u, v, d in g.edges(data=True)}
-    order = {n: i for i, n in enumerate(g.nodes)}
-    condensed = nx.condensation(g)
-    members: dict[int, list[str]] = {}
-    for node, c in condensed.graph["mapping"].items():
-        members.setdefault(c, []).append(node)
-    visits: dict[str, float] = {}
-    for c in nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in members[c])):
-        scc = sorted(members[c], key=order.__getitem__)
-        inside = {n: i for i, n in enumerate(scc)}
-        b = np.zeros(len(scc))
-        for i, node in enumerate(scc):
-            b[i] = (1.0 if node == flow.entry else 0.0) + sum(
-                probability[u, node] * visits[u] for u in g.predecessors(node) if u not in inside)
-        if len(scc) == 1 and not g.has_edge(scc[0], scc[0]):
-            visits[scc[0]] = float(b[0])
-            continue
-        a = np.eye(len(scc))
-        for u in scc:
-            for v in g.successors(u):
-                if v in inside:
-                    a[inside[v], inside[u]] -= probability[u, v]
-        for node, value in zip(scc, np.linalg.solve(a, b)):
-            visits[node] = float(value)
-    return Numbers(visits, probability, env)
-
-
 # --- the diagram ------------------------------------------------------------------------
 
 
@@ -233,7 +183,7 @@ def _shade(share: float, monthly: float) -> tuple[str, str]:
     return fill, text
 
 
-def _component_numbers(compiled: Compiled, result: CostResult, numbers: Numbers) -> dict[str, _Node]:
+def _component_numbers(compiled: Compiled, result: CostResult, numbers: GraphNumbers, env: dict) -> dict[str, _Node]:
     arch, flow = compiled.arch, compiled.flow
     g = flow.graph
     rows: dict[str, list] = {}
@@ -253,7 +203,7 @@ def _component_numbers(compiled: Compiled, result: CostResult, numbers: Numbers)
                      share=monthly / result.monthly_total if result.monthly_total else 0.0)
         if comp.kind != "observe":
             retried = _retried(comp)
-            f = float(numeric(comp.fail_rate, numbers.env)) if retried else 0.0
+            f = float(numeric(comp.fail_rate, env)) if retried else 0.0
             node.retries = sum(numbers.visits[n] for n in attempts[1:])
             node.exhausted = numbers.visits[attempts[-1]] * f if retried else 0.0
             node.through = sum(numbers.visits[n] * ((1 - f) if retried else 1.0) for n in attempts)
@@ -318,16 +268,16 @@ def _edge_label(probability: Optional[float], flow: float, compact: bool, prefix
     return _html((f"{head}<BR/>" if head else "") + f"{_count(flow)} / request")
 
 
-def architecture_dot(compiled: Compiled, result: CostResult, *, title: Optional[str] = None) -> str:
-    """Deterministic DOT text of the architecture, annotated with `result`'s numbers.
+def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None) -> str:
+    """Deterministic DOT text of the architecture, annotated with `evaluation`'s numbers.
 
-    `result` is `compiled.evaluator.evaluate(scenario, sets)`; `title` replaces the
+    `evaluation` is `compiled.evaluator.evaluation(scenario, sets)`; `title` replaces the
     heading (the architecture's title and scenario). The same input gives byte-identical
     text. Above `SUMMARY_THRESHOLD` components, labels are shortened (docs/render.md).
     """
     arch = compiled.arch
-    numbers = lowered_numbers(compiled, result)
-    nodes = _component_numbers(compiled, result, numbers)
+    result, numbers, env = evaluation.result, evaluation.graph, evaluation.env
+    nodes = _component_numbers(compiled, result, numbers, env)
     summarized = len(arch.components) > SUMMARY_THRESHOLD
     full = set(arch.components)
     if summarized:
@@ -422,15 +372,15 @@ def architecture_dot(compiled: Compiled, result: CostResult, *, title: Optional[
         if edge.source == "start":
             # the request branches as it enters (an instance whose `in` branches): every
             # request starts once, so the flow is the branch probability
-            p = float(numeric(edge.probability, numbers.env))
+            p = float(numeric(edge.probability, env))
             dot.edge("start", target_id(edge.target, "start"), label=_edge_label(p, p, summarized))
             continue
         node = nodes[edge.source]
         comp = node.component
-        p = float(numeric(edge.probability, numbers.env))
+        p = float(numeric(edge.probability, env))
         miss = 1.0
         if comp.kind == "cache" and comp.hit_rate is not None:
-            miss = 1.0 - float(numeric(comp.hit_rate, numbers.env))
+            miss = 1.0 - float(numeric(comp.hit_rate, env))
         flow_value = node.through * miss * p
         style = {"style": "dashed", "color": _FAILURE_COLOR, "fontcolor": _FAILURE_COLOR} if edge.on_failure else {}
         source = ids[edge.source]
@@ -440,7 +390,7 @@ def architecture_dot(compiled: Compiled, result: CostResult, *, title: Optional[
         comp = node.component
         source = ids[name]
         if comp.kind == "cache" and comp.hit_rate is not None:
-            h = float(numeric(comp.hit_rate, numbers.env))
+            h = float(numeric(comp.hit_rate, env))
             dot.edge(source, target_id(comp.on_hit, source),
                      label=_edge_label(None, node.through * h, summarized, prefix=f"hit {_pct(h)}"),
                      color="#27ae60", fontcolor="#1e8449")
@@ -543,6 +493,6 @@ def render_dot(dot_text: str, fmt: str, *, timeout: float = 30.0) -> bytes:
     return done.stdout
 
 
-def svg(compiled: Compiled, result: CostResult) -> str:
+def svg(compiled: Compiled, evaluation: Evaluation) -> str:
     """The diagram as SVG text (needs Graphviz's `dot`; raises `GraphvizMissing`)."""
-    return render_dot(architecture_dot(compiled, result), "svg").decode("utf-8")
+    return render_dot(architecture_dot(compiled, evaluation), "svg").decode("utf-8")

@@ -36,7 +36,7 @@ from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
 
 from . import ir
 from .budgets import BudgetResult, _show as _budget_text, check_budgets
-from .evaluate import CostResult, Resolution
+from .evaluate import CostResult, Evaluation, Resolution
 from .jsgen import model_function
 from .output import _HEADER, _OVERHEAD_HEADER, _categories, _md_table, _overhead, _rows, _summary, _usd
 from .pipeline import Compiled
@@ -88,8 +88,7 @@ class _Facts:
     compiled: Compiled
     scenario: Optional[str]
     sets: dict
-    result: CostResult
-    resolution: Resolution
+    evaluation: Evaluation
     budgets: list[BudgetResult]
     findings: list[Diagnostic] = field(default_factory=list)
     findings_error: Optional[str] = None
@@ -99,24 +98,32 @@ class _Facts:
     projection: Optional[object] = None
     projection_error: Optional[str] = None
 
+    @property
+    def result(self) -> CostResult:
+        return self.evaluation.result
+
+    @property
+    def resolution(self) -> Resolution:
+        return self.evaluation.resolution
+
 
 def _message(exc: LlmarchError) -> str:
     return "; ".join(d.message for d in exc.diagnostics) or str(exc)
 
 
 def _gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping], analyses: bool = True) -> _Facts:
+    """The report's numbers. `analyses` adds the tornado and the projection (the HTML page
+    shows them; the Markdown summary does not)."""
     from .analysis import Analyzer
     from .lint import lint
 
     sets = dict(sets or {})
     evaluator = compiled.evaluator
-    result = evaluator.evaluate(scenario, sets)
-    resolution = evaluator.resolve(scenario, sets)
-    facts = _Facts(compiled, scenario, sets, result, resolution, check_budgets(compiled.arch, result))
-    if not analyses:
-        return facts
+    evaluation = evaluator.evaluation(scenario, sets)
+    result, resolution = evaluation.result, evaluation.resolution
+    facts = _Facts(compiled, scenario, sets, evaluation, check_budgets(compiled.arch, result))
     try:
-        facts.findings = lint(compiled, result, resolution)
+        facts.findings = lint(compiled, evaluation)
     except LlmarchError as exc:
         facts.findings_error = _message(exc)
     for name in [None, *compiled.arch.scenarios]:
@@ -126,6 +133,8 @@ def _gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping]
         except LlmarchError as exc:
             row = _ScenarioRow(name, description, None, _message(exc))
         facts.scenarios.append(row)
+    if not analyses:
+        return facts
     analyzer = Analyzer(compiled)
     try:
         facts.tornado = analyzer.tornado(scenario, sets)
@@ -248,7 +257,7 @@ def clean_svg(text: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _diagram(compiled: Compiled, result: CostResult) -> tuple[Optional[str], str]:
+def _diagram(compiled: Compiled, evaluation: Evaluation) -> tuple[Optional[str], str]:
     """(inline SVG or None, a note). Import lazily: Graphviz is optional."""
     count = len(compiled.arch.components) + len(compiled.arch.fixed)
     if count > DIAGRAM_LIMIT:
@@ -259,7 +268,7 @@ def _diagram(compiled: Compiled, result: CostResult) -> tuple[Optional[str], str
     except ImportError:
         return None, "Diagram unavailable: install Graphviz (the `dot` program) to include it."
     try:
-        text = render.svg(compiled, result)
+        text = render.svg(compiled, evaluation)
     except Exception as exc:  # GraphvizMissing, a dot failure or time-out: the report goes on without it
         if type(exc).__name__ == "GraphvizMissing":
             return None, "Diagram unavailable: install Graphviz (the `dot` program) to include it."
@@ -304,7 +313,7 @@ def _data(facts: _Facts, js, live: bool) -> dict:
             "low": p.low, "high": p.high, "input": p.name in resolution.inputs, "slider": _has_slider(p, compiled.evaluator.used_parameters),
             "share": _is_share(p), "builtin": p.builtin})
     rows = [{"name": r.key, "label": arch.components[r.component].label if r.component in arch.components else None,
-             "kind": r.kind, "category": r.category} for r in compiled.evaluator._rows]
+             "kind": r.kind, "category": r.category} for r in compiled.evaluator.rows]
     fixed = [{"name": f.name, "label": f.label, "category": f.category} for f in arch.fixed.values()]
     index = {name: i for i, name in enumerate(arch.parameters)}
     tornado = None
@@ -548,11 +557,11 @@ _TABLE_HEAD = ("<thead><tr><th>component</th><th>kind</th><th>category</th><th c
 def _components_section(facts: _Facts) -> str:
     compiled, r = facts.compiled, facts.result
     arch = compiled.arch
-    names = [row.key for row in compiled.evaluator._rows] + list(arch.fixed)
+    names = [row.key for row in compiled.evaluator.rows] + list(arch.fixed)
     position = {name: i for i, name in enumerate(names)}
     ordered = sorted(r.components, key=lambda c: (-c.monthly, c.name))
     labels = {row.key: (arch.components[row.component].label if row.component in arch.components else None)
-              for row in compiled.evaluator._rows}
+              for row in compiled.evaluator.rows}
     labels.update({f.name: f.label for f in arch.fixed.values()})
     rows = [_component_row(position[c.name], c, r, labels.get(c.name)) for c in ordered]
     top, rest = rows[:TABLE_ROWS], rows[TABLE_ROWS:]
@@ -571,7 +580,7 @@ def _overhead_section(facts: _Facts) -> str:
     compiled, r = facts.compiled, facts.result
     flow = {c.name: c for c in r.components if c.cost_per_request is not None}
     total = r.failure_overhead_per_request
-    keyed = [(i, flow[row.key]) for i, row in enumerate(compiled.evaluator._rows)]
+    keyed = [(i, flow[row.key]) for i, row in enumerate(compiled.evaluator.rows)]
     shown = sorted([(i, c) for i, c in keyed if abs(c.failure_overhead_per_request) >= 1e-15],
                    key=lambda ic: (-ic[1].failure_overhead_per_request, ic[1].name))
     visible = {i for i, _ in shown[:OVERHEAD_ROWS]}
@@ -583,7 +592,7 @@ def _overhead_section(facts: _Facts) -> str:
            '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">share</th></tr></thead>'
            '<tbody id="lm-overhead">']
     for i in order:
-        c = flow[compiled.evaluator._rows[i].key]
+        c = flow[compiled.evaluator.rows[i].key]
         overhead = c.failure_overhead_per_request
         share = _pct(overhead / total) if abs(total) > 1e-15 else ""
         hidden = "" if i in visible else " hidden"
@@ -729,7 +738,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         raise ValueError("the report's script would close its element")
     scripts = [js.code, _APP_JS]
     policy = content_security_policy(scripts, [_CSS])
-    svg, note = _diagram(compiled, facts.result)
+    svg, note = _diagram(compiled, facts.evaluation)
     arch = compiled.arch
     title = arch.title + (f" — scenario {scenario}" if scenario else "")
     sets_text = ", ".join(f"{k}={v}" for k, v in facts.sets.items())
@@ -789,7 +798,7 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
     totals, cost vectors, the top components, failure overhead, every scenario, budgets and
     lint findings. Deterministic."""
     compiled = getattr(model_or_compiled, "compiled", model_or_compiled)
-    facts = _gather(compiled, scenario, sets)
+    facts = _gather(compiled, scenario, sets, analyses=False)
     r = facts.result
     title = compiled.arch.title + (f" — scenario {scenario}" if scenario else "")
     share = r.failure_overhead_per_request / r.cost_per_request if r.cost_per_request else 0.0
@@ -862,7 +871,8 @@ def summary_html(compiled: Compiled, scenario: Optional[str] = None, top: int = 
     is there and the architecture is small, the diagram. No script: notebooks may not run it."""
     arch = compiled.arch
     try:
-        r = compiled.evaluator.evaluate(scenario)
+        evaluation = compiled.evaluator.evaluation(scenario)
+        r = evaluation.result
     except LlmarchError as exc:
         return (f"<div><strong>{_e(arch.title)}</strong>: cannot evaluate"
                 f"<pre>{_e(exc.render())}</pre></div>")
@@ -881,7 +891,7 @@ def summary_html(compiled: Compiled, scenario: Optional[str] = None, top: int = 
                + "</tbody></table>")
     if len(rows) > top:
         out.append(f"<p>{len(rows) - top:,} more components: <code>model.cost()</code> lists them all.</p>")
-    svg, _ = _diagram(compiled, r)
+    svg, _ = _diagram(compiled, evaluation)
     if svg:
         out.append(f"<div>{svg}</div>")
     out.append("</div>")

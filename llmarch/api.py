@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 import sympy
 
 from llmarch.compiler import output
-from llmarch.compiler.evaluate import CostResult
+from llmarch.compiler.evaluate import CostResult, Evaluation
 from llmarch.compiler.pipeline import Compiled, compile_file
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
 
@@ -55,6 +55,12 @@ class Model:
         or strings with units: `{"requests_per_day": "5000 requests/day"}`)."""
         return self._compiled.evaluator.evaluate(scenario, _sets(set))
 
+    def evaluation(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> Evaluation:
+        """The scenario resolved, checked and evaluated once: `.result` (the `CostResult`),
+        `.resolution` (parameter values) and `.graph` (visits of every lowered node). Every
+        method of the model shares it."""
+        return self._compiled.evaluator.evaluation(scenario, _sets(set))
+
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
         the first scenario that is invalid, or with every budget that does not hold.
@@ -72,9 +78,7 @@ class Model:
     def lint(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> list[Diagnostic]:
         """The cost-archetype findings for a scenario (warnings with codes L1xx–L5xx)."""
         from llmarch.compiler.lint import lint
-        sets = _sets(set)
-        evaluator = self._compiled.evaluator
-        return lint(self._compiled, evaluator.evaluate(scenario, sets), evaluator.resolve(scenario, sets))
+        return lint(self._compiled, self.evaluation(scenario, set))
 
     def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
         """The budgets that apply to a scenario, each with its value, margin and verdict."""
@@ -83,10 +87,8 @@ class Model:
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
-        sets = _sets(set)
-        evaluator = self._compiled.evaluator
-        result = evaluator.evaluate(scenario, sets)
-        return output.export_json(self._compiled, result, evaluator.resolve(scenario, sets))
+        evaluation = self.evaluation(scenario, set)
+        return output.export_json(self._compiled, evaluation.result, evaluation.resolution)
 
     def explain(self, scenario: Optional[str] = None) -> str:
         """Closed-form expressions (pretty-printed and LaTeX) as text."""
@@ -115,7 +117,7 @@ class Model:
     def to_dot(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> str:
         """The cost-annotated diagram as Graphviz DOT text (deterministic; no Graphviz needed)."""
         from llmarch.compiler.render import architecture_dot
-        return architecture_dot(self._compiled, self.cost(scenario, set))
+        return architecture_dot(self._compiled, self.evaluation(scenario, set))
 
     def render(self, path: str | os.PathLike, scenario: Optional[str] = None,
                set: Optional[Mapping[str, object]] = None, format: Optional[str] = None) -> str:
@@ -146,7 +148,7 @@ class Model:
         """Jupyter shows the diagram of the defaults; None (the text repr) without Graphviz."""
         from llmarch.compiler.render import GraphvizMissing, svg
         try:
-            return svg(self._compiled, self.cost())
+            return svg(self._compiled, self.evaluation())
         except (GraphvizMissing, LlmarchError):
             return None
 

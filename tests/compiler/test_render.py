@@ -19,7 +19,7 @@ import llmarch
 from llmarch.compiler import render
 from llmarch.compiler.pipeline import compile_file
 from llmarch.cli import main
-from llmarch.compiler.render import architecture_dot, escape_html, lowered_numbers, render_dot
+from llmarch.compiler.render import architecture_dot, escape_html, render_dot
 from llmarch.dsl.diagnostics import LlmarchError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def _golden_name(path: Path) -> str:
 
 def _dot_of(path, scenario=None, text=None, sets=None):
     compiled = compile_file(path, text=text)
-    return architecture_dot(compiled, compiled.evaluator.evaluate(scenario, sets))
+    return architecture_dot(compiled, compiled.evaluator.evaluation(scenario, sets))
 
 
 def _svg_texts(svg_text: str) -> list[str]:
@@ -72,13 +72,21 @@ def test_every_golden_has_its_example():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: _golden_name(p)[:-4])
 def test_node_visits_equal_the_cost_result_in_every_scenario(path):
-    """The diagram's numeric solve of the lowered chain agrees with the generated evaluator."""
+    """The diagram's numbers (the evaluation's visits of every lowered node) agree with an
+    independent dense solve of the lowered chain and with the cost table."""
+    from .oracle import lowered_visits
     compiled = compile_file(path)
     for scenario in [None, *compiled.arch.scenarios]:
-        result = compiled.evaluator.evaluate(scenario)
-        numbers = lowered_numbers(compiled, result)
+        evaluation = compiled.evaluator.evaluation(scenario)
+        result, numbers = evaluation.result, evaluation.graph
+        oracle_visits, oracle_probability = lowered_visits(compiled, result.parameters)
+        assert numbers.visits.keys() == oracle_visits.keys()
+        for node, visits in oracle_visits.items():
+            assert numbers.visits[node] == pytest.approx(visits, rel=1e-9, abs=1e-12)
+        for edge, p in oracle_probability.items():
+            assert numbers.probability[edge] == pytest.approx(p, rel=1e-12, abs=1e-15)
         rows = {r.name: r for r in result.components}
-        dot = architecture_dot(compiled, result)
+        dot = architecture_dot(compiled, evaluation)
         for name, nodes in compiled.flow.nodes_of.items():
             attempts = sum(numbers.visits[n] for n in nodes if "@" not in n)
             assert attempts == pytest.approx(rows[name].expected_visits, rel=1e-9, abs=1e-12)
@@ -143,7 +151,7 @@ def test_flows_are_conserved(path):
     compiled = compile_file("chain.llmarch", text=CHAIN) if path is None else compile_file(path)
     for scenario in [None, *compiled.arch.scenarios]:
         result = compiled.evaluator.evaluate(scenario)
-        dot = architecture_dot(compiled, result)
+        dot = architecture_dot(compiled, compiled.evaluator.evaluation(scenario))
         flows: dict = {}
         for source, target, flow in re.findall(r"\t(\w+) -> (\w+) \[label=<(?:[^<]*<BR/>)?([0-9.e+-]+) / request>",
                                                dot):
@@ -169,7 +177,7 @@ def test_dot_is_byte_identical_across_runs_and_hash_seeds():
     script = ("import sys; from llmarch.compiler.pipeline import compile_file; "
               "from llmarch.compiler.render import architecture_dot; "
               "c = compile_file(sys.argv[1]); "
-              "sys.stdout.write(architecture_dot(c, c.evaluator.evaluate('production')))")
+              "sys.stdout.write(architecture_dot(c, c.evaluator.evaluation('production')))")
     for seed in ("4242",):
         done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
@@ -212,7 +220,7 @@ def test_user_strings_cannot_change_the_dot_structure():
     assert set(statements) == {"start", "success", "c1", "c2", "c3", "f1", "legend", "graph", "node", "edge"}
     assert "owned" in dot and "x -> y" not in dot.replace("x -&gt; y", "")
     compiled = compile_file("nasty.llmarch", text=NASTY)
-    titled = architecture_dot(compiled, compiled.evaluator.evaluate(), title="Review <draft> \\N")
+    titled = architecture_dot(compiled, compiled.evaluator.evaluation(), title="Review <draft> \\N")
     assert "label=<<B>Review &lt;draft&gt; \\\\N</B>>" in titled
 
 
@@ -236,7 +244,7 @@ def test_support_example_renders_with_its_names_and_monthly_costs():
     path = ROOT / "examples" / "support_assistant.llmarch"
     compiled = compile_file(path)
     result = compiled.evaluator.evaluate("production")
-    texts = _svg_texts(render.svg(compiled, result))
+    texts = _svg_texts(render.svg(compiled, compiled.evaluator.evaluation("production")))
     joined = "\n".join(texts)
     for name, comp in compiled.arch.components.items():
         assert name in texts
@@ -313,7 +321,7 @@ def test_groups_become_clusters():
         arch.components[name].group = "retrieval_stage"
     for name in ("summarize", "summarize_strong"):
         arch.components[name].group = "answering"
-    dot = architecture_dot(compiled, compiled.evaluator.evaluate())
+    dot = architecture_dot(compiled, compiled.evaluator.evaluation())
     first = dot[dot.index("subgraph cluster_group1 {"):]
     first = first[:first.index("\n\t}")]
     assert "label=<<B>Retrieval &lt;RAG&gt; &amp; search</B> (retrieval_stage)>" in first
@@ -342,7 +350,7 @@ def test_template_instances_from_the_stdlib_become_clusters():
     compiled = compile_file(ROOT / "examples" / "templates.llmarch", text=TEMPLATES)
     arch = compiled.arch
     assert list(arch.groups)[:2] == ["faq", "kb"]
-    dot = architecture_dot(compiled, compiled.evaluator.evaluate())
+    dot = architecture_dot(compiled, compiled.evaluator.evaluation())
     ids = {name: f"c{i}" for i, name in enumerate(arch.components, start=1)}
     clusters = {}
     for block in dot.split("subgraph ")[1:]:
@@ -376,7 +384,7 @@ def test_fallback_model_is_a_line_on_its_node():
     compiled = compile_file(ROOT / "examples" / "quickstart.llmarch")
     result = compiled.evaluator.evaluate()
     rows = {r.name: r for r in result.components}
-    dot = architecture_dot(compiled, result)
+    dot = architecture_dot(compiled, compiled.evaluator.evaluation())
     answer = next(line for line in dot.splitlines() if "id=component_answer]" in line)
     copy = rows["answer@large"]
     assert f"fallback_model large: {copy.expected_visits:.4g} visits" in answer
@@ -397,7 +405,7 @@ def test_large_architectures_are_summarized():
     assert n > render.SUMMARY_THRESHOLD
     compiled = compile_file("big.llmarch", text=_generate(n))
     result = compiled.evaluator.evaluate()
-    dot = architecture_dot(compiled, result)
+    dot = architecture_dot(compiled, compiled.evaluator.evaluation())
     labels = [line for line in dot.splitlines() if "id=component_" in line]
     assert len(labels) == len(compiled.arch.components) > render.SUMMARY_THRESHOLD
     full = [line for line in labels if "/ request" in line]

@@ -323,3 +323,18 @@ def test_api_report_and_notebook_summary(support):
 def test_notebook_summary_escapes(hostile):
     summary = hostile._repr_html_()
     assert "<script" not in summary.replace("&lt;script", "") and "&lt;/script&gt;" in summary
+
+
+def test_report_resolves_and_checks_each_point_once():
+    """The report, its tornado, projection, lint and scenario table share one evaluation per
+    (scenario, --set values): nothing is resolved or checked twice."""
+    from llmarch.compiler import report as report_module
+    from llmarch.compiler.pipeline import compile_file
+    compiled = compile_file(ROOT / "examples" / "support_assistant.llmarch")
+    report_module.report_html(compiled, "production", {})
+    report_module.report_markdown(compiled, "production", {})
+    counts = compiled.evaluator.counts
+    assert counts and max(counts.values()) == 1, {k: v for k, v in counts.items() if v > 1}
+    shown = [None, *compiled.arch.scenarios]
+    for scenario in shown:
+        assert counts["resolve", scenario, ()] == 1 and counts["check", scenario, ()] == 1
