@@ -743,7 +743,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
     title = arch.title + (f" — scenario {scenario}" if scenario else "")
     sets_text = ", ".join(f"{k}={v}" for k, v in facts.sets.items())
     description = arch.scenarios[scenario].description if scenario else None
-    from llmarch import __version__
+    from llmarch._version import __version__
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f'<meta http-equiv="Content-Security-Policy" content="{_e(policy)}">',

@@ -4,11 +4,35 @@
     model = llmarch.load("examples/support_assistant.llmarch")
     result = model.cost(scenario="production")
     print(result.monthly_total, result.by_category)
+
+The names below are imported on first use, so `import llmarch` (and the command's
+`--help`) does not pay for the compiler's dependencies until something is compiled.
 """
 
-from llmarch.api import Model, load, loads, prices
-from llmarch.compiler.evaluate import ComponentResult, CostResult
-from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
+from __future__ import annotations
 
-__all__ = ["load", "loads", "prices", "Model", "CostResult", "ComponentResult", "Diagnostic", "LlmarchError"]
-__version__ = "0.1.0"
+from llmarch._version import __version__
+
+__all__ = ["load", "loads", "prices", "diff", "Model", "CostResult", "ComponentResult", "Evaluation", "Diff",
+           "Diagnostic", "LlmarchError", "__version__"]
+
+_LAZY = {
+    "load": "llmarch.api", "loads": "llmarch.api", "prices": "llmarch.api", "diff": "llmarch.api",
+    "Model": "llmarch.api", "CostResult": "llmarch.compiler.evaluate", "ComponentResult": "llmarch.compiler.evaluate",
+    "Evaluation": "llmarch.compiler.evaluate", "Diff": "llmarch.compiler.diff",
+    "Diagnostic": "llmarch.dsl.diagnostics", "LlmarchError": "llmarch.dsl.diagnostics",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmarch' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

@@ -1,18 +1,25 @@
-"""The Python API: `llmarch.load(path)` gives a `Model` that can do everything the CLI does."""
+"""The Python API: `llmarch.load(path)` gives a `Model` that can do everything the CLI does.
+
+This is the front door: the `llmarch` command calls nothing else. Numbers come from a
+`Model`'s methods (and `diff`, `prices`); the `format_*` functions turn them into the text
+the command prints (table, Markdown, JSON, CSV).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import sympy
 
 from llmarch.compiler import output
 from llmarch.compiler.evaluate import CostResult, Evaluation
 from llmarch.compiler.pipeline import Compiled, compile_file
-from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
+from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, usage_error
 
-__all__ = ["load", "loads", "Model", "prices"]
+__all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
+           "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
+           "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP"]
 
 
 class Model:
@@ -38,6 +45,19 @@ class Model:
     @property
     def scenarios(self) -> list[str]:
         return list(self._compiled.arch.scenarios)
+
+    @property
+    def components(self) -> list[str]:
+        """The declared components (fixed costs not included), in source order."""
+        return list(self._compiled.arch.components)
+
+    def error(self, diagnostics: Sequence[Diagnostic]) -> LlmarchError:
+        """An `LlmarchError` for diagnostics about this model (it can quote their source lines)."""
+        return LlmarchError(list(diagnostics), self._compiled.sources)
+
+    def render_diagnostic(self, diagnostic: Diagnostic) -> str:
+        """`file:line:col: error[CODE]: message`, the source line, a caret and the help."""
+        return diagnostic.render(self._compiled.sources)
 
     @property
     def graph(self):
@@ -100,7 +120,6 @@ class Model:
         """The report as text: `html` is one self-contained interactive page (sliders
         recompute it in the browser, no network), `markdown` its summary for a pull request."""
         from llmarch.compiler import report
-        from llmarch.dsl.diagnostics import usage_error
         if format == "html":
             return report.report_html(self._compiled, scenario, _sets(set))
         if format == "markdown":
@@ -125,7 +144,6 @@ class Model:
         extension); returns the format written. Without Graphviz's `dot` program, writes
         the DOT next to `path` (`diagram.dot`) and raises `render.GraphvizMissing`."""
         from llmarch.compiler.render import FORMATS, GraphvizMissing, INSTALL_HELP, render_dot
-        from llmarch.dsl.diagnostics import usage_error
         path = os.fspath(path)
         fmt = format or os.path.splitext(path)[1].lower().lstrip(".")
         if fmt not in FORMATS:
@@ -223,7 +241,6 @@ def prices(pattern: Optional[str] = None, as_of=None) -> list:
     substring), sorted, with the prices on `as_of` (a `date` or "YYYY-MM-DD"; default: the
     newest). A bad date raises `LlmarchError` (E600). See docs/prices.md."""
     import datetime
-    from llmarch.dsl.diagnostics import usage_error
     from llmarch.stdlib import catalog
     if isinstance(as_of, datetime.datetime):
         as_of = as_of.date()
@@ -242,7 +259,6 @@ def _write(path: str, data: bytes) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as exc:
-        from llmarch.dsl.diagnostics import usage_error
         raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
@@ -251,3 +267,117 @@ def _sets(values: Optional[Mapping[str, object]]) -> dict[str, object]:
     read like the CLI's `--set` text, so it may carry a unit: "5000 requests/day"."""
     return {k: (v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
             for k, v in (values or {}).items()}
+
+
+# --- comparing two files -----------------------------------------------------------------------
+
+def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenario: Optional[str] = None,
+         set: Optional[Mapping[str, object]] = None):
+    """What a change does to the bill: a `Diff` per component, cost vector and parameter.
+    OLD and NEW are models, paths, or `REV:path` (a file at a git revision, its imports from
+    the same revision); see docs/diff.md."""
+    from llmarch.compiler import diff as diffs
+
+    def side(x) -> tuple[Compiled, str]:
+        if isinstance(x, Model):
+            return x.compiled, x.compiled.arch.path
+        return diffs.compile_side(os.fspath(x)), os.fspath(x)
+
+    (before, old_name), (after, new_name) = side(old), side(new)
+    return diffs.diff_results(before, after, old_name, new_name, scenario, _sets(set))
+
+
+# --- text: what the command prints -------------------------------------------------------------
+
+def format_cost(result: CostResult, format: str = "table", budgets: Sequence = ()) -> str:
+    """The cost table (`table`), its Markdown, or the JSON document of `llmarch cost`."""
+    if format == "json":
+        data = output.cost_json(result)
+        data["budgets"] = [b.to_json() for b in budgets]
+        return output.to_json_text(data)
+    if format == "markdown":
+        return output.cost_markdown(result)
+    return output.cost_table(result)
+
+
+def format_lint(findings: Sequence[Diagnostic], scenario: Optional[str] = None) -> str:
+    """`llmarch lint --format json`: the findings (and failed budgets) as one document."""
+    return output.to_json_text({"format_version": 1, "scenario": scenario,
+                                "findings": [f.to_json() for f in findings]})
+
+
+def format_sensitivity(rows, title: str, scenario: Optional[str] = None, format: str = "table",
+                       tornado: bool = False) -> str:
+    from llmarch.compiler import analysis_output as out
+    if format == "json":
+        return output.to_json_text(out.sensitivity_json(rows, title, scenario))
+    shown = title + (f" — scenario {scenario}" if scenario else "")
+    return out.sensitivity_text(rows, shown, format == "markdown", tornado)
+
+
+def format_projection(projection, title: str, scenario: Optional[str] = None, format: str = "table") -> str:
+    from llmarch.compiler import analysis_output as out
+    if format == "json":
+        return output.to_json_text(out.projection_json(projection, title, scenario))
+    return out.projection_text(projection, title + (f" — scenario {scenario}" if scenario else ""),
+                               format == "markdown")
+
+
+def format_solution(solution, format: str = "table") -> str:
+    from llmarch.compiler import analysis_output as out
+    if format == "json":
+        return output.to_json_text(solution.to_json())
+    return out.solution_text(solution, format == "markdown")
+
+
+def format_sweep(names, arrays, batch, format: str = "csv") -> str:
+    from llmarch.compiler import analysis_output as out
+    if format == "json":
+        return output.to_json_text(out.sweep_json(names, arrays, batch))
+    return out.sweep_csv(names, arrays, batch)
+
+
+def format_prices(prices: Sequence, format: str = "table") -> str:
+    from llmarch.stdlib import catalog
+    as_of = prices[0].as_of if prices else None
+    if format == "json":
+        return output.to_json_text(catalog.prices_json(prices, as_of))
+    return catalog.prices_table(prices, as_of)
+
+
+def format_diff(d, format: str = "table") -> str:
+    from llmarch.compiler import diff as diffs
+    if format == "json":
+        return output.to_json_text(diffs.diff_json(d))
+    return diffs.diff_text(d, format == "markdown")
+
+
+def to_json_text(data: dict) -> str:
+    """JSON as llmarch writes it: sorted where order carries no meaning, two-space indents."""
+    return output.to_json_text(data)
+
+
+def budget_failures(budgets: Sequence) -> list[Diagnostic]:
+    """The E701 diagnostics of the budgets that do not hold."""
+    from llmarch.compiler.budgets import budget_diagnostics
+    return budget_diagnostics(list(budgets))
+
+
+def parse_grid(text: str):
+    """`NAME=LOW:HIGH[:log]:POINTS` → (name, values) for `Model.sweep`."""
+    from llmarch.compiler.analysis import parse_grid as parse
+    return parse(text)
+
+
+def render_dot(dot_text: str, format: str) -> bytes:
+    """Lay out DOT text with Graphviz's `dot` (svg, png or pdf); raises `GraphvizMissing`."""
+    from llmarch.compiler.render import render_dot as render
+    return render(dot_text, format)
+
+
+def __getattr__(name: str):
+    # the renderer's names without importing it (and graphviz) up front
+    if name in ("GraphvizMissing", "INSTALL_HELP"):
+        from llmarch.compiler import render
+        return getattr(render, name)
+    raise AttributeError(f"module 'llmarch.api' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The `llmarch` command. It only calls the public API.
+"""The `llmarch` command. It only calls the public API (`llmarch.api`), and imports it
+only once the arguments are read: `--help`, `--version` and usage errors cost no compiler.
 
 Exit codes: 0 ok, 1 invalid input (diagnostics printed), 2 usage error,
 3 internal error (a bug: please report it), 4 a budget does not hold,
@@ -24,7 +25,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from llmarch._version import __version__
+
     p = _Parser(prog="llmarch", description="Price an LLM architecture before the bill arrives.")
+    p.add_argument("--version", action="version", version=f"llmarch {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -113,8 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args) -> int:
-    import llmarch
-    from llmarch.compiler import output
+    from llmarch import api   # the one door; imported after the arguments are read
 
     sets = {}
     for item in getattr(args, "sets", None) or []:
@@ -125,48 +128,31 @@ def _run(args) -> int:
         sets[name.strip()] = value.strip()
     try:
         if args.command == "prices":
-            return _prices(args)
+            return _prices(api, args)
         if args.command == "diff":
-            from llmarch.compiler import diff as diffs
-            d = diffs.diff_results(diffs.compile_side(args.old), diffs.compile_side(args.new), args.old, args.new,
-                                   args.scenario, sets)
-            if args.format == "json":
-                sys.stdout.write(output.to_json_text(diffs.diff_json(d)))
-            else:
-                sys.stdout.write(diffs.diff_text(d, args.format == "markdown"))
+            sys.stdout.write(api.format_diff(api.diff(args.old, args.new, args.scenario, sets), args.format))
             return EXIT_OK
-        model = llmarch.load(args.file)
+        model = api.load(args.file)
         if args.command == "check":
             model.check()
-            print(f"{args.file}: ok ({len(model.compiled.arch.components)} components, "
-                  f"{len(model.scenarios)} scenarios)")
+            print(f"{args.file}: ok ({len(model.components)} components, {len(model.scenarios)} scenarios)")
             return EXIT_OK
         if args.command == "cost":
-            from llmarch.compiler.budgets import budget_diagnostics, check_budgets
             result = model.cost(args.scenario, sets)
-            budgets = check_budgets(model.compiled.arch, result)
-            if args.format == "json":
-                data = output.cost_json(result)
-                data["budgets"] = [b.to_json() for b in budgets]
-                sys.stdout.write(output.to_json_text(data))
-            elif args.format == "markdown":
-                sys.stdout.write(output.cost_markdown(result))
-            else:
-                sys.stdout.write(output.cost_table(result))
-            broken = budget_diagnostics(budgets)
+            budgets = model.budgets(args.scenario, sets)
+            sys.stdout.write(api.format_cost(result, args.format, budgets))
+            broken = api.budget_failures(budgets)
             if broken:
-                raise llmarch.LlmarchError(broken, model.compiled.sources)
+                raise model.error(broken)
             return EXIT_OK
         if args.command == "lint":
-            from llmarch.compiler.budgets import budget_diagnostics
             findings = model.lint(args.scenario, sets)
-            broken = budget_diagnostics(model.budgets(args.scenario, sets))
+            broken = api.budget_failures(model.budgets(args.scenario, sets))
             if args.format == "json":
-                sys.stdout.write(output.to_json_text({"format_version": 1, "scenario": args.scenario,
-                                                      "findings": [f.to_json() for f in findings + broken]}))
+                sys.stdout.write(api.format_lint(findings + broken, args.scenario))
             else:
                 for f in findings + broken:
-                    sys.stderr.write(f.render(model.compiled.sources) + "\n\n")
+                    sys.stderr.write(model.render_diagnostic(f) + "\n\n")
                 if not findings and not broken:
                     print(f"{args.file}: no findings")
                 else:
@@ -177,14 +163,14 @@ def _run(args) -> int:
             sys.stdout.write(model.explain(args.scenario))
             return EXIT_OK
         if args.command == "export":
-            sys.stdout.write(output.to_json_text(model.export(args.scenario, sets)))
+            sys.stdout.write(api.to_json_text(model.export(args.scenario, sets)))
             return EXIT_OK
         if args.command == "render":
-            return _render(model, args, sets)
+            return _render(api, model, args, sets)
         if args.command == "report":
             return _report(model, args, sets)
-        return _analysis(model, args, sets)
-    except llmarch.LlmarchError as exc:
+        return _analysis(api, model, args, sets)
+    except api.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
         usage = all(d.code.startswith("E6") for d in exc.diagnostics)
         budget = all(d.code.startswith("E7") for d in exc.diagnostics)
@@ -212,10 +198,8 @@ def _report(model, args, sets) -> int:
     return EXIT_OK
 
 
-def _render(model, args, sets) -> int:
+def _render(api, model, args, sets) -> int:
     """`llmarch render`: a file through `Model.render`, or DOT/SVG/… on standard output."""
-    from llmarch.compiler.render import GraphvizMissing, INSTALL_HELP, render_dot
-
     to_stdout = args.output in (None, "-")
     try:
         if not to_stdout:
@@ -225,42 +209,31 @@ def _render(model, args, sets) -> int:
         if args.format in (None, "dot"):
             sys.stdout.write(dot_text)
         else:
-            sys.stdout.buffer.write(render_dot(dot_text, args.format))
+            sys.stdout.buffer.write(api.render_dot(dot_text, args.format))
         return EXIT_OK
-    except GraphvizMissing as exc:
-        sys.stderr.write(f"llmarch: error: {exc if not to_stdout else INSTALL_HELP}\n")
+    except api.GraphvizMissing as exc:
+        sys.stderr.write(f"llmarch: error: {exc if not to_stdout else api.INSTALL_HELP}\n")
         if to_stdout:
             sys.stderr.write("llmarch: note: `--format dot` prints the DOT text without Graphviz\n")
         return EXIT_NO_GRAPHVIZ
 
 
-def _analysis(model, args, sets) -> int:
-    from llmarch.compiler import analysis_output as out
-    from llmarch.compiler.analysis import parse_grid
-    from llmarch.compiler.output import to_json_text
-
-    title = model.title + (f" — scenario {args.scenario}" if args.scenario else "")
+def _analysis(api, model, args, sets) -> int:
     fmt = args.format
     if args.command in ("sensitivity", "tornado"):
         method = model.tornado if args.command == "tornado" else model.sensitivity
         rows = method(args.scenario, sets, spread=args.spread)
-        if fmt == "json":
-            sys.stdout.write(to_json_text(out.sensitivity_json(rows, model.title, args.scenario)))
-        else:
-            sys.stdout.write(out.sensitivity_text(rows, title, fmt == "markdown", args.command == "tornado"))
+        sys.stdout.write(api.format_sensitivity(rows, model.title, args.scenario, fmt, args.command == "tornado"))
     elif args.command == "project":
         projection = model.project(args.scenario, sets, months=args.months, budget=args.budget,
                                    drivers=args.driver)
-        if fmt == "json":
-            sys.stdout.write(to_json_text(out.projection_json(projection, model.title, args.scenario)))
-        else:
-            sys.stdout.write(out.projection_text(projection, title, fmt == "markdown"))
+        sys.stdout.write(api.format_projection(projection, model.title, args.scenario, fmt))
     elif args.command == "solve":
         if args.against and not args.crossover:
             sys.stderr.write("llmarch: error: --against needs --crossover SCENARIO (or `-` for its defaults)\n")
             return EXIT_USAGE
         if args.crossover:
-            other = llmarch_load(args.against) if args.against else model
+            other = api.load(args.against) if args.against else model
             other_scenario = None if args.crossover == "-" else args.crossover
             solution = model.crossover(args.parameter, other, args.scenario, other_scenario, sets,
                                        low=args.low, high=args.high)
@@ -268,14 +241,11 @@ def _analysis(model, args, sets) -> int:
             kind, target = next((k, v) for k, v in (("monthly", args.monthly), ("per_request", args.per_request),
                                                      ("per_success", args.per_success)) if v is not None)
             solution = model.solve(args.parameter, target, kind, args.scenario, sets, low=args.low, high=args.high)
-        if fmt == "json":
-            sys.stdout.write(to_json_text(solution.to_json()))
-        else:
-            sys.stdout.write(out.solution_text(solution, fmt == "markdown"))
+        sys.stdout.write(api.format_solution(solution, fmt))
     elif args.command == "sweep":
-        grids = [parse_grid(g) for g in args.grid]
+        grids = [api.parse_grid(g) for g in args.grid]
         names, arrays, batch = model.sweep(grids, args.scenario, sets)
-        text = out.sweep_csv(names, arrays, batch) if fmt == "csv" else to_json_text(out.sweep_json(names, arrays, batch))
+        text = api.format_sweep(names, arrays, batch, fmt)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as handle:
                 handle.write(text)
@@ -284,25 +254,11 @@ def _analysis(model, args, sets) -> int:
     return EXIT_OK
 
 
-def _prices(args) -> int:
+def _prices(api, args) -> int:
     """`llmarch prices`: the catalog as a table or JSON; a bad date or no match exits 2."""
-    import llmarch
-    from llmarch.compiler.output import to_json_text
-    from llmarch.dsl.diagnostics import usage_error
-    from llmarch.stdlib import catalog
-
-    prices = llmarch.prices(args.pattern, args.as_of)
+    prices = api.prices(args.pattern, args.as_of)
     if not prices:
-        raise usage_error(f"no model in the price catalog matches `{args.pattern}` "
-                          "(a glob like `openai:gpt-4o*` or a substring of provider:model)")
-    as_of = prices[0].as_of
-    if args.format == "json":
-        sys.stdout.write(to_json_text(catalog.prices_json(prices, as_of)))
-    else:
-        sys.stdout.write(catalog.prices_table(prices, as_of))
+        raise api.usage_error(f"no model in the price catalog matches `{args.pattern}` "
+                              "(a glob like `openai:gpt-4o*` or a substring of provider:model)")
+    sys.stdout.write(api.format_prices(prices, args.format))
     return EXIT_OK
-
-
-def llmarch_load(path):
-    import llmarch
-    return llmarch.load(path)

@@ -93,3 +93,37 @@ def test_the_checker_sees_a_violation(tmp_path):
     path.write_text("def f():\n    from .render import architecture_dot\n")
     known = set(_modules())
     assert "llmarch.compiler.render" in _imports("llmarch.compiler.semantics", path, known)
+
+
+def test_the_command_calls_only_the_api():
+    graph = _graph()
+    allowed = {"llmarch", "llmarch.api", "llmarch._version"}
+    assert set(graph.successors("llmarch.cli")) <= allowed, set(graph.successors("llmarch.cli")) - allowed
+
+
+def test_help_version_and_usage_errors_import_no_compiler():
+    """`--help`, `--version` and a usage error must not pay for sympy, numpy or the compiler."""
+    import subprocess
+    import sys
+    script = ("import sys, contextlib, io\n"
+              "from llmarch import cli\n"
+              "for argv in (['--help'], ['--version'], ['cost'], ['nonsense']):\n"
+              "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+              "        try:\n"
+              "            cli.main(argv)\n"
+              "        except SystemExit:\n"
+              "            pass\n"
+              "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'numpy', 'lark', 'networkx',"
+              " 'pydantic', 'graphviz', 'genai_prices') or m.startswith('llmarch.compiler'))\n"
+              "print(heavy)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_version(capsys):
+    from llmarch import __version__, cli
+    try:
+        cli.main(["--version"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert capsys.readouterr().out.strip() == f"llmarch {__version__}"
