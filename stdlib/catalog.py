@@ -212,7 +212,8 @@ def lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
 
 
 class _LookupCache:
-    """Resolved references, as JSON, in `$LLMARCH_CACHE_DIR` (default `~/.cache/llmarch`),
+    """Resolved references, as JSON, in the platform's cache folder (`_cache_folder`:
+    `$LLMARCH_CACHE_DIR`, else e.g. `$XDG_CACHE_HOME/llmarch` or `~/.cache/llmarch`),
     one file per installed genai-prices snapshot (named by the size and modification time of
     its data module, so upgrading the package starts a new file). The file is read once per
     process and written once, when the process ends (`flush`), so resolving many references
@@ -264,17 +265,11 @@ class _LookupCache:
 
     @classmethod
     def _path(cls):
-        import os
-        from pathlib import Path
-
-        if os.environ.get("LLMARCH_NO_CACHE"):
+        folder = _cache_folder()
+        if folder is None:
             return None
         snapshot = _snapshot_stamp()
         if snapshot is None:
-            return None
-        try:
-            folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
-        except RuntimeError:   # no home directory
             return None
         return folder / f"catalog-v{cls.FORMAT}-{snapshot}.json"
 
@@ -352,6 +347,61 @@ class _LookupCache:
                     os.unlink(tmp)
                 except OSError:
                     pass
+
+
+def _home():
+    """The user's home folder, or None when it cannot be told."""
+    from pathlib import Path
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def _cache_folder(environ=None, platform: Optional[str] = None, home=_home):
+    """The folder of the lookup cache, or None for no cache. In order of precedence:
+
+    1. `LLMARCH_NO_CACHE` set and not empty: no cache;
+    2. `LLMARCH_CACHE_DIR` set and not empty: that folder (as given, relative or not);
+    3. the platform's cache folder: on Windows `%LOCALAPPDATA%\\llmarch\\Cache` (else
+       `~\\AppData\\Local\\llmarch\\Cache`), on macOS `~/Library/Caches/llmarch`,
+       elsewhere (Linux, the BSDs) `$XDG_CACHE_HOME/llmarch` when that is an absolute path
+       (the XDG Base Directory rule: a relative one is ignored), else `~/.cache/llmarch`.
+
+    A platform folder needs an absolute one to start from: without a home folder (or with
+    a relative `HOME`) there is no cache rather than one in the working directory.
+    `environ`, `platform` (`sys.platform`) and `home` (a function giving the home folder)
+    are there for the tests."""
+    import os
+    import sys
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if environ.get("LLMARCH_NO_CACHE"):
+        return None
+    if environ.get("LLMARCH_CACHE_DIR"):
+        return Path(environ["LLMARCH_CACHE_DIR"])
+
+    def absolute(text):
+        return Path(text) if text and Path(text).is_absolute() else None
+
+    if platform == "win32":
+        local = absolute(environ.get("LOCALAPPDATA"))
+        if local is not None:
+            return local / "llmarch" / "Cache"
+    elif platform != "darwin":
+        xdg = absolute(environ.get("XDG_CACHE_HOME"))
+        if xdg is not None:
+            return xdg / "llmarch"
+    folder = home()
+    if folder is None or not folder.is_absolute():
+        return None
+    if platform == "win32":
+        return folder / "AppData" / "Local" / "llmarch" / "Cache"
+    if platform == "darwin":
+        return folder / "Library" / "Caches" / "llmarch"
+    return folder / ".cache" / "llmarch"
 
 
 def _read_at_most(path, limit: int) -> bytes:

@@ -346,3 +346,62 @@ def test_a_named_pipe_in_place_of_the_cache_file_is_not_waited_on(tmp_path):
     done = _exit_flush(tmp_path, "__import__('os').mkfifo(p)")
     assert (done.returncode, done.stderr, done.stdout.split()[1]) == (0, "", "1.25")
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(done.stdout.split()[0])]
+
+
+# --- where the cache lives ---------------------------------------------------------------------
+
+HOME = "/home/someone"
+
+
+@pytest.mark.parametrize("platform,env,folder", [
+    ("linux", {}, "/home/someone/.cache/llmarch"),
+    ("linux", {"XDG_CACHE_HOME": "/var/cache/someone"}, "/var/cache/someone/llmarch"),
+    ("linux", {"XDG_CACHE_HOME": ""}, "/home/someone/.cache/llmarch"),
+    ("linux", {"XDG_CACHE_HOME": "relative/cache"}, "/home/someone/.cache/llmarch"),   # XDG: ignored
+    ("freebsd14", {"XDG_CACHE_HOME": "/xdg"}, "/xdg/llmarch"),
+    ("darwin", {}, "/home/someone/Library/Caches/llmarch"),
+    ("darwin", {"XDG_CACHE_HOME": "/xdg"}, "/home/someone/Library/Caches/llmarch"),
+    ("win32", {"LOCALAPPDATA": "/local/app/data"}, "/local/app/data/llmarch/Cache"),
+    ("win32", {}, "/home/someone/AppData/Local/llmarch/Cache"),
+    ("win32", {"XDG_CACHE_HOME": "/xdg"}, "/home/someone/AppData/Local/llmarch/Cache"),
+    # the override wins everywhere; turning the cache off wins over both
+    ("linux", {"LLMARCH_CACHE_DIR": "/mine", "XDG_CACHE_HOME": "/xdg"}, "/mine"),
+    ("darwin", {"LLMARCH_CACHE_DIR": "/mine"}, "/mine"),
+    ("win32", {"LLMARCH_CACHE_DIR": "/mine", "LOCALAPPDATA": "/local"}, "/mine"),
+    ("linux", {"LLMARCH_CACHE_DIR": "", "XDG_CACHE_HOME": "/xdg"}, "/xdg/llmarch"),
+    ("linux", {"LLMARCH_NO_CACHE": "1", "LLMARCH_CACHE_DIR": "/mine", "XDG_CACHE_HOME": "/xdg"}, None),
+])
+def test_the_cache_folder_follows_the_platform(platform, env, folder):
+    from pathlib import Path
+    found = catalog._cache_folder(env, platform, lambda: Path(HOME))
+    assert found == (None if folder is None else Path(folder))
+
+
+def test_no_home_no_cache_unless_a_folder_is_named():
+    from pathlib import Path
+    for home in (None, Path(""), Path("relative")):        # never a cache in the working directory
+        for platform in ("linux", "darwin", "win32"):
+            assert catalog._cache_folder({}, platform, lambda: home) is None
+    assert catalog._cache_folder({"XDG_CACHE_HOME": "/xdg"}, "linux", lambda: None) == Path("/xdg/llmarch")
+    assert catalog._cache_folder({"LOCALAPPDATA": "/l"}, "win32", lambda: None) == Path("/l/llmarch/Cache")
+    assert catalog._cache_folder({"LLMARCH_CACHE_DIR": "here"}, "linux", lambda: None) == Path("here")
+
+
+def test_the_cache_is_written_under_xdg_cache_home(tmp_path, monkeypatch):
+    expected = catalog._lookup(*TIERED)
+    home, xdg = tmp_path / "home", tmp_path / "xdg"
+    monkeypatch.delenv("LLMARCH_CACHE_DIR")
+    monkeypatch.delenv("LLMARCH_NO_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(home))                 # so that nothing can reach the real one
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    monkeypatch.setattr(sys, "platform", "linux")
+    _new_process()
+    try:
+        assert catalog.lookup(*TIERED) == expected
+        catalog._LookupCache.flush_all()
+    finally:
+        _new_process()
+    files = list((xdg / "llmarch").iterdir())
+    assert [f.name for f in files] == [f"catalog-v{catalog._LookupCache.FORMAT}-{catalog._snapshot_stamp()}.json"]
+    assert list(json.loads(files[0].read_text(encoding="utf-8"))) == [G]
+    assert not home.exists()
