@@ -212,23 +212,42 @@ def lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
 
 
 class _LookupCache:
-    """Resolved references, as JSON, in `$LLMARCH_CACHE_DIR` (default `~/.cache/llmarch`),
+    """Resolved references, as JSON, in the platform's cache folder (`_cache_folder`:
+    `$LLMARCH_CACHE_DIR`, else e.g. `$XDG_CACHE_HOME/llmarch` or `~/.cache/llmarch`),
     one file per installed genai-prices snapshot (named by the size and modification time of
     its data module, so upgrading the package starts a new file). The file is read once per
     process and written once, when the process ends (`flush`), so resolving many references
-    costs one write. Unreadable, corrupt or unwritable caches are ignored;
-    `LLMARCH_NO_CACHE=1` turns the cache off. Errors are never cached: their suggestions
-    need the whole catalog anyway."""
+    costs one write. `LLMARCH_NO_CACHE=1` turns the cache off. Errors are never cached: their
+    suggestions need the whole catalog anyway.
+
+    The file is not trusted. At most `MAX_BYTES` are read, from a regular file only (a
+    directory, a named pipe or a device in its place is not opened for reading); it must
+    be UTF-8 JSON (no bare `NaN`/`Infinity`, no floats, no duplicate keys, no nesting deep
+    enough to exhaust the parser's recursion), and every entry must be exactly what `put`
+    writes: the same fields and types, finite non-negative prices in canonical form,
+    ascending tiers, ISO dates, `as_of` the key's date (`_cached_price`). A cache that
+    fails any of this is a miss as a whole: its answers are recomputed from genai-prices
+    and the file is rewritten at exit. Writing goes through a temporary file in the same
+    folder, renamed over the cache file, and removed if anything fails; a cache folder or
+    file that cannot be written (a directory in the file's place, a read-only folder) is
+    skipped silently."""
 
     FORMAT = 2   # bumped whenever what a lookup answers changes (2: time-of-day rule)
     MAX_ENTRIES = 2000
+    # A full cache of the longest answers in genai-prices 0.2.3 (about 0.6 KB of JSON,
+    # plus a key of at most MAX_REF_LENGTH characters) is under 2 MB; twice that is read,
+    # and a file longer than this is invalid (a test checks the bound against the snapshot).
+    MAX_BYTES = 4 * 1024 * 1024
     _open: dict = {}          # path -> the process's cache for it
 
-    def __init__(self, path, entries: dict):
+    def __init__(self, path, entries: dict, prices: dict, stale: bool = False):
         self.path = path
-        self.entries = entries
+        self.entries = entries    # key -> the JSON written for it
+        self.prices = prices      # key -> its CatalogPrice, checked and decoded once
         self.dirty = False
         self.registered = False   # with atexit, once
+        if stale:                 # an invalid file: replace it at exit, even if nothing is added
+            self._changed()
 
     @classmethod
     def open(cls) -> Optional["_LookupCache"]:
@@ -246,45 +265,49 @@ class _LookupCache:
 
     @classmethod
     def _path(cls):
-        import os
-        from pathlib import Path
-
-        if os.environ.get("LLMARCH_NO_CACHE"):
+        folder = _cache_folder()
+        if folder is None:
             return None
         snapshot = _snapshot_stamp()
         if snapshot is None:
-            return None
-        try:
-            folder = Path(os.environ.get("LLMARCH_CACHE_DIR") or Path.home() / ".cache" / "llmarch")
-        except RuntimeError:   # no home directory
             return None
         return folder / f"catalog-v{cls.FORMAT}-{snapshot}.json"
 
     @classmethod
     def _read(cls, path) -> "_LookupCache":
         import json
-        entries: dict = {}
         try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(entries, dict):
-                entries = {}
-        except (OSError, ValueError):
-            entries = {}
-        return cls(path, entries)
+            data = _read_at_most(path, cls.MAX_BYTES)
+        except FileNotFoundError:
+            return cls(path, {}, {})
+        except (OSError, ValueError):          # not a regular file, unreadable, too long
+            return cls(path, {}, {}, stale=True)
+        try:
+            entries = json.loads(data.decode("utf-8"), object_pairs_hook=_json_object,
+                                 parse_constant=_json_refuse, parse_float=_json_refuse)
+            if type(entries) is not dict or len(entries) > cls.MAX_ENTRIES:
+                raise ValueError("not an object of at most MAX_ENTRIES entries")
+            prices = {key: _cached_price(key, raw) for key, raw in entries.items()}
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError):
+            return cls(path, {}, {}, stale=True)
+        return cls(path, entries, prices)
 
     def get(self, key: str) -> Optional[CatalogPrice]:
-        raw = self.entries.get(key)
-        if raw is None:
-            return None
-        try:
-            return _price_from_json(raw)
-        except (KeyError, TypeError, ValueError, ArithmeticError):
-            return None
+        return self.prices.get(key)
 
     def put(self, key: str, price: CatalogPrice) -> None:
         if len(self.entries) >= self.MAX_ENTRIES:
             return
-        self.entries[key] = _price_to_json(price)
+        raw = _price_to_json(price)
+        try:
+            _cached_price(key, raw)   # what the reader would refuse is not written
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError):
+            return
+        self.entries[key] = raw
+        self.prices[key] = price
+        self._changed()
+
+    def _changed(self) -> None:
         if not self.registered:
             import atexit
             atexit.register(self.flush)
@@ -294,19 +317,128 @@ class _LookupCache:
     def flush(self) -> None:
         import json
         import os
+        import stat
         import tempfile
 
         if not self.dirty:
             return
         self.dirty = False
+        data = json.dumps(self.entries, sort_keys=True).encode("utf-8")
+        if len(data) > self.MAX_BYTES:   # cannot happen with MAX_ENTRIES entries; never write what is not read
+            return
+        tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if not stat.S_ISREG(os.stat(self.path).st_mode):
+                    return                  # a directory, a pipe, a device: not ours to replace
+            except FileNotFoundError:
+                pass
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.entries, handle, sort_keys=True)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(tmp, self.path)   # atomic: a concurrent reader sees the old or the new file
-        except OSError:
+            tmp = None
+        except (OSError, ValueError):
             pass
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+
+def _home():
+    """The user's home folder, or None when it cannot be told."""
+    from pathlib import Path
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def _cache_folder(environ=None, platform: Optional[str] = None, home=_home):
+    """The folder of the lookup cache, or None for no cache. In order of precedence:
+
+    1. `LLMARCH_NO_CACHE` set and not empty: no cache;
+    2. `LLMARCH_CACHE_DIR` set and not empty: that folder (as given, relative or not);
+    3. the platform's cache folder: on Windows `%LOCALAPPDATA%\\llmarch\\Cache` (else
+       `~\\AppData\\Local\\llmarch\\Cache`), on macOS `~/Library/Caches/llmarch`,
+       elsewhere (Linux, the BSDs) `$XDG_CACHE_HOME/llmarch` when that is an absolute path
+       (the XDG Base Directory rule: a relative one is ignored), else `~/.cache/llmarch`.
+
+    A platform folder needs an absolute one to start from: without a home folder (or with
+    a relative `HOME`) there is no cache rather than one in the working directory.
+    `environ`, `platform` (`sys.platform`) and `home` (a function giving the home folder)
+    are there for the tests."""
+    import os
+    import sys
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if environ.get("LLMARCH_NO_CACHE"):
+        return None
+    if environ.get("LLMARCH_CACHE_DIR"):
+        return Path(environ["LLMARCH_CACHE_DIR"])
+
+    def absolute(text):
+        return Path(text) if text and Path(text).is_absolute() else None
+
+    if platform == "win32":
+        local = absolute(environ.get("LOCALAPPDATA"))
+        if local is not None:
+            return local / "llmarch" / "Cache"
+    elif platform != "darwin":
+        xdg = absolute(environ.get("XDG_CACHE_HOME"))
+        if xdg is not None:
+            return xdg / "llmarch"
+    folder = home()
+    if folder is None or not folder.is_absolute():
+        return None
+    if platform == "win32":
+        return folder / "AppData" / "Local" / "llmarch" / "Cache"
+    if platform == "darwin":
+        return folder / "Library" / "Caches" / "llmarch"
+    return folder / ".cache" / "llmarch"
+
+
+def _read_at_most(path, limit: int) -> bytes:
+    """The bytes of the regular file `path`; ValueError if it is something else or longer
+    than `limit` bytes (at most `limit + 1` are read). Opened without blocking, so that a
+    named pipe in the file's place is refused instead of waited on."""
+    import os
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ValueError(f"{path} is longer than {limit} bytes")
+    return b"".join(chunks)
+
+
+def _json_object(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a duplicate key")
+    return obj
+
+
+def _json_refuse(token: str):
+    raise ValueError(f"`{token}`: the cache holds no floats, NaN or Infinity")
 
 
 @lru_cache(maxsize=1)
@@ -331,12 +463,6 @@ def _rate_to_json(rate: Optional[Rate]):
     return {"base": str(rate.base), "tiers": [[t.start, str(t.per_mtok)] for t in rate.tiers]}
 
 
-def _rate_from_json(raw) -> Optional[Rate]:
-    if raw is None:
-        return None
-    return Rate(Decimal(raw["base"]), tuple(Tier(int(start), Decimal(per)) for start, per in raw["tiers"]))
-
-
 def _price_to_json(p: CatalogPrice) -> dict:
     return {"provider": p.provider, "model": p.model, "name": p.name,
             "input": _rate_to_json(p.input), "output": _rate_to_json(p.output),
@@ -347,15 +473,90 @@ def _price_to_json(p: CatalogPrice) -> dict:
             "notes": list(p.notes)}
 
 
-def _price_from_json(raw: dict) -> CatalogPrice:
-    return CatalogPrice(
-        provider=raw["provider"], model=raw["model"], name=raw["name"],
-        input=_rate_from_json(raw["input"]), output=_rate_from_json(raw["output"]),
-        cache_read=_rate_from_json(raw["cache_read"]), cache_write=_rate_from_json(raw["cache_write"]),
-        as_of=date.fromisoformat(raw["as_of"]) if raw["as_of"] else None,
-        valid_from=date.fromisoformat(raw["valid_from"]) if raw["valid_from"] else None,
-        source=raw["source"], per_request=None if raw["per_request"] is None else Decimal(raw["per_request"]),
-        notes=tuple(raw["notes"]))
+# Bounds on the values the cache takes (genai-prices 0.2.3: prices 0 to 600 USD/Mtok, at
+# most 20 characters; tiers start at 32k to 524k tokens).
+_CACHED_PRICE_MAX = Decimal(10) ** 9
+_CACHED_PRICE_MIN_EXPONENT = -30   # a non-zero price is at least 1E-30
+_CACHED_NUMBER_LENGTH = 64
+_CACHED_TIER_START_MAX = 10 ** 12
+_ENTRY_FIELDS = frozenset({"provider", "model", "name", "input", "output", "cache_read", "cache_write",
+                           "as_of", "valid_from", "source", "per_request", "notes"})
+
+
+def _cached_price(key, raw) -> CatalogPrice:
+    """The price a cache entry holds, if the entry is exactly what `_price_to_json` writes
+    for a lookup of `key` (`ref|YYYY-MM-DD`, or `ref|` for the newest prices); ValueError if not."""
+    if type(key) is not str:
+        raise ValueError("a key that is not a string")
+    ref, sep, day = key.rpartition("|")
+    if not sep or not ref or ref != ref.strip() or len(ref) > MAX_REF_LENGTH:
+        raise ValueError(f"a key that is not `provider:model|date`: {key[:80]!r}")
+    if type(raw) is not dict or raw.keys() != _ENTRY_FIELDS:
+        raise ValueError(f"{key}: not an entry of the cache's fields")
+    price = CatalogPrice(
+        provider=_cached_text(raw["provider"]), model=_cached_text(raw["model"]),
+        name=None if raw["name"] is None else _cached_text(raw["name"], empty=True),
+        input=_cached_rate(raw["input"]), output=_cached_rate(raw["output"]),
+        cache_read=_cached_rate(raw["cache_read"]), cache_write=_cached_rate(raw["cache_write"]),
+        as_of=_cached_date(raw["as_of"]), valid_from=_cached_date(raw["valid_from"]),
+        source=_cached_text(raw["source"]),
+        per_request=None if raw["per_request"] is None else _cached_decimal(raw["per_request"]),
+        notes=tuple(_cached_text(note, empty=True) for note in _cached_list(raw["notes"])))
+    if price.as_of != _cached_date(day or None):
+        raise ValueError(f"{key}: `as_of` is not the key's date")
+    if not price.source.startswith("genai-prices "):
+        raise ValueError(f"{key}: a source that is not genai-prices")
+    if _price_to_json(price) != raw:   # canonical forms: what the writer would write
+        raise ValueError(f"{key}: not as the cache writes it")
+    return price
+
+
+def _cached_text(value, empty: bool = False) -> str:
+    if type(value) is not str or not (value or empty):
+        raise ValueError("a text field that is not a non-empty string")
+    return value
+
+
+def _cached_list(value) -> list:
+    if type(value) is not list:
+        raise ValueError("not a list")
+    return value
+
+
+def _cached_date(value) -> Optional[date]:
+    if value is None:
+        return None
+    if type(value) is not str or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date that is not YYYY-MM-DD")
+    return date.fromisoformat(value)
+
+
+def _cached_decimal(value) -> Decimal:
+    """A price: a string in `str(Decimal)` form, finite, non-negative, within bounds."""
+    if type(value) is not str or not value or len(value) > _CACHED_NUMBER_LENGTH:
+        raise ValueError("a price that is not a short string")
+    number = Decimal(value)   # InvalidOperation (an ArithmeticError) if not a number
+    if not number.is_finite() or number.is_signed() or number > _CACHED_PRICE_MAX \
+            or (number and number.adjusted() < _CACHED_PRICE_MIN_EXPONENT) or str(number) != value:
+        raise ValueError(f"a price out of bounds or not canonical: {value!r}")
+    return number
+
+
+def _cached_rate(value) -> Optional[Rate]:
+    if value is None:
+        return None
+    if type(value) is not dict or value.keys() != {"base", "tiers"}:
+        raise ValueError("a rate that is not {base, tiers}")
+    tiers = []
+    for tier in _cached_list(value["tiers"]):
+        if type(tier) is not list or len(tier) != 2:
+            raise ValueError("a tier that is not [start, price]")
+        start = tier[0]
+        if type(start) is not int or not 0 <= start <= _CACHED_TIER_START_MAX \
+                or (tiers and start < tiers[-1].start):
+            raise ValueError("a tier start that is not a count of tokens in ascending order")
+        tiers.append(Tier(start, _cached_decimal(tier[1])))
+    return Rate(_cached_decimal(value["base"]), tuple(tiers))
 
 
 def _lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
