@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from . import ir
+from . import ir, present
 from .analysis import Batch, Projection, SensitivityRow, Solution
 from .output import _md_table, _text_table, _usd
 
@@ -17,19 +17,24 @@ __all__ = ["sensitivity_text", "sensitivity_json", "projection_text", "projectio
 
 
 def _g(x: float) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.6g}"
+    return present.number(x)
 
 
 def _unit(row: SensitivityRow) -> str:
     return f" {row.unit}" if row.unit else ""
 
 
+def _per_unit(row: SensitivityRow) -> str:
+    """The derivative's unit: dollars a month per one of the parameter's unit."""
+    return f" USD/month per {row.unit}" if row.unit else " USD/month"
+
+
 def sensitivity_text(rows: list[SensitivityRow], title: str, markdown: bool = False, tornado: bool = False) -> str:
     header = ["parameter", "value", "d monthly / d param", "elasticity", "low", "high",
               "monthly at low", "monthly at high", "swing"]
-    body = [[r.name if not markdown else f"`{r.name}`", _g(r.value) + _unit(r), _g(r.derivative),
-             f"{r.elasticity:+.3f}", _g(r.low), _g(r.high), _usd(r.monthly_at_low), _usd(r.monthly_at_high),
-             _usd(r.swing)] for r in rows]
+    body = [[r.name if not markdown else f"`{r.name}`", _g(r.value) + _unit(r), _g(r.derivative) + _per_unit(r),
+             present.signed(r.elasticity), _g(r.low) + _unit(r), _g(r.high) + _unit(r), _usd(r.monthly_at_low),
+             _usd(r.monthly_at_high), _usd(r.swing)] for r in rows]
     kind = "Tornado (ranked by swing)" if tornado else "Sensitivity (ranked by |elasticity|)"
     right = set(range(1, 9))
     if markdown:
@@ -101,13 +106,13 @@ def solution_text(s: Solution, markdown: bool = False) -> str:
     else:
         head = f"`{s.parameter}` where the {what} reaches {_usd(s.target, s.target_kind != 'monthly')}"
     lines = [("### " if markdown else "") + head, "",
-             f"searched [{s.low:g}, {s.high:g}], {s.method}", ""]
-    lines += [("- " if markdown else "  ") + f"{x:.10g}" for x in s.solutions]
+             f"searched [{present.number(s.low)}, {present.number(s.high)}], {s.method}", ""]
+    lines += [("- " if markdown else "  ") + present.number(x, 10) for x in s.solutions]
     if len(s.solutions) > 1:
         lines += ["", f"{len(s.solutions)} solutions"]
     if s.jumps:
         lines += ["", "the cost also steps over the target (a price tier, floor or ceil) at "
-                  + ", ".join(f"{x:.10g}" for x in s.jumps)]
+                  + ", ".join(present.number(x, 10) for x in s.jumps)]
     return "\n".join(lines) + "\n"
 
 

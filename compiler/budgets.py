@@ -12,9 +12,8 @@ from typing import Optional
 
 from llmarch.dsl.diagnostics import Diagnostic
 
-from . import ir
+from . import ir, present
 from .evaluate import CostResult
-from .output import _usd
 
 __all__ = ["BudgetResult", "check_budgets", "budget_diagnostics"]
 
@@ -61,8 +60,8 @@ def check_budgets(arch: ir.Architecture, result: CostResult) -> list[BudgetResul
 def _show(metric: str, x: float) -> str:
     kind = ir.BUDGET_METRICS[metric]
     if kind == "share":
-        return f"{100 * x:.4g}%"
-    return _usd(x, small=(kind == "per_request")) + (" a month" if kind == "monthly" else "")
+        return present.percent(x)
+    return present.money(x, per_request=(kind == "per_request")) + (" a month" if kind == "monthly" else "")
 
 
 def budget_diagnostics(results: list[BudgetResult]) -> list[Diagnostic]:
@@ -73,7 +72,7 @@ def budget_diagnostics(results: list[BudgetResult]) -> list[Diagnostic]:
         b = r.budget
         where = f" in scenario `{r.scenario}`" if r.scenario else " with the defaults"
         over = abs(r.margin)
-        relative = f" ({over / abs(b.limit):.1%})" if b.limit and ir.BUDGET_METRICS[b.metric] != "share" else ""
+        relative = f" ({present.share(over / abs(b.limit))})" if b.limit and ir.BUDGET_METRICS[b.metric] != "share" else ""
         word = "over" if b.op in ("<", "<=") else "under"
         out.append(Diagnostic(
             "error", "E701",

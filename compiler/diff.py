@@ -17,10 +17,10 @@ from typing import Mapping, Optional
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, SourceCache, usage_error
 from llmarch.dsl.parser import MAX_SOURCE_BYTES
 
-from . import ir
+from . import ir, present
 from .evaluate import CostResult
 from .loader import SourceError, decode_source, display_path
-from .output import _md_table, _text_table, _usd
+from .output import _md_table, _text_table
 from .pipeline import Compiled, compile_file
 
 __all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json"]
@@ -150,7 +150,7 @@ def _parameter_values(compiled: Compiled, result: CostResult) -> dict[str, str]:
         if p.builtin:
             continue
         unit = f" {p.unit}" if p.unit else ""
-        values[name] = f"{result.parameters[name]:.10g}{unit}"
+        values[name] = f"{present.number(result.parameters[name], 10)}{unit}"
     return values
 
 
@@ -211,18 +211,18 @@ def _money(row: DiffRow, small: bool) -> list[str]:
         if x is None:
             return "—"
         if row.name == "P(success)":
-            return f"{x:.4%}"
+            return present.p_success(x)
         if row.name == "requests per month":
-            return f"{x:,.0f}"
-        return _usd(x, small)
+            return present.whole(x)
+        return present.money(x, small)
     delta = row.delta
     if row.name == "P(success)":
-        shown = f"{100 * delta:+.4f} pts"
+        shown = ("+" if delta >= 0 else present.MINUS) + f"{abs(100 * delta):.4f} pts"
     elif row.name == "requests per month":
-        shown = f"{delta:+,.0f}"
+        shown = ("+" if delta >= 0 else present.MINUS) + present.whole(abs(delta))
     else:
-        shown = ("+" if delta >= 0 else "-") + _usd(abs(delta), small)
-    percent = "" if row.percent is None else f"{row.percent:+.1f}%"
+        shown = present.signed_money(delta, small)
+    percent = "" if row.percent is None else ("+" if row.percent >= 0 else present.MINUS) + f"{abs(row.percent):.1f}%"
     return [fmt(row.before), fmt(row.after), shown, percent]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from llmarch.dsl.diagnostics import Diagnostic, Span
 
-from . import ir
+from . import ir, present
 from .evaluate import CostResult, Evaluation, Resolution, numeric
 from .pipeline import Compiled
 from .settings import LINT_THRESHOLDS as THRESHOLDS
@@ -62,9 +62,11 @@ def _token_bloat(ctx: _Context) -> list[Diagnostic]:
         context = sum(v for n, v in parts.items() if _CONTEXT.search(n))
         share = context / total
         if share > ctx.thresholds["max_context_share"]:
-            names = ", ".join(f"`{n}`" for n in parts if _CONTEXT.search(n))
+            matched = [n for n in parts if _CONTEXT.search(n)]
+            names = ", ".join(f"`{n}`" for n in matched)
+            verb = "makes" if len(matched) == 1 else "make"
             out.append(_finding(
-                "L101", f"token bloat: {names} make {share:.0%} of the {total:,.0f} input tokens of `{comp.name}` "
+                "L101", f"token bloat: {names} {verb} {share:.0%} of the {total:,.0f} input tokens of `{comp.name}` "
                 f"(limit {ctx.thresholds['max_context_share']:.0%}); you are paying for verbosity, not value",
                 comp.span, "compress the context: chunk limits, fewer retrieved chunks, memory pruning"))
         header = sum(v for n, v in parts.items() if _HEADER.search(n))
@@ -120,7 +122,7 @@ def _rag_overreach(ctx: _Context) -> list[Diagnostic]:
         ratio = by["retrieval"] / by["inference"]
         first = next((c for c in ctx.compiled.arch.components.values() if c.category == "retrieval"), None)
         return [_finding(
-            "L301", f"RAG overreach: retrieval costs ${by['retrieval']:,.2f} a month, {ratio:.2f}x the inference it "
+            "L301", f"RAG overreach: retrieval costs {present.money(by['retrieval'])} a month, {ratio:.2f}x the inference it "
             f"feeds (limit {ctx.thresholds['max_retrieval_ratio']:g}x)", first.span if first else None,
             "use retrieval only for high-variance queries with a proven benefit; roll back to simpler logic "
             "for baseline tasks")]
@@ -157,7 +159,7 @@ def _observability_overkill(ctx: _Context) -> list[Diagnostic]:
         ratio = by["ops"] / by["inference"]
         first = next((c for c in ctx.compiled.arch.components.values() if c.kind == "observe"), None)
         out.append(_finding(
-            "L401", f"observability overkill: ops and observability cost ${by['ops']:,.2f} a month, {ratio:.2f}x "
+            "L401", f"observability overkill: ops and observability cost {present.money(by['ops'])} a month, {ratio:.2f}x "
             f"inference (limit {ctx.thresholds['max_ops_ratio']:g}x); tooling cost is outpacing its usefulness",
             first.span if first else None,
             "define observability goals, shut off low-value tracing, budget logging per dollar saved"))
@@ -252,7 +254,7 @@ def _growth(ctx: _Context) -> list[Diagnostic]:
                                                if f.category == "retrieval"), None)
         out.append(_finding(
             "L302", f"RAG overreach: retrieval spend grows x{retrieval1 / retrieval0:.2f} over {months} months "
-            f"(${retrieval0:,.2f} -> ${retrieval1:,.2f} a month) while traffic grows x{traffic_growth:.2f}",
+            f"({present.money(retrieval0)} -> {present.money(retrieval1)} a month) while traffic grows x{traffic_growth:.2f}",
             span, "index what the queries use; re-index incrementally; prove the retrieval benefit per query"))
     return out
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import sympy
 
-from . import ir
+from . import ir, present
 from .evaluate import CostResult, Resolution, numeric
 from .pipeline import Compiled
 from .units import format_dim
@@ -20,19 +20,11 @@ FORMAT_VERSION = 1
 
 
 def _usd(x: Optional[float], small: bool = False) -> str:
-    if x is None:
-        return ""
-    if not math.isfinite(x):
-        return "∞"
-    return f"${x:,.6f}" if small else f"${x:,.2f}"
+    return present.money(x, per_request=small)
 
 
-def _num(x: Optional[float]) -> str:
-    return "" if x is None else f"{x:.4g}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+_num = present.count
+_pct = present.share
 
 
 def _rows(result: CostResult) -> list[list[str]]:
@@ -48,13 +40,13 @@ _HEADER = ["component", "kind", "category", "visits", "per visit", "per request"
 
 def _summary(result: CostResult) -> list[list[str]]:
     return [
-        ["requests per month", f"{result.requests_per_month:,.0f}"],
+        ["requests per month", present.whole(result.requests_per_month)],
         ["cost per request", _usd(result.cost_per_request, True)],
-        ["P(success)", f"{result.p_success:.4%}"],
+        ["P(success)", present.p_success(result.p_success)],
         ["cost per successful request", _usd(result.cost_per_success, True)],
         ["happy-path cost per request", _usd(result.happy_path_cost_per_request, True)],
         ["failure overhead per request", _usd(result.failure_overhead_per_request, True)
-         + (f" ({result.failure_overhead_per_request / result.cost_per_request:.1%} of the request)"
+         + (f" ({present.share(result.failure_overhead_per_request / result.cost_per_request)} of the request)"
             if result.cost_per_request else "")],
         ["fixed monthly costs", _usd(result.fixed_monthly)],
         ["monthly total", _usd(result.monthly_total)],
@@ -198,7 +190,7 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     resolution = compiled.evaluator.resolve(scenario)
     for name, p in arch.parameters.items():
         unit = f" {p.unit}" if p.unit else ("" if p.dim.is_dimensionless else f" {format_dim(p.dim)}")
-        out.append(f"  {name} = {resolution.values[name]:.6g}{unit}")
+        out.append(f"  {name} = {present.number(resolution.values[name])}{unit}")
     out.append("")
     out.append("Units inside the formulas: USD, tokens, requests, days "
                f"(a month is {arch.month_days} days).")

@@ -32,7 +32,7 @@ import graphviz
 
 from llmarch.dsl.diagnostics import usage_error
 
-from . import ir
+from . import ir, present
 from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
 
@@ -114,27 +114,18 @@ def _html(markup: str) -> str:
 
 
 def _usd(x: float, per_request: bool = False) -> str:
-    """Monthly amounts in cents; amounts per request to the millionth of a dollar, and
-    with three significant digits below a ten-thousandth (so they do not read as 0)."""
-    x = _clean(x)
-    if not math.isfinite(x):
-        return "∞"
-    if not per_request:
-        return f"${x:,.2f}"
-    return f"${x:.2e}" if 0 < abs(x) < 1e-4 else f"${x:,.6f}"
+    """Monthly amounts in cents; per request to the millionth of a dollar, three significant
+    digits below a ten-thousandth (compiler/present.py)."""
+    return present.money(x, per_request)
 
 
-def _count(x: float) -> str:
-    return f"{_clean(x):.4g}"
+_count = present.count
 
 
-def _pct(x: float) -> str:
-    return f"{_clean(100 * x):.4g}%"
+_pct = present.percent
 
 
-def _probability(x: float) -> str:
-    """Six significant digits: 99.99998% does not round up to 100%."""
-    return f"{_clean(100 * x):.6g}%"
+_probability = present.probability
 
 
 def _visits(x: float) -> str:
@@ -142,14 +133,10 @@ def _visits(x: float) -> str:
     return f"{shown} visit{'' if shown == '1' else 's'} / request"
 
 
-def _share(x: float) -> str:
-    return f"{_clean(100 * x):.1f}%"
+_share = present.share
 
 
-def _clean(x: float) -> float:
-    """No `-0` in the output: rounding noise around zero prints as 0."""
-    x = float(x)
-    return 0.0 if abs(x) < 1e-15 else x
+_clean = present.clean
 
 
 # --- the diagram ------------------------------------------------------------------------
@@ -447,7 +434,7 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
     rows = [_cell("<B>monthly total</B>") + _cell(f"<B>{_usd(total)}</B>")]
     rows.append(_cell("cost / request") + _cell(_usd(result.cost_per_request, True)))
     rows.append(_cell("P(success)") + _cell(_probability(result.p_success)))
-    rows.append(_cell("requests / month") + _cell(f"{_clean(result.requests_per_month):,.0f}"))
+    rows.append(_cell("requests / month") + _cell(present.whole(result.requests_per_month)))
     for category, monthly in result.by_category.items():
         rows.append(_cell(escape_html(category), size=9)
                     + _cell(f"{_usd(monthly)} · {_share(monthly / total if total else 0.0)}", size=9))

@@ -34,7 +34,7 @@ from typing import Mapping, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
 
-from . import ir
+from . import ir, present
 from .budgets import BudgetResult, _show as _budget_text, check_budgets
 from .evaluate import CostResult, Evaluation, Resolution
 from .jsgen import model_function
@@ -153,20 +153,15 @@ def _g4(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def _pct4(x: float) -> str:
-    return f"{100 * x:.4f}%"
+_pct = present.share
+_pct4 = present.p_success
 
 
 def _count(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) else "∞"
 
 
-def _usd0(x: float) -> str:
-    return f"${x:,.0f}" if math.isfinite(x) else "∞"
+_usd0 = present.whole_money
 
 
 def _plain(x: float) -> str:

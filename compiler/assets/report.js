@@ -18,8 +18,24 @@
     while (whole.length > 3) { out = "," + whole.slice(-3) + out; whole = whole.slice(0, -3); }
     return (neg ? "-" : "") + whole + out + frac;
   }
-  function usd(x, small) { return isFinite(x) ? "$" + group(x.toFixed(small ? 6 : 2)) : "\u221e"; }
-  function usd0(x) { return isFinite(x) ? "$" + group(x.toFixed(0)) : "\u221e"; }
+  // money as compiler/present.py writes it: a real minus sign (never on a figure that shows
+  // as zero), and per request below $0.0001 three significant digits, never exponents
+  var MINUS = "\u2212";
+  function infinite(x) { return x !== x ? "n/a" : (x > 0 ? "" : MINUS) + "\u221e"; }
+  function signed(x, shown) { return x < 0 && /[1-9]/.test(shown) ? MINUS + shown : shown; }
+  function significant(a, digits) { return a.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a)))); }
+  function usd(x, small) {
+    if (!isFinite(x)) { return infinite(x); }
+    if (Math.abs(x) < 1e-15) { x = 0; }
+    var a = Math.abs(x);
+    if (small && a > 0 && a < 1e-4) { return signed(x, "$" + group(significant(a, 3))); }
+    return signed(x, "$" + group(a.toFixed(small ? 6 : 2)));
+  }
+  function usd0(x) {
+    if (!isFinite(x)) { return infinite(x); }
+    if (Math.abs(x) < 1e-15) { x = 0; }
+    return signed(x, "$" + group(Math.abs(x).toFixed(0)));
+  }
   function strip(s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); }
   function g4(x) {
     if (x !== x) { return "nan"; }
