@@ -10,19 +10,18 @@ Diagnostics print the way rustc and HCL print them::
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 __all__ = ["Span", "Diagnostic", "LlmarchError", "did_you_mean", "SourceCache", "usage_error"]
 
 
-class Span(BaseModel):
-    """A region of a source file: 1-based line and column, 0-based offsets."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file: 1-based line and column, 0-based offsets. A plain frozen
+    dataclass (not a pydantic model): diagnostics are read without importing pydantic."""
 
     file: str
     line: int
@@ -94,7 +93,7 @@ def _excerpt(span: Span, sources: SourceCache) -> list[str]:
     if len(text) > 200:  # very long lines: show the part around the span
         start = max(0, span.column - 80)
         text = text[start:start + 200]
-        span = span.model_copy(update={"column": span.column - start, "end_column": span.end_column - start})
+        span = dataclasses.replace(span, column=span.column - start, end_column=span.end_column - start)
     gutter = " " * len(str(span.line))
     width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
     width = max(1, min(width, max(1, len(text) - span.column + 1)))
