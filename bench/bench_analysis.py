@@ -88,9 +88,9 @@ def evaluator_table() -> None:
     q = rng.uniform(500, 50000, 1_000_000)
     h = rng.uniform(0, 0.8, 1_000_000)
     resolution = evaluator.resolve(None, None, {"questions": q, "hit_rate": h})
-    from llmarch.compiler.evaluate import generate_function
+    from llmarch.compiler.codegen import generate_function
     m = model.compiled.model
-    from llmarch.compiler.evaluate import blocked
+    from llmarch.compiler.codegen import blocked
     monthly_function = generate_function(evaluator.arguments, [m.monthly_total], m.definitions)
 
     def monthly_only(*values):

@@ -20,7 +20,8 @@ import sympy
 from llmarch.dsl.diagnostics import did_you_mean, usage_error
 
 from . import ir
-from .evaluate import Resolution, generate_function
+from .codegen import generate_function
+from .evaluate import Resolution
 from .pipeline import Compiled
 
 __all__ = ["Analyzer", "Batch", "SensitivityRow", "Projection", "Solution", "parse_grid", "TARGETS"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional
@@ -24,180 +23,15 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, usage_error
 
 from . import ir
+from .codegen import BLOCK, blocked, generate_function, needed_definitions, numeric   # noqa: F401 (re-exported)
 from .model import CostModel
+from .results import (ComponentResult, CostResult, OutputLayout, RowInfo, build_result, check_problem,  # noqa: F401
+                      loop_traps)
 
 __all__ = ["Evaluator", "Evaluation", "GraphNumbers", "OutputLayout", "Resolution", "Row", "CostResult",
            "ComponentResult", "numeric", "parse_set_value"]
 
-_TOLERANCE = 1e-9
 _ARRAY = object()  # marks a parameter given as an array of values
-
-
-def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
-    """Evaluate a small sympy expression with numpy, walking the tree (no code generation).
-
-    Used for parameter definitions and checks, which are tiny; the cost model itself goes
-    through the generated evaluator.
-    """
-    if expr.is_Symbol:
-        return env[expr]
-    if expr.is_Number or expr.is_NumberSymbol or (not expr.free_symbols and expr.is_number):
-        return float(expr)
-    if isinstance(expr, sympy.Piecewise):  # tiered prices: the first piece whose condition holds
-        conditions = [np.asarray(numeric(c, env) if c is not sympy.true else True, dtype=bool) for _, c in expr.args]
-        values = [numeric(v, env) for v, _ in expr.args]
-        result = np.select(conditions, [np.asarray(v, dtype=float) for v in values], default=np.nan)
-        return float(result) if result.ndim == 0 else result
-    if isinstance(expr, sympy.core.relational.Relational):
-        compare = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}[expr.rel_op]
-        return compare(numeric(expr.lhs, env), numeric(expr.rhs, env))
-    args = [numeric(a, env) for a in expr.args]
-    if expr.is_Add:
-        total = args[0]
-        for a in args[1:]:
-            total = total + a
-        return total
-    if expr.is_Mul:
-        total = args[0]
-        for a in args[1:]:
-            total = total * a
-        return total
-    if expr.is_Pow:
-        return np.power(np.asarray(args[0], dtype=float), args[1])
-    name = type(expr).__name__
-    if name == "Min":
-        return _reduce(np.minimum, args)
-    if name == "Max":
-        return _reduce(np.maximum, args)
-    functions = {"floor": np.floor, "ceiling": np.ceil, "log": np.log, "exp": np.exp}
-    if name in functions:
-        return functions[name](args[0])
-    raise TypeError(f"cannot evaluate {name}")  # pragma: no cover - the checker builds no other node
-
-
-_INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
-_WIDEST = 64  # terms printed side by side in one sum or product
-
-
-def needed_definitions(outputs, definitions) -> list:
-    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
-    needed: set = set()
-    for o in outputs:
-        needed |= o.free_symbols
-    kept = []
-    for symbol, value in reversed(definitions):
-        if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
-    kept.reverse()
-    return kept
-
-
-def generate_function(arguments, outputs, definitions):
-    """Compile straight-line numpy code: `definitions` in order, then `outputs`.
-
-    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
-    before any source is built, so no user text can reach the generated code. Sums,
-    products and powers are printed here (sympy's printer is slow on tens of thousands of
-    lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
-    """
-    from sympy.printing.numpy import NumPyPrinter
-
-    fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
-    names = [a.name for a in arguments] + [symbol.name for symbol, _ in definitions]
-    bad = [n for n in names if not _INTERNAL_NAME.match(n)]
-    if bad:  # pragma: no cover - a bug in the compiler, never user input
-        raise ValueError(f"refusing to generate code with names {bad[:3]}")
-
-    def code(expr) -> str:
-        if expr.is_Symbol:
-            if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
-                raise ValueError(f"refusing to generate code with name {expr.name!r}")
-            return expr.name
-        if expr.is_Integer:
-            return f"({int(expr)})"
-        if expr.is_Rational:
-            return f"({int(expr.p)}/{int(expr.q)})"
-        if expr.is_Float:
-            return f"({float(expr)!r})"
-        if (expr.is_Add or expr.is_Mul) and len(expr.args) > _WIDEST:
-            # Python's compiler recurses once per operator of a flat `a + b + …`: split
-            # long sums and products into a balanced tree, log-deep.
-            half = len(expr.args) // 2
-            join = sympy.Add if expr.is_Add else sympy.Mul
-            left = join(*expr.args[:half], evaluate=False)
-            right = join(*expr.args[half:], evaluate=False)
-            return f"({code(left)} {'+' if expr.is_Add else '*'} {code(right)})"
-        if expr.is_Add:
-            # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
-            out = []
-            for a in expr.args:
-                negative = a.is_Mul and a.args[0].is_Number and a.args[0] < 0
-                if out and negative:
-                    out.append(" - " + code(sympy.Mul(-a.args[0], *a.args[1:], evaluate=False)
-                                            if a.args[0] != -1 else (a.args[1] if len(a.args) == 2
-                                                                     else sympy.Mul(*a.args[1:], evaluate=False))))
-                else:
-                    out.append((" + " if out else "") + code(a))
-            return "(" + "".join(out) + ")"
-        if expr.is_Mul:
-            return "(" + "*".join(code(a) for a in expr.args) + ")"
-        if expr.is_Pow:
-            return f"({code(expr.base)}**{code(expr.exp)})"
-        return "(" + fallback.doprint(expr) + ")"
-
-    outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
-    kept = needed_definitions(outputs, definitions)
-    # copy propagation: a definition that is just a number or another symbol is inlined
-    aliases: dict = {}
-    propagated = []
-    for symbol, value in kept:
-        value = value.xreplace(aliases) if aliases else value
-        if value.is_Atom:
-            aliases[symbol] = value
-        else:
-            propagated.append((symbol, value))
-    kept = propagated
-    outputs = [o.xreplace(aliases) for o in outputs]
-    lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
-    lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
-    lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
-    import functools
-
-    namespace = {"numpy": np, "functools": functools}
-    exec(compile("\n".join(lines), "<llmarch generated>", "exec"), namespace)  # internal names only
-    return namespace["_generated"]
-
-
-#: Points per call of a generated function: its temporaries then stay in the CPU's cache,
-#: which makes long arrays several times faster than one call over all of them.
-BLOCK = 65_536
-
-
-def blocked(function, args: list, block: int = BLOCK) -> list:
-    """Call `function` over 1-D array arguments in blocks of `block` points."""
-    arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
-    if not arrays:
-        return function(*args)
-    size = arrays[0].shape[0]
-    if size <= block or any(a.ndim != 1 or a.shape[0] != size for a in arrays):
-        return function(*args)
-    outputs: list[np.ndarray] = []
-    for start in range(0, size, block):
-        part = [a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a for a in args]
-        results = function(*part)
-        if not outputs:
-            outputs = [np.empty(size) for _ in results]
-        for out, value in zip(outputs, results):
-            out[start:start + block] = value
-    return outputs
-
-
-def _reduce(fn, args):
-    out = args[0]
-    for a in args[1:]:
-        out = fn(out, a)
-    return out
 
 
 @dataclass
@@ -257,7 +91,8 @@ class Evaluator:
         self._totals = None
         self._graph_function = None
         self._rows = tuple(self._component_rows())
-        self._layout = OutputLayout.of(self._rows)
+        self._row_info = tuple(RowInfo(r.key, r.component, r.kind, r.category) for r in self._rows)
+        self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
         self._resolutions: dict[tuple, Resolution] = {}
         self._evaluations: dict[tuple, Evaluation] = {}
         #: How often each point (what, scenario, --set values) was resolved and checked,
@@ -386,19 +221,10 @@ class Evaluator:
                 continue
             # over an array of parameter values, the worst value decides
             value = float(values.max()) if check.kind != "nonnegative" and values.max() > 1 else float(values.min())
-            if not math.isfinite(value):
-                c.error("E503", f"{check.what} is not a finite number{where}", check.span)
-            elif check.kind == "probability_sum" and value <= 1 + _TOLERANCE:
-                continue
-            elif check.kind in ("probability", "probability_sum") and not (-_TOLERANCE <= value <= 1 + _TOLERANCE):
-                if check.kind == "probability_sum":
-                    c.error("E421", f"{check.what} add up to {value:.12g}, more than 1{where}", check.span,
-                            help="lower them, or let the rest end the request (no edge needed for success)")
-                else:
-                    c.error("E420", f"{check.what} is {value:.12g}{where}; a probability must be between 0 and 1",
-                            check.span, help="write shares as `0.3` or `30%`")
-            elif check.kind == "nonnegative" and value < -_TOLERANCE:
-                c.error("E422", f"{check.what} is negative ({value:.6g}){where}", check.span)
+            problem = check_problem(check.kind, check.what, value, where)
+            if problem is not None:
+                code, message, help = problem
+                c.error(code, message, check.span, help=help)
         c.raise_if_errors()
         g = self.model.flow.graph
         for switch, path in ((1.0, ""), (0.0, " in the happy path (failures set to 0)")):
@@ -431,21 +257,10 @@ class Evaluator:
                        for u in loop.nodes}
             exit_probability = np.max(np.stack([1.0 - staying[u] for u in loop.nodes]), axis=0)
             return bool(np.min(exit_probability) < 1e-12)
-        positive = {key: float(value) > 1e-15 for key, value in probability.items()}
-        exits = {u for u in loop.nodes
-                 if 1.0 - sum(float(probability[u, v]) for v in g.successors(u) if v in inside) > 1e-12}
-        inner = nx.DiGraph()
-        inner.add_nodes_from(loop.nodes)
-        inner.add_edges_from((u, v) for (u, v), ok in positive.items() if ok and v in inside)
-        can_leave = set(exits)
-        for node in exits:
-            can_leave |= nx.ancestors(inner, node)
         entries = {v for v in loop.nodes if v == self.model.flow.entry or any(
             u not in inside and float(numeric(g.edges[u, v]["probability"], env)) > 1e-15 for u in g.predecessors(v))}
-        reached = set(entries)
-        for node in entries:
-            reached |= nx.descendants(inner, node)
-        return bool(reached - can_leave)
+        return loop_traps(loop.nodes, {u: [(v, float(probability[u, v])) for v in g.successors(u) if v in inside]
+                                       for u in loop.nodes}, entries)
 
     @functools.cached_property
     def used_parameters(self) -> frozenset[str]:
@@ -481,7 +296,8 @@ class Evaluator:
             "requests_per_month": [m.requests_per_month],
             "per_request_by_category": [m.by_category[c] for c in ir.CATEGORIES],
             "fixed_by_category": [m.fixed_by_category[c] for c in ir.CATEGORIES],
-            "row_visits": [row.visits for row in self._rows], "row_cost": [row.cost for row in self._rows]}
+            "row_visits": [row.visits for row in self._rows], "row_cost": [row.cost for row in self._rows],
+            "fixed_items": [f.monthly for f in self.arch.fixed.values()]}
         return [expr for name, _ in self._layout.blocks for expr in blocks[name]]
 
     @property
@@ -565,36 +381,8 @@ class Evaluator:
         if not all(math.isfinite(v) for block in system.values() for v in block):
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                                        "values (a probability of exactly 1 on a loop?)")
-        cats = ir.CATEGORIES
-        (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
-        per_request = dict(zip(cats, system["per_request_by_category"]))
-        fixed = dict(zip(cats, system["fixed_by_category"]))
-        monthly = rpm * cpr + sum(fixed.values())
-        rows = []
-        for row, v, c, hv, hc in zip(self._rows, system["row_visits"], system["row_cost"], happy["row_visits"],
-                                     happy["row_cost"]):
-            per_req = v * c
-            rows.append(ComponentResult(
-                name=row.key, component=row.component, kind=row.kind, category=row.category,
-                expected_visits=v, cost_per_visit=c, cost_per_request=per_req, monthly=per_req * rpm,
-                share=(per_req * rpm / monthly) if monthly else 0.0,
-                happy_path_cost_per_request=hv * hc))
-        for name, f in self.arch.fixed.items():
-            value = float(numeric(f.monthly, resolution.env))
-            rows.append(ComponentResult(name=name, component=name, kind="fixed", category=f.category,
-                                        expected_visits=None, cost_per_visit=None, cost_per_request=None,
-                                        monthly=value, share=(value / monthly) if monthly else 0.0,
-                                        happy_path_cost_per_request=None))
-        (happy_cpr,) = happy["cost_per_request"]
-        result = CostResult(
-            architecture=self.arch.title, scenario=scenario, parameters=resolution.values,
-            cost_per_request=cpr, p_success=p_success,
-            cost_per_success=cpr / p_success if p_success > 0 else math.inf,
-            requests_per_month=rpm, fixed_monthly=sum(fixed.values()), monthly_total=monthly,
-            by_category={c: per_request[c] * rpm + fixed[c] for c in cats},
-            happy_path_cost_per_request=happy_cpr,
-            happy_path_monthly=rpm * happy_cpr + sum(fixed.values()),
-            components=rows)
+        result = build_result(self.arch.title, scenario, resolution.values, self._row_info,
+                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy)
         return Evaluation(scenario, dict(sets or {}), resolution, result, self)
 
     # --- the lowered graph's numbers (diagrams, export) ------------------------------------
@@ -625,39 +413,6 @@ def _remember(memo: dict, key, value, size: int) -> None:
     if len(memo) >= size:
         memo.pop(next(iter(memo)))
     memo[key] = value
-
-
-@dataclass(frozen=True)
-class OutputLayout:
-    """The generated evaluator returns one flat list; this names its parts: `blocks` are
-    (name, length) in order, and `unpack` turns the list into {name: [values]}."""
-
-    blocks: tuple[tuple[str, int], ...]
-
-    @classmethod
-    def of(cls, rows) -> "OutputLayout":
-        k, n = len(ir.CATEGORIES), len(rows)
-        return cls((("cost_per_request", 1), ("p_success", 1), ("requests_per_month", 1),
-                    ("per_request_by_category", k), ("fixed_by_category", k), ("row_visits", n), ("row_cost", n)))
-
-    def span(self, name: str) -> slice:
-        start = 0
-        for block, length in self.blocks:
-            if block == name:
-                return slice(start, start + length)
-            start += length
-        raise KeyError(name)
-
-    def end_of(self, name: str) -> int:
-        """How many leading outputs reach up to and including `name`."""
-        return self.span(name).stop
-
-    def unpack(self, values) -> dict[str, list]:
-        out, start = {}, 0
-        for name, length in self.blocks:
-            out[name] = list(values[start:start + length])
-            start += length
-        return out
 
 
 @dataclass(frozen=True)
@@ -701,68 +456,3 @@ class Row:
     nodes: list[str]
     visits: sympy.Expr
     cost: sympy.Expr
-
-
-@dataclass(frozen=True)
-class ComponentResult:
-    """One line of the cost table. Fixed costs have no visits."""
-
-    name: str
-    component: str
-    kind: str
-    category: str
-    expected_visits: Optional[float]
-    cost_per_visit: Optional[float]
-    cost_per_request: Optional[float]
-    monthly: float
-    share: float
-    happy_path_cost_per_request: Optional[float]
-
-    @property
-    def failure_overhead_per_request(self) -> Optional[float]:
-        if self.cost_per_request is None:
-            return None
-        return self.cost_per_request - (self.happy_path_cost_per_request or 0.0)
-
-
-@dataclass(frozen=True)
-class CostResult:
-    """Expected cost of the architecture at one scenario's parameter values (USD)."""
-
-    architecture: str
-    scenario: Optional[str]
-    parameters: dict[str, float]
-    cost_per_request: float
-    p_success: float
-    cost_per_success: float
-    requests_per_month: float
-    fixed_monthly: float
-    monthly_total: float
-    by_category: dict[str, float]
-    happy_path_cost_per_request: float
-    happy_path_monthly: float
-    components: list[ComponentResult]
-
-    @property
-    def failure_overhead_per_request(self) -> float:
-        """System cost minus happy-path cost, per request."""
-        return self.cost_per_request - self.happy_path_cost_per_request
-
-    @property
-    def failure_overhead_monthly(self) -> float:
-        return self.monthly_total - self.happy_path_monthly
-
-    def results_json(self) -> dict:
-        """The `results` object shared by `cost --format json` and `export`."""
-        return {
-            "cost_per_request": self.cost_per_request,
-            "p_success": self.p_success,
-            "cost_per_success": self.cost_per_success if math.isfinite(self.cost_per_success) else None,
-            "monthly_total": self.monthly_total,
-            "by_category": dict(self.by_category),
-            "happy_path_cost_per_request": self.happy_path_cost_per_request,
-            "failure_overhead_per_request": self.failure_overhead_per_request,
-            "failure_overhead_monthly": self.failure_overhead_monthly,
-            "requests_per_month": self.requests_per_month,
-            "fixed_monthly": self.fixed_monthly,
-        }

@@ -14,6 +14,7 @@ import sympy
 
 from llmarch.dsl.diagnostics import Span
 
+from .metrics import BUDGET_METRICS, CATEGORIES, Budget   # noqa: F401 (part of the ir)
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
@@ -22,16 +23,6 @@ __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
 #: `failure`). The system is evaluated at 1; the happy path at 0.
 FAILURE_SWITCH = sympy.Symbol("_phi", real=True)
-
-#: The seed's cost vectors, in report order.
-CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
-
-#: What a budget can bound, and the kind of its limit: a monthly amount, an amount per
-#: request, or a share.
-BUDGET_METRICS = {"monthly_total": "monthly", "cost_per_request": "per_request", "cost_per_success": "per_request",
-                  "p_success": "share", "failure_overhead": "share",
-                  **{f"monthly_{c}": "monthly" for c in CATEGORIES}}
-
 
 @dataclass(frozen=True)
 class Parameter:
@@ -147,18 +138,6 @@ class Scenario:
     description: Optional[str]
     overrides: dict[str, sympy.Expr]
     spans: dict[str, Span]
-    span: Span
-
-
-@dataclass(frozen=True)
-class Budget:
-    """A bound on a result: `budget monthly_total < 10000 USD/month in production`.
-    `limit` is in the metric's reporting unit (USD per month, USD, or a share)."""
-
-    metric: str
-    op: str
-    limit: float
-    scenario: Optional[str]      # None: the defaults and every scenario
     span: Span
 
 

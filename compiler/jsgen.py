@@ -29,7 +29,8 @@ import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
 from . import ir
-from .evaluate import Resolution, needed_definitions
+from .codegen import needed_definitions
+from .evaluate import Resolution
 from .pipeline import Compiled
 
 __all__ = ["JsModel", "model_function", "js_expression", "check_generated", "ALLOWED_BUILTINS", "FUNCTION_NAME"]

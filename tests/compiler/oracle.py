@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 
 from llmarch.compiler import ir
-from llmarch.compiler.evaluate import numeric
+from llmarch.compiler.codegen import numeric
 
 
 def lowered_visits(compiled, parameters: dict[str, float]) -> tuple[dict[str, float], dict[tuple[str, str], float]]:

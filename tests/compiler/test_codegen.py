@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy
 
-from llmarch.compiler.evaluate import generate_function
+from llmarch.compiler.codegen import generate_function
 
 
 def test_long_sums_compile_without_deep_recursion():
@@ -48,7 +48,7 @@ def test_functions_match_sympy(compile_text):
 
 
 def test_blocked_evaluation_gives_the_same_numbers():
-    from llmarch.compiler.evaluate import blocked
+    from llmarch.compiler.codegen import blocked
     a, b = sympy.symbols("_p0 _p1", real=True)
     v = sympy.Symbol("_v1", real=True)
     f = generate_function([a, b], [v * 2, a + 1, sympy.Integer(7)], [(v, a * b - a ** 2)])

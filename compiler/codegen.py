@@ -1,0 +1,202 @@
+"""Code generation: sympy expressions become straight-line numpy code.
+
+The symbolic model's chain of visit definitions is printed as Python source whose every
+argument and local is an internal name (`_p3`, `_v12`, `_g7`, checked before any source is
+built), compiled once, and called with arrays or scalars. `generate_source` gives the text
+(the compile cache keeps it as a code object); `generate_function` the callable. `numeric`
+walks a small expression instead (parameter definitions, checks).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Mapping
+
+import numpy as np
+import sympy
+
+__all__ = ["numeric", "needed_definitions", "generate_source", "generate_function", "function_from_code",
+           "compile_source", "blocked", "BLOCK"]
+
+
+def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
+    """Evaluate a small sympy expression with numpy, walking the tree (no code generation).
+
+    Used for parameter definitions and checks, which are tiny; the cost model itself goes
+    through the generated evaluator.
+    """
+    if expr.is_Symbol:
+        return env[expr]
+    if expr.is_Number or expr.is_NumberSymbol or (not expr.free_symbols and expr.is_number):
+        return float(expr)
+    if isinstance(expr, sympy.Piecewise):  # tiered prices: the first piece whose condition holds
+        conditions = [np.asarray(numeric(c, env) if c is not sympy.true else True, dtype=bool) for _, c in expr.args]
+        values = [numeric(v, env) for v, _ in expr.args]
+        result = np.select(conditions, [np.asarray(v, dtype=float) for v in values], default=np.nan)
+        return float(result) if result.ndim == 0 else result
+    if isinstance(expr, sympy.core.relational.Relational):
+        compare = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}[expr.rel_op]
+        return compare(numeric(expr.lhs, env), numeric(expr.rhs, env))
+    args = [numeric(a, env) for a in expr.args]
+    if expr.is_Add:
+        total = args[0]
+        for a in args[1:]:
+            total = total + a
+        return total
+    if expr.is_Mul:
+        total = args[0]
+        for a in args[1:]:
+            total = total * a
+        return total
+    if expr.is_Pow:
+        return np.power(np.asarray(args[0], dtype=float), args[1])
+    name = type(expr).__name__
+    if name == "Min":
+        return _reduce(np.minimum, args)
+    if name == "Max":
+        return _reduce(np.maximum, args)
+    functions = {"floor": np.floor, "ceiling": np.ceil, "log": np.log, "exp": np.exp}
+    if name in functions:
+        return functions[name](args[0])
+    raise TypeError(f"cannot evaluate {name}")  # pragma: no cover - the checker builds no other node
+
+
+_INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
+_WIDEST = 64  # terms printed side by side in one sum or product
+
+
+def needed_definitions(outputs, definitions) -> list:
+    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
+    needed: set = set()
+    for o in outputs:
+        needed |= o.free_symbols
+    kept = []
+    for symbol, value in reversed(definitions):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    kept.reverse()
+    return kept
+
+
+def generate_function(arguments, outputs, definitions):
+    """Compile straight-line numpy code: `definitions` in order, then `outputs`."""
+    return function_from_code(compile_source(generate_source(arguments, outputs, definitions)))
+
+
+def compile_source(source: str):
+    """The code object of generated source (what the compile cache stores, with marshal)."""
+    return compile(source, "<llmarch generated>", "exec")
+
+
+def function_from_code(code):
+    """The generated function `_generated` from its code object."""
+    namespace = {"numpy": np, "functools": functools}
+    exec(code, namespace)  # generated from internal names only (see generate_source)
+    return namespace["_generated"]
+
+
+def generate_source(arguments, outputs, definitions) -> str:
+    """Straight-line numpy source: `definitions` in order, then `outputs`.
+
+    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
+    before any source is built, so no user text can reach the generated code. Sums,
+    products and powers are printed here (sympy's printer is slow on tens of thousands of
+    lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
+    """
+    from sympy.printing.numpy import NumPyPrinter
+
+    fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    names = [a.name for a in arguments] + [symbol.name for symbol, _ in definitions]
+    bad = [n for n in names if not _INTERNAL_NAME.match(n)]
+    if bad:  # pragma: no cover - a bug in the compiler, never user input
+        raise ValueError(f"refusing to generate code with names {bad[:3]}")
+
+    def code(expr) -> str:
+        if expr.is_Symbol:
+            if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
+                raise ValueError(f"refusing to generate code with name {expr.name!r}")
+            return expr.name
+        if expr.is_Integer:
+            return f"({int(expr)})"
+        if expr.is_Rational:
+            return f"({int(expr.p)}/{int(expr.q)})"
+        if expr.is_Float:
+            return f"({float(expr)!r})"
+        if (expr.is_Add or expr.is_Mul) and len(expr.args) > _WIDEST:
+            # Python's compiler recurses once per operator of a flat `a + b + …`: split
+            # long sums and products into a balanced tree, log-deep.
+            half = len(expr.args) // 2
+            join = sympy.Add if expr.is_Add else sympy.Mul
+            left = join(*expr.args[:half], evaluate=False)
+            right = join(*expr.args[half:], evaluate=False)
+            return f"({code(left)} {'+' if expr.is_Add else '*'} {code(right)})"
+        if expr.is_Add:
+            # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
+            out = []
+            for a in expr.args:
+                negative = a.is_Mul and a.args[0].is_Number and a.args[0] < 0
+                if out and negative:
+                    out.append(" - " + code(sympy.Mul(-a.args[0], *a.args[1:], evaluate=False)
+                                            if a.args[0] != -1 else (a.args[1] if len(a.args) == 2
+                                                                     else sympy.Mul(*a.args[1:], evaluate=False))))
+                else:
+                    out.append((" + " if out else "") + code(a))
+            return "(" + "".join(out) + ")"
+        if expr.is_Mul:
+            return "(" + "*".join(code(a) for a in expr.args) + ")"
+        if expr.is_Pow:
+            return f"({code(expr.base)}**{code(expr.exp)})"
+        return "(" + fallback.doprint(expr) + ")"
+
+    outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
+    kept = needed_definitions(outputs, definitions)
+    # copy propagation: a definition that is just a number or another symbol is inlined
+    aliases: dict = {}
+    propagated = []
+    for symbol, value in kept:
+        value = value.xreplace(aliases) if aliases else value
+        if value.is_Atom:
+            aliases[symbol] = value
+        else:
+            propagated.append((symbol, value))
+    kept = propagated
+    outputs = [o.xreplace(aliases) for o in outputs]
+    lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
+    lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
+    lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
+    return "\n".join(lines)
+
+
+#: Points per call of a generated function: its temporaries then stay in the CPU's cache,
+#: which makes long arrays several times faster than one call over all of them.
+BLOCK = 65_536
+
+
+def blocked(function, args: list, block: int = BLOCK) -> list:
+    """Call `function` over 1-D array arguments in blocks of `block` points."""
+    arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+    if not arrays:
+        return function(*args)
+    size = arrays[0].shape[0]
+    if size <= block or any(a.ndim != 1 or a.shape[0] != size for a in arrays):
+        return function(*args)
+    outputs: list[np.ndarray] = []
+    for start in range(0, size, block):
+        part = [a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a for a in args]
+        results = function(*part)
+        if not outputs:
+            outputs = [np.empty(size) for _ in results]
+        for out, value in zip(outputs, results):
+            out[start:start + block] = value
+    return outputs
+
+
+def _reduce(fn, args):
+    out = args[0]
+    for a in args[1:]:
+        out = fn(out, a)
+    return out
+
+

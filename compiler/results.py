@@ -1,0 +1,204 @@
+"""What an evaluation produces, and the rules that turn raw numbers into it — shared by the
+symbolic evaluator (`evaluate.Evaluator`) and the numeric one that runs from the compile
+cache (`numeric.NumericModel`), so both give the same `CostResult` and the same
+diagnostics from the same numbers. Needs neither sympy nor networkx.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from .metrics import CATEGORIES
+
+__all__ = ["ComponentResult", "CostResult", "OutputLayout", "RowInfo", "build_result", "check_problem",
+           "loop_traps", "TOLERANCE"]
+
+#: Probabilities may exceed [0, 1] (and sums 1) by this much before a check fails.
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    """One line of the cost table. Fixed costs have no visits."""
+
+    name: str
+    component: str
+    kind: str
+    category: str
+    expected_visits: Optional[float]
+    cost_per_visit: Optional[float]
+    cost_per_request: Optional[float]
+    monthly: float
+    share: float
+    happy_path_cost_per_request: Optional[float]
+
+    @property
+    def failure_overhead_per_request(self) -> Optional[float]:
+        if self.cost_per_request is None:
+            return None
+        return self.cost_per_request - (self.happy_path_cost_per_request or 0.0)
+
+
+@dataclass(frozen=True)
+class CostResult:
+    """Expected cost of the architecture at one scenario's parameter values (USD)."""
+
+    architecture: str
+    scenario: Optional[str]
+    parameters: dict[str, float]
+    cost_per_request: float
+    p_success: float
+    cost_per_success: float
+    requests_per_month: float
+    fixed_monthly: float
+    monthly_total: float
+    by_category: dict[str, float]
+    happy_path_cost_per_request: float
+    happy_path_monthly: float
+    components: list[ComponentResult]
+
+    @property
+    def failure_overhead_per_request(self) -> float:
+        """System cost minus happy-path cost, per request."""
+        return self.cost_per_request - self.happy_path_cost_per_request
+
+    @property
+    def failure_overhead_monthly(self) -> float:
+        return self.monthly_total - self.happy_path_monthly
+
+    def results_json(self) -> dict:
+        """The `results` object shared by `cost --format json` and `export`."""
+        return {
+            "cost_per_request": self.cost_per_request,
+            "p_success": self.p_success,
+            "cost_per_success": self.cost_per_success if math.isfinite(self.cost_per_success) else None,
+            "monthly_total": self.monthly_total,
+            "by_category": dict(self.by_category),
+            "happy_path_cost_per_request": self.happy_path_cost_per_request,
+            "failure_overhead_per_request": self.failure_overhead_per_request,
+            "failure_overhead_monthly": self.failure_overhead_monthly,
+            "requests_per_month": self.requests_per_month,
+            "fixed_monthly": self.fixed_monthly,
+        }
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """What the cost table says of a lowered row: its name and where it belongs."""
+
+    key: str
+    component: str
+    kind: str
+    category: str
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The generated evaluator returns one flat list; this names its parts: `blocks` are
+    (name, length) in order, and `unpack` turns the list into {name: [values]}."""
+
+    blocks: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, rows: int, fixed: int) -> "OutputLayout":
+        k = len(CATEGORIES)
+        return cls((("cost_per_request", 1), ("p_success", 1), ("requests_per_month", 1),
+                    ("per_request_by_category", k), ("fixed_by_category", k), ("row_visits", rows),
+                    ("row_cost", rows), ("fixed_items", fixed)))
+
+    def span(self, name: str) -> slice:
+        start = 0
+        for block, length in self.blocks:
+            if block == name:
+                return slice(start, start + length)
+            start += length
+        raise KeyError(name)
+
+    def end_of(self, name: str) -> int:
+        """How many leading outputs reach up to and including `name`."""
+        return self.span(name).stop
+
+    def unpack(self, values) -> dict[str, list]:
+        out, start = {}, 0
+        for name, length in self.blocks:
+            out[name] = list(values[start:start + length])
+            start += length
+        return out
+
+
+def build_result(title: str, scenario: Optional[str], parameters: dict[str, float], rows: Sequence[RowInfo],
+                 fixed: Sequence[tuple[str, str]], system: dict[str, list], happy: dict[str, list]) -> CostResult:
+    """The cost table from the generated evaluator's outputs with failures on (`system`) and
+    off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category) of each fixed cost."""
+    (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
+    per_request = dict(zip(CATEGORIES, system["per_request_by_category"]))
+    fixed_by_category = dict(zip(CATEGORIES, system["fixed_by_category"]))
+    monthly = rpm * cpr + sum(fixed_by_category.values())
+    components = []
+    for row, v, c, hv, hc in zip(rows, system["row_visits"], system["row_cost"], happy["row_visits"],
+                                 happy["row_cost"]):
+        per_req = v * c
+        components.append(ComponentResult(
+            name=row.key, component=row.component, kind=row.kind, category=row.category,
+            expected_visits=v, cost_per_visit=c, cost_per_request=per_req, monthly=per_req * rpm,
+            share=(per_req * rpm / monthly) if monthly else 0.0, happy_path_cost_per_request=hv * hc))
+    for (name, category), value in zip(fixed, system["fixed_items"]):
+        components.append(ComponentResult(name=name, component=name, kind="fixed", category=category,
+                                          expected_visits=None, cost_per_visit=None, cost_per_request=None,
+                                          monthly=value, share=(value / monthly) if monthly else 0.0,
+                                          happy_path_cost_per_request=None))
+    (happy_cpr,) = happy["cost_per_request"]
+    return CostResult(
+        architecture=title, scenario=scenario, parameters=parameters,
+        cost_per_request=cpr, p_success=p_success,
+        cost_per_success=cpr / p_success if p_success > 0 else math.inf,
+        requests_per_month=rpm, fixed_monthly=sum(fixed_by_category.values()), monthly_total=monthly,
+        by_category={c: per_request[c] * rpm + fixed_by_category[c] for c in CATEGORIES},
+        happy_path_cost_per_request=happy_cpr,
+        happy_path_monthly=rpm * happy_cpr + sum(fixed_by_category.values()),
+        components=components)
+
+
+def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tuple[str, str, Optional[str]]]:
+    """(code, message, help) when a checked value breaks its rule, else None. `value` is the
+    deciding one (over an array of points, the caller passes the worst)."""
+    if not math.isfinite(value):
+        return "E503", f"{what} is not a finite number{where}", None
+    if kind == "probability_sum" and value <= 1 + TOLERANCE:
+        return None
+    if kind in ("probability", "probability_sum") and not (-TOLERANCE <= value <= 1 + TOLERANCE):
+        if kind == "probability_sum":
+            return ("E421", f"{what} add up to {value:.12g}, more than 1{where}",
+                    "lower them, or let the rest end the request (no edge needed for success)")
+        return ("E420", f"{what} is {value:.12g}{where}; a probability must be between 0 and 1",
+                "write shares as `0.3` or `30%`")
+    if kind == "nonnegative" and value < -TOLERANCE:
+        return "E422", f"{what} is negative ({value:.6g}){where}", None
+    return None
+
+
+def loop_traps(nodes: Sequence[str], inside: dict[str, list[tuple[str, float]]], entries: set) -> bool:
+    """True if a walk can enter a loop and never leave it: some node it reaches with positive
+    probability cannot reach a node with an exit. `inside[u]` lists u's edges within the loop
+    (target, probability) in the graph's order; `entries` are the nodes a walk enters by."""
+    exits = {u for u in nodes if 1.0 - sum(p for _, p in inside[u]) > 1e-12}
+    forward: dict[str, list[str]] = {u: [v for v, p in inside[u] if p > 1e-15] for u in nodes}
+    backward: dict[str, list[str]] = {u: [] for u in nodes}
+    for u in nodes:
+        for v in forward[u]:
+            backward[v].append(u)
+    can_leave = _closure(exits, backward)
+    reached = _closure(entries, forward)
+    return bool(reached - can_leave)
+
+
+def _closure(start, step: dict[str, list[str]]) -> set:
+    seen, stack = set(start), list(start)
+    while stack:
+        for nxt in step[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
