@@ -10,10 +10,13 @@ import numpy as np
 
 from . import ir, present
 from .analysis import Batch, Projection, SensitivityRow, Solution
-from .output import _md_table, _text_table, _usd
+from .output import markdown_table, text_table
 
 __all__ = ["sensitivity_text", "sensitivity_json", "projection_text", "projection_json", "solution_text",
            "sweep_csv", "sweep_json"]
+
+
+_usd = present.money
 
 
 def _g(x: float) -> str:
@@ -38,8 +41,8 @@ def sensitivity_text(rows: list[SensitivityRow], title: str, markdown: bool = Fa
     kind = "Tornado (ranked by swing)" if tornado else "Sensitivity (ranked by |elasticity|)"
     right = set(range(1, 9))
     if markdown:
-        return "\n".join([f"### {kind}: {title}", ""] + _md_table(header, body, right)) + "\n"
-    lines = [f"{kind}: {title}", ""] + _text_table(header, body, right)
+        return "\n".join([f"### {kind}: {title}", ""] + markdown_table(header, body, right)) + "\n"
+    lines = [f"{kind}: {title}", ""] + text_table(header, body, right)
     lines += ["", "elasticity: % change of the monthly total for a 1% change of the parameter; "
               "low/high: the declared range, or ±20% without one"]
     if tornado and rows:
@@ -72,8 +75,8 @@ def projection_text(p: Projection, title: str, markdown: bool = False) -> str:
     body = [[str(m), _usd(t)] + [_usd(c[k]) for k in ir.CATEGORIES]
             for m, t, c in zip(p.months, p.monthly_total, p.by_category)]
     right = set(range(len(header)))
-    lines = ([f"### Projection: {title}", ""] + _md_table(header, body, right)) if markdown else \
-        ([f"Projection: {title}", ""] + _text_table(header, body, right))
+    lines = ([f"### Projection: {title}", ""] + markdown_table(header, body, right)) if markdown else \
+        ([f"Projection: {title}", ""] + text_table(header, body, right))
     lines.append("")
     if p.budget is not None:
         if p.budget_crossed_month is None:

@@ -20,7 +20,7 @@ from llmarch.dsl.parser import MAX_SOURCE_BYTES
 from . import ir, present
 from .evaluate import CostResult
 from .loader import SourceError, decode_source, display_path
-from .output import _md_table, _text_table
+from .output import markdown_table, text_table
 from .pipeline import Compiled, compile_file
 
 __all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json"]
@@ -247,9 +247,9 @@ def diff_text(d: Diff, markdown: bool = False) -> str:
             out += [f"{'**' if markdown else ''}{name}{'**' if markdown else ''}: no change", ""]
             continue
         if markdown:
-            out += [f"**{name}**", ""] + _md_table(header, rows, right=set(range(1, len(header)))) + [""]
+            out += [f"**{name}**", ""] + markdown_table(header, rows, right=set(range(1, len(header)))) + [""]
         else:
-            out += [name, ""] + _text_table(header, rows, right=set(range(1, len(header)))) + [""]
+            out += [name, ""] + text_table(header, rows, right=set(range(1, len(header)))) + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

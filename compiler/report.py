@@ -38,7 +38,7 @@ from . import ir, present
 from .budgets import BudgetResult, _show as _budget_text, check_budgets
 from .evaluate import CostResult, Evaluation, Resolution
 from .jsgen import model_function
-from .output import _HEADER, _OVERHEAD_HEADER, _categories, _md_table, _overhead, _rows, _summary, _usd
+from .output import COMPONENT_HEADER, OVERHEAD_HEADER, category_rows, markdown_table, overhead_rows, component_rows, summary_rows
 from .pipeline import Compiled
 from .units import format_dim
 
@@ -161,6 +161,7 @@ def _count(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) else "∞"
 
 
+_usd = present.money
 _usd0 = present.whole_money
 
 
@@ -803,18 +804,18 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
     out += [f"**{_usd(r.monthly_total)} a month** · {_usd(r.cost_per_request, True)} per request · "
             f"{_usd(r.cost_per_success, True)} per successful request · P(success) {_pct4(r.p_success)} · "
             f"failure overhead {_pct(share)} of the request", ""]
-    out += _md_table(["", ""], _summary(r), right={1}) + [""]
-    out += ["#### Cost vectors", ""] + _md_table(["cost vector", "per month", "share"], _categories(r), right={1, 2})
-    rows = _rows(r)
+    out += markdown_table(["", ""], summary_rows(r), right={1}) + [""]
+    out += ["#### Cost vectors", ""] + markdown_table(["cost vector", "per month", "share"], category_rows(r), right={1, 2})
+    rows = component_rows(r)
     shown = rows[:MARKDOWN_COMPONENTS]
     out += ["", f"#### Top components ({len(shown)} of {len(rows)})", ""]
-    out += _md_table(_HEADER, [[f"`{x[0]}`"] + x[1:] for x in shown], right={3, 4, 5, 6, 7})
-    overhead = _overhead(r)
+    out += markdown_table(COMPONENT_HEADER, [[f"`{x[0]}`"] + x[1:] for x in shown], right={3, 4, 5, 6, 7})
+    overhead = overhead_rows(r)
     if overhead:
         out += ["", "#### Failure overhead", "",
                 f"Happy path {_usd(r.happy_path_monthly)} a month, system {_usd(r.monthly_total)}: retries and "
                 f"fallbacks add {_usd(r.failure_overhead_monthly)} a month ({_pct(share)} of the request).", ""]
-        out += _md_table(_OVERHEAD_HEADER, [[f"`{x[0]}`"] + x[1:] for x in overhead[:MARKDOWN_COMPONENTS]],
+        out += markdown_table(OVERHEAD_HEADER, [[f"`{x[0]}`"] + x[1:] for x in overhead[:MARKDOWN_COMPONENTS]],
                          right={1, 2, 3, 4, 5})
     out += ["", "#### Scenarios", ""]
     table = []
@@ -828,11 +829,11 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
         x = row.result
         table.append([name, _usd(x.monthly_total), _usd(x.cost_per_request, True), _usd(x.cost_per_success, True),
                       _pct4(x.p_success)])
-    out += _md_table(["scenario", "monthly total", "per request", "per success", "P(success)"], table,
+    out += markdown_table(["scenario", "monthly total", "per request", "per success", "P(success)"], table,
                      right={1, 2, 3, 4})
     out += ["", "#### Budgets", ""]
     if facts.budgets:
-        out += _md_table(["budget", "value", "margin", "verdict"],
+        out += markdown_table(["budget", "value", "margin", "verdict"],
                          [[f"`{b.budget.metric} {b.budget.op} {_budget_text(b.budget.metric, b.budget.limit)}`",
                            _budget_text(b.budget.metric, b.value), _budget_text(b.budget.metric, b.margin),
                            "holds" if b.holds else "**does not hold**"] for b in facts.budgets], right={1, 2})
@@ -875,13 +876,13 @@ def summary_html(compiled: Compiled, scenario: Optional[str] = None, top: int = 
            + (f" — scenario {_e(scenario)}" if scenario else "") + "</h3>"]
     out.append("<table><tbody>" + "".join(f"<tr><th style=\"text-align:left\">{_e(k)}</th>"
                                             f"<td style=\"text-align:right\">{_e(v)}</td></tr>"
-                                            for k, v in _summary(r)) + "</tbody></table>")
+                                            for k, v in summary_rows(r)) + "</tbody></table>")
     out.append("<table><thead><tr><th>cost vector</th><th>per month</th><th>share</th></tr></thead><tbody>"
                + "".join(f"<tr><td>{_e(c)}</td><td style=\"text-align:right\">{_e(v)}</td>"
-                         f"<td style=\"text-align:right\">{_e(s)}</td></tr>" for c, v, s in _categories(r))
+                         f"<td style=\"text-align:right\">{_e(s)}</td></tr>" for c, v, s in category_rows(r))
                + "</tbody></table>")
-    rows = _rows(r)
-    out.append(f"<table><thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in _HEADER)}</tr></thead><tbody>"
+    rows = component_rows(r)
+    out.append(f"<table><thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in COMPONENT_HEADER)}</tr></thead><tbody>"
                + "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows[:top])
                + "</tbody></table>")
     if len(rows) > top:

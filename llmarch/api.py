@@ -108,11 +108,13 @@ class Model:
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
         evaluation = self.evaluation(scenario, set)
-        return output.export_json(self._compiled, evaluation.result, evaluation.resolution)
+        from llmarch.compiler.explain import export_json
+        return export_json(self._compiled, evaluation.result, evaluation.resolution)
 
     def explain(self, scenario: Optional[str] = None) -> str:
         """Closed-form expressions (pretty-printed and LaTeX) as text."""
-        return output.explain_text(self._compiled, scenario)
+        from llmarch.compiler.explain import explain_text
+        return explain_text(self._compiled, scenario)
 
     # reports (see docs/report.md)
     def report(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,

@@ -20,7 +20,7 @@ import sympy
 
 import llmarch
 from llmarch.compiler.jsgen import js_expression
-from llmarch.compiler.output import _usd
+from llmarch.compiler.present import money as _usd
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "examples" / "support_assistant.llmarch"
