@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import re
+from fractions import Fraction
 from typing import Mapping
 
 import numpy as np
 import sympy
 
-__all__ = ["numeric", "needed_definitions", "generate_source", "generate_function", "function_from_code",
-           "compile_source", "blocked", "BLOCK"]
+__all__ = ["numeric", "needed_definitions", "expression_printer", "generate_source", "generate_function",
+           "generate_resolver_source", "function_from_code", "compile_source", "blocked", "BLOCK"]
 
 
 def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
@@ -90,38 +91,25 @@ def compile_source(source: str):
     return compile(source, "<llmarch generated>", "exec")
 
 
-def function_from_code(code):
-    """The generated function `_generated` from its code object."""
-    namespace = {"numpy": np, "functools": functools}
-    exec(code, namespace)  # generated from internal names only (see generate_source)
-    return namespace["_generated"]
-
-
-def generate_source(arguments, outputs, definitions) -> str:
-    """Straight-line numpy source: `definitions` in order, then `outputs`.
-
-    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
-    before any source is built, so no user text can reach the generated code. Sums,
-    products and powers are printed here (sympy's printer is slow on tens of thousands of
-    lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
-    """
+def expression_printer():
+    """A function printing one sympy expression as Python/numpy source. Symbols must have
+    internal names; sums, products and powers are printed here (sympy's printer is slow on
+    tens of thousands of lines), anything else (min, max, floor, …) by sympy's NumPy printer."""
     from sympy.printing.numpy import NumPyPrinter
 
     fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
-    names = [a.name for a in arguments] + [symbol.name for symbol, _ in definitions]
-    bad = [n for n in names if not _INTERNAL_NAME.match(n)]
-    if bad:  # pragma: no cover - a bug in the compiler, never user input
-        raise ValueError(f"refusing to generate code with names {bad[:3]}")
 
     def code(expr) -> str:
         if expr.is_Symbol:
             if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
                 raise ValueError(f"refusing to generate code with name {expr.name!r}")
             return expr.name
-        if expr.is_Integer:
-            return f"({int(expr)})"
-        if expr.is_Rational:
-            return f"({int(expr.p)}/{int(expr.q)})"
+        if expr.is_Integer or expr.is_Rational:
+            try:                      # beyond a float's range: infinity, as numeric() gives
+                float(Fraction(int(expr.p), int(expr.q)))
+            except OverflowError:
+                return "(1e999)" if expr > 0 else "(-1e999)"
+            return f"({int(expr)})" if expr.is_Integer else f"({int(expr.p)}/{int(expr.q)})"
         if expr.is_Float:
             return f"({float(expr)!r})"
         if (expr.is_Add or expr.is_Mul) and len(expr.args) > _WIDEST:
@@ -149,6 +137,23 @@ def generate_source(arguments, outputs, definitions) -> str:
         if expr.is_Pow:
             return f"({code(expr.base)}**{code(expr.exp)})"
         return "(" + fallback.doprint(expr) + ")"
+
+    return code
+
+
+def generate_source(arguments, outputs, definitions) -> str:
+    """Straight-line numpy source: `definitions` in order, then `outputs`.
+
+    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
+    before any source is built, so no user text can reach the generated code. Sums,
+    products and powers are printed here (sympy's printer is slow on tens of thousands of
+    lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
+    """
+    names = [a.name for a in arguments] + [symbol.name for symbol, _ in definitions]
+    bad = [n for n in names if not _INTERNAL_NAME.match(n)]
+    if bad:  # pragma: no cover - a bug in the compiler, never user input
+        raise ValueError(f"refusing to generate code with names {bad[:3]}")
+    code = expression_printer()
 
     outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
     kept = needed_definitions(outputs, definitions)
@@ -200,3 +205,41 @@ def _reduce(fn, args):
     return out
 
 
+
+
+def generate_resolver_source(parameters, order, definitions) -> str:
+    """Source of `_generated(_bad, _s0, …)`, the parameter values of one scenario.
+
+    `parameters` are (symbol, scale) in declaration order, `order` their indices with
+    dependencies first, `definitions[i]` parameter i's definition in base units. An argument
+    `_s{i}` that is not None replaces parameter i's value (a `--set`, or an array for a
+    sweep), in its declared unit; otherwise the value is its definition divided by its
+    scale. A value that is not finite is recorded in `_bad` as (i, value) and counts as 0
+    from then on, so one bad value is reported once, not again in everything built on it.
+    """
+    code = expression_printer()
+    for symbol, _ in parameters:
+        if not _INTERNAL_NAME.match(symbol.name):  # pragma: no cover - a bug in the compiler
+            raise ValueError(f"refusing to generate code with name {symbol.name!r}")
+    lines = ["def _generated(_bad" + "".join(f", _s{i}" for i in range(len(parameters))) + "):"]
+    for i in order:
+        symbol, scale = parameters[i]
+        computed = f"{code(definitions[i])} / {float(scale)!r}"
+        lines.append(f"    {symbol.name} = _finite({i}, _s{i} if _s{i} is not None else {computed}, _bad)")
+    lines.append("    return [" + ", ".join(symbol.name for symbol, _ in parameters) + "]")
+    return "\n".join(lines)
+
+
+def _finite(index: int, value, bad: list):
+    value = float(value) if np.ndim(value) == 0 else value
+    if np.all(np.isfinite(value)):
+        return value
+    bad.append((index, value))
+    return 0.0
+
+
+def function_from_code(code):
+    """The generated function `_generated` from its code object."""
+    namespace = {"numpy": np, "functools": functools, "_finite": _finite}
+    exec(code, namespace)  # generated from internal names only (see generate_source)
+    return namespace["_generated"]

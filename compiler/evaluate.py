@@ -23,7 +23,8 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, usage_error
 
 from . import ir
-from .codegen import BLOCK, blocked, generate_function, needed_definitions, numeric   # noqa: F401 (re-exported)
+from .codegen import (BLOCK, blocked, compile_source, function_from_code, generate_function,  # noqa: F401
+                      generate_resolver_source, needed_definitions, numeric)
 from .model import CostModel
 from .results import (ComponentResult, CostResult, OutputLayout, RowInfo, build_result, check_problem,  # noqa: F401
                       loop_traps)
@@ -94,6 +95,7 @@ class Evaluator:
         self._row_info = tuple(RowInfo(r.key, r.component, r.kind, r.category) for r in self._rows)
         self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
         self._resolutions: dict[tuple, Resolution] = {}
+        self._resolvers: dict[Optional[str], object] = {}
         self._evaluations: dict[tuple, Evaluation] = {}
         #: How often each point (what, scenario, --set values) was resolved and checked,
         #: memo hits not counted: the tests hold consumers to once per point.
@@ -181,28 +183,83 @@ class Evaluator:
                             + (f" in scenario `{scenario}`" if scenario else "") + ": "
                             + " -> ".join(names + [names[0]]), spans[at])
             collector.raise_if_errors()
-        env: dict[sympy.Symbol, float] = {ir.FAILURE_SWITCH: 1.0}
-        values: dict[str, float] = {}
-        for name in nx.lexicographical_topological_sort(graph):
-            p = arch.parameters[name]
-            if definitions[name] is _ARRAY:
-                value = np.asarray(arrays[name], dtype=float)
-            else:
-                with np.errstate(all="ignore"):
-                    value = numeric(definitions[name], env) / float(p.scale)
-                value = float(value) if np.ndim(value) == 0 else value
-            if not np.all(np.isfinite(value)):
+        names = list(arch.parameters)
+        resolver = self.resolver(scenario)
+        if resolver is not None:
+            # the scenario's generated resolver: the same code the compile cache runs
+            given: list = []
+            for name, p in arch.parameters.items():
+                if definitions[name] is _ARRAY:
+                    given.append(np.asarray(arrays[name], dtype=float))
+                elif sets and name in sets:
+                    with np.errstate(all="ignore"):
+                        given.append(numeric(definitions[name], {}) / float(p.scale))
+                else:
+                    given.append(None)
+            bad: list = []
+            with np.errstate(all="ignore"):
+                computed = resolver(bad, *given)
+            values = dict(zip(names, computed))
+            for i, value in bad:
                 shown = f" ({value})" if np.ndim(value) == 0 else ""
-                collector.error("E503", f"parameter `{name}` is not a finite number{shown}", spans[name])
-                value = 0.0
-            env[p.symbol] = value
-            values[name] = value
+                collector.error("E503", f"parameter `{names[i]}` is not a finite number{shown}", spans[names[i]])
+        else:   # a circle in the scenario that the --set values break: walk the definitions
+            values = {}
+            env0: dict = {}
+            for name in nx.lexicographical_topological_sort(graph):
+                p = arch.parameters[name]
+                if definitions[name] is _ARRAY:
+                    value = np.asarray(arrays[name], dtype=float)
+                else:
+                    with np.errstate(all="ignore"):
+                        value = numeric(definitions[name], env0) / float(p.scale)
+                    value = float(value) if np.ndim(value) == 0 else value
+                if not np.all(np.isfinite(value)):
+                    shown = f" ({value})" if np.ndim(value) == 0 else ""
+                    collector.error("E503", f"parameter `{name}` is not a finite number{shown}", spans[name])
+                    value = 0.0
+                env0[p.symbol] = value
+                values[name] = value
+        env: dict[sympy.Symbol, float] = {ir.FAILURE_SWITCH: 1.0}
+        env.update((arch.parameters[name].symbol, values[name]) for name in names)
         collector.raise_if_errors()
         inputs = [n for n in arch.parameters
                   if definitions[n] is _ARRAY or not (definitions[n].free_symbols & set(by_symbol))]
         order = list(nx.lexicographical_topological_sort(graph))
         return Resolution(scenario, {n: values[n] for n in arch.parameters}, env,
                           {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs, order, _sets_key(sets))
+
+    def resolver(self, scenario: Optional[str]):
+        """The generated function giving every parameter's value in `scenario` (see
+        `codegen.generate_resolver_source`), or None when the scenario's definitions
+        depend on each other in a circle."""
+        if scenario not in self._resolvers:
+            self._resolvers[scenario] = self._build_resolver(scenario)
+        code = self._resolvers[scenario]
+        return None if code is None else function_from_code(code)
+
+    def resolver_code(self, scenario: Optional[str]):
+        """The resolver's code object (for the compile cache), or None."""
+        self.resolver(scenario)
+        return self._resolvers[scenario]
+
+    def _build_resolver(self, scenario: Optional[str]):
+        arch = self.arch
+        definitions = {name: p.definition for name, p in arch.parameters.items()}
+        if scenario is not None:
+            definitions.update(arch.scenarios[scenario].overrides)
+        index = {name: i for i, name in enumerate(arch.parameters)}
+        by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
+        graph = nx.DiGraph()
+        graph.add_nodes_from(arch.parameters)
+        for name, definition in definitions.items():
+            graph.add_edges_from((by_symbol[s], name) for s in definition.free_symbols if s in by_symbol)
+        if not nx.is_directed_acyclic_graph(graph):
+            return None
+        order = [index[name] for name in nx.lexicographical_topological_sort(graph)]
+        parameters = [(p.symbol, p.scale) for p in arch.parameters.values()]
+        source = generate_resolver_source(parameters, order, [definitions[name] for name in arch.parameters])
+        return compile_source(source)
 
     # --- checks ----------------------------------------------------------------------
     def check(self, resolution: Resolution) -> None:
