@@ -24,10 +24,11 @@ from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, 
 
 from . import ir
 from .codegen import (BLOCK, blocked, compile_source, function_from_code, generate_function,  # noqa: F401
-                      generate_resolver_source, needed_definitions, numeric)
+                      generate_resolver_source, generate_source, needed_definitions, numeric)
 from .model import CostModel
-from .results import (ComponentResult, CostResult, OutputLayout, RowInfo, build_result, check_problem,  # noqa: F401
-                      loop_traps)
+from .gc_pause import collector_paused
+from .results import (CheckInfo, ComponentResult, CostResult, LoopInfo, OutputLayout, RowInfo,  # noqa: F401
+                      build_result, check_findings, loop_findings)
 
 __all__ = ["Evaluator", "Evaluation", "GraphNumbers", "OutputLayout", "Resolution", "Row", "CostResult",
            "ComponentResult", "numeric", "parse_set_value"]
@@ -269,55 +270,67 @@ class Evaluator:
         self.counts[what, resolution.scenario, resolution.sets_key] += 1
         c = Collector(self.sources)
         where = f" in scenario `{resolution.scenario}`" if resolution.scenario else ""
-        env = resolution.env
-        for check in self.arch.checks:
-            with np.errstate(all="ignore"):
-                values = np.asarray(numeric(check.expr, env), dtype=float)
-            if not np.all(np.isfinite(values)):
-                c.error("E503", f"{check.what} is not a finite number{where}", check.span)
-                continue
-            # over an array of parameter values, the worst value decides
-            value = float(values.max()) if check.kind != "nonnegative" and values.max() > 1 else float(values.min())
-            problem = check_problem(check.kind, check.what, value, where)
-            if problem is not None:
-                code, message, help = problem
-                c.error(code, message, check.span, help=help)
-        c.raise_if_errors()
-        g = self.model.flow.graph
-        for switch, path in ((1.0, ""), (0.0, " in the happy path (failures set to 0)")):
-            local = dict(env)
-            local[ir.FAILURE_SWITCH] = switch
-            for loop in self.model.loops:
-                if self._loop_traps(g, loop, local):
-                    names = sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]})
-                    c.error("E430", f"the loop through {', '.join(f'`{n}`' for n in names)} never exits{where}{path}: "
-                            "its expected cost is infinite", loop.spans[0] if loop.spans else None,
-                            help="give the loop an exit: lower a probability, or let the rest end the request")
-            if c.has_errors:
-                break
+        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()]
+        with np.errstate(all="ignore"):
+            findings = check_findings(self.check_infos, self.check_function(*args, 1.0), where)
+            if not findings:
+                happy = " in the happy path (failures set to 0)"
+                findings = loop_findings(self.loop_infos, [("", self.loop_function(*args, 1.0)),
+                                                           (happy, self.loop_function(*args, 0.0))], where)
+        for code, message, span, help in findings:
+            c.error(code, message, span, help=help)
         c.raise_if_errors()
 
-    def _loop_traps(self, g, loop, env) -> bool:
-        """True if a walk can enter the loop and never leave it: some node the walk reaches
-        with positive probability cannot reach any node with an exit. Over arrays of values,
-        true if that happens at any point."""
-        inside = set(loop.nodes)
-        probability = {}
-        for u in loop.nodes:
-            for v in g.successors(u):
-                probability[u, v] = np.asarray(numeric(g.edges[u, v]["probability"], env), dtype=float)
-        shape = np.broadcast_shapes(*[p.shape for p in probability.values()]) if probability else ()
-        count = int(np.prod(shape)) if shape else 1
-        if count > 1:
-            # many points at once: a loop traps at a point where no node of it has an exit
-            staying = {u: sum((probability[u, v] for v in g.successors(u) if v in inside), np.zeros(shape))
-                       for u in loop.nodes}
-            exit_probability = np.max(np.stack([1.0 - staying[u] for u in loop.nodes]), axis=0)
-            return bool(np.min(exit_probability) < 1e-12)
-        entries = {v for v in loop.nodes if v == self.model.flow.entry or any(
-            u not in inside and float(numeric(g.edges[u, v]["probability"], env)) > 1e-15 for u in g.predecessors(v))}
-        return loop_traps(loop.nodes, {u: [(v, float(probability[u, v])) for v in g.successors(u) if v in inside]
-                                       for u in loop.nodes}, entries)
+    # --- what the checks need, generated once (the compile cache keeps the same code) ----------
+    @functools.cached_property
+    def check_infos(self) -> tuple[CheckInfo, ...]:
+        return tuple(CheckInfo(c.kind, c.what, c.span) for c in self.arch.checks)
+
+    @functools.cached_property
+    def check_code(self):
+        with collector_paused():
+            return compile_source(generate_source(self.arguments, [c.expr for c in self.arch.checks], []))
+
+    @functools.cached_property
+    def check_function(self):
+        """f(*parameter values, failure switch) -> the value of every `ir.Check`."""
+        return function_from_code(self.check_code)
+
+    @functools.cached_property
+    def _loop_layout(self) -> tuple[tuple[LoopInfo, ...], list]:
+        g, entry = self.model.flow.graph, self.model.flow.entry
+        probabilities: list = []
+        index: dict = {}
+
+        def slot(u, v) -> int:
+            if (u, v) not in index:
+                index[u, v] = len(probabilities)
+                probabilities.append(g.edges[u, v]["probability"])
+            return index[u, v]
+
+        infos = []
+        for loop in self.model.loops:
+            members = set(loop.nodes)
+            inside = tuple((u, tuple((v, slot(u, v), v in members) for v in g.successors(u))) for u in loop.nodes)
+            entries = tuple((v, v == entry, tuple(slot(u, v) for u in g.predecessors(v) if u not in members))
+                            for v in loop.nodes)
+            names = tuple(sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]}))
+            infos.append(LoopInfo(tuple(loop.nodes), names, loop.spans[0] if loop.spans else None, inside, entries))
+        return tuple(infos), probabilities
+
+    @property
+    def loop_infos(self) -> tuple[LoopInfo, ...]:
+        return self._loop_layout[0]
+
+    @functools.cached_property
+    def loop_code(self):
+        with collector_paused():
+            return compile_source(generate_source(self.arguments, self._loop_layout[1], []))
+
+    @functools.cached_property
+    def loop_function(self):
+        """f(*parameter values, failure switch) -> the probability of every edge in or into a loop."""
+        return function_from_code(self.loop_code)
 
     @functools.cached_property
     def used_parameters(self) -> frozenset[str]:
@@ -361,7 +374,6 @@ class Evaluator:
     def function(self):
         """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
         if self._function is None:
-            from .gc_pause import collector_paused
             with collector_paused():
                 self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
         return self._function
@@ -371,7 +383,6 @@ class Evaluator:
         """A lean evaluator: f(*parameters, switch) -> [monthly total, cost per request,
         P(success), requests per month], for sweeps and root finding."""
         if self._totals is None:
-            from .gc_pause import collector_paused
             m = self.model
             with collector_paused():
                 self._totals = generate_function(self.arguments, [m.monthly_total, m.cost_per_request, m.p_success,
@@ -449,7 +460,6 @@ class Evaluator:
         function, built the first time a diagram or export asks for it)."""
         g = self.model.flow.graph
         if self._graph_function is None:
-            from .gc_pause import collector_paused
             outputs = [self.model.visits[n] for n in g.nodes] + [d["probability"] for _, _, d in g.edges(data=True)]
             with collector_paused():
                 self._graph_function = generate_function(self.arguments, outputs, self.model.definitions)

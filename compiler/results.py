@@ -10,10 +10,12 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+import numpy as np
+
 from .metrics import CATEGORIES
 
-__all__ = ["ComponentResult", "CostResult", "OutputLayout", "RowInfo", "build_result", "check_problem",
-           "loop_traps", "TOLERANCE"]
+__all__ = ["ComponentResult", "CostResult", "OutputLayout", "RowInfo", "CheckInfo", "LoopInfo", "build_result",
+           "check_problem", "check_findings", "loop_findings", "loop_traps", "TOLERANCE"]
 
 #: Probabilities may exceed [0, 1] (and sums 1) by this much before a check fails.
 TOLERANCE = 1e-9
@@ -202,3 +204,76 @@ def _closure(start, step: dict[str, list[str]]) -> set:
                 seen.add(nxt)
                 stack.append(nxt)
     return seen
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A value every scenario must keep in bounds (its number comes from a generated function)."""
+
+    kind: str            # "probability" | "nonnegative" | "probability_sum"
+    what: str
+    span: object         # Span
+
+
+@dataclass(frozen=True)
+class LoopInfo:
+    """A loop of the lowered graph, by the indices of its edges' probabilities in a generated
+    function's outputs: `inside` lists each node's edges (target, index, stays in the loop)
+    in the graph's order; `entries` each node's (is the flow's entry, indices of the edges
+    that come in from outside)."""
+
+    nodes: tuple[str, ...]
+    components: tuple[str, ...]   # sorted, for the message
+    span: object                  # Span or None
+    inside: tuple[tuple[str, tuple[tuple[str, int, bool], ...]], ...]
+    entries: tuple[tuple[str, bool, tuple[int, ...]], ...]
+
+
+def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str) -> list[tuple]:
+    """(code, message, span, help) for every check that fails; over arrays of points, the
+    worst point decides."""
+    out = []
+    for check, raw in zip(checks, values):
+        array = np.asarray(raw, dtype=float)
+        if not np.all(np.isfinite(array)):
+            out.append(("E503", f"{check.what} is not a finite number{where}", check.span, None))
+            continue
+        value = float(array.max()) if check.kind != "nonnegative" and array.max() > 1 else float(array.min())
+        problem = check_problem(check.kind, check.what, value, where)
+        if problem is not None:
+            code, message, help = problem
+            out.append((code, message, check.span, help))
+    return out
+
+
+def loop_findings(loops: Sequence[LoopInfo], probabilities_by_switch: Sequence[tuple[str, Sequence]],
+                  where: str) -> list[tuple]:
+    """(code, message, span, help) for loops a walk can enter and never leave: with failures
+    on, then (if none) in the happy path. `probabilities_by_switch` pairs a phrase for the
+    message with the generated loop probabilities at that switch."""
+    for path, probabilities in probabilities_by_switch:
+        out = []
+        for loop in loops:
+            if _traps(loop, probabilities):
+                names = ", ".join(f"`{n}`" for n in loop.components)
+                out.append(("E430", f"the loop through {names} never exits{where}{path}: its expected cost is infinite",
+                            loop.span, "give the loop an exit: lower a probability, or let the rest end the request"))
+        if out:
+            return out
+    return []
+
+
+def _traps(loop: LoopInfo, probabilities: Sequence) -> bool:
+    edges = [np.asarray(probabilities[i], dtype=float) for _, out in loop.inside for _, i, _ in out]
+    shape = np.broadcast_shapes(*[p.shape for p in edges]) if edges else ()
+    count = int(np.prod(shape)) if shape else 1
+    if count > 1:
+        # many points at once: a loop traps at a point where no node of it has an exit
+        staying = [sum((np.asarray(probabilities[i], dtype=float) for _, i, within in out if within), np.zeros(shape))
+                   for _, out in loop.inside]
+        exit_probability = np.max(np.stack([1.0 - s for s in staying]), axis=0)
+        return bool(np.min(exit_probability) < 1e-12)
+    inside = {u: [(v, float(probabilities[i])) for v, i, within in out if within] for u, out in loop.inside}
+    entries = {v for v, is_entry, incoming in loop.entries
+               if is_entry or any(float(probabilities[i]) > 1e-15 for i in incoming)}
+    return loop_traps(loop.nodes, inside, entries)
