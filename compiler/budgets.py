@@ -8,12 +8,13 @@ margin; the CLI exits with code 4.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 from llmarch.dsl.diagnostics import Diagnostic
 
-from . import ir, present
-from .evaluate import CostResult
+from . import present
+from .metrics import BUDGET_METRICS, Budget
+from .results import CostResult
 
 __all__ = ["BudgetResult", "check_budgets", "budget_diagnostics"]
 
@@ -22,7 +23,7 @@ _COMPARE = {"<": lambda v, l: v < l, "<=": lambda v, l: v <= l, ">": lambda v, l
 
 @dataclass(frozen=True)
 class BudgetResult:
-    budget: ir.Budget
+    budget: Budget
     scenario: Optional[str]
     value: float
 
@@ -51,14 +52,14 @@ def _value(metric: str, result: CostResult) -> float:
             "cost_per_success": result.cost_per_success, "p_success": result.p_success}[metric]
 
 
-def check_budgets(arch: ir.Architecture, result: CostResult) -> list[BudgetResult]:
-    """Every budget that applies to `result`'s scenario, with its value."""
-    return [BudgetResult(b, result.scenario, _value(b.metric, result)) for b in arch.budgets
+def check_budgets(budgets: Sequence[Budget], result: CostResult) -> list[BudgetResult]:
+    """Every budget (of `arch.budgets`) that applies to `result`'s scenario, with its value."""
+    return [BudgetResult(b, result.scenario, _value(b.metric, result)) for b in budgets
             if b.scenario is None or b.scenario == result.scenario]
 
 
 def _show(metric: str, x: float) -> str:
-    kind = ir.BUDGET_METRICS[metric]
+    kind = BUDGET_METRICS[metric]
     if kind == "share":
         return present.percent(x)
     return present.money(x, per_request=(kind == "per_request")) + (" a month" if kind == "monthly" else "")
@@ -72,7 +73,7 @@ def budget_diagnostics(results: list[BudgetResult]) -> list[Diagnostic]:
         b = r.budget
         where = f" in scenario `{r.scenario}`" if r.scenario else " with the defaults"
         over = abs(r.margin)
-        relative = f" ({present.share(over / abs(b.limit))})" if b.limit and ir.BUDGET_METRICS[b.metric] != "share" else ""
+        relative = f" ({present.share(over / abs(b.limit))})" if b.limit and BUDGET_METRICS[b.metric] != "share" else ""
         word = "over" if b.op in ("<", "<=") else "under"
         out.append(Diagnostic(
             "error", "E701",

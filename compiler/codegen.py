@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Mapping
 
 import numpy as np
-import sympy
 
 __all__ = ["numeric", "needed_definitions", "expression_printer", "generate_source", "generate_function",
            "generate_resolver_source", "function_from_code", "compile_source", "blocked", "BLOCK"]
@@ -27,6 +26,8 @@ def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
     Used for parameter definitions and checks, which are tiny; the cost model itself goes
     through the generated evaluator.
     """
+    import sympy
+
     if expr.is_Symbol:
         return env[expr]
     if expr.is_Number or expr.is_NumberSymbol or (not expr.free_symbols and expr.is_number):
@@ -95,6 +96,7 @@ def expression_printer():
     """A function printing one sympy expression as Python/numpy source. Symbols must have
     internal names; sums, products and powers are printed here (sympy's printer is slow on
     tens of thousands of lines), anything else (min, max, floor, …) by sympy's NumPy printer."""
+    import sympy
     from sympy.printing.numpy import NumPyPrinter
 
     fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
@@ -104,6 +106,10 @@ def expression_printer():
             if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
                 raise ValueError(f"refusing to generate code with name {expr.name!r}")
             return expr.name
+        if expr is sympy.zoo or expr is sympy.nan:
+            return "(numpy.nan)"     # 1/0 inside a loop that never exits: the checks report it
+        if expr is sympy.oo or expr is sympy.S.NegativeInfinity:
+            return "(numpy.inf)" if expr is sympy.oo else "(-numpy.inf)"
         if expr.is_Integer or expr.is_Rational:
             try:                      # beyond a float's range: infinity, as numeric() gives
                 float(Fraction(int(expr.p), int(expr.q)))
@@ -153,6 +159,8 @@ def generate_source(arguments, outputs, definitions) -> str:
     bad = [n for n in names if not _INTERNAL_NAME.match(n)]
     if bad:  # pragma: no cover - a bug in the compiler, never user input
         raise ValueError(f"refusing to generate code with names {bad[:3]}")
+    import sympy
+
     code = expression_printer()
 
     outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]

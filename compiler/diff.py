@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, SourceCache, usage_error
-from llmarch.dsl.parser import MAX_SOURCE_BYTES
+from llmarch.dsl.source_files import MAX_SOURCE_BYTES, SourceError, decode_source
 
 from . import ir, present
 from .evaluate import CostResult
-from .loader import SourceError, decode_source, display_path
+from .loader import display_path
 from .output import markdown_table, text_table
 from .pipeline import Compiled, compile_file
 

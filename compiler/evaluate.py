@@ -374,9 +374,14 @@ class Evaluator:
     def function(self):
         """The generated evaluator: f(*parameter values, failure switch) -> outputs."""
         if self._function is None:
-            with collector_paused():
-                self._function = generate_function(self.arguments, self.outputs(), self.model.definitions)
+            self._function = function_from_code(self.function_code)
         return self._function
+
+    @functools.cached_property
+    def function_code(self):
+        """The generated evaluator's code object (the compile cache keeps it)."""
+        with collector_paused():
+            return compile_source(generate_source(self.arguments, self.outputs(), self.model.definitions))
 
     @property
     def totals_function(self):

@@ -121,7 +121,7 @@ def _gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping]
     evaluator = compiled.evaluator
     evaluation = evaluator.evaluation(scenario, sets)
     result, resolution = evaluation.result, evaluation.resolution
-    facts = _Facts(compiled, scenario, sets, evaluation, check_budgets(compiled.arch, result))
+    facts = _Facts(compiled, scenario, sets, evaluation, check_budgets(compiled.arch.budgets, result))
     try:
         facts.findings = lint(compiled, evaluation)
     except LlmarchError as exc:

@@ -70,13 +70,19 @@ class Diagnostic:
 
 
 class SourceCache:
-    """The text of every file read, so diagnostics can quote their source line."""
+    """The text of every file read, so diagnostics can quote their source line, and where
+    each was read from (`origins`: shown name -> path on disk, for files read from disk)."""
 
     def __init__(self) -> None:
         self._texts: dict[str, list[str]] = {}
+        self.origins: dict[str, str] = {}
 
     def add(self, file: str, text: str) -> None:
         self._texts[file] = text.splitlines()
+
+    def texts(self) -> dict[str, list[str]]:
+        """Every file's lines, by the name diagnostics show."""
+        return dict(self._texts)
 
     def line(self, file: str, number: int) -> str | None:
         lines = self._texts.get(file)

@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from .diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
+from .source_files import MAX_SOURCE_BYTES
 from .vocabulary import KNOWN_UNIT_WORDS, unit_word_pattern
 
 __all__ = ["parse", "MAX_EXPRESSION_DEPTH", "MAX_LITERAL_DIGITS", "MAX_LITERAL_EXPONENT"]
@@ -26,8 +27,6 @@ MAX_TREE_DEPTH = 100
 #: Literals are limited to 1e-18 … 1e18 in magnitude and 40 characters.
 MAX_LITERAL_EXPONENT = 18
 MAX_LITERAL_DIGITS = 40
-#: Files larger than this are refused before parsing.
-MAX_SOURCE_BYTES = 20_000_000
 
 _EXPRESSION_RULES = frozenset({"add", "sub", "mul", "div", "neg", "pow", "call"})
 

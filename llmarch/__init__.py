@@ -18,7 +18,7 @@ __all__ = ["load", "loads", "prices", "diff", "Model", "CostResult", "ComponentR
 
 _LAZY = {
     "load": "llmarch.api", "loads": "llmarch.api", "prices": "llmarch.api", "diff": "llmarch.api",
-    "Model": "llmarch.api", "CostResult": "llmarch.compiler.evaluate", "ComponentResult": "llmarch.compiler.evaluate",
+    "Model": "llmarch.api", "CostResult": "llmarch.compiler.results", "ComponentResult": "llmarch.compiler.results",
     "Evaluation": "llmarch.compiler.evaluate", "Diff": "llmarch.compiler.diff",
     "Diagnostic": "llmarch.dsl.diagnostics", "LlmarchError": "llmarch.dsl.diagnostics",
 }

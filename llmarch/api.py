@@ -8,14 +8,18 @@ the command prints (table, Markdown, JSON, CSV).
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional, Sequence
-
-import sympy
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from llmarch.compiler import output
-from llmarch.compiler.evaluate import CostResult, Evaluation
-from llmarch.compiler.pipeline import Compiled, compile_file
+from llmarch.compiler.results import CostResult
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, usage_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+    from llmarch.compiler.evaluate import Evaluation
+    from llmarch.compiler.numeric import NumericModel
+    from llmarch.compiler.pipeline import Compiled
 
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
@@ -27,37 +31,67 @@ class Model:
 
     >>> model = llmarch.load("examples/support_assistant.llmarch")
     >>> model.cost(scenario="production").monthly_total
+
+    A model loaded from the compile cache answers `cost`, `budgets` and `check` from its
+    numeric model (generated code, no sympy); anything else compiles the file first.
     """
 
-    def __init__(self, compiled: Compiled):
-        self._compiled = compiled
+    def __init__(self, compiled: Optional["Compiled"] = None, *, numeric: Optional["NumericModel"] = None,
+                 path: Optional[str | os.PathLike] = None):
+        if compiled is None and (numeric is None or path is None):
+            raise TypeError("Model needs a compiled architecture, or a numeric model and its path")
+        self._compiled_now = compiled
+        self._numeric = numeric
+        self._path = path
+
+    @property
+    def _compiled(self) -> "Compiled":
+        if self._compiled_now is None:
+            from llmarch.compiler.pipeline import compile_file
+            self._compiled_now = compile_file(self._path)
+        return self._compiled_now
+
+    def _from_numeric(self, ask, fallback):
+        """`ask(numeric model)` when this model came from the cache and can answer it alone;
+        otherwise `fallback()` on the compiled model."""
+        if self._numeric is not None and self._compiled_now is None:
+            from llmarch.compiler.numeric import NeedsCompiler
+            try:
+                return ask(self._numeric)
+            except NeedsCompiler:
+                pass
+        return fallback()
 
     # what was compiled
     @property
     def title(self) -> str:
-        return self._compiled.arch.title
+        return self._from_numeric(lambda n: n.title, lambda: self._compiled.arch.title)
 
     @property
     def parameters(self) -> dict[str, float]:
         """Default parameter values, each in its declared unit."""
-        return self._compiled.evaluator.resolve().values
+        return self._from_numeric(lambda n: n.values(), lambda: self._compiled.evaluator.resolve().values)
 
     @property
     def scenarios(self) -> list[str]:
-        return list(self._compiled.arch.scenarios)
+        return self._from_numeric(lambda n: list(n.scenarios), lambda: list(self._compiled.arch.scenarios))
 
     @property
     def components(self) -> list[str]:
         """The declared components (fixed costs not included), in source order."""
-        return list(self._compiled.arch.components)
+        return self._from_numeric(lambda n: list(n.components), lambda: list(self._compiled.arch.components))
+
+    @property
+    def _sources(self):
+        return self._from_numeric(lambda n: n.sources, lambda: self._compiled.sources)
 
     def error(self, diagnostics: Sequence[Diagnostic]) -> LlmarchError:
         """An `LlmarchError` for diagnostics about this model (it can quote their source lines)."""
-        return LlmarchError(list(diagnostics), self._compiled.sources)
+        return LlmarchError(list(diagnostics), self._sources)
 
     def render_diagnostic(self, diagnostic: Diagnostic) -> str:
         """`file:line:col: error[CODE]: message`, the source line, a caret and the help."""
-        return diagnostic.render(self._compiled.sources)
+        return diagnostic.render(self._sources)
 
     @property
     def graph(self):
@@ -65,7 +99,7 @@ class Model:
         return self._compiled.flow.graph
 
     @property
-    def compiled(self) -> Compiled:
+    def compiled(self) -> "Compiled":
         """Every stage's output, for tools that need the internals."""
         return self._compiled
 
@@ -73,9 +107,11 @@ class Model:
     def cost(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> CostResult:
         """Expected cost at a scenario's values; `set` overrides parameters (`{"hit_rate": 0.4}`,
         or strings with units: `{"requests_per_day": "5000 requests/day"}`)."""
-        return self._compiled.evaluator.evaluate(scenario, _sets(set))
+        sets = _sets(set)
+        return self._from_numeric(lambda n: n.cost(scenario, sets),
+                                  lambda: self._compiled.evaluator.evaluate(scenario, sets))
 
-    def evaluation(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> Evaluation:
+    def evaluation(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> "Evaluation":
         """The scenario resolved, checked and evaluated once: `.result` (the `CostResult`),
         `.resolution` (parameter values) and `.graph` (visits of every lowered node). Every
         method of the model shares it."""
@@ -85,14 +121,12 @@ class Model:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
         the first scenario that is invalid, or with every budget that does not hold.
         Returns the warnings (none yet)."""
-        from llmarch.compiler.budgets import budget_diagnostics, check_budgets
-        evaluator = self._compiled.evaluator
+        from llmarch.compiler.budgets import budget_diagnostics
         broken = []
         for scenario in [None, *self.scenarios]:
-            result = evaluator.evaluate(scenario)
-            broken += budget_diagnostics(check_budgets(self._compiled.arch, result))
+            broken += budget_diagnostics(self.budgets(scenario))
         if broken:
-            raise LlmarchError(broken, self._compiled.sources)
+            raise self.error(broken)
         return []
 
     def lint(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> list[Diagnostic]:
@@ -103,7 +137,8 @@ class Model:
     def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
         """The budgets that apply to a scenario, each with its value, margin and verdict."""
         from llmarch.compiler.budgets import check_budgets
-        return check_budgets(self._compiled.arch, self.cost(scenario, set))
+        budgets = self._from_numeric(lambda n: n.budgets, lambda: self._compiled.arch.budgets)
+        return check_budgets(budgets, self.cost(scenario, set))
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
@@ -214,26 +249,40 @@ class Model:
         return self._analyzer.sweep(grids, scenario, _sets(set))
 
     # symbolic
-    def expressions(self) -> dict[str, sympy.Expr]:
+    def expressions(self) -> dict[str, "sympy.Expr"]:
         """Closed forms of the totals, over parameter symbols named as in the file."""
-        model, arch = self._compiled.model, self._compiled.arch
+        import sympy
+
         from llmarch.compiler.ir import FAILURE_SWITCH
+        model, arch = self._compiled.model, self._compiled.arch
         display = {p.symbol: sympy.Symbol(name) for name, p in arch.parameters.items()}
         totals = {"cost_per_request": model.cost_per_request, "p_success": model.p_success,
                   "requests_per_month": model.requests_per_month, "fixed_monthly": model.fixed_monthly}
         return {k: model.closed_form(v).xreplace({FAILURE_SWITCH: 1}).xreplace(display) for k, v in totals.items()}
 
     def __repr__(self) -> str:
-        return f"<llmarch.Model {self.title!r}: {len(self._compiled.arch.components)} components>"
+        return f"<llmarch.Model {self.title!r}: {len(self.components)} components>"
 
 
-def load(path: str | os.PathLike) -> Model:
-    """Compile a `.llmarch` file (and its imports); raise `LlmarchError` with diagnostics."""
-    return Model(compile_file(path))
+def load(path: str | os.PathLike, cache: bool = True) -> Model:
+    """Compile a `.llmarch` file (and its imports); raise `LlmarchError` with diagnostics.
+    With `cache`, an unchanged file is not compiled again: its numeric model comes from the
+    compile cache (see docs/performance.md), and a fresh compile is stored there."""
+    from llmarch.compiler import compile_cache
+    if cache:
+        numeric = compile_cache.lookup(path)
+        if numeric is not None:
+            return Model(numeric=numeric, path=path)
+    from llmarch.compiler.pipeline import compile_file
+    compiled = compile_file(path)
+    if cache:
+        compile_cache.store(path, compiled)
+    return Model(compiled)
 
 
 def loads(text: str, path: str = "<string>") -> Model:
-    """Compile source text; imports are resolved relative to `path`'s folder."""
+    """Compile source text; imports are resolved relative to `path`'s folder (not cached)."""
+    from llmarch.compiler.pipeline import compile_file
     return Model(compile_file(path, text=text))
 
 
@@ -280,7 +329,7 @@ def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenari
     the same revision); see docs/diff.md."""
     from llmarch.compiler import diff as diffs
 
-    def side(x) -> tuple[Compiled, str]:
+    def side(x) -> tuple["Compiled", str]:
         if isinstance(x, Model):
             return x.compiled, x.compiled.arch.path
         return diffs.compile_side(os.fspath(x)), os.fspath(x)

@@ -42,6 +42,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Iterable, Optional
 
+from llmarch._cachedir import cache_folder
+
 __all__ = [
     "Tier", "Rate", "CatalogPrice", "CatalogError",
     "snapshot_info", "lookup", "list_prices", "call_cost", "parse_date",
@@ -265,10 +267,10 @@ class _LookupCache:
 
     @classmethod
     def _path(cls):
-        folder = _cache_folder()
+        folder = cache_folder()
         if folder is None:
             return None
-        snapshot = _snapshot_stamp()
+        snapshot = snapshot_stamp()
         if snapshot is None:
             return None
         return folder / f"catalog-v{cls.FORMAT}-{snapshot}.json"
@@ -349,61 +351,6 @@ class _LookupCache:
                     pass
 
 
-def _home():
-    """The user's home folder, or None when it cannot be told."""
-    from pathlib import Path
-    try:
-        return Path.home()
-    except (RuntimeError, KeyError, OSError):
-        return None
-
-
-def _cache_folder(environ=None, platform: Optional[str] = None, home=_home):
-    """The folder of the lookup cache, or None for no cache. In order of precedence:
-
-    1. `LLMARCH_NO_CACHE` set and not empty: no cache;
-    2. `LLMARCH_CACHE_DIR` set and not empty: that folder (as given, relative or not);
-    3. the platform's cache folder: on Windows `%LOCALAPPDATA%\\llmarch\\Cache` (else
-       `~\\AppData\\Local\\llmarch\\Cache`), on macOS `~/Library/Caches/llmarch`,
-       elsewhere (Linux, the BSDs) `$XDG_CACHE_HOME/llmarch` when that is an absolute path
-       (the XDG Base Directory rule: a relative one is ignored), else `~/.cache/llmarch`.
-
-    A platform folder needs an absolute one to start from: without a home folder (or with
-    a relative `HOME`) there is no cache rather than one in the working directory.
-    `environ`, `platform` (`sys.platform`) and `home` (a function giving the home folder)
-    are there for the tests."""
-    import os
-    import sys
-    from pathlib import Path
-
-    environ = os.environ if environ is None else environ
-    platform = sys.platform if platform is None else platform
-    if environ.get("LLMARCH_NO_CACHE"):
-        return None
-    if environ.get("LLMARCH_CACHE_DIR"):
-        return Path(environ["LLMARCH_CACHE_DIR"])
-
-    def absolute(text):
-        return Path(text) if text and Path(text).is_absolute() else None
-
-    if platform == "win32":
-        local = absolute(environ.get("LOCALAPPDATA"))
-        if local is not None:
-            return local / "llmarch" / "Cache"
-    elif platform != "darwin":
-        xdg = absolute(environ.get("XDG_CACHE_HOME"))
-        if xdg is not None:
-            return xdg / "llmarch"
-    folder = home()
-    if folder is None or not folder.is_absolute():
-        return None
-    if platform == "win32":
-        return folder / "AppData" / "Local" / "llmarch" / "Cache"
-    if platform == "darwin":
-        return folder / "Library" / "Caches" / "llmarch"
-    return folder / ".cache" / "llmarch"
-
-
 def _read_at_most(path, limit: int) -> bytes:
     """The bytes of the regular file `path`; ValueError if it is something else or longer
     than `limit` bytes (at most `limit + 1` are read). Opened without blocking, so that a
@@ -442,7 +389,7 @@ def _json_refuse(token: str):
 
 
 @lru_cache(maxsize=1)
-def _snapshot_stamp() -> Optional[str]:
+def snapshot_stamp() -> Optional[str]:
     """The installed genai-prices data, as `size-mtime` of its data module: looked up once
     a process (a lookup must not stat the package every time), without importing it."""
     import importlib.util

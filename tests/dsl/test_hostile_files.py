@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from llmarch.cli import EXIT_INVALID, main
-from llmarch.dsl.parser import MAX_SOURCE_BYTES
+from llmarch.dsl.source_files import MAX_SOURCE_BYTES
 
 TAIL = "traffic = 1 requests/day\ntool t { cost = 0.01 USD }\nflow { start -> t }\n"
 

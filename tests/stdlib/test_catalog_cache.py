@@ -12,6 +12,8 @@ from datetime import date
 
 import pytest
 
+from llmarch._cachedir import cache_folder
+
 from llmarch.stdlib import catalog
 
 REFS = [("openai:gpt-4o", None), ("openai:o3", date(2025, 6, 9)), ("google:gemini-2.5-pro", None),
@@ -373,7 +375,7 @@ HOME = "/home/someone"
 ])
 def test_the_cache_folder_follows_the_platform(platform, env, folder):
     from pathlib import Path
-    found = catalog._cache_folder(env, platform, lambda: Path(HOME))
+    found = cache_folder(env, platform, lambda: Path(HOME))
     assert found == (None if folder is None else Path(folder))
 
 
@@ -381,10 +383,10 @@ def test_no_home_no_cache_unless_a_folder_is_named():
     from pathlib import Path
     for home in (None, Path(""), Path("relative")):        # never a cache in the working directory
         for platform in ("linux", "darwin", "win32"):
-            assert catalog._cache_folder({}, platform, lambda: home) is None
-    assert catalog._cache_folder({"XDG_CACHE_HOME": "/xdg"}, "linux", lambda: None) == Path("/xdg/llmarch")
-    assert catalog._cache_folder({"LOCALAPPDATA": "/l"}, "win32", lambda: None) == Path("/l/llmarch/Cache")
-    assert catalog._cache_folder({"LLMARCH_CACHE_DIR": "here"}, "linux", lambda: None) == Path("here")
+            assert cache_folder({}, platform, lambda: home) is None
+    assert cache_folder({"XDG_CACHE_HOME": "/xdg"}, "linux", lambda: None) == Path("/xdg/llmarch")
+    assert cache_folder({"LOCALAPPDATA": "/l"}, "win32", lambda: None) == Path("/l/llmarch/Cache")
+    assert cache_folder({"LLMARCH_CACHE_DIR": "here"}, "linux", lambda: None) == Path("here")
 
 
 def test_the_cache_is_written_under_xdg_cache_home(tmp_path, monkeypatch):
@@ -402,6 +404,6 @@ def test_the_cache_is_written_under_xdg_cache_home(tmp_path, monkeypatch):
     finally:
         _new_process()
     files = list((xdg / "llmarch").iterdir())
-    assert [f.name for f in files] == [f"catalog-v{catalog._LookupCache.FORMAT}-{catalog._snapshot_stamp()}.json"]
+    assert [f.name for f in files] == [f"catalog-v{catalog._LookupCache.FORMAT}-{catalog.snapshot_stamp()}.json"]
     assert list(json.loads(files[0].read_text(encoding="utf-8"))) == [G]
     assert not home.exists()
