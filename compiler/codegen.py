@@ -68,16 +68,18 @@ _INTERNAL_NAME = re.compile(r"^_[a-z_]+[0-9]*$")
 _WIDEST = 64  # terms printed side by side in one sum or product
 
 
-def needed_definitions(outputs, definitions) -> list:
-    """The definitions the outputs need, in order (dead-code elimination, backwards)."""
+def needed_definitions(outputs, definitions, with_symbols: bool = False) -> list:
+    """The definitions the outputs need, in order (dead-code elimination, backwards); with
+    `with_symbols`, each as (symbol, value, the symbols its value uses)."""
     needed: set = set()
     for o in outputs:
         needed |= o.free_symbols
     kept = []
     for symbol, value in reversed(definitions):
         if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
+            uses = value.free_symbols
+            kept.append((symbol, value, uses) if with_symbols else (symbol, value))
+            needed |= uses
     kept.reverse()
     return kept
 
@@ -164,18 +166,20 @@ def generate_source(arguments, outputs, definitions) -> str:
     code = expression_printer()
 
     outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
-    kept = needed_definitions(outputs, definitions)
+    kept = needed_definitions(outputs, definitions, with_symbols=True)
     # copy propagation: a definition that is just a number or another symbol is inlined
+    # (only values that use such a symbol are rewritten: xreplace rebuilds what it visits)
     aliases: dict = {}
     propagated = []
-    for symbol, value in kept:
-        value = value.xreplace(aliases) if aliases else value
+    for symbol, value, uses in kept:
+        if aliases and any(x in aliases for x in uses):
+            value = value.xreplace(aliases)
         if value.is_Atom:
             aliases[symbol] = value
         else:
             propagated.append((symbol, value))
     kept = propagated
-    outputs = [o.xreplace(aliases) for o in outputs]
+    outputs = [o.xreplace(aliases) if aliases and any(x in aliases for x in o.free_symbols) else o for o in outputs]
     lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
     lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
     lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
