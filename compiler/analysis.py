@@ -134,38 +134,6 @@ _ZERO = sympy.Integer(0)
 _ONE = sympy.Integer(1)
 
 
-def _derivative(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
-    """∂expr/∂x for the sums, products and powers the model is made of; anything else
-    (min, max, floor, log, …) goes to sympy. Much faster than `sympy.diff` on these
-    shapes, which matters when a thousand components give tens of thousands of terms."""
-    if expr == x:
-        return _ONE
-    if expr.is_Atom:
-        return _ZERO
-    # Results are built unevaluated: sympy's canonicalization is most of the cost here and
-    # the generated code does not need it.
-    if expr.is_Add:
-        parts = [p for p in (_derivative(a, x) for a in expr.args) if p is not _ZERO]
-        return _ZERO if not parts else parts[0] if len(parts) == 1 else sympy.Add(*parts, evaluate=False)
-    if expr.is_Mul:
-        args = expr.args
-        terms = []
-        for i, a in enumerate(args):
-            da = _derivative(a, x)
-            if da is not _ZERO:
-                rest = args[:i] + args[i + 1:]
-                factors = rest if da == 1 else rest + (da,)
-                terms.append(factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False))
-        return _ZERO if not terms else terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
-    if expr.is_Pow and expr.exp.is_Number:
-        base, n = expr.args
-        db = _derivative(base, x)
-        if db is _ZERO:
-            return _ZERO
-        return sympy.Mul(n, sympy.Pow(base, n - 1, evaluate=False), db, evaluate=False)
-    return sympy.diff(expr, x)
-
-
 def _unreachable(parameter: str, lo: float, hi: float, what: str, values: np.ndarray):
     """The error for a target outside what `values` (finite, over the search range) reach."""
     interval = f"[{values.min():,.6g}, {values.max():,.6g}]" if values.size else "nowhere finite"
@@ -178,14 +146,56 @@ def _partials(expr: sympy.Expr):
     term: sympy's `diff` of a long sum costs its whole length for every symbol."""
     terms = expr.args if expr.is_Add else (expr,)
     for term in terms:
-        for x in sorted(term.free_symbols, key=lambda s: s.name):
+        gradient = _gradient(term)
+        for x in sorted(gradient, key=lambda s: s.name):
             if x == ir.FAILURE_SWITCH:
                 continue
-            d = _derivative(term, x)
+            d = gradient[x]
             if d is not _ZERO and d.has(sympy.Derivative, sympy.Subs):  # floor, ceil: flat almost everywhere
                 d = d.replace(lambda e: isinstance(e, (sympy.Derivative, sympy.Subs)), lambda e: _ZERO)
             if d is not _ZERO and d != 0:
                 yield x, d
+
+
+def _gradient(expr: sympy.Expr) -> dict:
+    """{symbol: ∂expr/∂symbol} for the sums, products and powers the model is made of, in one
+    walk of `expr` (a term `cost × (v1 + … + vk)` costs k, not k² as one derivative per symbol
+    would); anything else (min, max, floor, log, …) goes to sympy. Results are built
+    unevaluated: sympy's canonicalization is most of the cost and the generated code does
+    not need it."""
+    if expr.is_Symbol:
+        return {expr: _ONE}
+    if expr.is_Atom:
+        return {}
+    if expr.is_Add:
+        parts: dict = {}
+        for a in expr.args:
+            for x, d in _gradient(a).items():
+                parts.setdefault(x, []).append(d)
+        return {x: ds[0] if len(ds) == 1 else sympy.Add(*ds, evaluate=False) for x, ds in parts.items()}
+    if expr.is_Mul:
+        args = expr.args
+        terms: dict = {}
+        for i, a in enumerate(args):
+            partial = _gradient(a)
+            if not partial:
+                continue
+            rest = args[:i] + args[i + 1:]
+            for x, da in partial.items():
+                factors = rest if da is _ONE else rest + (da,)
+                terms.setdefault(x, []).append(factors[0] if len(factors) == 1
+                                               else sympy.Mul(*factors, evaluate=False))
+        return {x: ts[0] if len(ts) == 1 else sympy.Add(*ts, evaluate=False) for x, ts in terms.items()}
+    if expr.is_Pow and expr.exp.is_Number:
+        base, n = expr.args
+        return {x: sympy.Mul(n, sympy.Pow(base, n - 1, evaluate=False), db, evaluate=False)
+                for x, db in _gradient(base).items()}
+    out = {}
+    for x in expr.free_symbols:
+        d = sympy.diff(expr, x)
+        if d is not _ZERO:
+            out[x] = d
+    return out
 
 
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
@@ -307,8 +317,11 @@ class Analyzer:
                 terms = adjoint.pop(symbol, None)
                 if not terms:
                     continue
-                bar = new_symbol()
-                definitions.append((bar, terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)))
+                if len(terms) == 1 and terms[0].is_Atom:
+                    bar = terms[0]       # no new name for a name: nothing to propagate later
+                else:
+                    bar = new_symbol()
+                    definitions.append((bar, terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)))
                 for x, d in _partials(expr):
                     adjoint[x].append(bar if d == 1 else sympy.Mul(bar, d, evaluate=False))
             sweeps.append([sympy.Add(*adjoint[x], evaluate=False) if len(adjoint.get(x, ())) > 1

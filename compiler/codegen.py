@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -94,10 +94,12 @@ def compile_source(source: str):
     return compile(source, "<llmarch generated>", "exec")
 
 
-def expression_printer():
+def expression_printer(aliases: Optional[dict] = None):
     """A function printing one sympy expression as Python/numpy source. Symbols must have
-    internal names; sums, products and powers are printed here (sympy's printer is slow on
-    tens of thousands of lines), anything else (min, max, floor, …) by sympy's NumPy printer."""
+    internal names; a symbol in `aliases` prints as what it stands for. Sums, products and
+    powers are printed here (sympy's printer is slow on tens of thousands of lines), anything
+    else (min, max, floor, …) by sympy's NumPy printer."""
+    aliases = aliases if aliases is not None else {}
     import sympy
     from sympy.printing.numpy import NumPyPrinter
 
@@ -105,6 +107,8 @@ def expression_printer():
 
     def code(expr) -> str:
         if expr.is_Symbol:
+            if expr in aliases:
+                return code(aliases[expr])
             if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
                 raise ValueError(f"refusing to generate code with name {expr.name!r}")
             return expr.name
@@ -120,32 +124,41 @@ def expression_printer():
             return f"({int(expr)})" if expr.is_Integer else f"({int(expr.p)}/{int(expr.q)})"
         if expr.is_Float:
             return f"({float(expr)!r})"
-        if (expr.is_Add or expr.is_Mul) and len(expr.args) > _WIDEST:
-            # Python's compiler recurses once per operator of a flat `a + b + …`: split
-            # long sums and products into a balanced tree, log-deep.
-            half = len(expr.args) // 2
-            join = sympy.Add if expr.is_Add else sympy.Mul
-            left = join(*expr.args[:half], evaluate=False)
-            right = join(*expr.args[half:], evaluate=False)
-            return f"({code(left)} {'+' if expr.is_Add else '*'} {code(right)})"
         if expr.is_Add:
-            # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
-            out = []
-            for a in expr.args:
-                negative = a.is_Mul and a.args[0].is_Number and a.args[0] < 0
-                if out and negative:
-                    out.append(" - " + code(sympy.Mul(-a.args[0], *a.args[1:], evaluate=False)
-                                            if a.args[0] != -1 else (a.args[1] if len(a.args) == 2
-                                                                     else sympy.Mul(*a.args[1:], evaluate=False))))
-                else:
-                    out.append((" + " if out else "") + code(a))
-            return "(" + "".join(out) + ")"
+            return add(expr.args)
         if expr.is_Mul:
-            return "(" + "*".join(code(a) for a in expr.args) + ")"
+            return mul(expr.args)
         if expr.is_Pow:
             return f"({code(expr.base)}**{code(expr.exp)})"
         return "(" + fallback.doprint(expr) + ")"
 
+    # Sums and products are printed from their arguments, never rebuilt as sympy objects.
+    def add(args) -> str:
+        if len(args) > _WIDEST:
+            # Python's compiler recurses once per operator of a flat `a + b + …`: split
+            # long sums and products into a balanced tree, log-deep.
+            half = len(args) // 2
+            return f"({add(args[:half])} + {add(args[half:])})"
+        # `1 - x` rather than `1 + (-1)*x`: one array operation instead of two
+        out = []
+        for a in args:
+            if out and a.is_Mul and a.args[0].is_Number and a.args[0].is_negative:
+                coefficient, rest = a.args[0], a.args[1:]
+                if coefficient is not minus_one:
+                    out.append(" - " + mul((-coefficient, *rest)))
+                else:
+                    out.append(" - " + (code(rest[0]) if len(rest) == 1 else mul(rest)))
+            else:
+                out.append((" + " if out else "") + code(a))
+        return "(" + "".join(out) + ")"
+
+    def mul(args) -> str:
+        if len(args) > _WIDEST:
+            half = len(args) // 2
+            return f"({mul(args[:half])} * {mul(args[half:])})"
+        return "(" + "*".join(code(a) for a in args) + ")"
+
+    minus_one = sympy.S.NegativeOne
     return code
 
 
@@ -163,23 +176,20 @@ def generate_source(arguments, outputs, definitions) -> str:
         raise ValueError(f"refusing to generate code with names {bad[:3]}")
     import sympy
 
-    code = expression_printer()
-
     outputs = [o if isinstance(o, sympy.Basic) else sympy.Integer(o) for o in outputs]
-    kept = needed_definitions(outputs, definitions, with_symbols=True)
-    # copy propagation: a definition that is just a number or another symbol is inlined
-    # (only values that use such a symbol are rewritten: xreplace rebuilds what it visits)
+    kept = needed_definitions(outputs, definitions)
+    # copy propagation: a definition that is just a number or another symbol is not
+    # assigned; the printer writes what it stands for wherever it is used (rewriting the
+    # expressions instead would rebuild, and re-canonicalize, everything that uses it)
     aliases: dict = {}
     propagated = []
-    for symbol, value, uses in kept:
-        if aliases and any(x in aliases for x in uses):
-            value = value.xreplace(aliases)
+    for symbol, value in kept:
         if value.is_Atom:
             aliases[symbol] = value
         else:
             propagated.append((symbol, value))
     kept = propagated
-    outputs = [o.xreplace(aliases) if aliases and any(x in aliases for x in o.free_symbols) else o for o in outputs]
+    code = expression_printer(aliases)
     lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
     lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
     lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
