@@ -132,6 +132,8 @@ class Solution:
 
 _ZERO = sympy.Integer(0)
 _ONE = sympy.Integer(1)
+#: The unit vectors that seed the reverse sweep of `Analyzer._build_gradient`.
+_SEEDS = tuple(np.eye(4))
 
 
 def _unreachable(parameter: str, lo: float, hi: float, what: str, values: np.ndarray):
@@ -273,16 +275,22 @@ class Analyzer:
             from .gc_pause import collector_paused
             with collector_paused():
                 function = self._gradient_functions[key] = self._build_gradient(resolution)
-        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0]
+        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0] + list(_SEEDS)
         with np.errstate(all="ignore"):
-            out = [float(x) for x in function(*args)]
-        n = len(resolution.inputs)
-        monthly, cpr, ps = out[0], out[1], out[2]
-        grads = out[3:]
-        return {name: (grads[i], grads[n + i], grads[2 * n + i], monthly, cpr, ps)
-                for i, name in enumerate(resolution.inputs)}
+            out = function(*args)
+        monthly, cpr, ps, rpm = (float(x) for x in out[:4])
+        rows = {}
+        for name, adjoint in zip(resolution.inputs, out[4:]):
+            d_cpr, d_success, d_requests, d_fixed = (float(x) for x in np.broadcast_to(adjoint, (4,)))
+            # the monthly total's derivative by the product rule: rpm × cpr + fixed
+            rows[name] = (rpm * d_cpr + cpr * d_requests + d_fixed, d_cpr, d_success, monthly, cpr, ps)
+        return rows
 
     def _build_gradient(self, resolution: Resolution):
+        """One reverse sweep for four outputs at once (cost per request, P(success), requests
+        per month, fixed monthly): every adjoint is a 4-vector, seeded by the arguments
+        `_e0` … `_e3` (the unit vectors), so the chain is walked and printed once, not four
+        times."""
         params = self.arch.parameters
         inputs = [params[n].symbol for n in resolution.inputs]
         chain: list[tuple[sympy.Symbol, sympy.Expr]] = []
@@ -296,11 +304,8 @@ class Analyzer:
         # The totals are long sums; naming them keeps every differentiation term-sized.
         per_request, success = sympy.Symbol("_total_cpr", real=True), sympy.Symbol("_total_ps", real=True)
         chain += [(per_request, m.cost_per_request), (success, m.p_success)]
-        outputs = [m.requests_per_month * per_request + m.fixed_monthly, per_request, success]
-        # Two long sweeps (cost per request, P(success)) and two short ones (requests per
-        # month and fixed costs, which only involve parameters); the monthly total's
-        # gradient is assembled from them by the product rule.
-        swept = [per_request, success, m.requests_per_month, m.fixed_monthly]
+        outputs = [m.requests_per_month * per_request + m.fixed_monthly, per_request, success, m.requests_per_month]
+        seeds = [sympy.Symbol(f"_e{i}", real=True) for i in range(len(_SEEDS))]
         definitions = list(chain)
         counter = [0]
 
@@ -308,30 +313,27 @@ class Analyzer:
             counter[0] += 1
             return sympy.Symbol(f"_g{counter[0]}", real=True)
 
-        sweeps: list[list[sympy.Expr]] = []
-        for output in swept:
-            adjoint: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
+        adjoint: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
+        for seed, output in zip(seeds, [per_request, success, m.requests_per_month, m.fixed_monthly]):
+            if output.is_Symbol:
+                adjoint[output].append(seed)
+                continue
             for x, d in _partials(output):
-                adjoint[x].append(d)
-            for symbol, expr in reversed(chain):
-                terms = adjoint.pop(symbol, None)
-                if not terms:
-                    continue
-                if len(terms) == 1 and terms[0].is_Atom:
-                    bar = terms[0]       # no new name for a name: nothing to propagate later
-                else:
-                    bar = new_symbol()
-                    definitions.append((bar, terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)))
-                for x, d in _partials(expr):
-                    adjoint[x].append(bar if d == 1 else sympy.Mul(bar, d, evaluate=False))
-            sweeps.append([sympy.Add(*adjoint[x], evaluate=False) if len(adjoint.get(x, ())) > 1
-                           else (adjoint[x][0] if adjoint.get(x) else _ZERO) for x in inputs])
-        d_cpr, d_success, d_requests, d_fixed = sweeps
-        d_monthly = [sympy.Add(sympy.Mul(m.requests_per_month, a, evaluate=False),
-                               sympy.Mul(per_request, b, evaluate=False), c, evaluate=False)
-                     for a, b, c in zip(d_cpr, d_requests, d_fixed)]
-        gradients = d_monthly + d_cpr + d_success
-        return generate_function(self.evaluator.arguments, outputs + gradients, definitions)
+                adjoint[x].append(seed if d is _ONE else sympy.Mul(seed, d, evaluate=False))
+        for symbol, expr in reversed(chain):
+            terms = adjoint.pop(symbol, None)
+            if not terms:
+                continue
+            if len(terms) == 1 and terms[0].is_Atom:
+                bar = terms[0]       # no new name for a name: nothing to propagate later
+            else:
+                bar = new_symbol()
+                definitions.append((bar, terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)))
+            for x, d in _partials(expr):
+                adjoint[x].append(bar if d is _ONE else sympy.Mul(bar, d, evaluate=False))
+        gradients = [(sympy.Add(*adjoint[x], evaluate=False) if len(adjoint[x]) > 1 else adjoint[x][0])
+                     if adjoint.get(x) else _ZERO for x in inputs]
+        return generate_function(self.evaluator.arguments + seeds, outputs + gradients, definitions)
 
     # --- sensitivity and tornado ---------------------------------------------------------------
     def _range(self, name: str, value: float, spread: float) -> tuple[float, float]:

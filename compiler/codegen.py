@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping, Optional
 
@@ -89,17 +90,23 @@ def generate_function(arguments, outputs, definitions):
     return function_from_code(compile_source(generate_source(arguments, outputs, definitions)))
 
 
-def compile_source(source: str):
-    """The code object of generated source (what the compile cache stores, with marshal)."""
-    return compile(source, "<llmarch generated>", "exec")
+def compile_source(source):
+    """Compiled generated code, what the compile cache stores with marshal: a code object
+    for a resolver's source text; for a chunked `Source`, (arguments, slots, code, …) with
+    each chunk compiled on its own."""
+    if isinstance(source, str):
+        return compile(source, "<llmarch generated>", "exec")
+    return (source.arguments, source.slots,
+            *(compile(chunk, "<llmarch generated>", "exec") for chunk in source.chunks))
 
 
-def expression_printer(aliases: Optional[dict] = None):
+def expression_printer(aliases: Optional[dict] = None, slots: Optional[dict] = None):
     """A function printing one sympy expression as Python/numpy source. Symbols must have
     internal names; a symbol in `aliases` prints as what it stands for. Sums, products and
     powers are printed here (sympy's printer is slow on tens of thousands of lines), anything
     else (min, max, floor, …) by sympy's NumPy printer."""
     aliases = aliases if aliases is not None else {}
+    slots = slots if slots is not None else {}
     import sympy
     from sympy.printing.numpy import NumPyPrinter
 
@@ -111,7 +118,8 @@ def expression_printer(aliases: Optional[dict] = None):
                 return code(aliases[expr])
             if not _INTERNAL_NAME.match(expr.name):  # pragma: no cover - see above
                 raise ValueError(f"refusing to generate code with name {expr.name!r}")
-            return expr.name
+            slot = slots.get(expr)
+            return expr.name if slot is None else f"_s[{slot}]"
         if expr is sympy.zoo or expr is sympy.nan:
             return "(numpy.nan)"     # 1/0 inside a loop that never exits: the checks report it
         if expr is sympy.oo or expr is sympy.S.NegativeInfinity:
@@ -130,7 +138,14 @@ def expression_printer(aliases: Optional[dict] = None):
             return mul(expr.args)
         if expr.is_Pow:
             return f"({code(expr.base)}**{code(expr.exp)})"
-        return "(" + fallback.doprint(expr) + ")"
+        return "(" + fallback.doprint(expr.xreplace({x: stand_in(x) for x in expr.free_symbols})) + ")"
+
+    def stand_in(symbol):
+        """What sympy's printer should write for a symbol: its slot, or what it stands for."""
+        while symbol in aliases:
+            symbol = aliases[symbol]
+        slot = slots.get(symbol)
+        return symbol if slot is None else sympy.Symbol(f"_s[{slot}]", real=True)
 
     # Sums and products are printed from their arguments, never rebuilt as sympy objects.
     def add(args) -> str:
@@ -162,11 +177,32 @@ def expression_printer(aliases: Optional[dict] = None):
     return code
 
 
-def generate_source(arguments, outputs, definitions) -> str:
-    """Straight-line numpy source: `definitions` in order, then `outputs`.
+#: Lines per generated chunk. A chunk is compiled on its own: Python's compiler needs memory
+#: in proportion to the function it compiles (a 65,000-line function took 450 MB; the same
+#: lines in chunks of 2,000, 50 MB).
+CHUNK_LINES = 2000
 
-    Every argument and local is an internal symbol (`_p3`, `_v12`, `_g7`); this is checked
-    before any source is built, so no user text can reach the generated code. Sums,
+
+@dataclass(frozen=True)
+class Source:
+    """Generated straight-line code in chunks. Every value lives in one list `_s`: the
+    arguments in slots 0 … arguments-1, then the definitions; each chunk is a function
+    `_chunk(_s)` and the last returns the outputs."""
+
+    chunks: tuple[str, ...]
+    arguments: int
+    slots: int
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.chunks)
+
+
+def generate_source(arguments, outputs, definitions) -> Source:
+    """Straight-line numpy code: `definitions` in order, then `outputs`.
+
+    Every argument and definition is an internal symbol (`_p3`, `_v12`, `_g7`); this is
+    checked before any source is built, so no user text can reach the generated code. Sums,
     products and powers are printed here (sympy's printer is slow on tens of thousands of
     lines); anything else (min, max, floor, …) is printed by sympy's NumPy printer.
     """
@@ -188,12 +224,16 @@ def generate_source(arguments, outputs, definitions) -> str:
             aliases[symbol] = value
         else:
             propagated.append((symbol, value))
-    kept = propagated
-    code = expression_printer(aliases)
-    lines = ["def _generated(" + ", ".join(a.name for a in arguments) + "):"]
-    lines += [f"    {symbol.name} = {code(value)}" for symbol, value in kept]
-    lines.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
-    return "\n".join(lines)
+    slots = {a: i for i, a in enumerate(arguments)}
+    for symbol, _ in propagated:
+        if symbol not in slots:   # a definition of an argument overwrites it, as a local would
+            slots[symbol] = len(slots)
+    code = expression_printer(aliases, slots)
+    body = [f"    _s[{slots[symbol]}] = {code(value)}" for symbol, value in propagated]
+    body.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
+    chunks = tuple("def _chunk(_s):\n" + "\n".join(body[i:i + CHUNK_LINES])
+                   for i in range(0, len(body), CHUNK_LINES))
+    return Source(chunks, len(arguments), len(slots))
 
 
 #: Points per call of a generated function: its temporaries then stay in the CPU's cache,
@@ -261,7 +301,26 @@ def _finite(index: int, value, bad: list):
 
 
 def function_from_code(code):
-    """The generated function `_generated` from its code object."""
-    namespace = {"numpy": np, "functools": functools, "_finite": _finite}
-    exec(code, namespace)  # generated from internal names only (see generate_source)
-    return namespace["_generated"]
+    """The generated function from what `compile_source` gave."""
+    if not isinstance(code, tuple):
+        namespace = {"numpy": np, "functools": functools, "_finite": _finite}
+        exec(code, namespace)  # generated from internal names only (see generate_source)
+        return namespace["_generated"]
+    arguments, slots, *codes = code
+    chunks = []
+    for chunk in codes:
+        namespace = {"numpy": np, "functools": functools}
+        exec(chunk, namespace)  # generated from internal names only (see generate_source)
+        chunks.append(namespace["_chunk"])
+    *first, last = chunks
+    spare = slots - arguments
+
+    def _generated(*args):
+        if len(args) != arguments:
+            raise TypeError(f"the generated function takes {arguments} arguments, not {len(args)}")
+        values = [*args, *([None] * spare)]
+        for chunk in first:
+            chunk(values)
+        return last(values)
+
+    return _generated
