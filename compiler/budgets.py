@@ -58,7 +58,8 @@ def check_budgets(budgets: Sequence[Budget], result: CostResult) -> list[BudgetR
             if b.scenario is None or b.scenario == result.scenario]
 
 
-def _show(metric: str, x: float) -> str:
+def show_value(metric: str, x: float) -> str:
+    """A budget's limit, value or margin as it reads: money a month, per request, or a share."""
     kind = BUDGET_METRICS[metric]
     if kind == "share":
         return present.percent(x)
@@ -77,7 +78,7 @@ def budget_diagnostics(results: list[BudgetResult]) -> list[Diagnostic]:
         word = "over" if b.op in ("<", "<=") else "under"
         out.append(Diagnostic(
             "error", "E701",
-            f"budget `{b.metric} {b.op} {_show(b.metric, b.limit)}` does not hold{where}: "
-            f"{b.metric.replace('_', ' ')} is {_show(b.metric, r.value)}, {word} by {_show(b.metric, over)}{relative}",
+            f"budget `{b.metric} {b.op} {show_value(b.metric, b.limit)}` does not hold{where}: "
+            f"{b.metric.replace('_', ' ')} is {show_value(b.metric, r.value)}, {word} by {show_value(b.metric, over)}{relative}",
             b.span))
     return out

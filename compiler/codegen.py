@@ -13,9 +13,12 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
 
 __all__ = ["numeric", "needed_definitions", "expression_printer", "generate_source", "generate_function",
            "generate_resolver_source", "function_from_code", "compile_source", "blocked", "BLOCK"]

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from llmarch.dsl import ast
-from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, Span, usage_error
+from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, usage_error
 
 from . import ir
 from .codegen import (BLOCK, blocked, compile_source, function_from_code, generate_function,  # noqa: F401

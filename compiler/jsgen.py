@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
 
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 
 from llmarch.dsl.diagnostics import Diagnostic, Span
 

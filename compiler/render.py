@@ -21,7 +21,6 @@ See docs/render.md for what each mark means.
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import subprocess

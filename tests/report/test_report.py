@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from llmarch.compiler.report.htmlkit import json_block
 import sympy
 
 import llmarch
@@ -120,7 +122,7 @@ def test_printer_shapes():
 
 def test_json_block_escaping():
     value = {"a": "</script><!-- & \u2028\u2029 > '\""}
-    text = report._json_block(value)
+    text = json_block(value)
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in text
     assert "\\u003c/script\\u003e" in text and "\\u2028" in text
@@ -248,7 +250,7 @@ def test_diagram_note_without_graphviz(support, monkeypatch):
 # --- large architectures ----------------------------------------------------------------------------
 
 def test_large_architecture_is_folded(tmp_path, generate, monkeypatch):
-    monkeypatch.setattr(report, "DIAGRAM_LIMIT", 60)       # so that dot's layout is not waited for
+    monkeypatch.setattr(report.settings, "DIAGRAM_LIMIT", 60)       # so that dot's layout is not waited for
     path = tmp_path / "big.llmarch"
     path.write_text(generate(100))
     model = llmarch.load(path)

@@ -1,0 +1,424 @@
+"""The interactive HTML page: its sections, its data block and the generated model."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Mapping, Optional
+
+from llmarch.dsl.diagnostics import Diagnostic
+
+from .. import ir
+from ..budgets import show_value as _budget_text
+from ..evaluate import CostResult
+from ..jsgen import model_function
+from ..pipeline import Compiled
+from ..units import format_dim
+from .charts import BAR, PROJECTION, TORNADO, projection_chart, tornado_chart, vector_chart
+from .facts import Facts, gather, monthly_budget
+from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, pct, pct4, plain, usd, content_security_policy
+from .settings import FINDINGS_SHOWN, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS
+
+
+# --- the data block and the generated model -----------------------------------------------------
+
+def _param_unit(p: ir.Parameter) -> str:
+    if p.unit:
+        return p.unit
+    return "" if p.dim.is_dimensionless else format_dim(p.dim)
+
+
+def _is_share(p: ir.Parameter) -> bool:
+    return p.dim.is_dimensionless and p.low is not None and p.high is not None and 0 <= p.low and p.high <= 1
+
+
+def _step(p: ir.Parameter, value: float) -> str:
+    whole = all(float(x).is_integer() for x in (p.low, p.high, value))
+    return "1" if whole and p.high - p.low >= 2 and not _is_share(p) else "any"
+
+
+def _has_slider(p: ir.Parameter, used: frozenset) -> bool:
+    """A slider for every ranged parameter the results depend on (not for the unused
+    parameters an imported price module declares)."""
+    return not p.builtin and p.low is not None and p.high is not None and p.low < p.high and p.name in used
+
+
+def _data(facts: Facts, js, live: bool) -> dict:
+    compiled, result, resolution = facts.compiled, facts.result, facts.resolution
+    arch = compiled.arch
+    params = []
+    for p in arch.parameters.values():
+        value = resolution.values[p.name]
+        params.append({
+            "name": p.name, "unit": _param_unit(p), "description": p.description, "value": value,
+            "low": p.low, "high": p.high, "input": p.name in resolution.inputs, "slider": _has_slider(p, compiled.evaluator.used_parameters),
+            "share": _is_share(p), "builtin": p.builtin})
+    rows = [{"name": r.key, "label": arch.components[r.component].label if r.component in arch.components else None,
+             "kind": r.kind, "category": r.category} for r in compiled.evaluator.rows]
+    fixed = [{"name": f.name, "label": f.label, "category": f.category} for f in arch.fixed.values()]
+    index = {name: i for i, name in enumerate(arch.parameters)}
+    tornado = None
+    if facts.tornado is not None:
+        tornado = [{"p": index[r.name], "low": r.low, "high": r.high} for r in facts.tornado]
+    budgets = [{"metric": b.budget.metric, "op": b.budget.op, "limit": b.budget.limit,
+                "kind": ir.BUDGET_METRICS[b.budget.metric]} for b in facts.budgets]
+    budget_line = monthly_budget(facts)
+    return {
+        "format_version": 1, "title": arch.title, "scenario": facts.scenario,
+        "categories": list(ir.CATEGORIES), "layout": js.layout, "layout_sizes": js.sizes, "params": params, "rows": rows, "fixed": fixed,
+        "checks": [{"kind": c.kind, "what": c.what} for c in arch.checks],
+        "budgets": budgets, "tornado": tornado, "tornado_rows": TORNADO_ROWS,
+        "projection": None if facts.projection is None else {
+            "months": PROJECTION_MONTHS, "time": index.get("time"), "budget": budget_line},
+        "table_rows": TABLE_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
+        "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION},
+    }
+
+
+# --- HTML sections ------------------------------------------------------------------------------
+
+def _fig(name: str, value: float, text: str, tag: str = "span", cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f'<{tag}{c} data-fig="{name}" data-value="{attr(value)}">{escape(text)}</{tag}>'
+
+
+def _summary_section(r: CostResult) -> str:
+    share = r.failure_overhead_per_request / r.cost_per_request if r.cost_per_request else 0.0
+    cards = [
+        ("monthly total", _fig("monthly_total", r.monthly_total, usd(r.monthly_total), "div", "v"),
+         "requests per month " + _fig("requests_per_month", r.requests_per_month, count(r.requests_per_month)), "big"),
+        ("cost per request", _fig("cost_per_request", r.cost_per_request, usd(r.cost_per_request, True), "div", "v"),
+         "happy path " + _fig("happy_path_cost_per_request", r.happy_path_cost_per_request,
+                              usd(r.happy_path_cost_per_request, True)), ""),
+        ("cost per successful request",
+         _fig("cost_per_success", r.cost_per_success, usd(r.cost_per_success, True), "div", "v"), "", ""),
+        ("P(success)", _fig("p_success", r.p_success, pct4(r.p_success), "div", "v"), "", ""),
+        ("failure overhead", _fig("failure_overhead_per_request", r.failure_overhead_per_request,
+                                  usd(r.failure_overhead_per_request, True), "div", "v"),
+         _fig("failure_overhead_share", share, pct(share)) + " of the request · "
+         + _fig("failure_overhead_monthly", r.failure_overhead_monthly, usd(r.failure_overhead_monthly))
+         + " a month", ""),
+    ]
+    out = ['<section id="summary"><h2>Summary</h2><div class="cards">']
+    for title, value, sub, cls in cards:
+        out.append(f'<div class="card {cls}"><div class="k">{title}</div>{value}'
+                   + (f'<div class="sub">{sub}</div>' if sub else "") + "</div>")
+    out.append("</div>")
+    rows = [
+        ("requests per month", _fig("requests_per_month", r.requests_per_month, count(r.requests_per_month))),
+        ("cost per request", _fig("cost_per_request", r.cost_per_request, usd(r.cost_per_request, True))),
+        ("P(success)", _fig("p_success", r.p_success, pct4(r.p_success))),
+        ("cost per successful request", _fig("cost_per_success", r.cost_per_success, usd(r.cost_per_success, True))),
+        ("happy-path cost per request", _fig("happy_path_cost_per_request", r.happy_path_cost_per_request,
+                                             usd(r.happy_path_cost_per_request, True))),
+        ("failure overhead per request", _fig("failure_overhead_per_request", r.failure_overhead_per_request,
+                                              usd(r.failure_overhead_per_request, True))),
+        ("fixed monthly costs", _fig("fixed_monthly", r.fixed_monthly, usd(r.fixed_monthly))),
+        ("happy path, a month", _fig("happy_path_monthly", r.happy_path_monthly, usd(r.happy_path_monthly))),
+        ("system, a month", _fig("monthly_total", r.monthly_total, usd(r.monthly_total))),
+        ("failure overhead, a month", _fig("failure_overhead_monthly", r.failure_overhead_monthly,
+                                           usd(r.failure_overhead_monthly))),
+    ]
+    out.append('<div class="two"><div><h3>Happy path versus system</h3><table class="kv"><tbody>')
+    out += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
+    out.append('</tbody></table></div><div id="vectors"><h3>Cost vectors</h3><p class="note">Monthly cost by vector, '
+               'fixed costs included.</p>' + vector_chart(r) + "</div></div></section>")
+    return "".join(out)
+
+
+def _sliders_section(facts: Facts) -> str:
+    arch, resolution = facts.compiled.arch, facts.resolution
+    index = {name: i for i, name in enumerate(arch.parameters)}
+    sliders = [p for p in arch.parameters.values() if _has_slider(p, facts.compiled.evaluator.used_parameters)]
+    out = ['<aside id="controls"><h2>What if</h2>']
+    if not sliders:
+        out.append('<p class="note">No parameter declares a range (`in [low, high]`), so there is nothing to '
+                   'move.</p></aside>')
+        return "".join(out)
+    out.append('<p class="note">Every parameter with a declared range; the figures follow as you move it.</p>'
+               '<noscript><p class="note">Sliders need JavaScript; the figures are those of the scenario.</p>'
+               '</noscript><div class="buttons"><button type="button" id="lm-reset">reset</button></div>')
+    if len(sliders) > SLIDERS_FILTER:
+        out.append(f'<input type="search" id="lm-filter" placeholder="filter {len(sliders):,} parameters" '
+                   'aria-label="filter parameters by name">')
+    out.append('<div class="sliders">')
+    for p in sliders:
+        i = index[p.name]
+        value = resolution.values[p.name]
+        unit = _param_unit(p)
+        share = _is_share(p)
+        shown = param_text(value, share) + ("" if share or not unit else " " + unit)
+        rng = (f"{param_text(p.low, share)} – {param_text(p.high, share)}"
+               + ("" if share or not unit else " " + unit))
+        derived = "" if p.name in resolution.inputs else " (computed from other parameters until you move it)"
+        out.append(
+            f'<div class="slider" data-slider="{i}"><label for="lm-p{i}"><code>{escape(p.name)}</code>'
+            f'<output data-out="{i}" for="lm-p{i}">{escape(shown)}</output></label>'
+            f'<input type="range" id="lm-p{i}" data-p="{i}" min="{attr(p.low)}" max="{attr(p.high)}" '
+            f'step="{_step(p, value)}" value="{attr(value)}">'
+            f'<div class="desc">{escape(p.description or "")}{escape(derived)}<span class="range">{escape(rng)}</span></div></div>')
+    out.append("</div></aside>")
+    return "".join(out)
+
+
+def _component_row(i: int, c, r: CostResult, label: Optional[str]) -> str:
+    lab = f'<div class="label">{escape(label)}</div>' if label else ""
+    visits = "" if c.expected_visits is None else g4(c.expected_visits)
+    cells = [
+        f'<td class="name"><code>{escape(c.name)}</code>{lab}</td><td>{escape(c.kind)}</td>'
+        f'<td><span class="dot {escape(c.category)}"></span>{escape(c.category)}</td>',
+        _cell("visits", c.expected_visits, visits),
+        _cell("per_visit", c.cost_per_visit, usd(c.cost_per_visit, True)),
+        _cell("per_request", c.cost_per_request, usd(c.cost_per_request, True)),
+        _cell("monthly", c.monthly, usd(c.monthly)),
+        _cell("share", c.share, pct(c.share)),
+    ]
+    return f'<tr data-row="{i}">' + "".join(cells) + "</tr>"
+
+
+def _cell(col: str, value: Optional[float], text: str) -> str:
+    data = f' data-value="{attr(value)}"' if value is not None else ""
+    return f'<td class="num" data-col="{col}"{data}>{escape(text)}</td>'
+
+
+_TABLE_HEAD = ("<thead><tr><th>component</th><th>kind</th><th>category</th><th class=\"num\">visits</th>"
+               "<th class=\"num\">per visit</th><th class=\"num\">per request</th><th class=\"num\">per month</th>"
+               "<th class=\"num\">share</th></tr></thead>")
+
+
+def _components_section(facts: Facts) -> str:
+    compiled, r = facts.compiled, facts.result
+    arch = compiled.arch
+    names = [row.key for row in compiled.evaluator.rows] + list(arch.fixed)
+    position = {name: i for i, name in enumerate(names)}
+    ordered = sorted(r.components, key=lambda c: (-c.monthly, c.name))
+    labels = {row.key: (arch.components[row.component].label if row.component in arch.components else None)
+              for row in compiled.evaluator.rows}
+    labels.update({f.name: f.label for f in arch.fixed.values()})
+    rows = [_component_row(position[c.name], c, r, labels.get(c.name)) for c in ordered]
+    top, rest = rows[:TABLE_ROWS], rows[TABLE_ROWS:]
+    out = ['<section id="components"><h2>Components</h2>',
+           '<p class="note">Every component and fixed cost, most expensive first. <code>name#k</code> rows are folded '
+           'into their component; <code>name@model</code> is a fallback-model copy.</p>',
+           f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-top">{"".join(top)}</tbody></table>']
+    if rest:
+        out.append(f'<details id="lm-more"><summary>{len(rest):,} more components</summary>'
+                   f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-more">{"".join(rest)}</tbody></table></details>')
+    out.append("</section>")
+    return "".join(out)
+
+
+def _overhead_section(facts: Facts) -> str:
+    compiled, r = facts.compiled, facts.result
+    flow = {c.name: c for c in r.components if c.cost_per_request is not None}
+    total = r.failure_overhead_per_request
+    keyed = [(i, flow[row.key]) for i, row in enumerate(compiled.evaluator.rows)]
+    shown = sorted([(i, c) for i, c in keyed if abs(c.failure_overhead_per_request) >= 1e-15],
+                   key=lambda ic: (-ic[1].failure_overhead_per_request, ic[1].name))
+    visible = {i for i, _ in shown[:OVERHEAD_ROWS]}
+    order = [i for i, _ in shown] + [i for i, _ in keyed if i not in {j for j, _ in shown}]
+    out = ['<section id="overhead"><h2>Failure overhead</h2>',
+           '<p class="note">What retries, fallbacks and regeneration add over the happy path (every failure '
+           'probability at 0), per component.</p>',
+           '<table class="data"><thead><tr><th>component</th><th class="num">happy path</th><th class="num">system'
+           '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">share</th></tr></thead>'
+           '<tbody id="lm-overhead">']
+    for i in order:
+        c = flow[compiled.evaluator.rows[i].key]
+        overhead = c.failure_overhead_per_request
+        share = pct(overhead / total) if abs(total) > 1e-15 else ""
+        hidden = "" if i in visible else " hidden"
+        out.append(f'<tr data-o="{i}"{hidden}><td><code>{escape(c.name)}</code></td>'
+                   + _cell("happy", c.happy_path_cost_per_request, usd(c.happy_path_cost_per_request, True))
+                   + _cell("system", c.cost_per_request, usd(c.cost_per_request, True))
+                   + _cell("overhead", overhead, usd(overhead, True))
+                   + _cell("monthly", overhead * r.requests_per_month, usd(overhead * r.requests_per_month))
+                   + f'<td class="num" data-col="share">{share}</td></tr>')
+    more = max(0, len(shown) - OVERHEAD_ROWS)
+    none = "" if shown else " (none: no component has a failure overhead here)"
+    out.append(f'</tbody></table><p class="note" id="lm-overhead-more">'
+               f'{escape(f"{more:,} more components with a smaller overhead" if more else "")}{escape(none)}</p></section>')
+    return "".join(out)
+
+
+def _scenario_section(facts: Facts) -> str:
+    out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it '
+           '(static: the sliders do not move these)'
+           + (", without this report's <code>--set</code> values" if facts.sets else "") + '.</p>',
+           '<table class="data"><thead><tr><th>scenario</th><th class="num">monthly total</th>'
+           '<th class="num">per request</th><th class="num">per success</th><th class="num">P(success)</th>'
+           '</tr></thead><tbody>']
+    for row in facts.scenarios:
+        name = "(defaults)" if row.name is None else row.name
+        mark = ' class="current"' if row.name == facts.scenario else ""
+        desc = f'<div class="label">{escape(row.description)}</div>' if row.description else ""
+        head = f"<td><code>{escape(name)}</code>{desc}</td>"
+        if row.result is None:
+            out.append(f'<tr{mark}>{head}<td colspan="4" class="error">{escape(row.error)}</td></tr>')
+            continue
+        x = row.result
+        out.append(f"<tr{mark}>{head}" + _cell("monthly", x.monthly_total, usd(x.monthly_total))
+                   + _cell("per_request", x.cost_per_request, usd(x.cost_per_request, True))
+                   + _cell("per_success", x.cost_per_success, usd(x.cost_per_success, True))
+                   + _cell("p_success", x.p_success, pct4(x.p_success)) + "</tr>")
+    out.append("</tbody></table></section>")
+    return "".join(out)
+
+
+def _analysis_section(facts: Facts, live: bool) -> str:
+    when = "while a slider moves" if live else "when a slider is released"
+    out = ['<section id="tornado"><h2>Tornado</h2>']
+    if facts.tornado is None:
+        out.append(f'<p class="note error">Unavailable at these values: {escape(facts.tornado_error)}</p>')
+    elif not facts.tornado:
+        out.append('<p class="note">No parameter to move.</p>')
+    else:
+        more = len(facts.tornado) - TORNADO_ROWS
+        out.append(f'<p class="note">The monthly total with each parameter moved alone to the low '
+                   f'<span class="key lo"></span> and high <span class="key hi"></span> end of its range (±20% '
+                   f'without a declared range), widest swing first; recomputed {when}.'
+                   + (f" {more:,} more parameters swing less." if more > 0 else "") + "</p>")
+        out.append(tornado_chart(facts))
+    out.append('</section><section id="projection"><h2>12-month projection</h2>')
+    if facts.projection is None:
+        out.append(f'<p class="note error">Unavailable at these values: {escape(facts.projection_error)}</p>')
+    else:
+        p = facts.projection
+        time_symbol = facts.compiled.arch.parameters["time"].symbol if "time" in facts.compiled.arch.parameters else None
+        grows = time_symbol is not None and any(time_symbol in d.free_symbols for d in facts.resolution.definitions.values())
+        flat = "" if grows else " No parameter depends on <code>time</code> here, so the line is flat."
+        budget = monthly_budget(facts)
+        line = (f" The dashed line is the budget of {escape(usd(budget))} a month." if budget is not None else "")
+        out.append(f'<p class="note">The monthly total at months 0 to {PROJECTION_MONTHS} with the built-in '
+                   f'<code>time</code> parameter; recomputed {when}.{flat}{line} Month {PROJECTION_MONTHS}: '
+                   + _fig("projection_last", p.monthly_total[-1], usd(p.monthly_total[-1])) + ".</p>")
+        out.append(projection_chart(facts))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _diagnostics_section(facts: Facts) -> str:
+    out = ['<section id="diagnostics"><h2>Diagnostics</h2><h3>Budgets</h3>']
+    if not facts.budgets:
+        out.append('<p class="note">No budget applies to this scenario.</p>')
+    else:
+        out.append('<table class="data"><thead><tr><th>budget</th><th class="num">value</th>'
+                   '<th class="num">margin</th><th>verdict</th></tr></thead><tbody>')
+        for k, b in enumerate(facts.budgets):
+            metric = b.budget.metric
+            text = f"{metric} {b.budget.op} {_budget_text(metric, b.budget.limit)}"
+            out.append(f'<tr data-b="{k}" class="{"ok" if b.holds else "bad"}"><td><code>{escape(text)}</code></td>'
+                       f'<td class="num" data-col="value" data-value="{attr(b.value)}">'
+                       f'{escape(_budget_text(metric, b.value))}</td>'
+                       f'<td class="num" data-col="margin">{escape(_budget_text(metric, b.margin))}</td>'
+                       f'<td data-col="verdict">{"holds" if b.holds else "does not hold"}</td></tr>')
+        out.append("</tbody></table>")
+    out.append("<h3>Lint findings</h3>")
+    where = f" in scenario <code>{escape(facts.scenario)}</code>" if facts.scenario else ""
+    if facts.findings_error:
+        out.append(f'<p class="note error">{escape(facts.findings_error)}</p>')
+    elif not facts.findings:
+        out.append(f'<p class="note">No cost archetype found{where}.</p>')
+    else:
+        out.append(f'<p class="note">The cost archetypes <code>llmarch lint</code> finds{where} (static: at the '
+                   f'scenario\'s values).</p>')
+        shown = [_finding(d, facts.compiled) for d in facts.findings]
+        out += shown[:FINDINGS_SHOWN]
+        if len(shown) > FINDINGS_SHOWN:
+            out.append(f"<details><summary>{len(shown) - FINDINGS_SHOWN:,} more findings</summary>"
+                       + "".join(shown[FINDINGS_SHOWN:]) + "</details>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _finding(d: Diagnostic, compiled: Compiled) -> str:
+    """A lint finding as `llmarch lint` prints it: the message wraps, the source excerpt does not."""
+    lines = d.render(compiled.sources).splitlines()
+    excerpt = [line for line in lines[1:] if not line.startswith("   = ")]
+    notes = [line[5:] for line in lines[1:] if line.startswith("   = ")]
+    where = f"{d.span} " if d.span else ""
+    return (f'<div class="finding"><div><code>{escape(d.severity)}[{escape(d.code)}]</code> <span class="label">'
+            f'{escape(where)}</span>{escape(d.message)}</div>'
+            + (f"<pre>{escape(chr(10).join(excerpt))}</pre>" if excerpt else "")
+            + "".join(f'<div class="label">{escape(n)}</div>' for n in notes) + "</div>")
+
+
+def _parameters_section(facts: Facts) -> str:
+    arch, resolution = facts.compiled.arch, facts.resolution
+    out = [f'<section id="parameters"><details><summary>All {len(arch.parameters):,} parameters</summary>'
+           '<table class="data"><thead><tr><th>parameter</th><th class="num">value</th><th>unit</th>'
+           '<th>range</th><th>description</th></tr></thead><tbody>']
+    for i, p in enumerate(arch.parameters.values()):
+        value = resolution.values[p.name]
+        rng = "" if p.low is None or p.high is None else f"{plain(p.low)} – {plain(p.high)}"
+        how = "" if p.name in resolution.inputs else " (computed)"
+        out.append(f"<tr><td><code>{escape(p.name)}</code>{escape(how)}</td>"
+                   f'<td class="num" data-pv="{i}" data-value="{attr(value)}">{escape(plain(value))}</td>'
+                   f"<td>{escape(_param_unit(p))}</td><td>{escape(rng)}</td><td>{escape(p.description or '')}</td></tr>")
+    out.append("</tbody></table></details></section>")
+    return "".join(out)
+
+
+def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None) -> str:
+    """The self-contained interactive report as one HTML document (deterministic)."""
+    facts = gather(compiled, scenario, sets)
+    js = model_function(compiled, facts.resolution)
+    evaluations = 2 + PROJECTION_MONTHS + 1 + 2 * len(facts.tornado or [])
+    live = evaluations * compiled.flow.graph.number_of_nodes() <= LIVE_ANALYSIS_LIMIT
+    data = _data(facts, js, live)
+    if "</" in _APP_JS or "<!--" in _APP_JS:  # pragma: no cover - a bug in this file
+        raise ValueError("the report's script would close its element")
+    scripts = [js.code, _APP_JS]
+    policy = content_security_policy(scripts, [_CSS])
+    svg, note = diagram(compiled, facts.evaluation)
+    arch = compiled.arch
+    title = arch.title + (f" — scenario {scenario}" if scenario else "")
+    sets_text = ", ".join(f"{k}={v}" for k, v in facts.sets.items())
+    description = arch.scenarios[scenario].description if scenario else None
+    from llmarch._version import __version__
+    parts = [
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="llmarch {escape(__version__)}">',
+        f"<title>{escape(title)} · llmarch report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f'<header><h1>{escape(arch.title)}</h1><p class="meta">'
+        + (f"scenario <code>{escape(scenario)}</code>" if scenario else "default parameter values")
+        + (f" · {escape(description)}" if description else "")
+        + (f" · with <code>--set {escape(sets_text)}</code>" if sets_text else "")
+        + f" · <code>{escape(arch.path)}</code> · llmarch {escape(__version__)}</p></header>",
+        '<div id="lm-invalid" class="invalid" hidden><strong>These values are not valid for the model</strong> '
+        '(<code>llmarch cost</code> would refuse them); the figures below are not meaningful:<ul></ul></div>',
+        '<div class="layout">',
+        _sliders_section(facts),
+        '<main>',
+        _summary_section(facts.result),
+        '<section id="diagram"><h2>Architecture</h2>'
+        + (f'<div class="diagram">{svg}</div><p class="note">Drawn at the scenario\'s values (static).</p>'
+           if svg else f'<p class="note">{escape(note)}</p>') + "</section>",
+        _components_section(facts),
+        _overhead_section(facts),
+        _scenario_section(facts),
+        _analysis_section(facts, live),
+        _diagnostics_section(facts),
+        _parameters_section(facts),
+        '<footer><p class="note">Generated by llmarch from the file above. The sliders recompute the model '
+        'in this page: its expressions are compiled to JavaScript; nothing is sent anywhere.</p></footer>',
+        "</main></div>",
+        f'<script type="application/json" id="llmarch-data">{json_block(data)}</script>',
+        f"<script>{js.code}</script>",
+        f"<script>{_APP_JS}</script>",
+        "</body></html>\n",
+    ]
+    return "".join(parts)
+
+
+# --- the page's style sheet and script ----------------------------------------------------------
+# They live in compiler/assets/ as plain .css and .js files (package data), read once. The
+# script reads the JSON block, calls the generated `_evaluate` and only ever writes text
+# (`textContent`) and attributes: user text never becomes markup. Its number formats mirror
+# the Python ones above (`usd`, `g4`, `pct`, ...).
+
+_ASSETS = resources.files("llmarch.compiler").joinpath("assets")
+_CSS = _ASSETS.joinpath("report.css").read_text(encoding="utf-8")
+_APP_JS = _ASSETS.joinpath("report.js").read_text(encoding="utf-8")

@@ -1,0 +1,31 @@
+"""What the report shows and where it stops: its limits, in one place."""
+
+from __future__ import annotations
+
+
+
+
+
+#: Component rows shown before the rest folds under "N more components".
+TABLE_ROWS = 50
+#: Components above which the diagram is left out (dot's layout takes long and the picture
+#: is unreadable at that size).
+DIAGRAM_LIMIT = 150
+#: Parameters shown in the tornado chart (the widest swings).
+TORNADO_ROWS = 15
+#: Rows of the failure-overhead table.
+OVERHEAD_ROWS = 20
+#: Lint findings shown before the rest fold under "N more findings".
+FINDINGS_SHOWN = 10
+#: Sliders above which a filter box is shown.
+SLIDERS_FILTER = 30
+#: Tornado and projection are recomputed while a slider moves when (evaluations per
+#: update) × (lowered nodes) is at most this; above it, when the slider is released.
+LIVE_ANALYSIS_LIMIT = 20_000
+#: Months of the projection chart.
+PROJECTION_MONTHS = 12
+#: Components listed in the Markdown report.
+MARKDOWN_COMPONENTS = 10
+
+CATEGORY_COLORS = {"inference": "#4e79a7", "retrieval": "#f28e2b", "human": "#e15759", "ops": "#76b7b2",
+                    "infra": "#59a14f"}
