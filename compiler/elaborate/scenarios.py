@@ -3,6 +3,8 @@ the ones of the scenario it `extends` (and so on up) underneath its own."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import sympy
 
 from llmarch.dsl import ast
@@ -27,9 +29,10 @@ def run(state: State) -> None:
                   notes=(("first declared here", by_name[s.name].name_span),))
             continue
         by_name[s.name] = s
-    own: dict[str, dict[str, tuple[sympy.Expr, Span]]] = {}
+    own: dict[str, _Overrides] = {}
     for s in by_name.values():
-        values: dict[str, tuple[sympy.Expr, Span]] = {}
+        values: dict[str, sympy.Expr] = {}
+        spans: dict[str, Span] = {}
         for item in s.body.items:
             if isinstance(item, ast.Block):
                 error("E211", f"scenario `{s.name}` sets parameters, not blocks", item.span)
@@ -45,30 +48,65 @@ def run(state: State) -> None:
                 continue
             v = x.expect(item.value, (param.dim,), f"`{item.name}`")
             if v is not None:
-                values[item.name] = (v, item.value.span)
-        own[s.name] = values
+                values[item.name] = v
+                spans[item.name] = item.value.span
+        own[s.name] = (values, spans)
+    merged = _merge(state, by_name, own)
     for name, s in by_name.items():
-        chain, current, ok = [], s, True
+        if name in merged:
+            values, spans = merged[name]
+            state.scenarios[name] = ir.Scenario(name, s.description, values, spans, s.span)
+
+
+#: A scenario's overrides: values (base units) and where each was written, by parameter.
+_Overrides = tuple[dict[str, sympy.Expr], dict[str, Span]]
+
+
+def _merge(state: State, by_name: dict[str, ast.Scenario], own: dict[str, _Overrides]) -> dict[str, _Overrides]:
+    """Every scenario's overrides over its ancestors' (the nearest wins), for the scenarios
+    whose `extends` chain ends at a scenario that extends none. Linear in the number of
+    scenarios times the overrides each ends up with: a scenario is merged once, onto its
+    parent's memoized result, never by walking its whole chain again. A cycle is reported
+    at each scenario on it (E230), an unknown parent where it is named (E231); a scenario
+    that only extends into such a chain is left out without a report of its own."""
+    merged: dict[str, _Overrides] = {}
+    failed: set[str] = set()
+    for name in by_name:
+        # walk up to a scenario already merged, a root, or a problem
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        current: Optional[ast.Scenario] = by_name[name]
+        base: Optional[_Overrides] = None
         while current is not None:
-            if current.name in chain:
-                error("E230", f"scenario `{name}` extends itself: "
-                      + " -> ".join(chain + [current.name]), s.extends_span or s.name_span)
-                ok = False
+            if current.name in merged:
+                base = merged[current.name]
                 break
-            chain.append(current.name)
+            if current.name in failed:
+                break
+            if current.name in on_path:
+                cycle = path[on_path[current.name]:]
+                for i, member in enumerate(cycle):
+                    around = cycle[i:] + cycle[:i]
+                    scenario = by_name[member]
+                    state.collector.error("E230", f"scenario `{member}` extends itself: "
+                                          + " -> ".join(around + [member]),
+                                          scenario.extends_span or scenario.name_span)
+                break
+            on_path[current.name] = len(path)
+            path.append(current.name)
             if current.extends is None:
-                current = None
-            elif current.extends not in by_name:
-                error("E231", f"unknown scenario `{current.extends}`", current.extends_span,
-                      help=did_you_mean(current.extends, by_name))
-                ok = False
-                current = None
-            else:
-                current = by_name[current.extends]
-        if not ok:
+                base = ({}, {})
+                break
+            if current.extends not in by_name:
+                state.collector.error("E231", f"unknown scenario `{current.extends}`", current.extends_span,
+                                      help=did_you_mean(current.extends, by_name))
+                break
+            current = by_name[current.extends]
+        if base is None:
+            failed.update(path)
             continue
-        merged: dict[str, tuple[sympy.Expr, Span]] = {}
-        for ancestor in reversed(chain):
-            merged.update(own[ancestor])
-        state.scenarios[name] = ir.Scenario(name, s.description, {k: v for k, (v, _) in merged.items()},
-                                            {k: sp for k, (_, sp) in merged.items()}, s.span)
+        for scenario_name in reversed(path):
+            values, spans = own[scenario_name]
+            base = ({**base[0], **values}, {**base[1], **spans})
+            merged[scenario_name] = base
+    return merged
