@@ -157,7 +157,7 @@ def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
         state.checks.append(ir.Check("nonnegative", tokens, "tokens per month", f["tokens"].value.span))
         comp.model = price.name
         # a batch job's calls have no known size: a tiered price is taken at its base rate
-        cost = cost + tokens * price.input.xreplace({ir.CALL_INPUT_TOKENS: 0})
+        cost = cost + tokens * price.input.xreplace({ir.CALL_INPUT_TOKENS: sympy.Integer(0)})
     if cost is not None:
         state.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * state.month_days, s.span)
 

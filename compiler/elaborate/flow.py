@@ -264,7 +264,7 @@ class _FlowBuilder:
         edges = [ir.Edge(source, t, p if p is not None else (phi if failed else sympy.Integer(1)), failed, span)
                  for t, p, failed, span in result]
         if explicit:
-            self.state.checks.append(ir.Check("probability_sum", total.xreplace({phi: 1}),
+            self.state.checks.append(ir.Check("probability_sum", total.xreplace({phi: sympy.Integer(1)}),
                                               f"probabilities leaving `{_shown(source)}`",
                                               result[0][3] if result else outs[0][2]))
         if otherwise is not None:
