@@ -8,7 +8,7 @@ For each N it generates a synthetic but realistic `.llmarch` file with exactly N
 components, writes it to a temporary directory and times every stage separately:
 
     parse      llmarch.compiler.loader.load_modules (read + lark parse + AST)
-    elaborate  llmarch.compiler.semantics.elaborate  (names, units, sympy expressions)
+    elaborate  llmarch.compiler.elaborate.elaborate  (names, units, sympy expressions)
     lower      llmarch.compiler.lower.lower          (retries/fallbacks/caches -> flow graph)
     model      llmarch.compiler.model.build_model    (SCC-by-SCC symbolic expected visits)
     codegen    Evaluator() + first Evaluator.function (generates the numpy code of the whole model)
@@ -67,7 +67,7 @@ from llmarch.compiler.loader import load_modules
 from llmarch.compiler.lower import lower
 from llmarch.compiler.model import build_model
 from llmarch.compiler.pipeline import compile_file
-from llmarch.compiler.semantics import elaborate
+from llmarch.compiler.elaborate import elaborate
 
 
 def _revision(root: Path) -> str:

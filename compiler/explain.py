@@ -90,7 +90,7 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     if too_large:
         out.append("The closed forms are large; here is the chain of definitions they are built from:")
         for sym, definition in model.definitions:
-            shown = definition.xreplace({ir.FAILURE_SWITCH: 1}).xreplace(display).xreplace(visit_display).xreplace(intermediate)
+            shown = definition.xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)}).xreplace(display).xreplace(visit_display).xreplace(intermediate)
             target = visit_display.get(sym, intermediate.get(sym, sym))
             out.append(f"  {target} = {sympy.sstr(shown)}")
         out.append("")

@@ -13,7 +13,7 @@ from .gc_pause import collector_paused
 from .loader import load_modules
 from .lower import FlowGraph, lower
 from .model import CostModel, build_model
-from .semantics import elaborate
+from .elaborate import elaborate
 
 __all__ = ["Compiled", "compile_file", "collector_paused"]
 

@@ -258,7 +258,7 @@ class Model:
         display = {p.symbol: sympy.Symbol(name) for name, p in arch.parameters.items()}
         totals = {"cost_per_request": model.cost_per_request, "p_success": model.p_success,
                   "requests_per_month": model.requests_per_month, "fixed_monthly": model.fixed_monthly}
-        return {k: model.closed_form(v).xreplace({FAILURE_SWITCH: 1}).xreplace(display) for k, v in totals.items()}
+        return {k: model.closed_form(v).xreplace({FAILURE_SWITCH: sympy.Integer(1)}).xreplace(display) for k, v in totals.items()}
 
     def __repr__(self) -> str:
         return f"<llmarch.Model {self.title!r}: {len(self.components)} components>"

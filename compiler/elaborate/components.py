@@ -1,0 +1,286 @@
+"""Pass `components`: every component declaration, checked by its kind, becomes an
+`ir.Component` (or, for `fixed`, an `ir.FixedCost`): its cost per visit (a fixed amount,
+a model's tokens, a person's time), its failure behaviour and, once every component is
+known, where its `fallback` and `on_hit` lead. A component made by a template instance
+reports its problems with notes on where the instance was made."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import sympy
+
+from llmarch.dsl import ast
+from llmarch.dsl.diagnostics import did_you_mean
+
+from .. import ir
+from ..units import DIMENSIONLESS, TIME, TOKEN, USD
+from .common import fields, optional
+from .expressions import COST_PER_VISIT, PRICE_PER_TOKEN, ExpressionCompiler
+from .state import State
+
+__all__ = ["run", "MAX_ATTEMPTS"]
+
+MAX_ATTEMPTS = 50
+
+_DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": "retrieval",
+                     "cache": "retrieval", "guardrail": "ops", "tool": "retrieval", "router": "inference", "human": "human",
+                     "observe": "ops", "fixed": "infra"}
+
+# Which fields each kind of component takes. "common" fields are shared by every
+# kind that sits in the flow.
+_MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model")
+_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback")
+_FIELDS = {
+    "llm": _MODEL_FIELDS + _COMMON,
+    "embedding": _MODEL_FIELDS + _COMMON,
+    "guardrail": _MODEL_FIELDS + _COMMON,
+    "retrieval": _COMMON,
+    "tool": _COMMON,
+    "router": ("cost", "category"),
+    "cache": _COMMON + ("hit_rate", "on_hit", "match"),
+    "human": _COMMON + ("time", "rate"),
+    "observe": ("per_request", "per_call", "per_token", "sample", "category"),
+    "fixed": ("cost", "category", "model", "tokens"),
+}
+_REQUIRED = {"llm": ("model", "input", "output"), "embedding": ("model", "input"),
+             "cache": ("hit_rate",), "human": ("time", "rate")}
+
+_FIELD_HELP = {
+    "model": "add `model = <a declared model>`",
+    "input": "add `input = 500 tokens`, or `input { system = 300 tokens; user = 200 tokens }`",
+    "output": "add `output = 200 tokens`",
+    "hit_rate": "add `hit_rate = 30%`",
+    "time": "add `time = 5 min`",
+    "rate": "add `rate = 45 USD/hour`",
+    "cost": "add `cost = 500 USD/month`",
+}
+
+
+def run(state: State) -> None:
+    x = ExpressionCompiler(state)
+    for _, s in state.statements:
+        if isinstance(s, ast.Component) and state.declared_here(s.name, s.name_span):
+            state.collector.context = state.instance_notes(s.name)
+            _component(x, s)
+    for _, s in state.statements:
+        if isinstance(s, ast.Component) and s.name in state.components:
+            state.collector.context = state.instance_notes(s.name)
+            _links(state, s)
+    state.collector.context = ()
+    for name, instance in state.origin.items():
+        if name in state.components:
+            state.components[name].group = instance.name
+        if name in state.fixed:
+            state.fixed[name] = dataclasses.replace(state.fixed[name], group=instance.name)
+
+
+def _component(x: ExpressionCompiler, s: ast.Component) -> None:
+    state = x.state
+    error = state.collector.error
+    owner = f"{s.kind} `{s.name}`"
+    allowed = _FIELDS[s.kind]
+    f = fields(state, s.body, allowed, owner, blocks=("input",))
+    for key in _REQUIRED.get(s.kind, ()):
+        if key not in f:
+            error("E213", f"{owner} needs `{key}`", s.name_span, help=_FIELD_HELP.get(key))
+    comp = ir.Component(name=s.name, kind=s.kind, label=s.label, category=_DEFAULT_CATEGORY[s.kind],
+                        span=s.span, spans={k: v.span for k, v in f.items()})
+    if "category" in f:
+        comp.category = _enum(state, f["category"], ir.CATEGORIES, "category") or comp.category
+    elif s.kind == "guardrail" and "model" in f:
+        comp.category = "inference"
+    if "match" in f:
+        _enum(state, f["match"], ("exact", "semantic"), "cache match")
+    if s.kind == "fixed":
+        return _fixed_cost(x, s, f, comp)
+    if s.kind == "observe":
+        comp.per_request = optional(x, f, "per_request", COST_PER_VISIT, "observability cost per request", "nonnegative")
+        comp.per_call = optional(x, f, "per_call", COST_PER_VISIT, "observability cost per model call", "nonnegative")
+        comp.per_token = optional(x, f, "per_token", (PRICE_PER_TOKEN,), "observability cost per traced token",
+                                  "nonnegative")
+        comp.sample = optional(x, f, "sample", (DIMENSIONLESS,), "`sample`", "probability", default=1)
+        if not any(k in f for k in ("per_request", "per_call", "per_token")):
+            error("E213", f"{owner} needs `per_request`, `per_call` or `per_token`", s.name_span)
+        state.components[s.name] = comp
+        return
+    cost = optional(x, f, "cost", COST_PER_VISIT, f"`cost` of {owner}", "nonnegative")
+    if "model" in f:
+        tokens = _token_cost(x, s, f, comp)
+        if tokens is not None:
+            cost = cost + tokens
+    elif any(k in f for k in ("input", "output", "cached", "fallback_model")):
+        key = next(k for k in ("input", "output", "cached", "fallback_model") if k in f)
+        error("E213", f"`{key}` of {owner} needs a `model`", f[key].span)
+    if s.kind == "human" and "time" in f and "rate" in f:
+        minutes = x.expect(f["time"].value, (TIME,), f"`time` of {owner}")
+        rate = x.expect(f["rate"].value, (USD / TIME,), f"`rate` of {owner}")
+        if minutes is not None and rate is not None:
+            state.checks.append(ir.Check("nonnegative", minutes, "review time", f["time"].value.span))
+            state.checks.append(ir.Check("nonnegative", rate, "hourly rate", f["rate"].value.span))
+            cost = cost + minutes * rate
+    comp.cost = cost
+    comp.fail_rate = optional(x, f, "fail_rate", (DIMENSIONLESS,), "`fail_rate`", "probability")
+    if "attempts" in f and "retries" in f:
+        error("E214", f"{owner} gives both `attempts` and `retries`", f["retries"].span,
+              help="`attempts = 3` means the same as `retries = 2`: keep one")
+    elif "attempts" in f:
+        comp.attempts = _count(state, f["attempts"], 1, "attempts")
+    elif "retries" in f:
+        comp.attempts = _count(state, f["retries"], 0, "retries", MAX_ATTEMPTS - 1) + 1
+    if s.kind == "cache":
+        comp.hit_rate = optional(x, f, "hit_rate", (DIMENSIONLESS,), "`hit_rate`", "probability")
+    state.components[s.name] = comp
+
+
+def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> None:
+    """`cost = … USD/month`, and/or `model` with `tokens = … tokens/month`: a batch job
+    (re-embedding the documents) priced at the model's input price."""
+    state = x.state
+    if "cost" not in f and "tokens" not in f:
+        state.collector.error("E213", f"fixed `{s.name}` needs `cost`, or `model` and `tokens`", s.name_span,
+                              help=_FIELD_HELP["cost"] + ", or `model = embed; tokens = documents * doc_tokens / 7 days`")
+        return
+    cost = x.expect(f["cost"].value, (USD / TIME,), f"cost of fixed `{s.name}`") if "cost" in f else sympy.Integer(0)
+    if cost is not None and "cost" in f:
+        state.checks.append(ir.Check("nonnegative", cost, "fixed cost", f["cost"].value.span))
+    if ("model" in f) != ("tokens" in f):
+        have, need = ("model", "tokens") if "model" in f else ("tokens", "model")
+        state.collector.error("E213", f"`{have}` of fixed `{s.name}` needs `{need}`", f[have].span)
+        return
+    if "model" in f:
+        price = _model_ref(state, f["model"])
+        tokens = x.expect(f["tokens"].value, (TOKEN / TIME,), f"`tokens` of fixed `{s.name}`")
+        if price is None or tokens is None or cost is None:
+            return
+        state.checks.append(ir.Check("nonnegative", tokens, "tokens per month", f["tokens"].value.span))
+        comp.model = price.name
+        # a batch job's calls have no known size: a tiered price is taken at its base rate
+        cost = cost + tokens * price.input.xreplace({ir.CALL_INPUT_TOKENS: sympy.Integer(0)})
+    if cost is not None:
+        state.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * state.month_days, s.span)
+
+
+def _token_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> Optional[sympy.Expr]:
+    """The model's price of one call (input, output, prompt-cache shares), and the tokens
+    the component sends and receives."""
+    state = x.state
+    owner = f"{s.kind} `{s.name}`"
+    price = _model_ref(state, f["model"])
+    if "input" in f and isinstance(f["input"], ast.Block):
+        parts = []
+        for item in f["input"].body.items:
+            if isinstance(item, ast.Block):
+                state.collector.error("E211", f"input parts of {owner} are values, not blocks", item.span)
+                continue
+            part = x.expect(item.value, (TOKEN,), f"input part `{item.name}` of {owner}")
+            if part is not None:
+                state.checks.append(ir.Check("nonnegative", part, f"input part `{item.name}`", item.value.span))
+                parts.append(part)
+                comp.input_parts[item.name] = part
+        if not f["input"].body.items:
+            state.collector.error("E213", f"`input` of {owner} has no parts", f["input"].span)
+        tokens_in = sympy.Add(*parts)
+    elif "input" in f:
+        tokens_in = x.expect(f["input"].value, (TOKEN,), f"`input` of {owner}")
+        if tokens_in is not None:
+            state.checks.append(ir.Check("nonnegative", tokens_in, "input tokens", f["input"].value.span))
+    else:
+        tokens_in = sympy.Integer(0) if s.kind == "guardrail" else None
+    tokens_out = optional(x, f, "output", (TOKEN,), f"`output` of {owner}", "nonnegative")
+    cached = optional(x, f, "cached", (DIMENSIONLESS,), "`cached`", "probability")
+    written = optional(x, f, "cache_write", (DIMENSIONLESS,), "`cache_write`", "probability")
+    if "cached" in f and "cache_write" in f:
+        state.checks.append(ir.Check("probability", cached + written, "`cached` plus `cache_write`",
+                                     f["cache_write"].span))
+    if price is None or tokens_in is None:
+        return None
+    comp.model = price.name
+    comp.tokens = tokens_in + tokens_out
+    comp.input_tokens = tokens_in
+
+    def priced(p: ir.Price) -> sympy.Expr:
+        return p.priced(tokens_in, tokens_out, cached, written)
+
+    if "fallback_model" in f:
+        other = _model_ref(state, f["fallback_model"])
+        if other is not None:
+            comp.fallback_model = other
+            comp.fallback_cost = priced(other) + optional(x, f, "cost", COST_PER_VISIT, f"`cost` of {owner}")
+            comp.fallback_tokens = comp.tokens
+    return priced(price)
+
+
+def _model_ref(state: State, item) -> Optional[ir.Price]:
+    if isinstance(item, ast.Block) or not isinstance(item.value, ast.Name):
+        state.collector.error("E215", f"`{item.name}` must name a model", item.span)
+        return None
+    name = item.value.id
+    if name in state.prices:
+        return state.prices[name]
+    if name in state.declared and state.declared[name][0] == "model":
+        return None  # the model itself had errors, already reported
+    state.collector.error("E216", f"unknown model `{name}`", item.value.span,
+                          help=did_you_mean(name, [n for n, (k, _) in state.declared.items() if k == "model"]))
+    return None
+
+
+def _links(state: State, s: ast.Component) -> None:
+    """Where `fallback` and `on_hit` lead: a component in the flow, `success` or `failure`."""
+    error = state.collector.error
+    comp = state.components[s.name]
+    for item in s.body.items:
+        if item.name not in ("fallback", "on_hit") or isinstance(item, ast.Block):
+            continue
+        if not isinstance(item.value, ast.Name):
+            error("E215", f"`{item.name}` must name a component, `success` or `failure`", item.value.span)
+            continue
+        target = item.value.id
+        if s.name in state.origin and target in ("in", "out"):
+            error("E217", f"`{item.name}` cannot lead to the instance's `{target}` port", item.value.span,
+                  help=f"`{item.name}` names a component, `success` or `failure`; to leave the "
+                  "instance, send the flow there: e.g. a `router` before the cache, with edges to `out`")
+            continue
+        if target not in state.components and target not in ("success", "failure"):
+            error("E217", f"unknown component `{target}`", item.value.span,
+                  help=did_you_mean(target, list(state.flow_components()) + ["success", "failure"]))
+            continue
+        if target in state.components and state.components[target].kind == "observe":
+            error("E218", f"`{target}` is an observability overlay and cannot be a flow target", item.value.span)
+            continue
+        if item.name == "fallback":
+            if comp.fallback_model is not None:
+                error("E214", f"`{s.name}` gives both `fallback` and `fallback_model`", item.span)
+            if target == s.name:
+                error("E219", f"`{s.name}` falls back to itself", item.value.span,
+                      help="use `attempts` for retries of the same component")
+            comp.fallback = None if target == "failure" else target
+        else:
+            comp.on_hit = target
+
+
+def _enum(state: State, item, choices: tuple[str, ...], what: str) -> Optional[str]:
+    if isinstance(item, ast.Field) and isinstance(item.value, ast.Name) and item.value.id in choices:
+        return item.value.id
+    shown = item.value.id if isinstance(item, ast.Field) and isinstance(item.value, ast.Name) else None
+    state.collector.error("E220", f"unknown {what}" + (f" `{shown}`" if shown else ""), item.span,
+                          help=(did_you_mean(shown, choices) if shown else None) or "one of: " + ", ".join(choices))
+    return None
+
+
+def _count(state: State, item, least: int, what: str, most: int = MAX_ATTEMPTS) -> int:
+    """`attempts` or `retries`: a whole number written in the file (it shapes the graph)."""
+    value = item.value if isinstance(item, ast.Field) else None
+    if isinstance(value, ast.Quantity) and value.unit is None and sympy.Rational(value.value).is_Integer:
+        n = int(sympy.Rational(value.value))
+        if least <= n <= most:
+            return n
+    if isinstance(value, ast.Name):
+        state.collector.error("E221", f"`{what}` must be written as a number, not a parameter", item.span,
+                              help="the number of attempts shapes the graph, so it is fixed in the file; "
+                              "use a scenario on `fail_rate` to explore reliability")
+        return least if what == "attempts" else 0
+    state.collector.error("E221", f"`{what}` must be a whole number from {least} to {most}", item.span,
+                          help="`attempts` counts every try including the first: `attempts = 3` is `retries = 2`")
+    return least if what == "attempts" else 0

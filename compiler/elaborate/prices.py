@@ -1,0 +1,120 @@
+"""Pass `prices`: every `model` declaration becomes an `ir.Price` (USD per token). Prices
+are written in the body, or taken from the catalog (`model x = "openai:gpt-4o"`), whose
+prices a body field replaces and `discount` scales."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import sympy
+
+from llmarch.dsl import ast
+
+from .. import ir
+from ..units import DIMENSIONLESS
+from .common import fields, optional
+from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
+from .state import State
+
+__all__ = ["run"]
+
+_PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+
+
+def run(state: State) -> None:
+    x = ExpressionCompiler(state)
+    for _, s in state.statements:
+        if isinstance(s, ast.Model) and state.declared_here(s.name, s.name_span):
+            if s.catalog is not None:
+                _catalog_model(x, s)
+            else:
+                _model(x, s)
+
+
+def _model(x: ExpressionCompiler, m: ast.Model) -> None:
+    state = x.state
+    f = fields(state, m.body, _PRICE_FIELDS, f"model `{m.name}`")
+    values = _price_fields(x, m, f)
+    for key in ("input", "output"):
+        if key not in f:
+            state.collector.error("E210", f"model `{m.name}` has no `{key}` price", m.name_span,
+                                  help=f"add `{key} = … USD/Mtok`, or take the catalog's: "
+                                  f"`model {m.name} = \"openai:gpt-4o\"` (see `llmarch prices`)")
+    if any(values.get(k) is None for k in ("input", "output")):
+        return
+    cached = values.get("cached_input")
+    state.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
+                                    cached if cached is not None else values["input"], m.span,
+                                    cache_write=values.get("cache_write"))
+
+
+def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:
+    values: dict[str, Optional[sympy.Expr]] = {}
+    for key in _PRICE_FIELDS:
+        if key in f and not isinstance(f[key], ast.Block):
+            values[key] = x.expect(f[key].value, (PRICE_PER_TOKEN,), f"`{key}` price of model `{m.name}`")
+            if values[key] is not None:
+                x.state.checks.append(ir.Check("nonnegative", values[key], f"`{key}` price", f[key].value.span))
+    return values
+
+
+def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
+    """`model x = "provider:model" [as of "date"] [{ overrides }]`: prices from the
+    installed genai-prices snapshot; a field in the body replaces the catalog's, and
+    `discount` scales every price."""
+    from llmarch.stdlib import catalog
+    state = x.state
+    as_of = None
+    if m.as_of is not None:
+        try:
+            as_of = catalog.parse_date(m.as_of)
+        except catalog.CatalogError as exc:
+            state.collector.error("E261", exc.message, m.as_of_span, help="write the date as \"2025-06-01\"")
+            return
+    try:
+        found = catalog.lookup(m.catalog, as_of)
+    except catalog.CatalogError as exc:
+        state.collector.error("E260", exc.message, m.catalog_span,
+                              help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
+        return
+    f = fields(state, m.body, _PRICE_FIELDS + ("discount",), f"model `{m.name}`")
+    values = _price_fields(x, m, f)
+    discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")
+    rates = {"input": found.input, "output": found.output, "cached_input": found.cache_read,
+             "cache_write": found.cache_write}
+    prices: dict[str, Optional[sympy.Expr]] = {}
+    for key in _PRICE_FIELDS:
+        if key in f:
+            prices[key] = values.get(key)
+        elif rates[key] is not None:
+            prices[key] = _rate(rates[key])
+        else:
+            prices[key] = None
+    if prices["output"] is None and "output" not in f:
+        # genai-prices lists what a model charges for: an embedding model has no output
+        # price because its output is free (its own calc_price counts it as 0)
+        prices["output"] = sympy.Integer(0)
+    if prices["input"] is None and "input" not in f:
+        state.collector.error("E210", f"the catalog has no `input` price for `{found.ref}`", m.catalog_span,
+                              help="give it in the model's body: `{ input = … USD/Mtok }`")
+    if prices["input"] is None or prices["output"] is None:
+        return
+    keep = 1 - discount
+    scaled = {k: (v * keep if v is not None else None) for k, v in prices.items()}
+    when = f"as of {as_of.isoformat()}" if as_of else "newest price"
+    state.prices[m.name] = ir.Price(
+        m.name, m.label or found.name or found.ref, scaled["input"], scaled["output"],
+        scaled["cached_input"] if scaled["cached_input"] is not None else scaled["input"], m.span,
+        cache_write=scaled["cache_write"], catalog=found.ref, source=f"{found.source}, {when}")
+
+
+def _rate(rate) -> sympy.Expr:
+    """A catalog rate (USD per million tokens, maybe tiered) as USD per token; a tier is a
+    cliff: above its start, its rate applies to every token of the call."""
+    def per_token(value) -> sympy.Expr:
+        return sympy.Rational(str(value)) / 1_000_000
+    if not rate.tiers:
+        return per_token(rate.base)
+    pieces = [(per_token(t.per_mtok), sympy.StrictGreaterThan(ir.CALL_INPUT_TOKENS, t.start))
+              for t in reversed(rate.tiers)]
+    return sympy.Piecewise(*pieces, (per_token(rate.base), True))
