@@ -197,7 +197,7 @@ def build_artifact(compiled) -> dict:
         "scenario_names": list(arch.scenarios),
         "scenario_data": scenario_data,
         "components": list(arch.components),
-        "rows": [(r.key, r.component, r.kind, r.category) for r in evaluator.rows],
+        "rows": [(r.key, r.component, r.kind, r.category, r.tokens) for r in evaluator.row_infos],
         "fixed": [(name, f.category) for name, f in arch.fixed.items()],
         "layout": [list(b) for b in evaluator.layout.blocks],
         "function": evaluator.function_code,

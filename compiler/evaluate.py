@@ -93,7 +93,10 @@ class Evaluator:
         self._totals = None
         self._graph_function = None
         self._rows = tuple(self._component_rows())
-        self._row_info = tuple(RowInfo(r.key, r.component, r.kind, r.category) for r in self._rows)
+        components = self.arch.components
+        self._row_info = tuple(RowInfo(r.key, r.component, r.kind, r.category,
+                                       components[r.component].model is not None if r.component in components
+                                       else False) for r in self._rows)
         self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
         self._resolutions: dict[tuple, Resolution] = {}
         self._resolvers: dict[Optional[str], object] = {}
@@ -107,6 +110,11 @@ class Evaluator:
         """The cost table's lowered rows (a component's attempts together; a fallback copy,
         `answer@strong`, on its own), in the order of the generated outputs."""
         return self._rows
+
+    @property
+    def row_infos(self) -> tuple[RowInfo, ...]:
+        """What the cost table says of each row (name, component, kind, category, priced by tokens)."""
+        return self._row_info
 
     @property
     def layout(self) -> "OutputLayout":

@@ -36,7 +36,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 
 _HAPPY = " in the happy path (failures set to 0)"
 

@@ -29,11 +29,15 @@ def component_rows(result: CostResult) -> list[list[str]]:
     rows = []
     for r in sorted(result.components, key=lambda r: (-r.monthly, r.name)):
         rows.append([r.name, r.kind, r.category, _num(r.expected_visits), _usd(r.cost_per_visit, True),
-                     _usd(r.cost_per_request, True), _usd(r.monthly), _pct(r.share)])
+                     _usd(r.cost_per_request, True), _usd(r.monthly), _pct(r.share),
+                     "" if r.token_share is None else _pct(r.token_share)])
     return rows
 
 
-COMPONENT_HEADER = ["component", "kind", "category", "visits", "per visit", "per request", "per month", "share"]
+#: `share` is of the monthly total; `of tokens` of the spend on model tokens (the field
+#: manual's "fallback alone accounted for 60% of token spend").
+COMPONENT_HEADER = ["component", "kind", "category", "visits", "per visit", "per request", "per month", "share",
+                    "of tokens"]
 
 
 def summary_rows(result: CostResult) -> list[list[str]]:
@@ -52,20 +56,22 @@ def summary_rows(result: CostResult) -> list[list[str]]:
 
 
 def overhead_rows(result: CostResult) -> list[list[str]]:
-    """Per component: happy path vs system, and its share of the total failure overhead."""
-    total = result.failure_overhead_per_request
+    """Per component: happy path vs system, and the overhead's share of the request's cost.
+    The shares add up to the total failure overhead's share (the summary's `% of the
+    request`); a component that failures make cheaper (a paid review that fewer requests
+    reach) has a negative overhead and a negative share."""
     rows = []
     for r in sorted(result.components, key=lambda r: (-(r.failure_overhead_per_request or 0.0), r.name)):
         overhead = r.failure_overhead_per_request
         if overhead is None or abs(overhead) < 1e-15:
             continue
-        share = _pct(overhead / total) if abs(total) > 1e-15 else ""
+        share = _pct(overhead / result.cost_per_request) if result.cost_per_request else ""
         rows.append([r.name, _usd(r.happy_path_cost_per_request, True), _usd(r.cost_per_request, True),
                      _usd(overhead, True), _usd(overhead * result.requests_per_month), share])
     return rows
 
 
-OVERHEAD_HEADER = ["failure overhead", "happy path", "system", "overhead", "per month", "share"]
+OVERHEAD_HEADER = ["failure overhead", "happy path", "system", "overhead", "per month", "of request"]
 
 
 def category_rows(result: CostResult) -> list[list[str]]:
@@ -86,7 +92,7 @@ def _title(result: CostResult) -> str:
 
 def cost_table(result: CostResult) -> str:
     out = [_title(result), ""]
-    out += text_table(COMPONENT_HEADER, component_rows(result), right={3, 4, 5, 6, 7})
+    out += text_table(COMPONENT_HEADER, component_rows(result), right={3, 4, 5, 6, 7, 8})
     out += [""] + text_table(["cost vector", "per month", "share"], category_rows(result), right={1, 2})
     overhead = overhead_rows(result)
     if overhead:
@@ -107,7 +113,7 @@ def cost_markdown(result: CostResult) -> str:
     out = [f"### {_title(result)}", ""]
     out += markdown_table(["", ""], summary_rows(result), right={1}) + [""]
     out += markdown_table(["cost vector", "per month", "share"], category_rows(result), right={1, 2}) + [""]
-    out += markdown_table(COMPONENT_HEADER, [[f"`{r[0]}`"] + r[1:] for r in component_rows(result)], right={3, 4, 5, 6, 7})
+    out += markdown_table(COMPONENT_HEADER, [[f"`{r[0]}`"] + r[1:] for r in component_rows(result)], right={3, 4, 5, 6, 7, 8})
     overhead = overhead_rows(result)
     if overhead:
         out += [""] + markdown_table(OVERHEAD_HEADER, [[f"`{r[0]}`"] + r[1:] for r in overhead], right={1, 2, 3, 4, 5})
@@ -126,9 +132,10 @@ def cost_json(result: CostResult) -> dict:
              "cost_per_request": r.cost_per_request, "monthly": r.monthly, "share": r.share,
              "happy_path_cost_per_request": r.happy_path_cost_per_request,
              "failure_overhead_per_request": r.failure_overhead_per_request,
-             "failure_overhead_share": (r.failure_overhead_per_request / result.failure_overhead_per_request
-                                        if r.failure_overhead_per_request is not None
-                                        and abs(result.failure_overhead_per_request) > 1e-15 else None)}
+             "failure_overhead_share": (r.failure_overhead_per_request / result.cost_per_request
+                                        if r.failure_overhead_per_request is not None and result.cost_per_request
+                                        else None),
+             "token_share": r.token_share}
             for r in result.components],
         "results": result.results_json(),
     }

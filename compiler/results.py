@@ -35,6 +35,8 @@ class ComponentResult:
     monthly: float
     share: float
     happy_path_cost_per_request: Optional[float]
+    #: Share of the token (model-call) spend, for rows priced by a model's tokens; else None.
+    token_share: Optional[float] = None
 
     @property
     def failure_overhead_per_request(self) -> Optional[float]:
@@ -94,6 +96,7 @@ class RowInfo:
     component: str
     kind: str
     category: str
+    tokens: bool = False     # priced by a model's tokens (an LLM, embedding or model guardrail call)
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
     per_request = dict(zip(CATEGORIES, system["per_request_by_category"]))
     fixed_by_category = dict(zip(CATEGORIES, system["fixed_by_category"]))
     monthly = rpm * cpr + sum(fixed_by_category.values())
+    token_monthly = sum(v * c * rpm for row, v, c in zip(rows, system["row_visits"], system["row_cost"]) if row.tokens)
     components = []
     for row, v, c, hv, hc in zip(rows, system["row_visits"], system["row_cost"], happy["row_visits"],
                                  happy["row_cost"]):
@@ -145,7 +149,8 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
         components.append(ComponentResult(
             name=row.key, component=row.component, kind=row.kind, category=row.category,
             expected_visits=v, cost_per_visit=c, cost_per_request=per_req, monthly=per_req * rpm,
-            share=(per_req * rpm / monthly) if monthly else 0.0, happy_path_cost_per_request=hv * hc))
+            share=(per_req * rpm / monthly) if monthly else 0.0, happy_path_cost_per_request=hv * hc,
+            token_share=(per_req * rpm / token_monthly) if row.tokens and token_monthly else None))
     for (name, category), value in zip(fixed, system["fixed_items"]):
         components.append(ComponentResult(name=name, component=name, kind="fixed", category=category,
                                           expected_visits=None, cost_per_visit=None, cost_per_request=None,

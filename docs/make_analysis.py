@@ -112,8 +112,10 @@ fallback spiral): GPT-4o falls back to o1, which costs 6× as much per token:
 
 `llmarch cost` ends with the failure overhead of each component: its cost per request on
 the happy path (every failure probability at 0) and in the system, the difference per
-request and per month, and its share of the total overhead (in `--format json`:
-`happy_path_cost_per_request`, `failure_overhead_per_request`, `failure_overhead_share`).
+request and per month, and that difference as a share of the cost of a request, so the
+column adds up to the total overhead's share (in `--format json`: `happy_path_cost_per_request`,
+`failure_overhead_per_request`, `failure_overhead_share`). A component that failures make
+cheaper (a paid step fewer requests reach) has a negative overhead and share, printed `−$…`.
 In the support assistant most of it is the summarizer's retries and regenerations:
 
 {section(f"cost {SUPPORT} --scenario production", "failure overhead")}

@@ -207,7 +207,7 @@
   }
   if (moreBox) { moreBox.addEventListener("toggle", showMore); }
   function showOverhead(r) {
-    var total = r.failure_overhead_per_request, flow = r.rows.slice(0, NROWS);
+    var cpr = r.cost_per_request, flow = r.rows.slice(0, NROWS);
     flow.forEach(function (x) { x.overhead = x.per_request - x.happy; });
     var kept = flow.filter(function (x) { return Math.abs(x.overhead) >= 1e-15; });
     kept.sort(byName(function (x) { return x.overhead; }));
@@ -220,7 +220,7 @@
       setText(c.system, usd(x.per_request, true), x.per_request);
       setText(c.overhead, usd(x.overhead, true), x.overhead);
       setText(c.monthly, usd(x.overhead * r.requests_per_month), x.overhead * r.requests_per_month);
-      setText(c.share, Math.abs(total) > 1e-15 ? pct(x.overhead / total) : "");
+      setText(c.share, cpr ? pct(x.overhead / cpr) : "");
     });
     var order = shown.map(function (x) { return x.i; }).join(",");
     if (overheadBody && order !== lastOverheadOrder) {

@@ -46,7 +46,7 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
     rows = component_rows(r)
     shown = rows[:MARKDOWN_COMPONENTS]
     out += ["", f"#### Top components ({len(shown)} of {len(rows)})", ""]
-    out += markdown_table(COMPONENT_HEADER, [[f"`{x[0]}`"] + x[1:] for x in shown], right={3, 4, 5, 6, 7})
+    out += markdown_table(COMPONENT_HEADER, [[f"`{x[0]}`"] + x[1:] for x in shown], right={3, 4, 5, 6, 7, 8})
     overhead = overhead_rows(r)
     if overhead:
         out += ["", "#### Failure overhead", "",

@@ -210,7 +210,6 @@ def _components_section(facts: Facts) -> str:
 def _overhead_section(facts: Facts) -> str:
     compiled, r = facts.compiled, facts.result
     flow = {c.name: c for c in r.components if c.cost_per_request is not None}
-    total = r.failure_overhead_per_request
     keyed = [(i, flow[row.key]) for i, row in enumerate(compiled.evaluator.rows)]
     shown = sorted([(i, c) for i, c in keyed if abs(c.failure_overhead_per_request) >= 1e-15],
                    key=lambda ic: (-ic[1].failure_overhead_per_request, ic[1].name))
@@ -218,14 +217,15 @@ def _overhead_section(facts: Facts) -> str:
     order = [i for i, _ in shown] + [i for i, _ in keyed if i not in {j for j, _ in shown}]
     out = ['<section id="overhead"><h2>Failure overhead</h2>',
            '<p class="note">What retries, fallbacks and regeneration add over the happy path (every failure '
-           'probability at 0), per component.</p>',
+           'probability at 0), per component; "of request" is its share of the cost of a request, so the '
+           'column adds up to the overhead\'s share above, and a component that failures make cheaper is negative.</p>',
            '<table class="data"><thead><tr><th>component</th><th class="num">happy path</th><th class="num">system'
-           '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">share</th></tr></thead>'
+           '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">of request</th></tr></thead>'
            '<tbody id="lm-overhead">']
     for i in order:
         c = flow[compiled.evaluator.rows[i].key]
         overhead = c.failure_overhead_per_request
-        share = pct(overhead / total) if abs(total) > 1e-15 else ""
+        share = pct(overhead / r.cost_per_request) if r.cost_per_request else ""
         hidden = "" if i in visible else " hidden"
         out.append(f'<tr data-o="{i}"{hidden}><td><code>{escape(c.name)}</code></td>'
                    + _cell("happy", c.happy_path_cost_per_request, usd(c.happy_path_cost_per_request, True))

@@ -334,6 +334,55 @@ def test_failure_overhead_per_component(compile_text):
     total = sum(row.failure_overhead_per_request for row in result.components if row.cost_per_request is not None)
     assert total == pytest.approx(result.failure_overhead_per_request, rel=1e-12)
     from llmarch.compiler.output import cost_json, cost_table
-    shares = [c["failure_overhead_share"] for c in cost_json(result)["components"]]
-    assert sum(shares) == pytest.approx(1.0) and shares[0] == pytest.approx(0.8)
+    shares = {c["name"]: c["failure_overhead_share"] for c in cost_json(result)["components"]}
+    cost = 2.5 / (1 - r)                        # a request: 1/(1-r) passes through answer and check
+    assert result.cost_per_request == pytest.approx(cost, rel=1e-12)
+    # each overhead as a share of the request's cost; together, the total's share (here r = 20%)
+    assert shares["answer"] == pytest.approx((2 / (1 - r) - 2) / cost, rel=1e-12)
+    assert sum(shares.values()) == pytest.approx(r, rel=1e-12)
     assert "failure overhead" in cost_table(result)
+
+
+def test_overhead_that_failures_save_is_negative_and_still_adds_up(compile_text):
+    """Requests that fail before a paid review make the review cheaper than its happy path:
+    a negative overhead, printed with a minus sign, and the shares still add up."""
+    model = compile_text(HEADER + """
+        tool draft { cost = 0.01 USD; fail_rate = 10% }
+        human review { time = 6 min; rate = 60 USD/hour }
+        flow { start -> draft -> review }
+    """)
+    result = model.cost()
+    rows = {row.name: row for row in result.components}
+    # happy path: draft then review, $6.01; with failures, 10% of requests end at draft
+    assert rows["review"].happy_path_cost_per_request == pytest.approx(6.0)
+    assert rows["review"].cost_per_request == pytest.approx(0.9 * 6.0)
+    assert rows["review"].failure_overhead_per_request == pytest.approx(-0.6)
+    from llmarch.compiler import present
+    from llmarch.compiler.output import cost_json, cost_table
+    shares = {c["name"]: c["failure_overhead_share"] for c in cost_json(result)["components"]}
+    assert shares["review"] == pytest.approx(-0.6 / result.cost_per_request)
+    assert sum(v for v in shares.values() if v is not None) == pytest.approx(
+        result.failure_overhead_per_request / result.cost_per_request)
+    table = cost_table(result)
+    assert f"{present.MINUS}$0.600000" in table and "$-" not in table
+    assert f"{present.MINUS}{100 * 0.6 / result.cost_per_request:.1f}%" in table
+
+
+def test_token_share_is_the_share_of_model_spend(compile_text):
+    """The field manual's measure: what share of the spend on model tokens a component or its
+    fallback copy takes (tools and reviews are not token spend)."""
+    model = compile_text(HEADER + """
+        model small { input = 1 USD/Mtok; output = 1 USD/Mtok }
+        model large { input = 10 USD/Mtok; output = 10 USD/Mtok }
+        tool search { cost = 0.01 USD }
+        llm answer { model = small; input = 1000 tokens; output = 0 tokens; fail_rate = 50%; attempts = 1
+                     fallback_model = large }
+        flow { start -> search -> answer }
+    """)
+    rows = {row.name: row for row in model.cost().components}
+    # answer: 1,000 tokens at $1/Mtok = $0.001; half fall back to large: 0.5 × $0.01 = $0.005
+    assert rows["answer"].cost_per_request == pytest.approx(0.001)
+    assert rows["answer@large"].cost_per_request == pytest.approx(0.005)
+    assert rows["answer@large"].token_share == pytest.approx(0.005 / 0.006)
+    assert rows["answer"].token_share == pytest.approx(0.001 / 0.006)
+    assert rows["search"].token_share is None
