@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from lark import Lark, Token
 from lark.grammar import Rule
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from pydantic import BaseModel
 
 from . import ast
 from .diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
@@ -107,12 +108,52 @@ def _parse(text: str, callbacks: dict):
     return interactive.resume_parse()
 
 
-# --- construction of AST nodes ------------------------------------------------------------------
+# --- fast construction of AST nodes -------------------------------------------------------------
+
+# The four slots of every pydantic model, set the way `BaseModel.__copy__` sets them (frozen
+# models refuse `setattr`); the descriptors' own setters are the fastest way in.
+_SLOT_SETTERS = {f"_set_{slot.strip('_')}": BaseModel.__dict__[slot].__set__
+                 for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")}
+
 
 def _makers(**specs: tuple) -> SimpleNamespace:
-    """For each `key=(cls, *passed)`, the constructor the builder calls with exactly the
-    fields `passed`."""
-    return SimpleNamespace(**{key: cls for key, (cls, *passed) in specs.items()})
+    """For each `key=(cls, *passed)`, a function `key(**values)` that builds
+    `cls(**values)`, for exactly the fields `passed`, without validation.
+
+    The builder below only ever passes values of the declared types (it makes them from
+    tokens), so validating them again would be wasted work: it was the largest part of
+    building the AST. The result is what pydantic's validated `__init__` gives: `__dict__`
+    holds every field in declaration order (the default for those not passed),
+    `model_fields_set` is a new set of exactly `passed`, no extra and no private values
+    (the four slots `BaseModel.__copy__` sets too). tests/dsl/test_parser_build.py checks
+    every node of every example against its validated self. The functions are written out
+    (one `exec` for all) because a generic one looping over the fields costs as much as
+    validating.
+    """
+    scope: dict = {"_new": object.__new__, **_SLOT_SETTERS}
+    source = []
+    for key, (cls, *passed) in specs.items():
+        fields = cls.model_fields
+        assert set(passed) <= set(fields), (cls, set(passed) - set(fields))
+        assert {n for n, f in fields.items() if f.is_required()} <= set(passed), cls
+        scope[f"_cls_{key}"] = cls
+        items = []
+        for n, f in fields.items():
+            if n in passed:
+                items.append(f"{n!r}: {n}")
+            else:
+                assert f.default_factory is None, (cls, n)
+                scope[f"_default_{key}_{n}"] = f.default
+                items.append(f"{n!r}: _default_{key}_{n}")
+        source.append(f"def {key}({', '.join(passed)}):\n"
+                      f"    o = _new(_cls_{key})\n"
+                      f"    _set_dict(o, {{{', '.join(items)}}})\n"
+                      f"    _set_pydantic_fields_set(o, {{{', '.join(map(repr, passed))}}})\n"
+                      f"    _set_pydantic_extra(o, None)\n"
+                      f"    _set_pydantic_private(o, None)\n"
+                      f"    return o\n")
+    exec("\n".join(source), scope)  # noqa: S102 - written from the models' own field names
+    return SimpleNamespace(**{key: scope[key] for key in specs})
 
 
 _new = _makers(

@@ -2,9 +2,9 @@
 depth limits (E104) enforced bottom-up as nodes are built.
 
 The exact trees and messages are pinned by test_ast_golden.py and the broken corpus; this
-file checks the mechanisms: the bottom-up depth check agrees with the limits' definition
-(a walk from the root) on any nesting, and absurd nesting stops the build early and fails
-cleanly.
+file checks the mechanisms: nodes are what pydantic's validation would make, the bottom-up
+depth check agrees with the limits' definition (a walk from the root) on any nesting, and
+absurd nesting stops the build early and fails cleanly.
 """
 
 from __future__ import annotations
@@ -15,12 +15,75 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from llmarch.dsl import LlmarchError, parse
 from llmarch.dsl import parser as parser_module
+from llmarch.dsl.diagnostics import Span
 from llmarch.dsl.parser import MAX_EXPRESSION_DEPTH, MAX_TREE_DEPTH
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+SOURCES = sorted([*ROOT.glob("examples/**/*.llmarch"), *ROOT.glob("stdlib/*.llmarch")])
+
+
+def _nodes(value):
+    """Every pydantic object (nodes and spans) reachable from `value`, iteratively."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, BaseModel):
+            yield item
+            stack.extend(getattr(item, name) for name in type(item).model_fields)
+        elif isinstance(item, tuple):
+            stack.extend(item)
+
+
+# every constructor of the builder, with each optional part present and absent
+EVERY_FORM = """architecture "x"
+import "prices.llmarch"
+import vector_dbs.pinecone
+param a = 1 in [0, 2] "d"
+param b = -x ^ 2 / min(1, 2) - 3% + 1 USD
+traffic = 1 requests/day
+budget monthly_total < 1 USD/month
+budget monthly_total <= 2 USD/month in peak
+settings { month = 30 days }
+model m "M" { input = 1 USD/Mtok }
+model c = "openai:gpt-4o"
+model d "D" = "openai:gpt-4o" as of "2025-05-01" { input = 1 USD/Mtok }
+llm l "L" { model = m; input { user = 2 tokens } }
+tool t { cost = 1 USD }
+scenario s extends t "S" { a = 2 }
+scenario u {}
+template k "K" { param p; param q = 1 "Q"; tool x {}; use k as y; flow { in -> x -> out } }
+use k as z "Z" { p = 1 }
+use k as w
+flow { start -> l (p = 10%, on_failure); l -> t.x (otherwise); t -> success }
+"""
+
+
+@pytest.mark.parametrize("path", [*SOURCES, None], ids=lambda p: p.relative_to(ROOT).as_posix() if p else "every_form")
+def test_nodes_are_what_validation_would_make(path):
+    """Nodes are built without validation (the builder guarantees the types); each must be
+    exactly what `Model(**fields)` gives: equal, same fields set, same `__dict__` order,
+    the same extra/private slots, hashable spans, plain `str`s (never lark Tokens)."""
+    module = parse(path.read_text(encoding="utf-8") if path else EVERY_FORM, path.as_posix() if path else "x")
+    count = 0
+    for node in _nodes(module):
+        assert all(type(v) is str for v in node.__dict__.values() if isinstance(v, str))
+        cls = type(node)
+        explicit = {name: getattr(node, name) for name in node.model_fields_set}
+        validated = cls(**explicit)
+        assert node == validated and validated == node
+        assert node.model_fields_set == validated.model_fields_set
+        assert list(node.__dict__) == list(validated.__dict__) == list(cls.model_fields)
+        assert node.__pydantic_extra__ is None and node.__pydantic_private__ is None
+        assert node.model_dump() == validated.model_dump()
+        assert repr(node) == repr(validated)
+        if isinstance(node, Span):
+            assert hash(node) == hash(validated)
+        count += 1
+    assert count > 10
 
 
 def test_nodes_copy_and_stay_frozen():
