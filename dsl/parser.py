@@ -3,9 +3,10 @@
 This is the only module that sees lark's `Token`s; every lark error is turned into a
 `Diagnostic` here, so nothing downstream (and no user) ever sees a lark traceback.
 
-The AST is built while lark's LALR parser runs: every reduction calls one of this
-module's callbacks with the values of the rule's symbols (tokens, and what the callbacks
-returned for sub-rules), so no lark `Tree` is built and nothing walks the text twice. A
+The AST is built while the LALR parser runs (lark's tables, driven by `_fast_parse` or by
+lark itself): every reduction calls one of this module's callbacks with the values of the
+rule's symbols (tokens, and what the callbacks returned for sub-rules), so no lark `Tree`
+is built and nothing walks the text twice. A
 rule's value on the parser's stack is a tuple `(value, first, last, height, expression
 height)`: the first and last tokens it covers (parentheses around an expression
 included, as lark's `propagate_positions` counts them) give every node its `Span`, and
@@ -24,6 +25,8 @@ from types import SimpleNamespace
 from lark import Lark, Token
 from lark.grammar import Rule
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import BasicLexer, ContextualLexer, UnlessCallback
+from lark.parsers.lalr_analysis import Shift
 from pydantic import BaseModel
 
 from . import ast
@@ -61,7 +64,7 @@ def _parser() -> Lark:
     # strict=True: terminal collisions and shift/reduce conflicts are grammar errors.
     # The grammar is checked in strict mode by the test suite; at run time the parser
     # is built from lark's cache of the analysed tables so start-up stays fast. The
-    # parser's own tree builder is never used (`_parse` gives it this module's callbacks),
+    # parser's own tree builder is never used (`_parse` has this module's callbacks),
     # so positions are not propagated by lark.
     try:
         return Lark(grammar, parser="lalr", lexer="contextual", strict=True,
@@ -80,10 +83,15 @@ def parse(text: str, path: str = "<input>", sources: SourceCache | None = None) 
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         raise LlmarchError([Diagnostic("error", "E100", f"file is larger than {MAX_SOURCE_BYTES} bytes",
                                        Span(file=path, line=1, column=1, end_line=1, end_column=2))], sources)
-    collector = Collector(sources)
+    collectors: list[Collector] = []
+
+    def builder_callbacks() -> dict:
+        collectors.append(Collector(sources))   # a new one if the text is parsed a second time
+        return _Builder(path, collectors[-1]).callbacks()
+
     try:
         try:
-            module = _parse(text + "\n", _Builder(path, collector).callbacks())[0]
+            module = _parse(text + "\n", builder_callbacks)[0]
         except _TooDeep:
             module = None  # (outside the handler, so the abandoned parse is freed first)
         if module is None:
@@ -91,21 +99,152 @@ def parse(text: str, path: str = "<input>", sources: SourceCache | None = None) 
             # whole file (a syntax error further on wins, and of several places nested too
             # deep the last in the file is named), so the file is parsed again into a bare
             # outline of its nodes and walked the way the limits are defined.
-            diagnostic = _depth_diagnostic(_parse(text + "\n", _outline_callbacks())[0], path)
+            diagnostic = _depth_diagnostic(_parse(text + "\n", _outline_callbacks)[0], path)
             assert diagnostic is not None, "a callback found a node over a depth limit that the walk does not"
             raise LlmarchError([diagnostic], sources)
     except UnexpectedInput as exc:
         raise LlmarchError([_syntax_diagnostic(exc, path, text)], sources) from None
-    collector.raise_if_errors()
+    collectors[-1].raise_if_errors()
     return module
 
 
-def _parse(text: str, callbacks: dict):
+def _parse(text: str, new_callbacks):
+    """Parse `text`, calling `callbacks[rule](values)` at each reduction (`new_callbacks()`
+    makes them): with `_fast_parse` and, if that stops at anything it does not handle (a
+    syntax error), again with lark's own loop, which raises lark's own exception."""
+    tables = _fast_tables()
+    if tables is not None:
+        result = _fast_parse(text, new_callbacks(), *tables)
+        if result is not _STOPPED:
+            return result
+        _lark_parse(text, {})  # raises the error, building nothing on the way (lark: no callbacks, no values)
+    return _lark_parse(text, new_callbacks())
+
+
+def _lark_parse(text: str, callbacks: dict):
     """Run lark's LALR parser over `text`, calling `callbacks[rule](values)` at each reduction."""
     interactive = _parser().parse_interactive(text)
     # the ParseConf is this parse's own (lark makes one per parse), so are its callbacks
     interactive.parser_state.parse_conf.callbacks = callbacks
     return interactive.resume_parse()
+
+
+# --- lark's lexer and parser loop, written out ---------------------------------------------------
+#
+# Once the AST is built directly, lark's contextual lexer and LALR loop are most of the
+# time: for the 329,447 tokens of a generated 10,000-component file they take 1.05 s of
+# CPU even with callbacks that do nothing, through their generality (a generator, a line
+# counter object and several method calls per token, a Token made through a constructor
+# that checks its keywords). `_fast_parse` is the same two loops over lark's own tables,
+# 0.61 s: the same terminals matched by the same compiled regular expressions in the same
+# order, per parser state; the same keyword resolution (lark's `UnlessCallback` scanners);
+# lines and columns counted as lark's `LineCounter` counts them; the same shift/reduce
+# table. It handles no error: at the first character no terminal matches, or the first
+# token the table does not accept, it gives up and lark's loop parses the text again and
+# raises its own exception, from which the diagnostic is made as before. Where lark is not
+# laid out as expected, lark's loop does all the parsing. tests/dsl/test_parser_loop.py
+# holds the two loops to the same result on every file of the repository and on random
+# and damaged texts.
+
+_STOPPED = object()
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_tables():
+    """lark's tables, as `_fast_parse` reads them, or None if this version of lark is not
+    laid out as expected (the parse then runs in lark's own loop, only slower)."""
+    try:
+        lark = _parser()
+        conf = lark.parse_interactive("").parser_state.parse_conf
+        lexer = lark.parser.lexer
+        if type(lexer) is not ContextualLexer or lark.options.postlex is not None or lark.options.lexer_callbacks:
+            return None
+        # Token(...) checks its keywords for a deprecated spelling, then calls this
+        new_token = getattr(Token, "_future_new", Token)
+        return (conf.parse_table.states, conf.start_state, conf.end_state, _StateLexers(lexer.lexers), Shift,
+                new_token)
+    except AttributeError:
+        return None
+
+
+class _StateLexers(dict):
+    """Parser state -> (matchers, ignored terminals, terminals that may hold a new line,
+    keyword resolution) of the state's lexer in lark's contextual lexer; made on first use,
+    as lark makes its lexers' scanners (all of them would cost a few milliseconds at start)."""
+
+    def __init__(self, lexers: dict):
+        super().__init__()
+        self.lexers = lexers
+
+    def __missing__(self, state):
+        basic = self.lexers.get(state)
+        entry = ((), frozenset(), frozenset(), {})  # matches nothing: the parse goes to lark's loop
+        if type(basic) is BasicLexer and not basic.use_bytes:
+            scanner = basic.scanner   # (lark builds the scanner and its keyword callbacks on first use)
+            unless = {terminal: callback.scanner.fullmatch for terminal, callback in basic.callback.items()
+                      if type(callback) is UnlessCallback and terminal not in basic.ignore_types}
+            if len(unless) == len(basic.callback):
+                entry = (tuple(mre.match for mre in scanner._mres), frozenset(basic.ignore_types),
+                         frozenset(basic.newline_types), unless)
+        self[state] = entry
+        return entry
+
+
+def _fast_parse(text: str, callbacks: dict, states, start_state, end_state, lexers, shift, new_token):
+    """The LALR parse of `text` by lark's tables, or `_STOPPED` at the first error."""
+    state_stack = [start_state]
+    value_stack = []
+    pos, line, line_start, end = 0, 1, 0, len(text)
+    while True:
+        # the next token, lexed in the parser's current state (as lark's contextual lexer does)
+        matchers, ignore, newline_types, unless = lexers[state_stack[-1]]
+        while pos < end:
+            for match in matchers:
+                m = match(text, pos)
+                if m is not None:
+                    break
+            else:
+                return _STOPPED
+            value = m.group(0)
+            kind = m.lastgroup
+            stop = pos + len(value)
+            if kind in newline_types and "\n" in value:
+                next_line, next_line_start = line + value.count("\n"), pos + value.rindex("\n") + 1
+            else:
+                next_line, next_line_start = line, line_start
+            if kind in ignore:
+                pos, line, line_start = stop, next_line, next_line_start
+                continue
+            if kind in unless:
+                kind = unless[kind](value) or kind
+            token = new_token(kind, value, pos, line, pos - line_start + 1, next_line, stop - next_line_start + 1, stop)
+            pos, line, line_start = stop, next_line, next_line_start
+            break
+        else:
+            token, kind = None, "$END"
+        # shift it, after the reductions it calls for
+        while True:
+            action = states[state_stack[-1]].get(kind)
+            if action is None:
+                return _STOPPED
+            if action[0] is shift:
+                if token is None:
+                    return _STOPPED
+                state_stack.append(action[1])
+                value_stack.append(token)
+                break
+            rule = action[1]
+            size = len(rule.expansion)
+            if size:
+                values = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                values = []
+            value_stack.append(callbacks[rule](values))
+            state_stack.append(states[state_stack[-1]][rule.origin.name][1])
+            if token is None and state_stack[-1] == end_state:
+                return value_stack[-1]
 
 
 # --- fast construction of AST nodes -------------------------------------------------------------

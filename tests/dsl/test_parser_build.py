@@ -113,7 +113,7 @@ def test_parse_builds_no_lark_tree(monkeypatch):
 
 def _walk_finds_violation(text: str) -> bool:
     """The limits as defined: a walk of the whole tree from the root (the outline)."""
-    outline = parser_module._parse(text + "\n", parser_module._outline_callbacks())[0]
+    outline = parser_module._parse(text + "\n", parser_module._outline_callbacks)[0]
     return parser_module._depth_diagnostic(outline, "x") is not None
 
 
