@@ -272,6 +272,11 @@ def _makers(**specs: tuple) -> SimpleNamespace:
     scope: dict = {"_new": object.__new__, **_SLOT_SETTERS}
     source = []
     for key, (cls, *passed) in specs.items():
+        decorators = cls.__pydantic_decorators__
+        if (decorators.validators or decorators.field_validators or decorators.root_validators
+                or decorators.model_validators or cls.__pydantic_post_init__ is not None):
+            scope[key] = cls  # a model that checks more than types is validated
+            continue
         fields = cls.model_fields
         assert set(passed) <= set(fields), (cls, set(passed) - set(fields))
         assert {n for n, f in fields.items() if f.is_required()} <= set(passed), cls

@@ -86,6 +86,24 @@ def test_nodes_are_what_validation_would_make(path):
     assert count > 10
 
 
+def test_a_model_that_checks_more_than_types_is_still_validated():
+    from pydantic import field_validator
+
+    class Checked(Span):
+        @field_validator("line")
+        @classmethod
+        def _positive(cls, line):
+            if line < 1:
+                raise ValueError("line must be positive")
+            return line
+
+    makers = parser_module._makers(checked=(Checked, "file", "line", "column", "end_line", "end_column"),
+                                   plain=(Span, "file", "line", "column", "end_line", "end_column"))
+    with pytest.raises(ValueError):
+        makers.checked(file="f", line=0, column=1, end_line=1, end_column=2)
+    assert makers.plain(file="f", line=0, column=1, end_line=1, end_column=2).line == 0   # not validated
+
+
 def test_nodes_copy_and_stay_frozen():
     (param,) = parse("param a = 1 + b\n").statements
     copy = param.model_copy(update={"name": "c"})
