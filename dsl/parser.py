@@ -300,7 +300,6 @@ def _makers(**specs: tuple) -> SimpleNamespace:
 
 
 _new = _makers(
-    span=(Span, "file", "line", "column", "end_line", "end_column", "start", "end"),
     module=(ast.Module, "span", "path", "statements"),
     architecture=(ast.Architecture, "span", "title"),
     import_path=(ast.Import, "span", "path"),
@@ -334,7 +333,7 @@ _new = _makers(
 
 
 def _span_of_token(tok: Token, path: str) -> Span:
-    return _new.span(file=path, line=tok.line or 1, column=tok.column or 1, end_line=tok.end_line or tok.line or 1,
+    return Span(file=path, line=tok.line or 1, column=tok.column or 1, end_line=tok.end_line or tok.line or 1,
                      end_column=tok.end_column or (tok.column or 1) + 1, start=tok.start_pos or 0,
                      end=tok.end_pos or 0)
 
@@ -612,7 +611,7 @@ def _depth_diagnostic(root, path: str) -> Diagnostic | None:
 
 
 def _point(tok: Token, path: str) -> Span:
-    return _new.span(file=path, line=tok.line, column=tok.column, end_line=tok.line, end_column=tok.column + 1,
+    return Span(file=path, line=tok.line, column=tok.column, end_line=tok.line, end_column=tok.column + 1,
                      start=tok.start_pos, end=tok.start_pos + 1)
 
 
@@ -648,7 +647,7 @@ class _Builder:
     def _span(self, first: Token | None, last: Token | None) -> Span:
         if first is None:  # an empty file (lark's meta was "empty")
             return Span(file=self.path, line=1, column=1, end_line=1, end_column=2)
-        return _new.span(file=self.path, line=first.line, column=first.column, end_line=last.end_line,
+        return Span(file=self.path, line=first.line, column=first.column, end_line=last.end_line,
                          end_column=last.end_column, start=first.start_pos, end=last.end_pos)
 
     def _tspan(self, tok: Token) -> Span:

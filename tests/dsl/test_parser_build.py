@@ -89,19 +89,21 @@ def test_nodes_are_what_validation_would_make(path):
 def test_a_model_that_checks_more_than_types_is_still_validated():
     from pydantic import field_validator
 
-    class Checked(Span):
-        @field_validator("line")
-        @classmethod
-        def _positive(cls, line):
-            if line < 1:
-                raise ValueError("line must be positive")
-            return line
+    from llmarch.dsl import ast
 
-    makers = parser_module._makers(checked=(Checked, "file", "line", "column", "end_line", "end_column"),
-                                   plain=(Span, "file", "line", "column", "end_line", "end_column"))
+    class Checked(ast.Name):
+        @field_validator("id")
+        @classmethod
+        def _not_empty(cls, value):
+            if not value:
+                raise ValueError("a name must not be empty")
+            return value
+
+    span = Span(file="f", line=1, column=1, end_line=1, end_column=2)
+    makers = parser_module._makers(checked=(Checked, "span", "id"), plain=(ast.Name, "span", "id"))
     with pytest.raises(ValueError):
-        makers.checked(file="f", line=0, column=1, end_line=1, end_column=2)
-    assert makers.plain(file="f", line=0, column=1, end_line=1, end_column=2).line == 0   # not validated
+        makers.checked(span=span, id="")
+    assert makers.plain(span=span, id="").id == ""   # not validated
 
 
 def test_nodes_copy_and_stay_frozen():
