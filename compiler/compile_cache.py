@@ -181,7 +181,8 @@ def build_artifact(compiled) -> dict:
     scenario_data = []
     for name in [None, *arch.scenarios]:
         spans = arch.scenarios[name].spans if name is not None else {}
-        scenario_data.append({"resolver": evaluator.resolver_code(name),
+        scenario_data.append({"resolver": evaluator.resolver_code(name),     # shared code is stored once
+                              "constants": dict(evaluator.resolver_constants(name)),
                               "spans": {k: _span(v) for k, v in spans.items()}})
     loops = [(list(loop.nodes), list(loop.components), _span(loop.span),
               [(u, [tuple(e) for e in out]) for u, out in loop.inside],

@@ -38,15 +38,41 @@ _ARRAY = object()  # marks a parameter given as an array of values
 
 @dataclass
 class Resolution:
-    """Parameter values (each in its declared unit) for one scenario and `--set` values."""
+    """Parameter values (each in its declared unit) for one scenario and `--set` values;
+    `inputs` and `order` (for the analyses) are worked out when first asked for."""
 
     scenario: Optional[str]
     values: dict[str, float]
     env: dict[sympy.Symbol, float] = field(default_factory=dict)
-    definitions: dict[str, sympy.Expr] = field(default_factory=dict)  # base units
-    inputs: list[str] = field(default_factory=list)   # parameters that depend on no other
-    order: list[str] = field(default_factory=list)    # every parameter, dependencies first
+    definitions: dict[str, sympy.Expr] = field(default_factory=dict)  # base units; arrays left out
     sets_key: tuple = ()                              # the --set values it was resolved with
+    arrays: frozenset = frozenset()                   # parameters given as arrays
+    parameters: dict = field(default_factory=dict, repr=False)   # arch.parameters
+
+    @functools.cached_property
+    def _by_symbol(self) -> dict:
+        return {p.symbol: name for name, p in self.parameters.items()}
+
+    @functools.cached_property
+    def inputs(self) -> list[str]:
+        """The parameters that depend on no other (arrays count as inputs)."""
+        symbols = self._by_symbol.keys()
+        return [n for n in self.parameters if n in self.arrays or symbols.isdisjoint(self.definitions[n].free_symbols)]
+
+    @functools.cached_property
+    def order(self) -> list[str]:
+        """Every parameter, dependencies first."""
+        return list(nx.lexicographical_topological_sort(_dependency_graph(self.parameters, self.definitions)))
+
+
+def _dependency_graph(parameters: dict, definitions: dict) -> nx.DiGraph:
+    """Parameter -> the parameters whose definition uses it (arrays, absent here, use none)."""
+    by_symbol = {p.symbol: name for name, p in parameters.items()}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(parameters)
+    for name, definition in definitions.items():
+        graph.add_edges_from((by_symbol[s], name) for s in definition.free_symbols if s in by_symbol)
+    return graph
 
 
 def parse_set_value(text: str, param: ir.Parameter, month_days) -> sympy.Expr:
@@ -99,7 +125,8 @@ class Evaluator:
                                        else False) for r in self._rows)
         self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
         self._resolutions: dict[tuple, Resolution] = {}
-        self._resolvers: dict[Optional[str], object] = {}
+        self._resolvers: dict[Optional[str], tuple] = {}
+        self._resolver_functions: dict[int, tuple] = {}
         self._evaluations: dict[tuple, Evaluation] = {}
         #: How often each point (what, scenario, --set values) was resolved and checked,
         #: memo hits not counted: the tests hold consumers to once per point.
@@ -174,29 +201,26 @@ class Evaluator:
                 from llmarch.dsl.diagnostics import did_you_mean
                 raise usage_error(f"unknown parameter `{name}`", did_you_mean(name, arch.parameters))
             definitions[name] = _ARRAY
-        by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
-        graph = nx.DiGraph()
-        graph.add_nodes_from(arch.parameters)
-        for name, definition in definitions.items():
-            if definition is _ARRAY:
-                continue
-            for s in definition.free_symbols:
-                if s in by_symbol:
-                    graph.add_edge(by_symbol[s], name)
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            names = [u for u, _ in cycle]
-            overridden = [n for n in names if scenario is not None and n in arch.scenarios[scenario].spans]
-            at = overridden[0] if overridden else names[-1]
-            collector.error("E232", "parameters depend on each other in a circle"
-                            + (f" in scenario `{scenario}`" if scenario else "") + ": "
-                            + " -> ".join(names + [names[0]]), spans[at])
-            collector.raise_if_errors()
+        resolver = self.resolver(scenario)
+        known = {n: d for n, d in definitions.items() if d is not _ARRAY}
+        if resolver is None:
+            # the scenario's own definitions form a circle: unless --set values break it, E232
+            graph = _dependency_graph(arch.parameters, known)
+            if not nx.is_directed_acyclic_graph(graph):
+                cycle = nx.find_cycle(graph)
+                names = [u for u, _ in cycle]
+                overridden = [n for n in names if scenario is not None and n in arch.scenarios[scenario].spans]
+                at = overridden[0] if overridden else names[-1]
+                collector.error("E232", "parameters depend on each other in a circle"
+                                + (f" in scenario `{scenario}`" if scenario else "") + ": "
+                                + " -> ".join(names + [names[0]]), spans[at])
+                collector.raise_if_errors()
         names = list(arch.parameters)
         resolver = self.resolver(scenario)
         if resolver is not None:
             # the scenario's generated resolver: the same code the compile cache runs
             given: list = []
+            constants = self.resolver_constants(scenario)
             for name, p in arch.parameters.items():
                 if definitions[name] is _ARRAY:
                     given.append(np.asarray(arrays[name], dtype=float))
@@ -204,7 +228,7 @@ class Evaluator:
                     with np.errstate(all="ignore"):
                         given.append(numeric(definitions[name], {}) / float(p.scale))
                 else:
-                    given.append(None)
+                    given.append(constants.get(name))
             bad: list = []
             with np.errstate(all="ignore"):
                 computed = resolver(bad, *given)
@@ -232,43 +256,57 @@ class Evaluator:
         env: dict[sympy.Symbol, float] = {ir.FAILURE_SWITCH: 1.0}
         env.update((arch.parameters[name].symbol, values[name]) for name in names)
         collector.raise_if_errors()
-        inputs = [n for n in arch.parameters
-                  if definitions[n] is _ARRAY or not (definitions[n].free_symbols & set(by_symbol))]
-        order = list(nx.lexicographical_topological_sort(graph))
-        return Resolution(scenario, {n: values[n] for n in arch.parameters}, env,
-                          {n: d for n, d in definitions.items() if d is not _ARRAY}, inputs, order, _sets_key(sets))
+        return Resolution(scenario, {n: values[n] for n in arch.parameters}, env, known, _sets_key(sets),
+                          frozenset(arrays or ()), arch.parameters)
 
     def resolver(self, scenario: Optional[str]):
         """The generated function giving every parameter's value in `scenario` (see
         `codegen.generate_resolver_source`), or None when the scenario's definitions
-        depend on each other in a circle."""
-        if scenario not in self._resolvers:
-            self._resolvers[scenario] = self._build_resolver(scenario)
-        code = self._resolvers[scenario]
-        return None if code is None else function_from_code(code)
+        depend on each other in a circle. A scenario that only sets numbers shares the
+        defaults' function, its numbers given as arguments (`resolver_constants`)."""
+        code = self.resolver_code(scenario)
+        if code is None:
+            return None
+        if id(code) not in self._resolver_functions:
+            self._resolver_functions[id(code)] = (code, function_from_code(code))
+        return self._resolver_functions[id(code)][1]
 
     def resolver_code(self, scenario: Optional[str]):
         """The resolver's code object (for the compile cache), or None."""
-        self.resolver(scenario)
-        return self._resolvers[scenario]
+        if scenario not in self._resolvers:
+            self._resolvers[scenario] = self._plan_resolver(scenario)
+        return self._resolvers[scenario][0]
 
-    def _build_resolver(self, scenario: Optional[str]):
+    def resolver_constants(self, scenario: Optional[str]) -> dict[str, float]:
+        """The numbers a scenario sets (declared units), passed to the shared resolver."""
+        self.resolver_code(scenario)
+        return self._resolvers[scenario][1]
+
+    def _plan_resolver(self, scenario: Optional[str]) -> tuple:
         arch = self.arch
-        definitions = {name: p.definition for name, p in arch.parameters.items()}
-        if scenario is not None:
-            definitions.update(arch.scenarios[scenario].overrides)
-        index = {name: i for i, name in enumerate(arch.parameters)}
+        overrides = arch.scenarios[scenario].overrides if scenario is not None else {}
         by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
+        if scenario is not None and all(by_symbol.keys().isdisjoint(d.free_symbols) for d in overrides.values()):
+            # numbers only: the defaults' order still holds (a number depends on nothing)
+            default = self.resolver_code(None)
+            if default is not None:
+                with np.errstate(all="ignore"):
+                    constants = {name: numeric(d, {}) / float(arch.parameters[name].scale)
+                                 for name, d in overrides.items()}
+                return default, constants
+        definitions = {name: p.definition for name, p in arch.parameters.items()}
+        definitions.update(overrides)
+        index = {name: i for i, name in enumerate(arch.parameters)}
         graph = nx.DiGraph()
         graph.add_nodes_from(arch.parameters)
         for name, definition in definitions.items():
             graph.add_edges_from((by_symbol[s], name) for s in definition.free_symbols if s in by_symbol)
         if not nx.is_directed_acyclic_graph(graph):
-            return None
+            return None, {}
         order = [index[name] for name in nx.lexicographical_topological_sort(graph)]
         parameters = [(p.symbol, p.scale) for p in arch.parameters.values()]
         source = generate_resolver_source(parameters, order, [definitions[name] for name in arch.parameters])
-        return compile_source(source)
+        return compile_source(source), {}
 
     # --- checks ----------------------------------------------------------------------
     def check(self, resolution: Resolution) -> None:

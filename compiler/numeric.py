@@ -36,7 +36,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 2
+ARTIFACT_FORMAT = 3
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -95,7 +95,7 @@ class NumericModel:
         data = self._scenario(scenario)
         if data["resolver"] is None:
             raise NeedsCompiler("parameters depend on each other in a circle")
-        given: list = [None] * len(self.parameter_names)
+        given: list = [data["constants"].get(name) for name in self.parameter_names]
         for name, value in (sets or {}).items():
             if name not in self.parameter_names:
                 raise usage_error(f"unknown parameter `{name}` in --set", did_you_mean(name, self.parameter_names))
@@ -103,7 +103,7 @@ class NumericModel:
             given[i] = self._set_value(self.artifact["params"][i], value)
         bad: list = []
         with np.errstate(all="ignore"):
-            computed = self._function(f"resolve:{scenario}", data["resolver"])(bad, *given)
+            computed = self._function(f"resolve:{id(data['resolver'])}", data["resolver"])(bad, *given)
         if bad:
             spans = data["spans"]
             diagnostics = []

@@ -121,24 +121,8 @@ def cost_markdown(result: CostResult) -> str:
 
 
 def cost_json(result: CostResult) -> dict:
-    return {
-        "format_version": FORMAT_VERSION,
-        "architecture": result.architecture,
-        "scenario": result.scenario,
-        "parameters": result.parameters,
-        "components": [
-            {"name": r.name, "component": r.component, "kind": r.kind, "category": r.category,
-             "expected_visits": r.expected_visits, "cost_per_visit": r.cost_per_visit,
-             "cost_per_request": r.cost_per_request, "monthly": r.monthly, "share": r.share,
-             "happy_path_cost_per_request": r.happy_path_cost_per_request,
-             "failure_overhead_per_request": r.failure_overhead_per_request,
-             "failure_overhead_share": (r.failure_overhead_per_request / result.cost_per_request
-                                        if r.failure_overhead_per_request is not None and result.cost_per_request
-                                        else None),
-             "token_share": r.token_share}
-            for r in result.components],
-        "results": result.results_json(),
-    }
+    """The document `llmarch cost --format json` prints (`CostResult.to_dict` with its version)."""
+    return {"format_version": FORMAT_VERSION, **result.to_dict()}
 
 
 def to_json_text(data: dict) -> str:

@@ -72,6 +72,56 @@ class CostResult:
     def failure_overhead_monthly(self) -> float:
         return self.monthly_total - self.happy_path_monthly
 
+    def to_dict(self) -> dict:
+        """Plain data (what `llmarch cost --format json` prints, without its version)."""
+        return {
+            "architecture": self.architecture,
+            "scenario": self.scenario,
+            "parameters": dict(self.parameters),
+            "components": [
+                {"name": r.name, "component": r.component, "kind": r.kind, "category": r.category,
+                 "expected_visits": r.expected_visits, "cost_per_visit": r.cost_per_visit,
+                 "cost_per_request": r.cost_per_request, "monthly": r.monthly, "share": r.share,
+                 "happy_path_cost_per_request": r.happy_path_cost_per_request,
+                 "failure_overhead_per_request": r.failure_overhead_per_request,
+                 "failure_overhead_share": (r.failure_overhead_per_request / self.cost_per_request
+                                            if r.failure_overhead_per_request is not None and self.cost_per_request
+                                            else None),
+                 "token_share": r.token_share}
+                for r in self.components],
+            "results": self.results_json(),
+        }
+
+    def to_pandas(self):
+        """The components as a pandas DataFrame, one row each (pandas is optional: install it
+        to use this)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("CostResult.to_pandas() needs pandas: pip install pandas") from None
+        return pandas.DataFrame(self.to_dict()["components"]).set_index("name")
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the totals and the components, most expensive first."""
+        import html
+
+        from . import present
+        e = html.escape
+        totals = [("monthly total", present.money(self.monthly_total)),
+                  ("cost per request", present.money(self.cost_per_request, True)),
+                  ("P(success)", present.p_success(self.p_success)),
+                  ("cost per successful request", present.money(self.cost_per_success, True))]
+        head = "".join(f"<th>{h}</th>" for h in ("component", "kind", "category", "per request", "per month",
+                                                 "share"))
+        body = "".join(f"<tr><td>{e(r.name)}</td><td>{e(r.kind)}</td><td>{e(r.category)}</td>"
+                       f"<td>{e(present.money(r.cost_per_request, True))}</td><td>{e(present.money(r.monthly))}</td>"
+                       f"<td>{e(present.share(r.share))}</td></tr>"
+                       for r in sorted(self.components, key=lambda r: (-r.monthly, r.name)))
+        title = e(self.architecture + (f" — scenario {self.scenario}" if self.scenario else ""))
+        return (f"<div><strong>{title}</strong><table>"
+                + "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{e(v)}</td></tr>" for k, v in totals)
+                + f"</table><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
     def results_json(self) -> dict:
         """The `results` object shared by `cost --format json` and `export`."""
         return {

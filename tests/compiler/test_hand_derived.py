@@ -386,3 +386,23 @@ def test_token_share_is_the_share_of_model_spend(compile_text):
     assert rows["answer@large"].token_share == pytest.approx(0.005 / 0.006)
     assert rows["answer"].token_share == pytest.approx(0.001 / 0.006)
     assert rows["search"].token_share is None
+
+
+def test_cost_result_as_data_and_in_a_notebook(compile_text):
+    from llmarch.compiler.output import cost_json
+    result = compile_text(HEADER + """
+        tool t { cost = 0.01 USD }
+        flow { start -> t }
+    """).cost()
+    data = result.to_dict()
+    assert data == {k: v for k, v in cost_json(result).items() if k != "format_version"}
+    assert data["results"]["monthly_total"] == pytest.approx(1000 * 30 * 0.01)
+    page = result._repr_html_()
+    assert "<table>" in page and "$300.00" in page and "<script" not in page
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            result.to_pandas()
+    else:
+        assert result.to_pandas().loc["t", "monthly"] == pytest.approx(300.0)
