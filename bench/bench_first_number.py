@@ -151,7 +151,9 @@ def report(runs: int, env: dict, baseline: str | None) -> None:
     print(f"\n### `llmarch report` on the support example ({runs} runs)\n")
     ours = [PY, "-m", "llmarch", "report", str(SUPPORT), "--scenario", "production", "-o", os.devnull]
     if baseline:
-        theirs = [baseline, "-m", "llmarch", "report", str(SUPPORT), "--scenario", "production", "-o", os.devnull]
+        # the baseline's own `llmarch` script (with `-m`, the working directory's package would win)
+        script = str(Path(baseline).with_name("llmarch"))
+        theirs = [script, "report", str(SUPPORT), "--scenario", "production", "-o", os.devnull]
         cold_env = dict(env, LLMARCH_NO_CACHE="1")
         r = paired(ours, theirs, cold_env, cold_env, runs)
         print("| command | min | median | CPU median | peak |")
@@ -171,7 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=7, help="runs (pairs) for the small cases (default 7)")
     ap.add_argument("--big-runs", type=int, default=3, help="runs for 10,000 components (default 3)")
     ap.add_argument("--only", choices=("small", "big", "sensitivity", "report"), help="one part only")
-    ap.add_argument("--baseline", help="another installation's python, for the report ratio")
+    ap.add_argument("--baseline", help="another installation's python (its `llmarch` script beside it is run), "
+                                       "for the report ratio")
     args = ap.parse_args(argv)
     env = dict(os.environ)
     env.pop("LLMARCH_NO_CACHE", None)
