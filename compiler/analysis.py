@@ -248,7 +248,8 @@ class Analyzer:
                 self.evaluator.check(resolution)
             n = min(CHUNK, size - start)
             if categories:
-                wanted = self.evaluator.raw(resolution.env, 1.0)[:self.evaluator.layout.end_of("fixed_by_category")]
+                wanted = self.evaluator.raw(resolution.env, 1.0,
+                                            keep=slice(0, self.evaluator.layout.end_of("fixed_by_category")))
             else:
                 wanted = self.evaluator.totals(resolution.env, 1.0)
             parts.append([np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in wanted])

@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = ["numeric", "needed_definitions", "expression_printer", "generate_source", "generate_function",
-           "generate_resolver_source", "function_from_code", "compile_source", "blocked", "BLOCK"]
+           "generate_resolver_source", "function_from_code", "compile_source", "blocked", "blocked_extremes", "BLOCK",
+           "MEMORY_FLOATS"]
 
 
 def numeric(expr: sympy.Expr, env: Mapping[sympy.Symbol, object]):
@@ -95,11 +96,11 @@ def generate_function(arguments, outputs, definitions):
 
 def compile_source(source):
     """Compiled generated code, what the compile cache stores with marshal: a code object
-    for a resolver's source text; for a chunked `Source`, (arguments, slots, code, …) with
-    each chunk compiled on its own."""
+    for a resolver's source text; for a chunked `Source`, (arguments, slots, outputs, code,
+    …) with each chunk compiled on its own."""
     if isinstance(source, str):
         return compile(source, "<llmarch generated>", "exec")
-    return (source.arguments, source.slots,
+    return (source.arguments, source.slots, source.outputs,
             *(compile(chunk, "<llmarch generated>", "exec") for chunk in source.chunks))
 
 
@@ -195,6 +196,7 @@ class Source:
     chunks: tuple[str, ...]
     arguments: int
     slots: int
+    outputs: int = 0
 
     @property
     def text(self) -> str:
@@ -236,7 +238,7 @@ def generate_source(arguments, outputs, definitions) -> Source:
     body.append("    return [" + ", ".join(code(o) for o in outputs) + "]")
     chunks = tuple("def _chunk(_s):\n" + "\n".join(body[i:i + CHUNK_LINES])
                    for i in range(0, len(body), CHUNK_LINES))
-    return Source(chunks, len(arguments), len(slots))
+    return Source(chunks, len(arguments), len(slots), len(outputs))
 
 
 #: Points per call of a generated function: its temporaries then stay in the CPU's cache,
@@ -244,23 +246,48 @@ def generate_source(arguments, outputs, definitions) -> Source:
 BLOCK = 65_536
 
 
-def blocked(function, args: list, block: int = BLOCK) -> list:
-    """Call `function` over 1-D array arguments in blocks of `block` points."""
+#: Array elements a generated function may hold at once (its slots × the points of a block):
+#: 2²⁵ floats, 256 MiB. A 10,000-component model has about 44,000 slots, so its blocks
+#: shrink to about 760 points instead of holding 1.3 GB for a 4,000-point tornado.
+MEMORY_FLOATS = 2 ** 25
+
+
+def blocked(function, args: list, block: int = BLOCK, keep: slice = slice(None)) -> list:
+    """Call `function` over 1-D array arguments in blocks of `block` points (fewer for a
+    function with many slots, so that its intermediates stay within `MEMORY_FLOATS`), and
+    return the outputs `keep` selects."""
     arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
     if not arrays:
-        return function(*args)
+        return function(*args)[keep]
+    block = max(256, min(block, MEMORY_FLOATS // max(1, getattr(function, "slots", 1))))
     size = arrays[0].shape[0]
     if size <= block or any(a.ndim != 1 or a.shape[0] != size for a in arrays):
-        return function(*args)
+        return function(*args)[keep]
     outputs: list[np.ndarray] = []
     for start in range(0, size, block):
         part = [a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a for a in args]
-        results = function(*part)
+        results = function(*part)[keep]
         if not outputs:
             outputs = [np.empty(size) for _ in results]
         for out, value in zip(outputs, results):
             out[start:start + block] = value
     return outputs
+
+
+def blocked_extremes(function, args: list, block: int = BLOCK) -> list[tuple[bool, float, float]]:
+    """(every value finite, least, greatest) of each output of `function` over 1-D array
+    arguments, evaluated block by block: only the extremes are kept, never every point."""
+    arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+    size = arrays[0].shape[0] if arrays else 1
+    block = max(256, min(block, MEMORY_FLOATS // max(1, getattr(function, "slots", 1))))
+    summary: list = []
+    for start in range(0, size, block):
+        part = [a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a for a in args]
+        results = [np.asarray(x, dtype=float) for x in function(*part)]
+        current = [(bool(np.all(np.isfinite(x))), float(np.min(x)), float(np.max(x))) for x in results]
+        summary = current if not summary else [(f and g, min(lo, lo2), max(hi, hi2))
+                                                for (f, lo, hi), (g, lo2, hi2) in zip(summary, current)]
+    return summary
 
 
 def _reduce(fn, args):
@@ -309,7 +336,7 @@ def function_from_code(code):
         namespace = {"numpy": np, "functools": functools, "_finite": _finite}
         exec(code, namespace)  # generated from internal names only (see generate_source)
         return namespace["_generated"]
-    arguments, slots, *codes = code
+    arguments, slots, outputs, *codes = code
     chunks = []
     for chunk in codes:
         namespace = {"numpy": np, "functools": functools}
@@ -326,4 +353,5 @@ def function_from_code(code):
             chunk(values)
         return last(values)
 
+    _generated.slots = slots + outputs    # arrays alive at once, for `blocked`
     return _generated

@@ -23,7 +23,7 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, usage_error
 
 from . import ir
-from .codegen import (BLOCK, blocked, compile_source, function_from_code, generate_function,  # noqa: F401
+from .codegen import (BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, compile_source, function_from_code, generate_function,  # noqa: F401
                       generate_resolver_source, generate_source, needed_definitions, numeric)
 from .model import CostModel
 from .gc_pause import collector_paused
@@ -318,11 +318,12 @@ class Evaluator:
         where = f" in scenario `{resolution.scenario}`" if resolution.scenario else ""
         args = [resolution.env[p.symbol] for p in self.arch.parameters.values()]
         with np.errstate(all="ignore"):
-            findings = check_findings(self.check_infos, self.check_function(*args, 1.0), where)
+            values = blocked_extremes(self.check_function, [*args, 1.0]) if arrays else self.check_function(*args, 1.0)
+            findings = check_findings(self.check_infos, values, where)
             if not findings:
                 happy = " in the happy path (failures set to 0)"
-                findings = loop_findings(self.loop_infos, [("", self.loop_function(*args, 1.0)),
-                                                           (happy, self.loop_function(*args, 0.0))], where)
+                findings = loop_findings(self.loop_infos, [("", lambda: self._loop_blocks(args, 1.0)),
+                                                           (happy, lambda: self._loop_blocks(args, 0.0))], where)
         for code, message, span, help in findings:
             c.error(code, message, span, help=help)
         c.raise_if_errors()
@@ -363,6 +364,16 @@ class Evaluator:
             names = tuple(sorted({g.nodes[n]["component"] for n in loop.nodes if g.nodes[n]["component"]}))
             infos.append(LoopInfo(tuple(loop.nodes), names, loop.spans[0] if loop.spans else None, inside, entries))
         return tuple(infos), probabilities
+
+    def _loop_blocks(self, args: list, switch: float):
+        """The loop probabilities at `args`, a block of points at a time (see codegen.blocked)."""
+        arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+        size = arrays[0].shape[0] if arrays else 1
+        function = self.loop_function
+        block = max(256, min(BLOCK, MEMORY_FLOATS // max(1, getattr(function, "slots", 1))))
+        for start in range(0, size, block):
+            yield function(*[a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a
+                             for a in args], switch)
 
     @property
     def loop_infos(self) -> tuple[LoopInfo, ...]:
@@ -445,10 +456,11 @@ class Evaluator:
         with np.errstate(all="ignore"):
             return blocked(self.totals_function, args)
 
-    def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0) -> list:
+    def raw(self, env: Mapping[sympy.Symbol, object], switch: float = 1.0, keep: slice = slice(None)) -> list:
+        """The generated evaluator's outputs (those `keep` selects) at `env`'s values."""
         args = [env[p.symbol] for p in self.arch.parameters.values()] + [switch]
         with np.errstate(all="ignore"):
-            return blocked(self.function, args)
+            return blocked(self.function, args, keep=keep)
 
     def _component_rows(self) -> list["Row"]:
         g = self.model.flow.graph

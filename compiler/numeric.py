@@ -36,7 +36,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 3
+ARTIFACT_FORMAT = 4
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -185,7 +185,8 @@ class NumericModel:
                                       where)
             if not findings:
                 loops = self._function("loops", self.artifact["loop_code"])
-                findings = loop_findings(self._loops, [("", loops(*args, 1.0)), (_HAPPY, loops(*args, 0.0))], where)
+                findings = loop_findings(self._loops, [("", lambda: [loops(*args, 1.0)]),
+                                                       (_HAPPY, lambda: [loops(*args, 0.0)])], where)
         if findings:
             diagnostics = sorted((Diagnostic("error", code, message, span, help)
                                   for code, message, span, help in findings), key=_sort_key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -286,14 +286,19 @@ class LoopInfo:
 
 def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str) -> list[tuple]:
     """(code, message, span, help) for every check that fails; over arrays of points, the
-    worst point decides."""
+    worst point decides. A value may be given as (finite, least, greatest) instead."""
     out = []
     for check, raw in zip(checks, values):
-        array = np.asarray(raw, dtype=float)
-        if not np.all(np.isfinite(array)):
+        if isinstance(raw, tuple):   # (every value finite, least, greatest), from blocked_extremes
+            finite, least, greatest = raw
+        else:
+            array = np.asarray(raw, dtype=float)
+            finite = bool(np.all(np.isfinite(array)))
+            least, greatest = (float(array.min()), float(array.max())) if finite else (0.0, 0.0)
+        if not finite:
             out.append(("E503", f"{check.what} is not a finite number{where}", check.span, None))
             continue
-        value = float(array.max()) if check.kind != "nonnegative" and array.max() > 1 else float(array.min())
+        value = greatest if check.kind != "nonnegative" and greatest > 1 else least
         problem = check_problem(check.kind, check.what, value, where)
         if problem is not None:
             code, message, help = problem
@@ -301,15 +306,20 @@ def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str) ->
     return out
 
 
-def loop_findings(loops: Sequence[LoopInfo], probabilities_by_switch: Sequence[tuple[str, Sequence]],
+def loop_findings(loops: Sequence[LoopInfo], probabilities_by_switch: Sequence[tuple[str, Callable]],
                   where: str) -> list[tuple]:
     """(code, message, span, help) for loops a walk can enter and never leave: with failures
     on, then (if none) in the happy path. `probabilities_by_switch` pairs a phrase for the
-    message with the generated loop probabilities at that switch."""
-    for path, probabilities in probabilities_by_switch:
+    message with a function giving the generated loop probabilities at that switch, as an
+    iterable of blocks (over many points, a block of points at a time: a loop that traps at
+    any point traps)."""
+    for path, blocks in probabilities_by_switch:
+        trapped: set = set()
+        for probabilities in blocks():
+            trapped.update(i for i, loop in enumerate(loops) if i not in trapped and _traps(loop, probabilities))
         out = []
-        for loop in loops:
-            if _traps(loop, probabilities):
+        for i, loop in enumerate(loops):
+            if i in trapped:
                 names = ", ".join(f"`{n}`" for n in loop.components)
                 out.append(("E430", f"the loop through {names} never exits{where}{path}: its expected cost is infinite",
                             loop.span, "give the loop an exit: lower a probability, or let the rest end the request"))
