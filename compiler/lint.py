@@ -258,9 +258,29 @@ def _growth(ctx: _Context) -> list[Diagnostic]:
     return out
 
 
+def _regeneration_in_the_happy_path(ctx: _Context) -> list[Diagnostic]:
+    """L203: a guardrail's edge back into the loop it closes (a regeneration) not marked
+    `on_failure`: the happy path then includes the regenerations and the failure overhead
+    misses them."""
+    import networkx as nx
+    arch = ctx.compiled.arch
+    graph = nx.DiGraph((e.source, e.target) for e in arch.edges)
+    out = []
+    for e in arch.edges:
+        source = arch.components.get(e.source)
+        if (source is None or source.kind != "guardrail" or e.on_failure or e.target not in arch.components
+                or not nx.has_path(graph, e.target, e.source)):
+            continue
+        out.append(_finding(
+            "L203", f"fallback spiral: guardrail `{e.source}` sends requests back to `{e.target}` without `on_failure`: "
+            "the regenerations count as the happy path, and the failure overhead leaves them out", e.span,
+            f"mark the edge: `{e.source} -> {e.target} (p = …, on_failure)`"))
+    return out
+
+
 RULES: tuple[Callable[[_Context], list[Diagnostic]], ...] = (
-    _token_bloat, _fallback_spiral, _rag_overreach, _rag_without_benefit, _observability_overkill, _retry_storm,
-    _growth)
+    _token_bloat, _fallback_spiral, _regeneration_in_the_happy_path, _rag_overreach, _rag_without_benefit,
+    _observability_overkill, _retry_storm, _growth)
 
 
 def _pyproject_thresholds(path: str) -> dict[str, float]:

@@ -162,6 +162,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("L201", "fallback spiral: too many requests reach a more expensive fallback", "lint", "warning", 5),
     Code("L202", "fallback spiral: retries and fallbacks are too large a share of inference spend", "lint",
          "warning", 5),
+    Code("L203", "fallback spiral: a guardrail's regeneration edge is not marked on_failure", "lint", "warning", 5),
     Code("L301", "RAG overreach: retrieval costs too much next to the inference it feeds", "lint", "warning", 5),
     Code("L302", "RAG overreach: retrieval spend grows faster than traffic", "lint", "warning", 5),
     Code("L303", "RAG overreach: every request that reaches retrieval runs it", "lint", "warning", 5),

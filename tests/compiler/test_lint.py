@@ -1,9 +1,13 @@
 """Lint rules: each has a file that triggers it and one that does not; thresholds from the
 file and from pyproject.toml; silencing comments; exit codes."""
 
+from pathlib import Path
+
 import pytest
 
 from llmarch.cli import EXIT_BUDGET, EXIT_LINT, EXIT_OK, main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HEAD = """
 traffic = 1000 requests/day
@@ -116,3 +120,55 @@ flow { start -> a }
     assert [(n[1].file.endswith("case.llmarch"), n[1].line) for n in found[0].notes] == [(True, 5)]
     silenced = text.replace("per_token = 2 USD/Mtok }", "per_token = 2 USD/Mtok }  # llmarch: ignore[L402]")
     assert "L402" not in {d.code for d in compile_text(silenced).lint()}
+
+
+def test_regeneration_edge_without_on_failure(compile_text):
+    """L203: a guardrail that sends answers back for regeneration must mark the edge
+    on_failure, or the happy path counts the regenerations (the stdlib's guarded_generation
+    had this slip)."""
+    slip = compile_text("""
+        architecture "case"
+        traffic = 100 requests/day
+        tool generate { cost = 0.01 USD }
+        guardrail check { cost = 0.001 USD }
+        flow {
+          start -> generate -> check
+          check -> generate (p = 20%)
+        }
+    """)
+    findings = [f for f in slip.lint() if f.code == "L203"]
+    assert len(findings) == 1 and "`check` sends requests back to `generate`" in findings[0].message
+    assert findings[0].span.line == 8
+    # the happy path then holds the regenerations: no overhead at all
+    assert slip.cost().failure_overhead_per_request == pytest.approx(0.0)
+    fixed = compile_text("""
+        architecture "case"
+        traffic = 100 requests/day
+        tool generate { cost = 0.01 USD }
+        guardrail check { cost = 0.001 USD }
+        flow {
+          start -> generate -> check
+          check -> generate (p = 20%, on_failure)
+        }
+    """)
+    assert not [f for f in fixed.lint() if f.code == "L203"]
+    # marked: the regenerations are overhead, 0.011 × (1/0.8 − 1) per request
+    assert fixed.cost().failure_overhead_per_request == pytest.approx(0.011 * 0.25)
+
+
+def test_stdlib_and_examples_mark_every_regeneration(tmp_path):
+    import glob
+
+    import llmarch
+    for path in sorted(glob.glob(str(ROOT / "examples" / "**" / "*.llmarch"), recursive=True)):
+        model = llmarch.load(path, cache=False)
+        for scenario in [None, *model.scenarios]:
+            assert not [f for f in model.lint(scenario) if f.code == "L203"], (path, scenario)
+    source = tmp_path / "uses.llmarch"
+    source.write_text('import guardrails\narchitecture "t"\ntraffic = 10 requests/day\n'
+                      'model m { input = 1 USD/Mtok; output = 1 USD/Mtok }\n'
+                      'use guarded_generation as g { model = m; input = 100 tokens; output = 10 tokens; rejected = 10% }\n'
+                      'flow { start -> g }\n')
+    model = llmarch.load(source, cache=False)
+    assert not [f for f in model.lint() if f.code == "L203"]
+    assert model.cost().failure_overhead_per_request > 0
