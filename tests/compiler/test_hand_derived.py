@@ -406,3 +406,18 @@ def test_cost_result_as_data_and_in_a_notebook(compile_text):
             result.to_pandas()
     else:
         assert result.to_pandas().loc["t", "monthly"] == pytest.approx(300.0)
+
+
+def test_fallback_model_copy_pays_the_per_call_cost_too(compile_text):
+    """A per-call fee (the component's `cost`) is paid by the fallback call as well:
+    docs/language.md and docs/semantics.md say so, and the copy's price per visit shows it."""
+    model = compile_text(HEADER + """
+        model big { input = 10 USD/Mtok; output = 10 USD/Mtok }
+        llm x { model = m; input = 1000 tokens; output = 0 tokens; cost = 0.5 USD; fail_rate = 40%; attempts = 1
+                fallback_model = big }
+        flow { start -> x }
+    """)
+    rows = {r.name: r for r in model.cost().components}
+    assert rows["x"].cost_per_visit == pytest.approx(0.5 + 1000 * 1e-6)
+    assert rows["x@big"].cost_per_visit == pytest.approx(0.5 + 1000 * 10e-6)
+    assert rows["x@big"].expected_visits == pytest.approx(0.4)
