@@ -177,13 +177,20 @@ def build_artifact(compiled) -> dict:
 
     params = [(name, p.unit, *fraction(p.scale), tuple(p.dim.exponents), p.builtin)
               for name, p in arch.parameters.items()]
+    by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
+
+    def uses(definition) -> list[str]:
+        return sorted(by_symbol[x] for x in definition.free_symbols if x in by_symbol)
+
     month_days = fraction(arch.month_days) if arch.month_days.is_Rational else None
     scenario_data = []
     for name in [None, *arch.scenarios]:
         spans = arch.scenarios[name].spans if name is not None else {}
+        overrides = arch.scenarios[name].overrides if name is not None else {}
         scenario_data.append({"resolver": evaluator.resolver_code(name),     # shared code is stored once
                               "constants": dict(evaluator.resolver_constants(name)),
-                              "spans": {k: _span(v) for k, v in spans.items()}})
+                              "spans": {k: _span(v) for k, v in spans.items()},
+                              "override_deps": {k: uses(d) for k, d in overrides.items()}})
     loops = [(list(loop.nodes), list(loop.components), _span(loop.span),
               [(u, [tuple(e) for e in out]) for u, out in loop.inside],
               [(v, is_entry, list(incoming)) for v, is_entry, incoming in loop.entries])
@@ -194,6 +201,7 @@ def build_artifact(compiled) -> dict:
         "title": arch.title, "path": arch.path,
         "params": params,
         "param_spans": {name: _span(p.span) for name, p in arch.parameters.items()},
+        "param_deps": {name: uses(p.definition) for name, p in arch.parameters.items()},
         "month_days": month_days,
         "scenario_names": list(arch.scenarios),
         "scenario_data": scenario_data,
@@ -202,7 +210,7 @@ def build_artifact(compiled) -> dict:
         "fixed": [(name, f.category) for name, f in arch.fixed.items()],
         "layout": [list(b) for b in evaluator.layout.blocks],
         "function": evaluator.function_code,
-        "checks": [(c.kind, c.what, _span(c.span)) for c in evaluator.check_infos],
+        "checks": [(c.kind, c.what, _span(c.span), list(c.parameters)) for c in evaluator.check_infos],
         "check_code": evaluator.check_code,
         "loops": loops,
         "loop_code": evaluator.loop_code,

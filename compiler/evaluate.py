@@ -28,7 +28,7 @@ from .codegen import (BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, compile_s
 from .model import CostModel
 from .gc_pause import collector_paused
 from .results import (CheckInfo, ComponentResult, CostResult, LoopInfo, OutputLayout, RowInfo,  # noqa: F401
-                      build_result, check_findings, loop_findings)
+                      build_result, check_findings, loop_findings, scenario_blame)
 
 __all__ = ["Evaluator", "Evaluation", "GraphNumbers", "OutputLayout", "Resolution", "Row", "CostResult",
            "ComponentResult", "numeric", "parse_set_value"]
@@ -319,19 +319,35 @@ class Evaluator:
         args = [resolution.env[p.symbol] for p in self.arch.parameters.values()]
         with np.errstate(all="ignore"):
             values = blocked_extremes(self.check_function, [*args, 1.0]) if arrays else self.check_function(*args, 1.0)
-            findings = check_findings(self.check_infos, values, where)
+            findings = check_findings(self.check_infos, values, where, self._blame(resolution))
             if not findings:
                 happy = " in the happy path (failures set to 0)"
                 findings = loop_findings(self.loop_infos, [("", lambda: self._loop_blocks(args, 1.0)),
                                                            (happy, lambda: self._loop_blocks(args, 0.0))], where)
-        for code, message, span, help in findings:
-            c.error(code, message, span, help=help)
+        for code, message, span, help, notes in findings:
+            c.error(code, message, span, help=help, notes=notes)
         c.raise_if_errors()
 
     # --- what the checks need, generated once (the compile cache keeps the same code) ----------
     @functools.cached_property
     def check_infos(self) -> tuple[CheckInfo, ...]:
-        return tuple(CheckInfo(c.kind, c.what, c.span) for c in self.arch.checks)
+        by_symbol = {p.symbol: name for name, p in self.arch.parameters.items()}
+        return tuple(CheckInfo(c.kind, c.what, c.span,
+                               tuple(sorted(by_symbol[x] for x in c.expr.free_symbols if x in by_symbol)))
+                     for c in self.arch.checks)
+
+    def _blame(self, resolution: Resolution):
+        """A check that fails in a scenario is reported at the scenario's override it depends on."""
+        if resolution.scenario is None:
+            return None
+        overridden = self.arch.scenarios[resolution.scenario].spans
+        by_symbol = {p.symbol: name for name, p in self.arch.parameters.items()}
+
+        def dependencies(name: str) -> list[str]:
+            definition = resolution.definitions.get(name)
+            return [] if definition is None else [by_symbol[x] for x in definition.free_symbols if x in by_symbol]
+
+        return lambda check: scenario_blame(check, dependencies, overridden)
 
     @functools.cached_property
     def check_code(self):

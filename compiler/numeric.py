@@ -31,12 +31,12 @@ from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 from .codegen import blocked, function_from_code
 from .metrics import Budget
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
-                      loop_findings)
+                      loop_findings, scenario_blame)
 
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 4
+ARTIFACT_FORMAT = 5
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -69,7 +69,7 @@ class NumericModel:
         self._rows = [RowInfo(*row) for row in artifact["rows"]]
         self._fixed = [tuple(f) for f in artifact["fixed"]]
         self._layout = OutputLayout(tuple(tuple(b) for b in artifact["layout"]))
-        self._checks = [CheckInfo(kind, what, _span(span)) for kind, what, span in artifact["checks"]]
+        self._checks = [CheckInfo(kind, what, _span(span), tuple(names)) for kind, what, span, names in artifact["checks"]]
         self._loops = [LoopInfo(tuple(nodes), tuple(names), _span(span),
                                 tuple((u, tuple(tuple(e) for e in out)) for u, out in inside),
                                 tuple((v, bool(is_entry), tuple(incoming)) for v, is_entry, incoming in entries))
@@ -182,14 +182,14 @@ class NumericModel:
         where = f" in scenario `{scenario}`" if scenario else ""
         with np.errstate(all="ignore"):
             findings = check_findings(self._checks, self._function("checks", self.artifact["check_code"])(*args, 1.0),
-                                      where)
+                                      where, self._blame(scenario, sets))
             if not findings:
                 loops = self._function("loops", self.artifact["loop_code"])
                 findings = loop_findings(self._loops, [("", lambda: [loops(*args, 1.0)]),
                                                        (_HAPPY, lambda: [loops(*args, 0.0)])], where)
         if findings:
-            diagnostics = sorted((Diagnostic("error", code, message, span, help)
-                                  for code, message, span, help in findings), key=_sort_key)
+            diagnostics = sorted((Diagnostic("error", code, message, span, help, notes)
+                                  for code, message, span, help, notes in findings), key=_sort_key)
             if sets:
                 given = ", ".join(f"{k}={v}" for k, v in sets.items())
                 diagnostics = [replace(d, message=f"{d.message} (with --set {given})") for d in diagnostics]
@@ -202,6 +202,21 @@ class NumericModel:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
         return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy)
+
+
+    def _blame(self, scenario: Optional[str], sets):
+        """As the compiler does: a failing check points at the scenario's override it uses."""
+        if scenario is None:
+            return None
+        data = self._scenario(scenario)
+        overridden = {name: _span(raw) for name, raw in data["spans"].items()}
+        given = set(sets or ())
+        defaults, overrides = self.artifact["param_deps"], data["override_deps"]
+
+        def dependencies(name: str) -> list[str]:
+            return [] if name in given else overrides.get(name, defaults.get(name, []))
+
+        return lambda check: scenario_blame(check, dependencies, overridden)
 
 
 _SET_VALUE = re.compile(r"\s*(-)?\s*([0-9][0-9_]*(?:\.[0-9_]+)?(?:[eE][+-]?[0-9]+)?)\s*"

@@ -15,7 +15,7 @@ import numpy as np
 from .metrics import CATEGORIES
 
 __all__ = ["ComponentResult", "CostResult", "OutputLayout", "RowInfo", "CheckInfo", "LoopInfo", "build_result",
-           "check_problem", "check_findings", "loop_findings", "loop_traps", "TOLERANCE"]
+           "check_problem", "check_findings", "scenario_blame", "loop_findings", "loop_traps", "TOLERANCE"]
 
 #: Probabilities may exceed [0, 1] (and sums 1) by this much before a check fails.
 TOLERANCE = 1e-9
@@ -268,6 +268,7 @@ class CheckInfo:
     kind: str            # "probability" | "nonnegative" | "probability_sum"
     what: str
     span: object         # Span
+    parameters: tuple[str, ...] = ()   # the parameters its value uses directly
 
 
 @dataclass(frozen=True)
@@ -284,9 +285,12 @@ class LoopInfo:
     entries: tuple[tuple[str, bool, tuple[int, ...]], ...]
 
 
-def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str) -> list[tuple]:
-    """(code, message, span, help) for every check that fails; over arrays of points, the
-    worst point decides. A value may be given as (finite, least, greatest) instead."""
+def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str,
+                   blame: Optional[Callable[[CheckInfo], Optional[object]]] = None) -> list[tuple]:
+    """(code, message, span, help, notes) for every check that fails; over arrays of points,
+    the worst point decides. A value may be given as (finite, least, greatest) instead.
+    `blame(check)` gives the span of a scenario's override that the value depends on: the
+    diagnostic then points there, with a note at the checked field."""
     out = []
     for check, raw in zip(checks, values):
         if isinstance(raw, tuple):   # (every value finite, least, greatest), from blocked_extremes
@@ -296,14 +300,34 @@ def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str) ->
             finite = bool(np.all(np.isfinite(array)))
             least, greatest = (float(array.min()), float(array.max())) if finite else (0.0, 0.0)
         if not finite:
-            out.append(("E503", f"{check.what} is not a finite number{where}", check.span, None))
-            continue
-        value = greatest if check.kind != "nonnegative" and greatest > 1 else least
-        problem = check_problem(check.kind, check.what, value, where)
+            problem = ("E503", f"{check.what} is not a finite number{where}", None)
+        else:
+            value = greatest if check.kind != "nonnegative" and greatest > 1 else least
+            problem = check_problem(check.kind, check.what, value, where)
         if problem is not None:
             code, message, help = problem
-            out.append((code, message, check.span, help))
+            culprit = blame(check) if blame is not None else None
+            if culprit is None:
+                out.append((code, message, check.span, help, ()))
+            else:
+                out.append((code, message, culprit, help, (("the value is checked here", check.span),)))
     return out
+
+
+def scenario_blame(check: CheckInfo, dependencies: Callable[[str], Sequence[str]], overridden: dict):
+    """The span of the first override (`overridden`: parameter -> its span in the scenario)
+    that `check` depends on, following `dependencies` (parameter -> the parameters its
+    definition uses) breadth first, in name order; None if it depends on none."""
+    seen = set(check.parameters)
+    frontier = sorted(seen)
+    while frontier:
+        for name in frontier:
+            if name in overridden:
+                return overridden[name]
+        following = sorted({d for name in frontier for d in dependencies(name)} - seen)
+        seen.update(following)
+        frontier = following
+    return None
 
 
 def loop_findings(loops: Sequence[LoopInfo], probabilities_by_switch: Sequence[tuple[str, Callable]],
@@ -322,7 +346,8 @@ def loop_findings(loops: Sequence[LoopInfo], probabilities_by_switch: Sequence[t
             if i in trapped:
                 names = ", ".join(f"`{n}`" for n in loop.components)
                 out.append(("E430", f"the loop through {names} never exits{where}{path}: its expected cost is infinite",
-                            loop.span, "give the loop an exit: lower a probability, or let the rest end the request"))
+                            loop.span, "give the loop an exit: lower a probability, or let the rest end the request",
+                            ()))
         if out:
             return out
     return []

@@ -222,7 +222,10 @@ def _model_ref(state: State, item) -> Optional[ir.Price]:
     if name in state.declared and state.declared[name][0] == "model":
         return None  # the model itself had errors, already reported
     state.collector.error("E216", f"unknown model `{name}`", item.value.span,
-                          help=did_you_mean(name, [n for n, (k, _) in state.declared.items() if k == "model"]))
+                          help=did_you_mean(name, [n for n, (k, _) in state.declared.items() if k == "model"])
+                          or f"declare it: `model {name} = \"openai:gpt-4o\" as of \"2025-06-15\"` (prices from "
+                             f"the catalog; `llmarch prices` lists them) or `model {name} {{ input = … USD/Mtok; "
+                             "output = … USD/Mtok }`")
     return None
 
 

@@ -79,7 +79,11 @@ class ExpressionCompiler:
         if v.dim not in dims:
             wanted = " or ".join(format_dim(d) for d in dims)
             hint = None
-            if dims[0] == PRICE_PER_TOKEN:
+            if USD in dims and v.dim == USD / TIME:
+                hint = ("this field is paid per visit, in USD (or USD/request); a monthly amount belongs in a "
+                        "`fixed` component (`fixed x { cost = 500 USD/month }`), or multiply the rate by the "
+                        "time one visit takes (`45 USD/hour * 6 min`)")
+            elif dims[0] == PRICE_PER_TOKEN:
                 hint = "write prices with their unit, e.g. `2.50 USD/Mtok` (per million) or `0.0025 USD/Ktok`"
             elif dims[0] == DIMENSIONLESS:
                 hint = "write shares as a plain number or a percentage: `0.3` or `30%`"

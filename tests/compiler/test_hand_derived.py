@@ -421,3 +421,26 @@ def test_fallback_model_copy_pays_the_per_call_cost_too(compile_text):
     assert rows["x"].cost_per_visit == pytest.approx(0.5 + 1000 * 1e-6)
     assert rows["x@big"].cost_per_visit == pytest.approx(0.5 + 1000 * 10e-6)
     assert rows["x@big"].expected_visits == pytest.approx(0.4)
+
+
+def test_a_scenario_that_breaks_a_check_is_blamed(compile_text):
+    """E420 points at the scenario's line (through a derived parameter too), with a note at the
+    checked field; the compile cache's numeric path says the same."""
+    from llmarch.compiler.compile_cache import build_artifact
+    from llmarch.compiler.numeric import NumericModel
+    from llmarch.dsl.diagnostics import LlmarchError
+    model = compile_text(HEADER + """
+        param base = 10%
+        param rate = base * 2
+        tool t { cost = 0.01 USD; fail_rate = rate; attempts = 2 }
+        flow { start -> t }
+        scenario bad { base = 60% }
+    """)
+    with pytest.raises(LlmarchError) as caught:
+        model.cost("bad")
+    (d,) = caught.value.diagnostics
+    assert d.code == "E420" and d.span.line == 10 and d.notes[0][1].line == 8
+    numeric = NumericModel(build_artifact(model.compiled))
+    with pytest.raises(LlmarchError) as again:
+        numeric.cost("bad")
+    assert again.value.render() == caught.value.render()
