@@ -74,6 +74,14 @@ because $3,347 a month is fixed. `cache_hit` is the largest lever that lowers it
 ## Tornado
 
 {head(f"tornado {SUPPORT} --scenario production", 12)}
+### At a month: `--at-month`
+
+Sensitivity and tornado are computed at the scenario's values, where the built-in `time`
+is 0 (the launch) unless the scenario sets it: a growth driver then swings nothing,
+although it dominates a year later. For a file that uses `time`, the text says so; give
+`--at-month N` (`Model.tornado(at_month=N)`, `"at_month"` in the JSON) to analyse month N:
+
+{head(f"tornado {GROWTH} --at-month 12", 9)}
 ## Growth over time
 
 `time` is a built-in parameter: the months since launch (0 by default). Parameters that

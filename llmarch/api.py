@@ -216,14 +216,20 @@ class Model:
         return self._analyzer_instance
 
     def sensitivity(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
-                    spread: float = 0.2):
-        """Exact derivative and elasticity of the monthly total for every input parameter."""
-        return self._analyzer.sensitivity(scenario, _sets(set), spread)
+                    spread: float = 0.2, at_month: Optional[float] = None):
+        """Exact derivative and elasticity of the monthly total for every input parameter, at
+        month `at_month` of the built-in `time` (default: the scenario's, 0 at launch)."""
+        return self._analyzer.sensitivity(scenario, _at_month(set, at_month), spread)
 
     def tornado(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
-                spread: float = 0.2):
-        """Each parameter moved alone over its range; rows ranked by swing."""
-        return self._analyzer.tornado(scenario, _sets(set), spread)
+                spread: float = 0.2, at_month: Optional[float] = None):
+        """Each parameter moved alone over its range; rows ranked by swing (at `at_month`)."""
+        return self._analyzer.tornado(scenario, _at_month(set, at_month), spread)
+
+    @property
+    def uses_time(self) -> bool:
+        """True when a result depends on the built-in `time` (the file models growth)."""
+        return "time" in self._compiled.evaluator.used_parameters
 
     def project(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
                 months: int = 12, budget: Optional[float] = None, drivers=()):
@@ -313,6 +319,17 @@ def _write(path: str, data: bytes) -> None:
         raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def _at_month(values: Optional[Mapping[str, object]], month: Optional[float]) -> dict[str, object]:
+    """`set` values with the built-in `time` at `month`."""
+    sets = _sets(values)
+    if month is not None:
+        import math
+        if not math.isfinite(month) or month < 0 or month > 1200:
+            raise usage_error(f"--at-month must be a number of months from 0 to 1200, got {month:g}")
+        sets["time"] = float(month)
+    return sets
+
+
 def _sets(values: Optional[Mapping[str, object]]) -> dict[str, object]:
     """Numbers pass through as numbers (in the parameter's declared unit); anything else is
     read like the CLI's `--set` text, so it may carry a unit: "5000 requests/day"."""
@@ -358,12 +375,21 @@ def format_lint(findings: Sequence[Diagnostic], scenario: Optional[str] = None) 
 
 
 def format_sensitivity(rows, title: str, scenario: Optional[str] = None, format: str = "table",
-                       tornado: bool = False) -> str:
+                       tornado: bool = False, at_month: Optional[float] = None, uses_time: bool = False) -> str:
+    """Sensitivity or tornado rows as the command prints them. For a file that models growth,
+    the text says at which month they were computed."""
     from llmarch.compiler import analysis_output as out
     if format == "json":
-        return output.to_json_text(out.sensitivity_json(rows, title, scenario))
-    shown = title + (f" — scenario {scenario}" if scenario else "")
-    return out.sensitivity_text(rows, shown, format == "markdown", tornado)
+        data = out.sensitivity_json(rows, title, scenario)
+        data["at_month"] = at_month if at_month is not None else (0.0 if uses_time else None)
+        return output.to_json_text(data)
+    shown = title + (f" — scenario {scenario}" if scenario else "") + (
+        f" — at month {at_month:g}" if at_month is not None else "")
+    text = out.sensitivity_text(rows, shown, format == "markdown", tornado)
+    if uses_time and at_month is None:
+        text += ("\nat month 0 (the launch): parameters that act through `time` (growth) may matter little now "
+                 "and dominate later; see --at-month 12\n")
+    return text
 
 
 def format_projection(projection, title: str, scenario: Optional[str] = None, format: str = "table") -> str:

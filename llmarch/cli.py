@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         c = common(name, help, fmt=("table", "json", "markdown"))
         c.add_argument("--spread", type=float, default=0.2,
                        help="relative range for parameters without a declared range (default 0.2 = ±20%%)")
+        c.add_argument("--at-month", dest="at_month", type=float, metavar="N",
+                       help="analyse at month N of the built-in `time` (default 0, the launch): growth "
+                            "drivers matter only over time")
     c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
     c.add_argument("--months", type=int, default=12, help="months to project (default 12)")
     c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
@@ -222,8 +225,9 @@ def _analysis(api, model, args, sets) -> int:
     fmt = args.format
     if args.command in ("sensitivity", "tornado"):
         method = model.tornado if args.command == "tornado" else model.sensitivity
-        rows = method(args.scenario, sets, spread=args.spread)
-        sys.stdout.write(api.format_sensitivity(rows, model.title, args.scenario, fmt, args.command == "tornado"))
+        rows = method(args.scenario, sets, spread=args.spread, at_month=args.at_month)
+        sys.stdout.write(api.format_sensitivity(rows, model.title, args.scenario, fmt, args.command == "tornado",
+                                                at_month=args.at_month, uses_time=model.uses_time))
     elif args.command == "project":
         projection = model.project(args.scenario, sets, months=args.months, budget=args.budget,
                                    drivers=args.driver)

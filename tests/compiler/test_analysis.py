@@ -2,6 +2,7 @@
 projection, solve, crossover and sweeps on small cases derived by hand."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import llmarch
 from llmarch.compiler.analysis import parse_grid
 from llmarch import LlmarchError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- derivatives: property test against central finite differences --------------------------
@@ -257,3 +260,22 @@ def test_solve_is_symbolic_when_it_can_be_and_numeric_otherwise(compile_text):
     assert solution.method.startswith("numeric")              # it has a regeneration loop
     (root,) = solution.solutions
     assert support.cost("production", set={"cache_hit": root}).monthly_total == pytest.approx(7000, rel=1e-9)
+
+
+def test_tornado_at_a_month_shows_growth_drivers():
+    """At month 0 a growth driver swings nothing; at month 12 its swing is the monthly total at
+    its range's ends with `time` = 12, as `cost` gives it."""
+    import llmarch
+    model = llmarch.load(ROOT / "examples" / "growth_story.llmarch", cache=False)
+    at_launch = {r.name: r for r in model.tornado()}
+    assert at_launch["growth"].swing == pytest.approx(0.0, abs=1e-9)
+    later = {r.name: r for r in model.tornado(at_month=12)}
+    growth = later["growth"]
+    assert growth.swing > 1000
+    low = model.cost(set={"growth": growth.low, "time": 12}).monthly_total
+    high = model.cost(set={"growth": growth.high, "time": 12}).monthly_total
+    assert growth.monthly_at_low == pytest.approx(low, rel=1e-9)
+    assert growth.monthly_at_high == pytest.approx(high, rel=1e-9)
+    assert model.uses_time
+    with pytest.raises(llmarch.LlmarchError, match="at-month"):
+        model.sensitivity(at_month=-1)
