@@ -403,7 +403,7 @@ def format_projection(projection, title: str, scenario: Optional[str] = None, fo
 def format_solution(solution, format: str = "table") -> str:
     from llmarch.compiler import analysis_output as out
     if format == "json":
-        return output.to_json_text(solution.to_json())
+        return output.to_json_text({"format_version": 1, **solution.to_json()})
     return out.solution_text(solution, format == "markdown")
 
 

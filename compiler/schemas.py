@@ -1,0 +1,279 @@
+"""JSON Schemas of every JSON document llmarch prints, from pydantic models.
+
+One model per document (`cost`, `export`, `sensitivity`/`tornado`, `project`, `solve`,
+`sweep`, `lint`, `diff`, `prices`), each with its `format_version`; extra keys are refused,
+so a document that grows a field must grow its schema too. `python docs/make_schemas.py`
+writes them to docs/schemas/; tests/test_json_schemas.py validates every command's JSON
+against them and checks the files are current. Not imported by any command.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DOCUMENTS", "schema_of"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Categories(_Strict):
+    inference: float
+    retrieval: float
+    human: float
+    ops: float
+    infra: float
+
+
+class ComponentRow(_Strict):
+    name: str = Field(description="the row: a component, a `component@model` fallback copy, or a fixed cost")
+    component: str
+    kind: str
+    category: Literal["inference", "retrieval", "human", "ops", "infra"]
+    expected_visits: Optional[float] = Field(description="per request; null for fixed costs")
+    cost_per_visit: Optional[float] = Field(description="USD; null for fixed costs")
+    cost_per_request: Optional[float] = Field(description="USD; null for fixed costs")
+    monthly: float = Field(description="USD a month")
+    share: float = Field(description="of the monthly total")
+    happy_path_cost_per_request: Optional[float]
+    failure_overhead_per_request: Optional[float] = Field(description="system − happy path, USD per request")
+    failure_overhead_share: Optional[float] = Field(description="the overhead as a share of the cost per request")
+    token_share: Optional[float] = Field(description="for rows priced by a model's tokens: share of token spend")
+
+
+class Results(_Strict):
+    cost_per_request: float
+    p_success: float
+    cost_per_success: Optional[float] = Field(description="null when no request succeeds")
+    monthly_total: float
+    by_category: Categories
+    happy_path_cost_per_request: float
+    failure_overhead_per_request: float
+    failure_overhead_monthly: float
+    requests_per_month: float
+    fixed_monthly: float
+
+
+class Budget(_Strict):
+    metric: str
+    op: Literal["<", "<=", ">", ">="]
+    limit: float
+    scenario: Optional[str]
+    value: float
+    margin: float
+    holds: bool
+
+
+class CostDocument(_Strict):
+    """`llmarch cost --format json`"""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    parameters: dict[str, float] = Field(description="every parameter's value, in its declared unit")
+    components: list[ComponentRow]
+    results: Results
+    budgets: list[Budget]
+
+
+class ExportNode(_Strict):
+    id: str
+    label: str
+    kind: str
+    category: str
+    cost_per_visit: float
+    outcome: Optional[Literal["success", "failure"]]
+
+
+class ExportEdge(_Strict):
+    source: str
+    target: str
+    probability: float
+
+
+class ExportDocument(_Strict):
+    """`llmarch export`"""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    entry: str
+    nodes: list[ExportNode]
+    edges: list[ExportEdge]
+    requests_per_month: float
+    fixed_monthly: float
+    results: Results
+
+
+class SensitivityRow(_Strict):
+    name: str
+    unit: Optional[str]
+    value: float
+    derivative: float = Field(description="d monthly total / d parameter, USD a month per unit")
+    derivative_per_request: float
+    derivative_per_success: float
+    elasticity: float
+    low: float
+    high: float
+    monthly_at_low: float
+    monthly_at_high: float
+
+
+class SensitivityDocument(_Strict):
+    """`llmarch sensitivity --format json` and `llmarch tornado --format json`"""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    parameters: list[SensitivityRow]
+    at_month: Optional[float] = Field(description="the month of `time` analysed; null for a file without growth")
+
+
+class Month(_Strict):
+    month: int
+    monthly_total: float
+    by_category: Categories
+
+
+class Scaling(_Strict):
+    first_month: float
+    last_month: float
+
+
+class ProjectionDocument(_Strict):
+    """`llmarch project --format json`"""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    months: list[Month]
+    budget: Optional[float]
+    budget_crossed_month: Optional[int]
+    scaling_exponents: dict[str, Scaling]
+    requests_per_month: list[float]
+    growth_exponent: Optional[float]
+
+
+class SolutionDocument(_Strict):
+    """`llmarch solve --format json`"""
+
+    format_version: Literal[1]
+    parameter: str
+    target: float
+    target_kind: Literal["monthly", "per_request", "per_success"]
+    solutions: list[float]
+    range: list[float] = Field(min_length=2, max_length=2)
+    method: str
+    jumps: list[float]
+    against: Optional[str] = None
+
+
+class SweepDocument(_Strict):
+    """`llmarch sweep --format json`"""
+
+    format_version: Literal[1]
+    columns: list[str]
+    rows: list[list[float]]
+
+
+class Finding(_Strict):
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    help: Optional[str] = None
+
+
+class LintDocument(_Strict):
+    """`llmarch lint --format json`"""
+
+    format_version: Literal[1]
+    scenario: Optional[str]
+    findings: list[Finding]
+
+
+class DiffRow(_Strict):
+    name: str
+    before: Optional[float]
+    after: Optional[float]
+    delta: float
+    percent: Optional[float]
+    status: Literal["added", "removed", "changed", "same"]
+
+
+class DiffParameter(_Strict):
+    name: str
+    before: Optional[str]
+    after: Optional[str]
+    status: Literal["added", "removed", "changed", "same"]
+
+
+class DiffDocument(_Strict):
+    """`llmarch diff --format json`"""
+
+    format_version: Literal[1]
+    old: str
+    new: str
+    scenario: Optional[str]
+    totals: list[DiffRow]
+    by_category: list[DiffRow]
+    components: list[DiffRow]
+    parameters: list[DiffParameter]
+
+
+class Snapshot(_Strict):
+    package: str
+    version: str
+    date: Optional[str]
+    date_source: str
+    providers: int
+    models: int
+
+
+class Tier(_Strict):
+    start: int
+    per_mtok: float
+
+
+class Price(_Strict):
+    provider: str
+    model: str
+    name: Optional[str]
+    input_per_mtok: Optional[float]
+    output_per_mtok: Optional[float]
+    cache_read_per_mtok: Optional[float]
+    cache_write_per_mtok: Optional[float]
+    tiers: dict[Literal["input", "output", "cache_read", "cache_write"], list[Tier]]
+
+
+class PricesDocument(_Strict):
+    """`llmarch prices --format json`"""
+
+    format_version: Literal[1]
+    snapshot: Snapshot
+    as_of: Optional[str]
+    prices: list[Price]
+
+
+#: command -> the model of its JSON document
+DOCUMENTS: dict[str, type[BaseModel]] = {
+    "cost": CostDocument, "export": ExportDocument, "sensitivity": SensitivityDocument,
+    "project": ProjectionDocument, "solve": SolutionDocument, "sweep": SweepDocument, "lint": LintDocument,
+    "diff": DiffDocument, "prices": PricesDocument,
+}
+
+
+def schema_of(command: str) -> dict:
+    """The JSON Schema (draft 2020-12) of `command`'s JSON document."""
+    model: Union[type[BaseModel], None] = DOCUMENTS.get(command)
+    if model is None:
+        raise KeyError(command)
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://llmarch.dev/schemas/{command}.schema.json"
+    return schema
