@@ -153,6 +153,8 @@ class _Node:
     share: float
     fallback_visits: float = 0.0
     fallback_per_request: float = 0.0
+    fallback_monthly: float = 0.0     # the `fallback_model` copy's share of `monthly`
+    fallback_row: str = ""            # its row in `llmarch cost`: `name@model`
     retries: float = 0.0          # expected retries per request
     exhausted: float = 0.0        # expected times per request its last attempt fails
     through: float = 0.0          # expected visits that leave by the component's own branches
@@ -196,6 +198,8 @@ def _component_numbers(compiled: Compiled, result: CostResult, numbers: GraphNum
             node.through += sum(numbers.visits[n] for n in copies)
             node.fallback_visits = sum(numbers.visits[n] for n in copies)
             node.fallback_per_request = sum(r.cost_per_request or 0.0 for r in own if "@" in r.name)
+            node.fallback_monthly = sum(r.monthly for r in own if "@" in r.name)
+            node.fallback_row = next((r.name for r in own if "@" in r.name), "")
             node.ends = sum(numbers.visits[n] * (1 - sum(numbers.probability[n, m] for m in g.successors(n)))
                             for n in ids)
         out[name] = node
@@ -243,6 +247,8 @@ def _component_label(node: _Node, compact: bool) -> str:
         rows.append(_cell(f"fallback_model {escape_html(comp.fallback_model.name)}: "
                           f"{_visits(node.fallback_visits).removesuffix(' / request')}, "
                           f"{_usd(node.fallback_per_request, True)} / request", size=8))
+        rows.append(_cell(f"of which {_usd(node.fallback_monthly)} / month on the fallback "
+                          f"(row {escape_html(node.fallback_row)} in the cost table)", size=8))
     return _table(rows, fill, dashed=comp.kind == "observe")
 
 
@@ -444,6 +450,9 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
     rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">fill: share of the monthly total</FONT></TD>')
     rows.append('<TD COLSPAN="2"><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2"><TR>'
                 f'<TD BGCOLOR="{_NO_COST}"><FONT POINT-SIZE="8">0</FONT></TD>' + scale + "</TR></TABLE></TD>")
+    if any("@" in r.name for r in result.components):
+        rows.append('<TD COLSPAN="2"><FONT POINT-SIZE="8">a component\'s figures include its fallback_model '
+                    'copy, which the cost table lists as its own row (name@model)</FONT></TD>')
     if summarized:
         rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">{count} components: the {FULL_LABELS} most '
                     "expensive in full, the rest name and monthly cost</FONT></TD>")

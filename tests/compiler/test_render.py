@@ -508,3 +508,17 @@ flow { start -> kb -> answer }
     entry_edges = re.findall(r"start -> (\w+) \[label=<p (\d+)%<BR/>([0-9.]+) / request>\]", text)
     assert sorted((p, flow) for _, p, flow in entry_edges) == [("40", "0.4"), ("60", "0.6")]
     assert "cluster_group1" in text and "Knowledge base" in text
+
+
+def test_fallback_model_copy_shows_both_figures():
+    """The node folds the copy into its component and says how much of that is the copy,
+    naming the cost table's row; the two figures add up to the table's two rows."""
+    compiled = compile_file(ROOT / "examples" / "quickstart.llmarch")
+    rows = {r.name: r for r in compiled.evaluator.evaluate().components}
+    dot = architecture_dot(compiled, compiled.evaluator.evaluation())
+    answer = next(line for line in dot.splitlines() if "id=component_answer]" in line)
+    total = rows["answer"].monthly + rows["answer@large"].monthly
+    assert f"{render._usd(total)} / month" in answer
+    assert f"of which {render._usd(rows['answer@large'].monthly)} / month on the fallback (row answer@large" in answer
+    legend = next(line for line in dot.splitlines() if line.lstrip().startswith("legend"))
+    assert "include its fallback_model copy" in legend
