@@ -4,7 +4,6 @@ end in an internal error, a traceback, or a hang."""
 from __future__ import annotations
 
 import signal
-import sys
 
 import pytest
 

@@ -63,7 +63,7 @@ def gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping],
     sets = dict(sets or {})
     evaluator = compiled.evaluator
     evaluation = evaluator.evaluation(scenario, sets)
-    result, resolution = evaluation.result, evaluation.resolution
+    result = evaluation.result
     facts = Facts(compiled, scenario, sets, evaluation, check_budgets(compiled.arch.budgets, result))
     try:
         facts.findings = lint(compiled, evaluation)

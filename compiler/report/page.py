@@ -43,7 +43,7 @@ def _has_slider(p: ir.Parameter, used: frozenset) -> bool:
 
 
 def _data(facts: Facts, js, live: bool) -> dict:
-    compiled, result, resolution = facts.compiled, facts.result, facts.resolution
+    compiled, resolution = facts.compiled, facts.resolution
     arch = compiled.arch
     params = []
     for p in arch.parameters.values():

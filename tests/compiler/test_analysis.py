@@ -1,10 +1,8 @@
 """Analyses: derivatives against central finite differences (property test), and tornado,
 projection, solve, crossover and sweeps on small cases derived by hand."""
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 

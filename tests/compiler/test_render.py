@@ -404,7 +404,6 @@ def test_large_architectures_are_summarized():
     n = 200
     assert n > render.SUMMARY_THRESHOLD
     compiled = compile_file("big.llmarch", text=_generate(n))
-    result = compiled.evaluator.evaluate()
     dot = architecture_dot(compiled, compiled.evaluator.evaluation())
     labels = [line for line in dot.splitlines() if "id=component_" in line]
     assert len(labels) == len(compiled.arch.components) > render.SUMMARY_THRESHOLD
