@@ -16,7 +16,8 @@ from . import present
 from .metrics import BUDGET_METRICS, Budget
 from .results import CostResult
 
-__all__ = ["BudgetResult", "check_budgets", "budget_diagnostics"]
+__all__ = ["BudgetResult", "RiskBudgetResult", "check_budgets", "check_risk_budgets", "budget_diagnostics",
+           "applies"]
 
 _COMPARE = {"<": lambda v, l: v < l, "<=": lambda v, l: v <= l, ">": lambda v, l: v > l, ">=": lambda v, l: v >= l}
 
@@ -42,6 +43,73 @@ class BudgetResult:
         return {"metric": self.budget.metric, "op": self.budget.op, "limit": self.budget.limit,
                 "scenario": self.scenario, "value": self.value, "margin": self.margin, "holds": self.holds}
 
+    def line(self) -> str:
+        b = self.budget
+        verdict = "holds" if self.holds else "does not hold"
+        return (f"budget {b.text(show_value)}: {verdict} ({b.metric.replace('_', ' ')} is "
+                f"{show_value(b.metric, self.value)})")
+
+
+@dataclass(frozen=True)
+class RiskBudgetResult:
+    """A probabilistic budget against a Monte Carlo run: the estimate, its 95% interval, and
+    the verdict — True, False, or None when the interval straddles the limit (too close to
+    call at this sample count)."""
+
+    budget: Budget
+    scenario: Optional[str]
+    value: float
+    low: float
+    high: float
+    samples: int
+
+    @property
+    def holds(self) -> Optional[bool]:
+        ok = _COMPARE[self.budget.op]
+        if ok(self.low, self.budget.limit) and ok(self.high, self.budget.limit):
+            return True
+        if not ok(self.low, self.budget.limit) and not ok(self.high, self.budget.limit):
+            return False
+        return None
+
+    def _show(self, x: float) -> str:
+        return present.percent(x) if self.budget.statistic == "P" else show_value(self.budget.metric, x)
+
+    def to_json(self) -> dict:
+        b = self.budget
+        return {"metric": b.metric, "statistic": b.statistic, "op": b.op, "limit": b.limit,
+                "event": {"op": b.event_op, "limit": b.event_limit} if b.statistic == "P" else None,
+                "scenario": self.scenario, "value": self.value, "interval": [self.low, self.high],
+                "samples": self.samples, "holds": self.holds}
+
+    def line(self) -> str:
+        verdict = {True: "holds", False: "does not hold", None: "too close to call"}[self.holds]
+        return (f"budget {self.budget.text(show_value)}: {verdict} (estimate {self._show(self.value)}, 95% interval "
+                f"{self._show(self.low)} to {self._show(self.high)}, {self.samples:,} samples)")
+
+
+def applies(budget: Budget, scenario: Optional[str]) -> bool:
+    return budget.scenario is None or budget.scenario == scenario
+
+
+def check_risk_budgets(budgets: Sequence[Budget], simulation) -> list[RiskBudgetResult]:
+    """Every probabilistic budget that applies to the simulation's scenario, estimated."""
+    out = []
+    for b in budgets:
+        if not b.probabilistic or not applies(b, simulation.scenario):
+            continue
+        s = simulation.figures[b.metric]
+        if b.statistic == "P":
+            p, se = s.probability(b.event_op, b.event_limit)
+            value, low, high = p, max(0.0, p - 1.96 * se), min(1.0, p + 1.96 * se)
+        elif b.statistic == "mean":
+            value, low, high = s.mean, s.mean - 1.96 * s.se, s.mean + 1.96 * s.se
+        else:
+            value = s.quantile(b.quantile)
+            low, high = s.interval(b.quantile)
+        out.append(RiskBudgetResult(b, simulation.scenario, value, low, high, simulation.samples))
+    return out
+
 
 def _value(metric: str, result: CostResult) -> float:
     if metric.startswith("monthly_") and metric != "monthly_total":
@@ -55,7 +123,7 @@ def _value(metric: str, result: CostResult) -> float:
 def check_budgets(budgets: Sequence[Budget], result: CostResult) -> list[BudgetResult]:
     """Every budget (of `arch.budgets`) that applies to `result`'s scenario, with its value."""
     return [BudgetResult(b, result.scenario, _value(b.metric, result)) for b in budgets
-            if b.scenario is None or b.scenario == result.scenario]
+            if not b.probabilistic and applies(b, result.scenario)]
 
 
 def show_value(metric: str, x: float) -> str:
@@ -66,9 +134,22 @@ def show_value(metric: str, x: float) -> str:
     return present.money(x, per_request=(kind == "per_request")) + (" a month" if kind == "monthly" else "")
 
 
-def budget_diagnostics(results: list[BudgetResult]) -> list[Diagnostic]:
+def budget_diagnostics(results: list) -> list[Diagnostic]:
     out = []
     for r in results:
+        if isinstance(r, RiskBudgetResult):
+            if r.holds is not True:
+                where = f" in scenario `{r.scenario}`" if r.scenario else " with the defaults"
+                if r.holds is False:
+                    out.append(Diagnostic("error", "E701", f"budget `{r.budget.text(show_value)}` does not hold{where}: "
+                                          + r.line().split(": ", 1)[1].split(" (", 1)[1].rstrip(")"), r.budget.span))
+                else:
+                    out.append(Diagnostic(
+                        "warning", "W701", f"budget `{r.budget.text(show_value)}` is too close to call{where}: "
+                        f"estimate {r._show(r.value)}, 95% interval {r._show(r.low)} to {r._show(r.high)} "
+                        f"over {r.samples:,} samples", r.budget.span,
+                        "run `llmarch simulate --samples N` with more samples to decide it"))
+            continue
         if r.holds:
             continue
         b = r.budget

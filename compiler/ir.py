@@ -14,10 +14,12 @@ import sympy
 
 from llmarch.dsl.diagnostics import Span
 
+from .distributions import Distribution
 from .metrics import BUDGET_METRICS, CATEGORIES, Budget   # noqa: F401 (part of the ir)
 from .units import Dim
 
-__all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
+__all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture", "Correlation",
+           "Distribution",
            "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS", "CALL_INPUT_TOKENS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
@@ -39,6 +41,8 @@ class Parameter:
     description: Optional[str]
     span: Span
     builtin: bool = False
+    #: an uncertain parameter's distribution (declared units); `definition` is its median
+    distribution: Optional[Distribution] = None
 
     @property
     def expr(self) -> sympy.Expr:
@@ -139,6 +143,19 @@ class Scenario:
     overrides: dict[str, sympy.Expr]
     spans: dict[str, Span]
     span: Span
+    #: the overrides that are uncertain: their distributions (the parameter's declared
+    #: units); an override not here is a number or a formula, and pins the parameter
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """`correlate a with b = 0.6`: a rank (Spearman) correlation of two uncertain parameters."""
+
+    first: str
+    second: str
+    rank: float
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -174,3 +191,20 @@ class Architecture:
     lint_spans: dict[str, Span] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
     instance_spans: dict[str, Span] = field(default_factory=dict)   # template instance -> its `use`
+    correlations: list[Correlation] = field(default_factory=list)
+
+    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict[str, Distribution]:
+        """The uncertain parameters of `scenario` (defaults when None), in declaration order:
+        a scenario's uncertain override replaces the default's distribution, any other
+        override pins the parameter to it, and so does a name in `pinned` (`--set`)."""
+        s = self.scenarios[scenario] if scenario is not None else None
+        out: dict[str, Distribution] = {}
+        for name, p in self.parameters.items():
+            if name in pinned:
+                continue
+            if s is not None and name in s.overrides:
+                if name in s.distributions:
+                    out[name] = s.distributions[name]
+            elif p.distribution is not None:
+                out[name] = p.distribution
+        return out

@@ -30,3 +30,32 @@ class Budget:
     limit: float
     scenario: Optional[str]      # None: the defaults and every scenario
     span: Span
+    #: over uncertain parameters: "mean", "p95" (any quantile pN), or "P" for a probability
+    #: `P(metric event_op event_limit)`, whose `limit` is then a share; None: the point value
+    statistic: Optional[str] = None
+    event_op: Optional[str] = None
+    event_limit: Optional[float] = None
+
+    @property
+    def probabilistic(self) -> bool:
+        return self.statistic is not None
+
+    @property
+    def quantile(self) -> Optional[float]:
+        """The quantile a `pN` statistic bounds (0.95 for p95), else None."""
+        if self.statistic and self.statistic[0] == "p":
+            return float(self.statistic[1:]) / 100
+        return None
+
+    def text(self, show) -> str:
+        """How the budget reads, `show(metric, value)` formatting a value of the metric."""
+        if self.statistic == "P":
+            return (f"P({self.metric} {self.event_op} {show(self.metric, self.event_limit)}) {self.op} "
+                    f"{_share(self.limit)}")
+        if self.statistic:
+            return f"{self.statistic}({self.metric}) {self.op} {show(self.metric, self.limit)}"
+        return f"{self.metric} {self.op} {show(self.metric, self.limit)}"
+
+
+def _share(x: float) -> str:
+    return f"{x * 100:.4g}%"

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from .diagnostics import Span
 
 __all__ = [
-    "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call",
+    "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call", "Interval", "ChoiceItem", "Choice",
+    "Value", "Correlation",
     "Field", "Block", "Body", "Architecture", "Import", "Param", "Traffic", "Settings",
     "Model", "Component", "Scenario", "Budget", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
     "COMPONENT_KINDS",
@@ -76,13 +77,41 @@ class Call(Node):
 Expr = Union[Quantity, Percent, Name, BinOp, Neg, Call]
 
 
+# --- uncertain values ----------------------------------------------------------------
+
+class Interval(Node):
+    """`low to high`: an uncertain value given by its 90% interval (5th and 95th
+    percentiles). Only a `param`'s value or a scenario's override of one."""
+
+    low: Expr
+    high: Expr
+
+
+class ChoiceItem(Node):
+    """`weight: value` inside `choice { }`."""
+
+    weight: Expr
+    value: Expr
+
+
+class Choice(Node):
+    """`choice { 70%: 400 tokens, 30%: 900 tokens }`: one of several values, with weights."""
+
+    items: tuple[ChoiceItem, ...]
+
+
+#: What a `param` (or a field) may be given: an expression, or an uncertain value (an
+#: `Interval`, a `Choice`, or a `Call` of a distribution such as `normal(…)`).
+Value = Union[Expr, Interval, Choice]
+
+
 # --- bodies --------------------------------------------------------------------------
 
 class Field(Node):
     """`name = expr` inside a body."""
 
     name: str
-    value: Expr
+    value: Value
 
 
 class Block(Node):
@@ -115,10 +144,10 @@ class Import(Node):
 
 
 class Param(Node):
-    """`param name = expr [in [low, high]] ["description"]`."""
+    """`param name = value [in [low, high]] ["description"]`; the value may be uncertain."""
 
     name: str
-    value: Expr
+    value: Value
     low: Optional[Expr] = None
     high: Optional[Expr] = None
     description: Optional[str] = None
@@ -132,7 +161,10 @@ class Traffic(Node):
 
 
 class Budget(Node):
-    """`budget monthly_total < 10000 USD/month [in scenario]`: a bound the result must keep."""
+    """`budget monthly_total < 10000 USD/month [in scenario]`: a bound the result must keep.
+    Over uncertain parameters a budget may bound a statistic, `budget p95(monthly_total) <
+    9000 USD/month` (`statistic` "p95"), or a probability, `budget P(monthly_total > 9000
+    USD/month) < 10%` (`statistic` "P", the event `event_op event_limit`)."""
 
     metric: str
     metric_span: Span
@@ -140,6 +172,21 @@ class Budget(Node):
     limit: Expr
     scenario: Optional[str] = None
     scenario_span: Optional[Span] = None
+    statistic: Optional[str] = None
+    statistic_span: Optional[Span] = None
+    event_op: Optional[Literal["<", "<=", ">", ">="]] = None
+    event_limit: Optional[Expr] = None
+
+
+class Correlation(Node):
+    """`correlate a with b = 0.6 ["why"]`: the rank correlation of two uncertain parameters."""
+
+    first: str
+    first_span: Span
+    second: str
+    second_span: Span
+    value: Expr
+    description: Optional[str] = None
 
 
 class Settings(Node):
@@ -234,7 +281,7 @@ class Use(Node):
 
 
 Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget,
-                  Template, Use]
+                  Correlation, Template, Use]
 
 
 class Module(Node):
@@ -244,5 +291,5 @@ class Module(Node):
     statements: tuple[Statement, ...]
 
 
-for _cls in (BinOp, Neg, Call, Block, Body, Field, Template):
+for _cls in (BinOp, Neg, Call, Block, Body, Field, Template, Param, Interval, ChoiceItem, Choice):
     _cls.model_rebuild()

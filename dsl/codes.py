@@ -10,7 +10,8 @@ A leaf module: it imports nothing from llmarch, so any stage, the CLI and the do
 generator can read it without pulling in the compiler.
 
 Exit codes follow llmarch/cli.py: 1 invalid input, 2 a usage error (the `E6xx` codes),
-4 a budget that does not hold (`E701`), 5 `lint` findings (the `L` codes, warnings).
+4 a budget that does not hold (`E701`), 5 `lint` findings (the `L` codes, warnings); the
+`W` warnings (a probabilistic budget too close to call) leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ STAGES: dict[str, str] = {
     "probabilities": "Probabilities and values",
     "usage": "Usage",
     "budgets": "Budgets",
+    "uncertainty": "Uncertainty",
     "lint": "Lint: cost archetypes",
 }
 
@@ -153,6 +155,16 @@ _ENTRIES: tuple[Code, ...] = (
     # budgets: compiler/semantics.py, compiler/budgets.py
     Code("E240", "unknown budget metric", "budgets"),
     Code("E701", "a budget does not hold", "budgets", exit_code=4),
+    # uncertainty: compiler/elaborate/uncertain.py, correlations.py, budgets.py
+    Code("E800", "an uncertain value (`a to b`, `choice { }`, `normal(…)` …) where a number is required", "uncertainty"),
+    Code("E801", "a distribution that cannot be: an inverted interval, a share's interval touching 0% or 100%, "
+                 "a negative amount, a zero standard deviation, choice weights not adding up to 100%", "uncertainty"),
+    Code("E802", "a bad correlation: a parameter that is never uncertain, itself, outside [-1, 1], declared twice",
+         "uncertainty"),
+    Code("E803", "correlations that cannot hold together (the matrix is not positive semi-definite)", "uncertainty"),
+    Code("E804", "a bad probabilistic budget: an unknown statistic, or a probability bound that is not a share",
+         "uncertainty"),
+    Code("W701", "a probabilistic budget too close to call at this sample count", "uncertainty", "warning", 0),
     # lint: compiler/lint.py (the rules are described in docs/lint.md)
     Code("L101", "token bloat: history and retrieved context are too large a share of the input tokens", "lint",
          "warning", 5),

@@ -52,7 +52,7 @@ _TERMINAL_NAMES = {
     "_NL": "a new line", "KIND": "a component kind", "LBRACE": "`{`", "RBRACE": "`}`",
     "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "CIRCUMFLEX": "`^`",
-    "PERCENT": "`%`", "$END": "the end of the file",
+    "PERCENT": "`%`", "COLON": "`:`", "$END": "the end of the file",
 }
 
 
@@ -307,6 +307,12 @@ _new = _makers(
     param=(ast.Param, "span", "name", "name_span", "value", "low", "high", "description"),
     traffic=(ast.Traffic, "span", "value"),
     budget=(ast.Budget, "span", "metric", "metric_span", "op", "limit", "scenario", "scenario_span"),
+    budget_statistic=(ast.Budget, "span", "metric", "metric_span", "op", "limit", "scenario", "scenario_span",
+                      "statistic", "statistic_span", "event_op", "event_limit"),
+    correlation=(ast.Correlation, "span", "first", "first_span", "second", "second_span", "value", "description"),
+    interval=(ast.Interval, "span", "low", "high"),
+    choice=(ast.Choice, "span", "items"),
+    choice_item=(ast.ChoiceItem, "span", "weight", "value"),
     settings=(ast.Settings, "span", "body"),
     model=(ast.Model, "span", "name", "name_span", "label", "body"),
     catalog_model=(ast.Model, "span", "name", "name_span", "label", "body", "catalog", "catalog_span",
@@ -717,6 +723,37 @@ class _Builder:
         return _new.budget(span=self._span(first, last), metric=str(metric), metric_span=self._tspan(metric),
                            op=str(op), limit=limit, scenario=str(scenario) if scenario else None,
                            scenario_span=self._tspan(scenario) if scenario else None)
+
+    def budget_statistic(self, children, first, last):
+        statistic, metric, op, limit, *scope = children
+        return self._probabilistic_budget(statistic, metric, None, None, op, limit, scope, first, last)
+
+    def budget_probability(self, children, first, last):
+        statistic, metric, event_op, event_limit, op, limit, *scope = children
+        return self._probabilistic_budget(statistic, metric, str(event_op), event_limit, op, limit, scope, first, last)
+
+    def _probabilistic_budget(self, statistic, metric, event_op, event_limit, op, limit, scope, first, last):
+        scenario = scope[0] if scope else None
+        return _new.budget_statistic(span=self._span(first, last), metric=str(metric), metric_span=self._tspan(metric),
+                                     op=str(op), limit=limit, scenario=str(scenario) if scenario else None,
+                                     scenario_span=self._tspan(scenario) if scenario else None,
+                                     statistic=str(statistic), statistic_span=self._tspan(statistic),
+                                     event_op=event_op, event_limit=event_limit)
+
+    def correlation(self, children, first, last):
+        a, b, value, *rest = children
+        return _new.correlation(span=self._span(first, last), first=str(a), first_span=self._tspan(a), second=str(b),
+                                second_span=self._tspan(b), value=value,
+                                description=_decode_string(rest[0]) if rest else None)
+
+    def interval(self, children, first, last):
+        return _new.interval(span=self._span(first, last), low=children[0], high=children[1])
+
+    def choice(self, children, first, last):
+        return _new.choice(span=self._span(first, last), items=tuple(children))
+
+    def choice_item(self, children, first, last):
+        return _new.choice_item(span=self._span(first, last), weight=children[0], value=children[1])
 
     def budget_scope(self, children, first, last):
         return children[0]

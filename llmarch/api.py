@@ -134,11 +134,35 @@ class Model:
         from llmarch.compiler.lint import lint
         return lint(self._compiled, self.evaluation(scenario, set))
 
-    def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None):
-        """The budgets that apply to a scenario, each with its value, margin and verdict."""
-        from llmarch.compiler.budgets import check_budgets
+    def budgets(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                samples: Optional[int] = None, seed: int = 0):
+        """The budgets that apply to a scenario, each with its value, margin and verdict. A
+        probabilistic budget (`p95(monthly_total) < …`, `P(monthly_total > …) < 10%`) is
+        estimated by `simulate` (default sample count and seed unless given)."""
+        from llmarch.compiler.budgets import applies, check_budgets, check_risk_budgets
         budgets = self._from_numeric(lambda n: n.budgets, lambda: self._compiled.arch.budgets)
-        return check_budgets(budgets, self.cost(scenario, set))
+        results: list = check_budgets(budgets, self.cost(scenario, set))
+        if any(b.probabilistic and applies(b, scenario) for b in budgets):
+            results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed))
+        return results
+
+    @staticmethod
+    def budget_diagnostics(budgets) -> list[Diagnostic]:
+        """`budget_failures` of these budget results."""
+        return budget_failures(budgets)
+
+    def simulate(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+                 samples: Optional[int] = None, seed: int = 0, components: bool = True):
+        """Monte Carlo over the uncertain parameters (see docs/uncertainty.md): every sample
+        is the exact expected cost at sampled parameter values. `set` pins parameters; the
+        same `seed` gives the same numbers, and shares random numbers across scenarios."""
+        from llmarch.compiler.montecarlo import DEFAULT_SAMPLES, simulate
+        samples = DEFAULT_SAMPLES if samples is None else samples
+        key = (scenario, tuple(sorted((str(k), repr(v)) for k, v in (set or {}).items())), samples, seed, components)
+        memo = self.__dict__.setdefault("_simulations", {})
+        if key not in memo:
+            memo[key] = simulate(self._compiled.evaluator, scenario, _sets(set), samples, seed, components)
+        return memo[key]
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
@@ -368,6 +392,16 @@ def format_cost(result: CostResult, format: str = "table", budgets: Sequence = (
     return output.cost_table(result)
 
 
+def format_simulation(simulation, format: str = "table", budgets: Sequence = ()) -> str:
+    """`llmarch simulate`: the summary table, its Markdown, or the JSON document."""
+    from llmarch.compiler import uncertainty_output as out
+    if format == "json":
+        return output.to_json_text(out.simulation_json(simulation, budgets))
+    if format == "markdown":
+        return out.simulation_markdown(simulation, budgets)
+    return out.simulation_table(simulation, budgets)
+
+
 def format_lint(findings: Sequence[Diagnostic], scenario: Optional[str] = None) -> str:
     """`llmarch lint --format json`: the findings (and failed budgets) as one document."""
     return output.to_json_text({"format_version": 1, "scenario": scenario,
@@ -435,7 +469,8 @@ def to_json_text(data: dict) -> str:
 
 
 def budget_failures(budgets: Sequence) -> list[Diagnostic]:
-    """The E701 diagnostics of the budgets that do not hold."""
+    """The E701 diagnostics of the budgets that do not hold, and a W701 warning for each
+    probabilistic budget too close to call."""
     from llmarch.compiler.budgets import budget_diagnostics
     return budget_diagnostics(list(budgets))
 

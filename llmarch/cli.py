@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--at-month", dest="at_month", type=float, metavar="N",
                        help="analyse at month N of the built-in `time` (default 0, the launch): growth "
                             "drivers matter only over time")
+    c = common("simulate", "Monte Carlo over the uncertain parameters: mean, percentiles, risk budgets",
+               fmt=("table", "json", "markdown"))
+    c.add_argument("--samples", "-n", type=int, metavar="N", help="samples (default 50,000)")
+    c.add_argument("--seed", type=int, default=0, help="random seed (default 0): the same seed, the same numbers")
     c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
     c.add_argument("--months", type=int, default=12, help="months to project (default 12)")
     c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
@@ -144,10 +148,7 @@ def _run(args) -> int:
             result = model.cost(args.scenario, sets)
             budgets = model.budgets(args.scenario, sets)
             sys.stdout.write(api.format_cost(result, args.format, budgets))
-            broken = api.budget_failures(budgets)
-            if broken:
-                raise model.error(broken)
-            return EXIT_OK
+            return _budget_verdict(model, budgets)
         if args.command == "lint":
             findings = model.lint(args.scenario, sets)
             broken = api.budget_failures(model.budgets(args.scenario, sets))
@@ -172,6 +173,11 @@ def _run(args) -> int:
             return _render(api, model, args, sets)
         if args.command == "report":
             return _report(model, args, sets)
+        if args.command == "simulate":
+            simulation = model.simulate(args.scenario, sets, samples=args.samples, seed=args.seed)
+            budgets = model.budgets(args.scenario, sets, samples=args.samples, seed=args.seed)
+            sys.stdout.write(api.format_simulation(simulation, args.format, budgets))
+            return _budget_verdict(model, budgets)
         return _analysis(api, model, args, sets)
     except api.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
@@ -183,6 +189,18 @@ def _run(args) -> int:
             sys.stderr.write(f"\n{n} {what}{'s' if n != 1 else ''} {'not met' if budget else ''}".rstrip() + "\n")
         return EXIT_USAGE if usage else EXIT_BUDGET if budget else EXIT_INVALID
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _budget_verdict(model, budgets) -> int:
+    """Budgets that do not hold are errors (exit 4); one too close to call is a warning."""
+    found = model.budget_diagnostics(budgets)
+    errors = [d for d in found if d.severity == "error"]
+    for d in found:
+        if d.severity != "error":
+            sys.stderr.write(model.render_diagnostic(d) + "\n\n")
+    if errors:
+        raise model.error(errors)
+    return EXIT_OK
 
 
 def _report(model, args, sets) -> int:

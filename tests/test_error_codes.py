@@ -21,8 +21,8 @@ from llmarch.dsl.codes import CODES, STAGES, Code, describe
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_FOLDERS = ("dsl", "compiler", "stdlib", "llmarch")
-CODE = re.compile(r"[EL][0-9]{3}")
-GOLDEN_CODE = re.compile(r"(?:error|warning)\[([EL][0-9]{3})\]")
+CODE = re.compile(r"[ELW][0-9]{3}")
+GOLDEN_CODE = re.compile(r"(?:error|warning)\[([ELW][0-9]{3})\]")
 
 #: Codes the source produces without writing them as a literal (built by formatting, or
 #: passed through from data), each with where and how. They count as used. Empty today:
@@ -134,16 +134,18 @@ def test_the_entries_are_well_formed():
         assert entry.title and entry.title == entry.title.strip() and "\n" not in entry.title
         assert entry.title[0] == entry.title[0].lower() or entry.title.startswith("RAG"), key
         assert not entry.title.endswith("."), key
-        assert entry.severity == ("warning" if key.startswith("L") else "error"), key
+        assert entry.severity == ("warning" if key[0] in "LW" else "error"), key
     assert all(any(c.stage == stage for c in CODES.values()) for stage in STAGES), "a stage without codes"
 
 
 def test_exit_codes_agree_with_the_cli():
     """The CLI decides by prefix: all E6xx is a usage error, all E7xx a budget, lint
-    findings (L) exit 5; anything else is invalid input."""
+    findings (L) exit 5, other warnings (W) do not change the exit code; anything else is
+    invalid input."""
     for key, entry in CODES.items():
         expected = (cli.EXIT_USAGE if key.startswith("E6") else cli.EXIT_BUDGET if key.startswith("E7")
-                    else cli.EXIT_LINT if key.startswith("L") else cli.EXIT_INVALID)
+                    else cli.EXIT_LINT if key.startswith("L") else cli.EXIT_OK if key.startswith("W")
+                    else cli.EXIT_INVALID)
         assert entry.exit_code == expected, key
 
 

@@ -16,7 +16,7 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, SourceCache
 
 from .. import ir
-from . import (budgets, components, configure, declarations, flow, parameters, prices, scenarios,
+from . import (budgets, components, configure, correlations, declarations, flow, parameters, prices, scenarios,
                statements)
 from .components import MAX_ATTEMPTS
 from .state import RESERVED_NODES, TIME_PARAMETER, State
@@ -33,6 +33,7 @@ PASSES: tuple[Callable[[State], None], ...] = (
     components.run,     # components by kind, then their fallback/on_hit links
     flow.run,           # traffic, then the flow's edges with ports joined away
     scenarios.run,      # scenarios' overrides, `extends` followed
+    correlations.run,   # rank correlations of uncertain parameters
     budgets.run,        # budgets' limits
 )
 
@@ -55,4 +56,4 @@ def _architecture(state: State) -> ir.Architecture:
         entry=state.entry, fixed=state.fixed, scenarios=state.scenarios, checks=state.checks,
         budgets=state.budgets, lint_settings=state.lint_settings, lint_spans=state.lint_spans,
         groups={name: i.label or name for name, i in state.instances.items()},
-        instance_spans={name: i.span for name, i in state.instances.items()})
+        instance_spans={name: i.span for name, i in state.instances.items()}, correlations=state.correlations)

@@ -42,8 +42,48 @@ def _budget(x: ExpressionCompiler, b: ast.Budget) -> Optional[ir.Budget]:
                               help=did_you_mean(b.scenario, state.scenarios))
         return None
     dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,)}[kind]
-    limit = x.expect(b.limit, dims, f"the limit of budget `{b.metric}`", allow_params=False)
-    if limit is None:
+
+    def amount(expr) -> Optional[float]:
+        limit = x.expect(expr, dims, f"the limit of budget `{b.metric}`", allow_params=False)
+        if limit is None:
+            return None
+        return float(limit * state.month_days) if kind == "monthly" else float(limit)
+
+    if b.statistic is None:
+        value = amount(b.limit)
+        return None if value is None else ir.Budget(b.metric, b.op, value, b.scenario, b.span)
+    if b.statistic == "P":
+        if b.event_limit is None:
+            state.collector.error("E804", "`P(…)` bounds a probability: write `P(metric > limit) < share`",
+                                  b.statistic_span)
+            return None
+        event = amount(b.event_limit)
+        share = x.expect(b.limit, (DIMENSIONLESS,), "the bound of a probability", allow_params=False)
+        if event is None or share is None:
+            return None
+        if not 0 <= float(share) <= 1:
+            state.collector.error("E804", f"a probability is between 0% and 100%, not {float(share) * 100:g}%",
+                                  b.limit.span)
+            return None
+        return ir.Budget(b.metric, b.op, float(share), b.scenario, b.span, "P", b.event_op, event)
+    statistic = _statistic(b.statistic)
+    if statistic is None or b.event_limit is not None:
+        state.collector.error("E804", f"unknown statistic `{b.statistic}`", b.statistic_span,
+                              help="write `mean(…)`, `median(…)`, a percentile `p95(…)` (p1 to p99), or "
+                                   "`P(metric > limit) < share`")
         return None
-    value = float(limit * state.month_days) if kind == "monthly" else float(limit)
-    return ir.Budget(b.metric, b.op, value, b.scenario, b.span)
+    value = amount(b.limit)
+    return None if value is None else ir.Budget(b.metric, b.op, value, b.scenario, b.span, statistic)
+
+
+def _statistic(word: str) -> Optional[str]:
+    """`mean`, or a percentile `pN` with 0 < N < 100 (`median` is `p50`)."""
+    if word == "mean":
+        return "mean"
+    if word == "median":
+        return "p50"
+    if word.startswith("p") and word[1:].replace(".", "", 1).isdigit():
+        n = float(word[1:])
+        if 0 < n < 100:
+            return f"p{n:g}"
+    return None

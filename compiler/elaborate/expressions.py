@@ -19,6 +19,7 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import did_you_mean
 from llmarch.dsl.vocabulary import CALENDAR_WORDS, KNOWN_UNIT_WORDS, UNIT_WORDS
 
+from ..distributions import FUNCTIONS as DISTRIBUTION_FUNCTIONS
 from ..units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD, Dim, UnitError, format_dim, unit_of
 from .state import State
 
@@ -192,11 +193,26 @@ class ExpressionCompiler:
             return None
         return Value(base.expr ** exponent.expr, DIMENSIONLESS, False)
 
+    def visit_Interval(self, e, allow_params: bool) -> Optional[Value]:
+        return self._uncertain_here(e)
+
+    def visit_Choice(self, e, allow_params: bool) -> Optional[Value]:
+        return self._uncertain_here(e)
+
+    def _uncertain_here(self, e) -> None:
+        self.state.collector.error(
+            "E800", "an uncertain value can only be the value of a `param` (or a scenario's override of one)",
+            e.span, help="declare it as a parameter, `param name = …`, and use the name here")
+        return None
+
     def visit_Call(self, e: ast.Call, allow_params: bool) -> Optional[Value]:
         error = self.state.collector.error
+        if e.func in DISTRIBUTION_FUNCTIONS:
+            return self._uncertain_here(e)
         if e.func not in _FUNCTIONS:
             error("E203", f"unknown function `{e.func}`", e.span,
-                  help=did_you_mean(e.func, _FUNCTIONS) or "functions: " + ", ".join(_FUNCTIONS))
+                  help=did_you_mean(e.func, [*_FUNCTIONS, *DISTRIBUTION_FUNCTIONS])
+                  or "functions: " + ", ".join(_FUNCTIONS))
             return None
         low, high = _FUNCTIONS[e.func]
         if len(e.args) < low or (high is not None and len(e.args) > high):
@@ -248,3 +264,8 @@ def walk(expr: ast.Expr) -> Iterator[ast.Expr]:
             stack.append(e.operand)
         elif isinstance(e, ast.Call):
             stack.extend(e.args)
+        elif isinstance(e, ast.Interval):
+            stack += [e.low, e.high]
+        elif isinstance(e, ast.Choice):
+            for item in e.items:
+                stack += [item.weight, item.value]

@@ -14,8 +14,9 @@ from llmarch.dsl import ast
 
 from .. import ir
 from ..units import DIMENSIONLESS, TIME, format_dim, unit_of
-from .expressions import ExpressionCompiler, names_in
+from .expressions import ExpressionCompiler, Value, names_in
 from .state import TIME_PARAMETER, State
+from .uncertain import is_uncertain, uncertain_value
 
 __all__ = ["run"]
 
@@ -52,14 +53,24 @@ def run(state: State) -> None:
 
 def _parameter(x: ExpressionCompiler, p: ast.Param) -> None:
     state = x.state
-    v = x.value(p.value)
-    if v is None:
-        state.pending_params = state.pending_params | {p.name}
-        return
-    unit, scale = None, sympy.Integer(1)
-    if isinstance(p.value, ast.Quantity) and p.value.unit:
-        unit = p.value.unit
-        scale = unit_of(unit, state.month_days)[1]
+    distribution = None
+    if is_uncertain(p.value):
+        u = uncertain_value(x, p.value, f"`{p.name}`")
+        if u is None:
+            state.pending_params = state.pending_params | {p.name}
+            return
+        v = Value(u.median, u.dim, True)
+        unit, scale = u.unit, u.scale
+        distribution = u.distribution.scaled(1 / float(scale))
+    else:
+        v = x.value(p.value)
+        if v is None:
+            state.pending_params = state.pending_params | {p.name}
+            return
+        unit, scale = None, sympy.Integer(1)
+        if isinstance(p.value, ast.Quantity) and p.value.unit:
+            unit = p.value.unit
+            scale = unit_of(unit, state.month_days)[1]
     bounds: list[Optional[float]] = [None, None]
     for i, bound in enumerate((p.low, p.high)):
         if bound is None:
@@ -82,7 +93,7 @@ def _parameter(x: ExpressionCompiler, p: ast.Param) -> None:
     symbol = sympy.Symbol(f"_p{len(state.params)}", real=True)
     state.params[p.name] = ir.Parameter(
         name=p.name, symbol=symbol, dim=v.dim, scale=scale, unit=unit, definition=v.expr,
-        low=bounds[0], high=bounds[1], description=p.description, span=p.span)
+        low=bounds[0], high=bounds[1], description=p.description, span=p.span, distribution=distribution)
 
 
 def _num(x: float) -> str:

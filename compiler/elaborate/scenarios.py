@@ -11,8 +11,11 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Span, did_you_mean
 
 from .. import ir
+from ..distributions import Distribution
+from ..units import format_dim
 from .expressions import ExpressionCompiler
 from .state import State
+from .uncertain import is_uncertain, uncertain_value
 
 __all__ = ["run"]
 
@@ -33,6 +36,7 @@ def run(state: State) -> None:
     for s in by_name.values():
         values: dict[str, sympy.Expr] = {}
         spans: dict[str, Span] = {}
+        distributions: dict[str, Distribution] = {}
         for item in s.body.items:
             if isinstance(item, ast.Block):
                 error("E211", f"scenario `{s.name}` sets parameters, not blocks", item.span)
@@ -46,20 +50,35 @@ def run(state: State) -> None:
             if item.name in values:
                 error("E212", f"`{item.name}` is set twice in scenario `{s.name}`", item.span)
                 continue
+            if is_uncertain(item.value):
+                u = uncertain_value(x, item.value, f"`{item.name}`")
+                if u is None:
+                    continue
+                if u.dim != param.dim:
+                    error("E300", f"`{item.name}` must be in {format_dim(param.dim)}, got {format_dim(u.dim)}",
+                          item.value.span)
+                    continue
+                values[item.name] = u.median
+                spans[item.name] = item.value.span
+                distributions[item.name] = u.distribution.scaled(1 / float(param.scale))
+                continue
             v = x.expect(item.value, (param.dim,), f"`{item.name}`")
             if v is not None:
                 values[item.name] = v
                 spans[item.name] = item.value.span
-        own[s.name] = (values, spans)
+        own[s.name] = (values, spans, distributions)
     merged = _merge(state, by_name, own)
     for name, s in by_name.items():
         if name in merged:
-            values, spans = merged[name]
-            state.scenarios[name] = ir.Scenario(name, s.description, values, spans, s.span)
+            values, spans, distributions = merged[name]
+            state.scenarios[name] = ir.Scenario(name, s.description, values, spans, s.span,
+                                                {n: d for n, d in distributions.items() if n in values})
 
 
-#: A scenario's overrides: values (base units) and where each was written, by parameter.
-_Overrides = tuple[dict[str, sympy.Expr], dict[str, Span]]
+#: A scenario's overrides: values (base units), where each was written, and the uncertain
+#: ones' distributions, by parameter (a number written over an inherited distribution
+#: removes it: `distributions` is filtered by the final winner below).
+_Overrides = tuple[dict[str, sympy.Expr], dict[str, Span], dict[str, Distribution]]
 
 
 def _merge(state: State, by_name: dict[str, ast.Scenario], own: dict[str, _Overrides]) -> dict[str, _Overrides]:
@@ -95,7 +114,7 @@ def _merge(state: State, by_name: dict[str, ast.Scenario], own: dict[str, _Overr
             on_path[current.name] = len(path)
             path.append(current.name)
             if current.extends is None:
-                base = ({}, {})
+                base = ({}, {}, {})
                 break
             if current.extends not in by_name:
                 state.collector.error("E231", f"unknown scenario `{current.extends}`", current.extends_span,
@@ -106,7 +125,8 @@ def _merge(state: State, by_name: dict[str, ast.Scenario], own: dict[str, _Overr
             failed.update(path)
             continue
         for scenario_name in reversed(path):
-            values, spans = own[scenario_name]
-            base = ({**base[0], **values}, {**base[1], **spans})
+            values, spans, distributions = own[scenario_name]
+            inherited = {n: d for n, d in base[2].items() if n not in values}
+            base = ({**base[0], **values}, {**base[1], **spans}, {**inherited, **distributions})
             merged[scenario_name] = base
     return merged

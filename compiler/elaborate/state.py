@@ -72,6 +72,7 @@ class State:
     # scenarios, budgets
     scenarios: dict[str, ir.Scenario] = field(default_factory=dict)
     budgets: list[ir.Budget] = field(default_factory=list)
+    correlations: list[ir.Correlation] = field(default_factory=list)
 
     @property
     def main(self) -> ast.Module:

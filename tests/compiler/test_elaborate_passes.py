@@ -14,7 +14,7 @@ from llmarch.dsl.diagnostics import Collector
 
 FOLDER = Path(package.__file__).parent
 #: What any pass may import from its own package: the state, the expression visitor, the helpers.
-SHARED = {"state", "expressions", "common"}
+SHARED = {"state", "expressions", "common", "uncertain"}
 
 
 def _pass_modules() -> list[str]:
@@ -23,7 +23,7 @@ def _pass_modules() -> list[str]:
 
 def test_the_passes_run_in_the_written_order():
     assert _pass_modules() == ["statements", "configure", "declarations", "parameters", "prices",
-                               "components", "flow", "scenarios", "budgets"]
+                               "components", "flow", "scenarios", "correlations", "budgets"]
     assert all(run.__name__ == "run" for run in PASSES)
 
 

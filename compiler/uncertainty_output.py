@@ -1,0 +1,139 @@
+"""What people read of a Monte Carlo run (`montecarlo.Simulation`): the table, its Markdown
+and the JSON of `llmarch simulate`. Numbers are formatted by `present`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import present
+from .metrics import CATEGORIES
+from .montecarlo import Simulation, Summary
+from .output import markdown_table, text_table
+
+__all__ = ["simulation_table", "simulation_markdown", "simulation_json", "FIGURE_LABELS", "show_figure",
+           "parameter_rows", "SIMULATION_FORMAT_VERSION"]
+
+SIMULATION_FORMAT_VERSION = 1
+
+FIGURE_LABELS = {"monthly_total": "monthly total", "cost_per_request": "cost per request",
+                 "cost_per_success": "cost per successful request", "p_success": "P(success)",
+                 **{f"monthly_{c}": f"{c} a month" for c in CATEGORIES}}
+
+
+def show_figure(metric: str, x: float) -> str:
+    if metric == "p_success":
+        return present.p_success(x)
+    if metric in ("cost_per_request", "cost_per_success"):
+        return present.money(x, per_request=True)
+    return present.money(x)
+
+
+def _value(unit: Optional[str]):
+    def show(x: float) -> str:
+        return present.number(x) + (f" {unit}" if unit else "")
+    return show
+
+
+def parameter_rows(sim: Simulation) -> list[list[str]]:
+    """Each uncertain parameter: its distribution and the point value `cost` uses."""
+    rows = []
+    for name, d in sim.uncertain.items():
+        unit = sim.units.get(name)
+        show = present.percent if unit is None and d.kind in ("logitnormal", "beta") else _value(unit)
+        if unit is None and d.written.rstrip().endswith("%"):
+            show = present.percent
+        rows.append([name, d.describe(show), show(d.median)])
+    return rows
+
+
+def _figure_rows(sim: Simulation) -> list[list[str]]:
+    rows = []
+    for metric, label in FIGURE_LABELS.items():
+        s = sim.figures[metric]
+        if metric.startswith("monthly_") and metric != "monthly_total" and s.mean == 0 and s.sd == 0:
+            continue
+        show = lambda x, m=metric: show_figure(m, x)   # noqa: E731
+        rows.append([label, show(s.mean), show(s.se), show(s.p5), show(s.p50), show(s.p95), show(s.p99)])
+    return rows
+
+
+def _component_rows(sim: Simulation) -> list[list[str]]:
+    ordered = sorted(sim.components.items(), key=lambda kv: (-kv[1].mean, kv[0]))
+    return [[name, sim.categories.get(name, ""), present.money(s.mean), present.money(s.p5), present.money(s.p50),
+             present.money(s.p95)] for name, s in ordered]
+
+
+def _heading(sim: Simulation) -> str:
+    where = f"scenario `{sim.scenario}`" if sim.scenario else "the defaults"
+    return f"{present.whole(sim.samples)} samples of {where}, seed {sim.seed}"
+
+
+def _notes(sim: Simulation) -> list[str]:
+    notes = []
+    if sim.point is not None:
+        notes.append(f"point value (every uncertain parameter at its median, as `llmarch cost` prints): "
+                     f"monthly total {present.money(sim.point.monthly_total)}")
+    if not sim.uncertain:
+        notes.append("no parameter is uncertain here: every sample is the point value")
+    for c in sim.correlations:
+        notes.append(f"`{c.first}` and `{c.second}` have a rank correlation of {c.rank:g}")
+    if sim.subsampled:
+        notes.append(f"quantiles from a uniform subsample of {present.whole(sim.figures['monthly_total'].kept.size)} "
+                     "of the samples; means and standard deviations from all of them")
+    return notes
+
+
+FIGURE_HEADER = ["figure", "mean", "± s.e.", "p5", "p50", "p95", "p99"]
+COMPONENT_HEADER = ["component", "category", "mean a month", "p5", "p50", "p95"]
+PARAMETER_HEADER = ["uncertain parameter", "distribution", "point value (median)"]
+
+
+def simulation_table(sim: Simulation, budgets=()) -> str:
+    out = [sim.architecture, _heading(sim), ""]
+    if sim.uncertain:
+        out += text_table(PARAMETER_HEADER, parameter_rows(sim), {2}) + [""]
+    out += text_table(FIGURE_HEADER, _figure_rows(sim), set(range(1, 7))) + [""]
+    if sim.components:
+        out += text_table(COMPONENT_HEADER, _component_rows(sim), set(range(2, 6))) + [""]
+    out += [f"note: {n}" for n in _notes(sim)]
+    if budgets:
+        out += [""] + [b.line() for b in budgets]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def simulation_markdown(sim: Simulation, budgets=()) -> str:
+    out = [f"# {sim.architecture}", "", _heading(sim), ""]
+    if sim.uncertain:
+        out += markdown_table(PARAMETER_HEADER, parameter_rows(sim), {2}) + [""]
+    out += markdown_table(FIGURE_HEADER, _figure_rows(sim), set(range(1, 7))) + [""]
+    if sim.components:
+        out += markdown_table(COMPONENT_HEADER, _component_rows(sim), set(range(2, 6))) + [""]
+    out += [f"- {n}" for n in _notes(sim)]
+    if budgets:
+        out += [""] + [f"- {b.line()}" for b in budgets]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _summary_json(s: Summary) -> dict:
+    return s.to_json()
+
+
+def simulation_json(sim: Simulation, budgets=()) -> dict:
+    return {
+        "format_version": SIMULATION_FORMAT_VERSION,
+        "architecture": sim.architecture, "scenario": sim.scenario, "samples": sim.samples, "seed": sim.seed,
+        "set": {k: str(v) for k, v in sim.sets.items()},
+        "quantiles": "exact" if not sim.subsampled else f"subsample of {sim.figures['monthly_total'].kept.size}",
+        "uncertain": {name: {"distribution": d.kind, "args": list(d.args),
+                             **({"weights": list(d.weights)} if d.weights else {}),
+                             "written": d.written, "unit": sim.units.get(name), "median": d.median}
+                      for name, d in sim.uncertain.items()},
+        "correlations": [{"first": c.first, "second": c.second, "rank": c.rank} for c in sim.correlations],
+        "point": {"monthly_total": sim.point.monthly_total, "cost_per_request": sim.point.cost_per_request,
+                  "p_success": sim.point.p_success} if sim.point is not None else None,
+        "results": {metric: _summary_json(s) for metric, s in sim.figures.items()},
+        "components": {name: _summary_json(s) for name, s in sim.components.items()},
+        "budgets": [b.to_json() for b in budgets],
+    }
+
+
