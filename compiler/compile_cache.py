@@ -165,6 +165,10 @@ def _span(span) -> Optional[tuple]:
     return (span.file, span.line, span.column, span.end_line, span.end_column, span.start, span.end)
 
 
+def _distribution(d) -> tuple:
+    return (d.kind, tuple(d.args), tuple(d.weights), _span(d.span), d.written)
+
+
 def build_artifact(compiled) -> dict:
     """The numeric model of a compiled file, as plain data and code objects (marshal-able)."""
     from fractions import Fraction
@@ -187,10 +191,12 @@ def build_artifact(compiled) -> dict:
     for name in [None, *arch.scenarios]:
         spans = arch.scenarios[name].spans if name is not None else {}
         overrides = arch.scenarios[name].overrides if name is not None else {}
+        distributions = arch.scenarios[name].distributions if name is not None else {}
         scenario_data.append({"resolver": evaluator.resolver_code(name),     # shared code is stored once
                               "constants": dict(evaluator.resolver_constants(name)),
                               "spans": {k: _span(v) for k, v in spans.items()},
-                              "override_deps": {k: uses(d) for k, d in overrides.items()}})
+                              "override_deps": {k: uses(d) for k, d in overrides.items()},
+                              "distributions": {k: _distribution(d) for k, d in distributions.items()}})
     loops = [(list(loop.nodes), list(loop.components), _span(loop.span),
               [(u, [tuple(e) for e in out]) for u, out in loop.inside],
               [(v, is_entry, list(incoming)) for v, is_entry, incoming in loop.entries])
@@ -214,6 +220,10 @@ def build_artifact(compiled) -> dict:
         "check_code": evaluator.check_code,
         "loops": loops,
         "loop_code": evaluator.loop_code,
-        "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span)) for b in arch.budgets],
+        "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span), b.statistic, b.event_op,
+                     b.event_limit) for b in arch.budgets],
+        "distributions": {name: _distribution(p.distribution) for name, p in arch.parameters.items()
+                          if p.distribution is not None},
+        "correlations": [(c.first, c.second, c.rank, _span(c.span)) for c in arch.correlations],
         "sources": texts,
     }

@@ -150,21 +150,21 @@ class Distribution:
             return low + width * a / (a + b)
         return sum(w * v for w, v in zip(self.weights, args))
 
-    def describe(self, show=str) -> str:
-        """How `explain` and the docs name it: "logit-normal, 90% interval 20% to 40%";
-        `show` formats a value in the parameter's unit."""
-        name, args = _NAMES[self.kind], self.args
+    def describe(self, show=str, unit: str = "") -> str:
+        """How `simulate`, `explain` and the docs name it: "logit-normal, 90% interval 20% to
+        40%"; `show` formats a value, `unit` (with its leading space) follows the last one."""
+        name, args, u = _NAMES[self.kind], self.args, unit
         if self.kind in ("lognormal", "logitnormal"):
-            return f"{name}, 90% interval {show(args[0])} to {show(args[1])}"
+            return f"{name}, 90% interval {show(args[0])} to {show(args[1])}{u}"
         if self.kind == "normal":
-            return f"normal, mean {show(args[0])}, sd {show(args[1])}"
+            return f"normal, mean {show(args[0])}{u}, sd {show(args[1])}{u}"
         if self.kind == "uniform":
-            return f"uniform from {show(args[0])} to {show(args[1])}"
+            return f"uniform from {show(args[0])} to {show(args[1])}{u}"
         if self.kind in ("triangular", "pert"):
-            return f"{name} from {show(args[0])} to {show(args[2])}, mode {show(args[1])}"
+            return f"{name} from {show(args[0])} to {show(args[2])}{u}, mode {show(args[1])}{u}"
         if self.kind == "beta":
             return f"beta(a = {args[0]:g}, b = {args[1]:g})"
-        return "choice of " + ", ".join(f"{show(v)} ({w:.0%})" for w, v in zip(self.weights, args))
+        return "choice of " + ", ".join(f"{show(v)}{u} ({w * 100:.4g}%)" for w, v in zip(self.weights, args))
 
     # --- sampling ----------------------------------------------------------------------------
     def sample(self, rng, size: int):

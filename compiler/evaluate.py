@@ -529,8 +529,48 @@ class Evaluator:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                                        "values (a probability of exactly 1 on a loop?)")
         result = build_result(self.arch.title, scenario, resolution.values, self._row_info,
-                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy)
+                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy,
+                              tuple(self.arch.uncertain(scenario, pinned=set(sets or ()))))
         return Evaluation(scenario, dict(sets or {}), resolution, result, self)
+
+    # --- Monte Carlo (montecarlo.py asks these of the evaluator, or of a cached NumericModel) --
+    @property
+    def title(self) -> str:
+        return self.arch.title
+
+    @property
+    def units(self) -> dict[str, Optional[str]]:
+        return {name: p.unit for name, p in self.arch.parameters.items()}
+
+    @property
+    def correlations(self) -> list:
+        return self.arch.correlations
+
+    @property
+    def fixed_items(self) -> list[tuple[str, str]]:
+        return [(name, f.category) for name, f in self.arch.fixed.items()]
+
+    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict:
+        return self.arch.uncertain(scenario, pinned)
+
+    def point(self, scenario: Optional[str], sets) -> "CostResult":
+        return self.evaluation(scenario, sets).result
+
+    def dependencies(self, scenario: Optional[str], sets):
+        """name -> the parameters its definition in `scenario` uses (none for `--set` ones)."""
+        definitions = {name: p.definition for name, p in self.arch.parameters.items()}
+        if scenario is not None:
+            definitions.update(self.arch.scenarios[scenario].overrides)
+        given = set(sets or ())
+        by_symbol = {p.symbol: name for name, p in self.arch.parameters.items()}
+        return lambda name: [] if name in given else [by_symbol[s] for s in definitions[name].free_symbols
+                                                      if s in by_symbol]
+
+    def sampled_outputs(self, scenario: Optional[str], sets, arrays) -> list:
+        """The evaluator's outputs at sampled parameter values, after the checks."""
+        resolution = self.resolve(scenario, sets, arrays)
+        self.check(resolution)
+        return self.raw(resolution.env, 1.0)
 
     # --- the lowered graph's numbers (diagrams, export) ------------------------------------
     def graph_numbers(self, resolution: Resolution) -> "GraphNumbers":

@@ -155,8 +155,10 @@ def draw(uncertain: Mapping[str, Distribution], correlations: Sequence, seed: in
         root = v * np.sqrt(np.clip(w, 0, None))
         scores = np.column_stack([stream(seed, "copula:" + n, chunk).standard_normal(size) for n in names]) @ root.T
         for n in names:
-            ranks = np.argsort(np.argsort(scores[:, index[n]], kind="stable"), kind="stable")
-            values[n] = np.sort(values[n], kind="stable")[ranks]
+            # the k-th smallest score gets the k-th smallest value
+            reordered = np.empty(size)
+            reordered[np.argsort(scores[:, index[n]])] = np.sort(values[n])
+            values[n] = reordered
     return values
 
 
@@ -190,37 +192,33 @@ class _Accumulator:
         return Summary(self.mean, sd, sd / math.sqrt(self.n) if self.n else math.nan, quantiles, kept, self.n)
 
 
-def simulate(evaluator, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
+def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
              samples: int = DEFAULT_SAMPLES, seed: int = 0, components: bool = True) -> Simulation:
     """Monte Carlo of `scenario` (with `--set` values, which pin their parameters) on an
-    `evaluate.Evaluator`. Raises what `cost` raises, and E4xx when some sampled point breaks
-    a check (a note says the samples did it)."""
+    `evaluate.Evaluator` or a cached `numeric.NumericModel` (they answer the same questions
+    with the same generated code). Raises what `cost` raises, and E4xx when some sampled
+    point breaks a check (notes name the sampled parameters it depends on)."""
     from llmarch.dsl.diagnostics import usage_error
 
     if not 1 <= samples <= MAX_SAMPLES:
         raise usage_error(f"the sample count must be between 1 and {MAX_SAMPLES:,}, got {samples:,}")
     if not 0 <= seed < 2 ** 64:
         raise usage_error(f"the seed must be a whole number from 0 to 2^64 - 1, got {seed}")
-    arch = evaluator.arch
-    point = evaluator.evaluation(scenario, sets).result      # checks the point values, and the scenario exists
-    uncertain = arch.uncertain(scenario, pinned=set(sets or ()))
-    layout = evaluator.layout
-    rows = evaluator.row_infos
-    fixed = list(arch.fixed.values())
+    point = model.point(scenario, sets)      # checks the point values, and that the scenario exists
+    uncertain = model.uncertain(scenario, pinned=set(sets or ()))
+    correlations = [c for c in model.correlations if c.first in uncertain and c.second in uncertain]
+    layout = model.layout
+    rows = model.row_infos
+    fixed = list(model.fixed_items)
     figures = {name: _Accumulator() for name in FIGURES}
     parts = {row.key: _Accumulator() for row in rows} if components else {}
-    parts.update({f.name: _Accumulator() for f in fixed} if components else {})
+    parts.update({name: _Accumulator() for name, _ in fixed} if components else {})
     s = {name: layout.span(name) for name, _ in layout.blocks}
     for chunk, start in enumerate(range(0, samples, CHUNK)):
         size = min(CHUNK, samples - start)
         keep = _keep(samples, start, size)
-        arrays = draw(uncertain, arch.correlations, seed, chunk, size)
-        if arrays:
-            resolution = evaluator.resolve(scenario, sets, arrays)
-            _checked(evaluator, resolution, uncertain)
-            out = evaluator.raw(resolution.env, 1.0)
-        else:
-            out = evaluator.raw(evaluator.evaluation(scenario, sets).env, 1.0)
+        arrays = draw(uncertain, correlations, seed, chunk, size)
+        out = _checked(model, scenario, sets, arrays, uncertain)   # no arrays: the point, every sample
         out = [np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in out]
         cpr, ps, rpm = out[s["cost_per_request"].start], out[s["p_success"].start], out[s["requests_per_month"].start]
         per_cat = out[s["per_request_by_category"]]
@@ -238,15 +236,15 @@ def simulate(evaluator, scenario: Optional[str] = None, sets: Optional[Mapping[s
             visits, costs = out[s["row_visits"]], out[s["row_cost"]]
             for row, v, c in zip(rows, visits, costs):
                 parts[row.key].add(v * c * rpm, keep)
-            for f, value in zip(fixed, out[s["fixed_items"]]):
-                parts[f.name].add(value, keep)
+            for (name, _), value in zip(fixed, out[s["fixed_items"]]):
+                parts[name].add(value, keep)
     categories = {row.key: row.category for row in rows}
-    categories.update({f.name: f.category for f in fixed})
-    return Simulation(arch.title, scenario, samples, seed, uncertain,
-                      {n: arch.parameters[n].unit for n in uncertain},
+    categories.update(dict(fixed))
+    units = model.units
+    return Simulation(model.title, scenario, samples, seed, uncertain, {n: units[n] for n in uncertain},
                       {name: acc.summary() for name, acc in figures.items()},
                       {name: acc.summary() for name, acc in parts.items()}, categories, point, dict(sets or {}),
-                      [c for c in arch.correlations if c.first in uncertain and c.second in uncertain])
+                      correlations)
 
 
 def _keep(samples: int, start: int, size: int) -> int:
@@ -256,36 +254,32 @@ def _keep(samples: int, start: int, size: int) -> int:
     return KEEP * (start + size) // samples - KEEP * start // samples
 
 
-def _checked(evaluator, resolution, uncertain) -> None:
-    """The evaluator's checks over the chunk's points; a failure gets a note that sampled
+def _checked(model, scenario, sets, arrays, uncertain) -> list:
+    """The outputs at the chunk's points, after the checks; a failure gets notes that sampled
     values did it, naming the uncertain parameters it depends on and where they are declared."""
     from dataclasses import replace
 
     from llmarch.dsl.diagnostics import LlmarchError
 
     try:
-        evaluator.check(resolution)
+        return model.sampled_outputs(scenario, sets, arrays)
     except LlmarchError as exc:
-        arch = evaluator.arch
-        by_symbol = {p.symbol: name for name, p in arch.parameters.items()}
+        dependencies = model.dependencies(scenario, sets)
 
         def sampled(names) -> list[str]:
             seen, stack = set(), list(names)
             while stack:
                 name = stack.pop()
-                if name in seen:
-                    continue
-                seen.add(name)
-                definition = resolution.definitions.get(name)
-                if definition is not None:
-                    stack += [by_symbol[s] for s in definition.free_symbols if s in by_symbol]
+                if name not in seen:
+                    seen.add(name)
+                    stack += dependencies(name)
             return [n for n in uncertain if n in seen]
 
         help_text = ("a distribution with unbounded tails (a normal) on a share or an amount can leave its "
                      "range: prefer an interval `a to b`, `pert` or `beta`")
         out = []
         for d in exc.diagnostics:
-            names = next((sampled(c.parameters) for c in evaluator.check_infos if c.span == d.span), list(uncertain))
+            names = next((sampled(c.parameters) for c in model.check_infos if c.span == d.span), list(uncertain))
             notes = tuple((f"`{n}` is sampled from the distribution declared here", uncertain[n].span)
                           for n in names if uncertain[n].span is not None)
             out.append(replace(d, message=d.message + " (at some sampled parameter values)", help=help_text,

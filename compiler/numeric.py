@@ -28,7 +28,8 @@ from llmarch.dsl.diagnostics import (Diagnostic, LlmarchError, SourceCache, Span
                                      usage_error)
 from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
-from .codegen import blocked, function_from_code
+from .codegen import BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, function_from_code
+from .distributions import Distribution
 from .metrics import Budget
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
                       loop_findings, scenario_blame)
@@ -36,7 +37,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 5
+ARTIFACT_FORMAT = 6
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -47,6 +48,20 @@ class NeedsCompiler(Exception):
 
 def _span(raw) -> Optional[Span]:
     return None if raw is None else Span(*raw)
+
+
+def _distribution(raw) -> Distribution:
+    kind, args, weights, span, written = raw
+    return Distribution(kind, tuple(args), tuple(weights), _span(span), written)
+
+
+class Correlation:
+    """`ir.Correlation` without the ir (which imports sympy)."""
+
+    __slots__ = ("first", "second", "rank", "span")
+
+    def __init__(self, first: str, second: str, rank: float, span: Optional[Span]):
+        self.first, self.second, self.rank, self.span = first, second, rank, span
 
 
 class NumericModel:
@@ -64,8 +79,11 @@ class NumericModel:
         self.sources = SourceCache()
         for file, text in artifact["sources"].items():
             self.sources.add(file, text)
-        self.budgets: list[Budget] = [Budget(m, op, limit, scenario, _span(span))
-                                      for m, op, limit, scenario, span in artifact["budgets"]]
+        self.budgets: list[Budget] = [Budget(m, op, limit, scenario, _span(span), statistic, event_op, event_limit)
+                                      for m, op, limit, scenario, span, statistic, event_op, event_limit
+                                      in artifact["budgets"]]
+        self.units: dict[str, Optional[str]] = {p[0]: p[1] for p in artifact["params"]}
+        self.correlations = [Correlation(a, b, rank, _span(span)) for a, b, rank, span in artifact["correlations"]]
         self._rows = [RowInfo(*row) for row in artifact["rows"]]
         self._fixed = [tuple(f) for f in artifact["fixed"]]
         self._layout = OutputLayout(tuple(tuple(b) for b in artifact["layout"]))
@@ -90,8 +108,25 @@ class NumericModel:
                               or f"scenarios: {known}")
         return self.artifact["scenario_data"][self.scenarios.index(scenario) + 1 if scenario is not None else 0]
 
-    def values(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None) -> dict[str, float]:
-        """Every parameter's value (declared units) in a scenario with `--set` values."""
+    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict[str, Distribution]:
+        """As `ir.Architecture.uncertain`: the scenario's uncertain parameters, in order."""
+        data = self._scenario(scenario)
+        defaults, own = self.artifact["distributions"], data["distributions"]
+        out = {}
+        for name in self.parameter_names:
+            if name in pinned:
+                continue
+            if scenario is not None and name in data["spans"]:
+                if name in own:
+                    out[name] = _distribution(own[name])
+            elif name in defaults:
+                out[name] = _distribution(defaults[name])
+        return out
+
+    def values(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
+               arrays: Optional[Mapping[str, np.ndarray]] = None) -> dict[str, float]:
+        """Every parameter's value (declared units) in a scenario with `--set` values;
+        `arrays` gives some parameters arrays of values (then their dependents are arrays)."""
         data = self._scenario(scenario)
         if data["resolver"] is None:
             raise NeedsCompiler("parameters depend on each other in a circle")
@@ -101,6 +136,8 @@ class NumericModel:
                 raise usage_error(f"unknown parameter `{name}` in --set", did_you_mean(name, self.parameter_names))
             i = self.parameter_names.index(name)
             given[i] = self._set_value(self.artifact["params"][i], value)
+        for name, array in (arrays or {}).items():
+            given[self.parameter_names.index(name)] = np.asarray(array, dtype=float)
         bad: list = []
         with np.errstate(all="ignore"):
             computed = self._function(f"resolve:{id(data['resolver'])}", data["resolver"])(bad, *given)
@@ -201,7 +238,63 @@ class NumericModel:
         if not all(math.isfinite(v) for block in system.values() for v in block):
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
-        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy)
+        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy,
+                            tuple(self.uncertain(scenario, pinned=set(sets or ()))))
+
+    # --- Monte Carlo (see montecarlo.py) ------------------------------------------------------
+    @property
+    def layout(self) -> OutputLayout:
+        return self._layout
+
+    @property
+    def row_infos(self) -> list[RowInfo]:
+        return self._rows
+
+    @property
+    def fixed_items(self) -> list[tuple[str, str]]:
+        return self._fixed
+
+    @property
+    def check_infos(self) -> list[CheckInfo]:
+        return self._checks
+
+    def point(self, scenario: Optional[str], sets) -> CostResult:
+        return self.cost(scenario, sets)
+
+    def dependencies(self, scenario: Optional[str], sets):
+        """name -> the parameters its definition in `scenario` uses (none for `--set` ones)."""
+        data = self._scenario(scenario)
+        given = set(sets or ())
+        defaults, overrides = self.artifact["param_deps"], data["override_deps"]
+        return lambda name: [] if name in given else overrides.get(name, defaults.get(name, []))
+
+    def sampled_outputs(self, scenario: Optional[str], sets, arrays: Mapping[str, np.ndarray]) -> list:
+        """The evaluator's outputs at sampled parameter values, after the checks (which raise
+        as `cost` does when some sampled point breaks one)."""
+        values = self.values(scenario, sets, arrays)
+        args = [values[n] for n in self.parameter_names]
+        where = f" in scenario `{scenario}`" if scenario else ""
+        checks = self._function("checks", self.artifact["check_code"])
+        with np.errstate(all="ignore"):
+            findings = check_findings(self._checks, blocked_extremes(checks, [*args, 1.0]), where,
+                                      self._blame(scenario, sets))
+            if not findings:
+                findings = loop_findings(self._loops, [("", lambda: self._loop_blocks(args, 1.0)),
+                                                       (_HAPPY, lambda: self._loop_blocks(args, 0.0))], where)
+        if findings:
+            raise LlmarchError(sorted((Diagnostic("error", code, message, span, help, notes)
+                                       for code, message, span, help, notes in findings), key=_sort_key), self.sources)
+        with np.errstate(all="ignore"):
+            return blocked(self._function("evaluate", self.artifact["function"]), args + [1.0])
+
+    def _loop_blocks(self, args: list, switch: float):
+        function = self._function("loops", self.artifact["loop_code"])
+        arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+        size = arrays[0].shape[0] if arrays else 1
+        block = max(256, min(BLOCK, MEMORY_FLOATS // max(1, getattr(function, "slots", 1))))
+        for start in range(0, size, block):
+            yield function(*[a[start:start + block] if isinstance(a, np.ndarray) and a.ndim > 0 else a
+                             for a in args], switch)
 
 
     def _blame(self, scenario: Optional[str], sets):

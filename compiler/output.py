@@ -98,7 +98,17 @@ def cost_table(result: CostResult) -> str:
     if overhead:
         out += [""] + text_table(OVERHEAD_HEADER, overhead, right={1, 2, 3, 4, 5})
     out += [""] + text_table(["", ""], summary_rows(result), right={1})[2:]
+    if result.uncertain:
+        out += ["", "note: " + point_value_note(result)]
     return "\n".join(out) + "\n"
+
+
+def point_value_note(result: CostResult) -> str:
+    """What a reader must know when parameters are uncertain: these are medians, not means."""
+    names = ", ".join(f"`{n}`" for n in result.uncertain)
+    n = len(result.uncertain)
+    return (f"{n} uncertain parameter{'s' if n != 1 else ''} at {'their medians' if n != 1 else 'its median'} "
+            f"({names}): a point value, not the expected bill; `llmarch simulate` gives the spread")
 
 
 def markdown_table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -117,6 +127,8 @@ def cost_markdown(result: CostResult) -> str:
     overhead = overhead_rows(result)
     if overhead:
         out += [""] + markdown_table(OVERHEAD_HEADER, [[f"`{r[0]}`"] + r[1:] for r in overhead], right={1, 2, 3, 4, 5})
+    if result.uncertain:
+        out += ["", "> " + point_value_note(result)]
     return "\n".join(out) + "\n"
 
 

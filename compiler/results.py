@@ -62,6 +62,8 @@ class CostResult:
     happy_path_cost_per_request: float
     happy_path_monthly: float
     components: list[ComponentResult]
+    #: the uncertain parameters, here at their medians (the point value): not an expectation
+    uncertain: tuple[str, ...] = ()
 
     @property
     def failure_overhead_per_request(self) -> float:
@@ -90,6 +92,7 @@ class CostResult:
                  "token_share": r.token_share}
                 for r in self.components],
             "results": self.results_json(),
+            **({"uncertain_parameters": list(self.uncertain)} if self.uncertain else {}),
         }
 
     def to_pandas(self):
@@ -184,7 +187,8 @@ class OutputLayout:
 
 
 def build_result(title: str, scenario: Optional[str], parameters: dict[str, float], rows: Sequence[RowInfo],
-                 fixed: Sequence[tuple[str, str]], system: dict[str, list], happy: dict[str, list]) -> CostResult:
+                 fixed: Sequence[tuple[str, str]], system: dict[str, list], happy: dict[str, list],
+                 uncertain: Sequence[str] = ()) -> CostResult:
     """The cost table from the generated evaluator's outputs with failures on (`system`) and
     off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category) of each fixed cost."""
     (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
@@ -215,7 +219,7 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
         by_category={c: per_request[c] * rpm + fixed_by_category[c] for c in CATEGORIES},
         happy_path_cost_per_request=happy_cpr,
         happy_path_monthly=rpm * happy_cpr + sum(fixed_by_category.values()),
-        components=components)
+        components=components, uncertain=tuple(uncertain))
 
 
 def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tuple[str, str, Optional[str]]]:

@@ -67,6 +67,26 @@ class Budget(_Strict):
     holds: bool
 
 
+class RiskEvent(_Strict):
+    op: Literal["<", "<=", ">", ">="]
+    limit: float
+
+
+class RiskBudget(_Strict):
+    """A probabilistic budget estimated by Monte Carlo (`p95(monthly_total) < …`, `P(…) < …`)."""
+
+    metric: str
+    statistic: str = Field(description="`mean`, a percentile `pN`, or `P` for a probability")
+    op: Literal["<", "<=", ">", ">="]
+    limit: float
+    event: Optional[RiskEvent]
+    scenario: Optional[str]
+    value: float
+    interval: list[float] = Field(description="the estimate's 95% interval [low, high]")
+    samples: int
+    holds: Optional[bool] = Field(description="null: too close to call at this sample count")
+
+
 class CostDocument(_Strict):
     """`llmarch cost --format json`"""
 
@@ -76,7 +96,9 @@ class CostDocument(_Strict):
     parameters: dict[str, float] = Field(description="every parameter's value, in its declared unit")
     components: list[ComponentRow]
     results: Results
-    budgets: list[Budget]
+    budgets: list[Union[Budget, RiskBudget]]
+    uncertain_parameters: Optional[list[str]] = Field(
+        None, description="present when parameters are uncertain: they are at their medians (the point value)")
 
 
 class ExportNode(_Strict):
@@ -260,11 +282,63 @@ class PricesDocument(_Strict):
     prices: list[Price]
 
 
+class Statistics(_Strict):
+    """One figure over the Monte Carlo samples."""
+
+    mean: float
+    sd: float
+    se_mean: float = Field(description="the Monte Carlo standard error of the mean, sd / sqrt(samples)")
+    p5: float
+    p50: float
+    p95: float
+    p99: float
+
+
+class UncertainParameter(_Strict):
+    distribution: Literal["lognormal", "logitnormal", "normal", "uniform", "triangular", "pert", "beta", "choice"]
+    args: list[float] = Field(description="in the parameter's declared unit; see docs/uncertainty.md")
+    weights: Optional[list[float]] = None
+    written: str
+    unit: Optional[str]
+    median: float = Field(description="the point value `cost` uses")
+
+
+class SimCorrelation(_Strict):
+    first: str
+    second: str
+    rank: float
+
+
+class SimPoint(_Strict):
+    monthly_total: float
+    cost_per_request: float
+    p_success: float
+
+
+class SimulateDocument(_Strict):
+    """`llmarch simulate --format json`"""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    samples: int
+    seed: int
+    set: dict[str, str]
+    quantiles: str = Field(description="`exact`, or the size of the uniform subsample they come from")
+    uncertain: dict[str, UncertainParameter]
+    correlations: list[SimCorrelation]
+    point: Optional[SimPoint]
+    results: dict[Literal["monthly_total", "cost_per_request", "cost_per_success", "p_success", "monthly_inference",
+                          "monthly_retrieval", "monthly_human", "monthly_ops", "monthly_infra"], Statistics]
+    components: dict[str, Statistics]
+    budgets: list[Union[Budget, RiskBudget]]
+
+
 #: command -> the model of its JSON document
 DOCUMENTS: dict[str, type[BaseModel]] = {
     "cost": CostDocument, "export": ExportDocument, "sensitivity": SensitivityDocument,
     "project": ProjectionDocument, "solve": SolutionDocument, "sweep": SweepDocument, "lint": LintDocument,
-    "diff": DiffDocument, "prices": PricesDocument,
+    "diff": DiffDocument, "prices": PricesDocument, "simulate": SimulateDocument,
 }
 
 

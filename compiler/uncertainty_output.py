@@ -28,22 +28,17 @@ def show_figure(metric: str, x: float) -> str:
     return present.money(x)
 
 
-def _value(unit: Optional[str]):
-    def show(x: float) -> str:
-        return present.number(x) + (f" {unit}" if unit else "")
-    return show
+def describe(d, unit: Optional[str]) -> tuple[str, str]:
+    """(the distribution, its median) as a reader sees them, in the parameter's unit."""
+    if unit is None and (d.kind in ("logitnormal", "beta") or d.written.rstrip().endswith("%")):
+        return d.describe(present.percent), present.percent(d.median)
+    suffix = f" {unit}" if unit else ""
+    return d.describe(present.count, suffix), present.count(d.median) + suffix
 
 
 def parameter_rows(sim: Simulation) -> list[list[str]]:
     """Each uncertain parameter: its distribution and the point value `cost` uses."""
-    rows = []
-    for name, d in sim.uncertain.items():
-        unit = sim.units.get(name)
-        show = present.percent if unit is None and d.kind in ("logitnormal", "beta") else _value(unit)
-        if unit is None and d.written.rstrip().endswith("%"):
-            show = present.percent
-        rows.append([name, d.describe(show), show(d.median)])
-    return rows
+    return [[name, *describe(d, sim.units.get(name))] for name, d in sim.uncertain.items()]
 
 
 def _figure_rows(sim: Simulation) -> list[list[str]]:

@@ -161,7 +161,10 @@ class Model:
         key = (scenario, tuple(sorted((str(k), repr(v)) for k, v in (set or {}).items())), samples, seed, components)
         memo = self.__dict__.setdefault("_simulations", {})
         if key not in memo:
-            memo[key] = simulate(self._compiled.evaluator, scenario, _sets(set), samples, seed, components)
+            sets = _sets(set)
+            memo[key] = self._from_numeric(lambda n: simulate(n, scenario, sets, samples, seed, components),
+                                           lambda: simulate(self._compiled.evaluator, scenario, sets, samples, seed,
+                                                            components))
         return memo[key]
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:

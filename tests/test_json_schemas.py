@@ -31,6 +31,7 @@ COMMANDS = [
     ("diff", ["diff", "examples/crossover/without_cache.llmarch", "examples/crossover/with_cache.llmarch",
               "-f", "json"]),
     ("prices", ["prices", "openai:gpt-4o*", "-f", "json"]),
+    ("simulate", ["simulate", "examples/quickstart.llmarch", "--samples", "2000", "-f", "json"]),
 ]
 
 
