@@ -32,7 +32,7 @@ from .distributions import Distribution, rank_to_pearson, stream
 from .metrics import CATEGORIES
 
 __all__ = ["CHUNK", "KEEP", "DEFAULT_SAMPLES", "QUANTILES", "Summary", "Simulation", "draw", "simulate",
-           "MAX_SAMPLES"]
+           "MAX_SAMPLES", "monthly_totals"]
 
 #: Samples per chunk: the unit of the random streams (fixed, so results never depend on memory).
 CHUNK = 1 << 16
@@ -245,6 +245,14 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
                       {name: acc.summary() for name, acc in figures.items()},
                       {name: acc.summary() for name, acc in parts.items()}, categories, point, dict(sets or {}),
                       correlations)
+
+
+def monthly_totals(layout, out: list, size: int) -> np.ndarray:
+    """The monthly total at each point from the evaluator's outputs (`layout` names them)."""
+    cpr = np.broadcast_to(np.asarray(out[layout.span("cost_per_request").start], dtype=float), (size,))
+    rpm = np.broadcast_to(np.asarray(out[layout.span("requests_per_month").start], dtype=float), (size,))
+    fixed = sum(np.asarray(x, dtype=float) for x in out[layout.span("fixed_by_category")])
+    return rpm * cpr + fixed
 
 
 def _keep(samples: int, start: int, size: int) -> int:

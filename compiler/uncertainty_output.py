@@ -10,7 +10,7 @@ from .metrics import CATEGORIES
 from .montecarlo import Simulation, Summary
 from .output import markdown_table, text_table
 
-__all__ = ["simulation_table", "simulation_markdown", "simulation_json", "FIGURE_LABELS", "show_figure",
+__all__ = ["sobol_table", "sobol_json", "simulation_table", "simulation_markdown", "simulation_json", "FIGURE_LABELS", "show_figure",
            "parameter_rows", "SIMULATION_FORMAT_VERSION"]
 
 SIMULATION_FORMAT_VERSION = 1
@@ -132,3 +132,54 @@ def simulation_json(sim: Simulation, budgets=()) -> dict:
     }
 
 
+
+
+# --- variance-based sensitivity (sobol.py) ---------------------------------------------------------
+
+SOBOL_HEADER = ["parameter", "total", "95% interval", "first order", "95% interval", "distribution"]
+
+
+def _index(x: float) -> str:
+    return f"{x:.3f}".replace("-", present.MINUS)
+
+
+def _ci(interval) -> str:
+    return f"{_index(interval[0])} to {_index(interval[1])}"
+
+
+def _sobol_rows(result) -> list[list[str]]:
+    return [[i.parameter, _index(i.total), _ci(i.total_ci), _index(i.first_order), _ci(i.first_order_ci),
+             describe(i.distribution, result.units.get(i.parameter))[0]] for i in result.indices]
+
+
+def _sobol_notes(result) -> list[str]:
+    notes = [f"Saltelli sampling, {present.whole(result.base)} base samples ({present.whole(result.evaluations)} "
+             f"exact evaluations), seed {result.seed}; intervals by bootstrap",
+             "total: the share of the monthly total's variance the guess explains with its interactions; "
+             "first order: alone",
+             f"monthly total: mean {present.money(result.mean)}, standard deviation "
+             f"{present.money(result.variance ** 0.5)}"]
+    if result.correlated:
+        notes.append("the declared correlations are set aside here: Sobol indices assume independent inputs")
+    return notes
+
+
+def sobol_table(result, markdown: bool = False) -> str:
+    where = f" — scenario {result.scenario}" if result.scenario else ""
+    title = f"{result.architecture}{where}: which guess matters most"
+    rows = _sobol_rows(result)
+    if markdown:
+        out = [f"### {title}", ""] + markdown_table(SOBOL_HEADER, [[f"`{r[0]}`"] + r[1:] for r in rows],
+                                                      {1, 2, 3, 4}) + [""] + [f"- {n}" for n in _sobol_notes(result)]
+    else:
+        out = [title, ""] + text_table(SOBOL_HEADER, rows, {1, 2, 3, 4}) + [""] + \
+            [f"note: {n}" for n in _sobol_notes(result)]
+    return "\n".join(out) + "\n"
+
+
+def sobol_json(result) -> dict:
+    return {"format_version": 1, "architecture": result.architecture, "scenario": result.scenario,
+            "method": "saltelli-jansen", "base_samples": result.base, "evaluations": result.evaluations,
+            "seed": result.seed, "set": {k: str(v) for k, v in result.sets.items()},
+            "mean": result.mean, "variance": result.variance, "correlations_ignored": result.correlated,
+            "indices": [i.to_json() for i in result.indices]}

@@ -146,6 +146,16 @@ class Model:
             results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed))
         return results
 
+    def sobol(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+              base: Optional[int] = None, seed: int = 0, at_month: Optional[float] = None):
+        """First-order and total Sobol indices of the monthly total for every uncertain
+        parameter, ranked by total index (`sensitivity --global`; see docs/uncertainty.md)."""
+        from llmarch.compiler.sobol import DEFAULT_BASE, sobol
+        base = DEFAULT_BASE if base is None else base
+        sets = _at_month(set, at_month)
+        return self._from_numeric(lambda n: sobol(n, scenario, sets, base, seed),
+                                  lambda: sobol(self._compiled.evaluator, scenario, sets, base, seed))
+
     @staticmethod
     def budget_diagnostics(budgets) -> list[Diagnostic]:
         """`budget_failures` of these budget results."""
@@ -393,6 +403,14 @@ def format_cost(result: CostResult, format: str = "table", budgets: Sequence = (
     if format == "markdown":
         return output.cost_markdown(result)
     return output.cost_table(result)
+
+
+def format_sobol(result, format: str = "table") -> str:
+    """`llmarch sensitivity --global`: the Sobol ranking as a table, Markdown or JSON."""
+    from llmarch.compiler import uncertainty_output as out
+    if format == "json":
+        return output.to_json_text(out.sobol_json(result))
+    return out.sobol_table(result, markdown=format == "markdown")
 
 
 def format_simulation(simulation, format: str = "table", budgets: Sequence = ()) -> str:

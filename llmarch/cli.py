@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--at-month", dest="at_month", type=float, metavar="N",
                        help="analyse at month N of the built-in `time` (default 0, the launch): growth "
                             "drivers matter only over time")
+        if name == "sensitivity":
+            c.add_argument("--global", dest="global_", action="store_true",
+                           help="variance-based: Sobol indices of the uncertain parameters (which guess matters most)")
+            c.add_argument("--samples", "-n", type=int, metavar="N", help="with --global: base samples (default 10,000)")
+            c.add_argument("--seed", type=int, default=0, help="with --global: random seed (default 0)")
     c = common("simulate", "Monte Carlo over the uncertain parameters: mean, percentiles, risk budgets",
                fmt=("table", "json", "markdown"))
     c.add_argument("--samples", "-n", type=int, metavar="N", help="samples (default 50,000)")
@@ -241,7 +246,10 @@ def _render(api, model, args, sets) -> int:
 
 def _analysis(api, model, args, sets) -> int:
     fmt = args.format
-    if args.command in ("sensitivity", "tornado"):
+    if args.command == "sensitivity" and args.global_:
+        result = model.sobol(args.scenario, sets, base=args.samples, seed=args.seed, at_month=args.at_month)
+        sys.stdout.write(api.format_sobol(result, fmt))
+    elif args.command in ("sensitivity", "tornado"):
         method = model.tornado if args.command == "tornado" else model.sensitivity
         rows = method(args.scenario, sets, spread=args.spread, at_month=args.at_month)
         sys.stdout.write(api.format_sensitivity(rows, model.title, args.scenario, fmt, args.command == "tornado",
