@@ -88,6 +88,9 @@ class Projection:
     budget_crossed_month: Optional[int]
     scaling: dict[str, tuple[float, float]]     # driver -> exponent at first and last month
     requests_per_month: list[float]
+    #: over uncertain parameters (see montecarlo.project_risk): per month (p5, p50, p95) of the
+    #: monthly total and P(monthly total > budget), with the months P first passes 10% and 50%
+    risk: Optional[object] = None
 
     @property
     def growth_exponent(self) -> Optional[float]:
@@ -106,6 +109,7 @@ class Projection:
             "budget": self.budget, "budget_crossed_month": self.budget_crossed_month,
             "scaling_exponents": {k: {"first_month": a, "last_month": b} for k, (a, b) in self.scaling.items()},
             "requests_per_month": self.requests_per_month, "growth_exponent": self.growth_exponent,
+            **({"uncertainty": self.risk.to_json()} if self.risk is not None else {}),
         }
 
 

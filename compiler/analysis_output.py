@@ -73,6 +73,12 @@ def projection_text(p: Projection, title: str, markdown: bool = False) -> str:
     header = ["month", "monthly total"] + list(ir.CATEGORIES)
     body = [[str(m), _usd(t)] + [_usd(c[k]) for k in ir.CATEGORIES]
             for m, t, c in zip(p.months, p.monthly_total, p.by_category)]
+    risk = p.risk
+    if risk is not None:
+        header[1] = "point value"
+        header[2:2] = ["p5", "p50", "p95"] + (["P(over budget)"] if risk.budget is not None else [])
+        for row, (lo, mid, hi), over in zip(body, risk.quantiles, risk.over_budget):
+            row[2:2] = [_usd(lo), _usd(mid), _usd(hi)] + ([present.percent(over, 3)] if risk.budget is not None else [])
     right = set(range(len(header)))
     lines = ([f"### Projection: {title}", ""] + markdown_table(header, body, right)) if markdown else \
         ([f"Projection: {title}", ""] + text_table(header, body, right))
@@ -82,6 +88,15 @@ def projection_text(p: Projection, title: str, markdown: bool = False) -> str:
             lines.append(f"the budget of {_usd(p.budget)} a month holds through month {p.months[-1]}")
         else:
             lines.append(f"the budget of {_usd(p.budget)} a month is crossed in month {p.budget_crossed_month}")
+    if risk is not None:
+        lines.append(f"p5, p50, p95: the monthly total over {present.whole(risk.samples)} samples of the uncertain "
+                     f"parameters (seed {risk.seed}, the same draws every month); the point value has every "
+                     "uncertain parameter at its median")
+        if risk.budget is not None:
+            for chance in (0.10, 0.50):
+                month = risk.first_month_over(chance)
+                lines.append(f"P(monthly total > {_usd(risk.budget)}) first passes {chance:.0%} "
+                             + (f"in month {month}" if month is not None else f"after month {p.months[-1]}"))
     exponent = p.growth_exponent
     if exponent is not None:
         lines.append(f"over the projection the bill grows x{p.monthly_total[-1] / p.monthly_total[0]:.2f} while traffic "

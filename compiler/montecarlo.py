@@ -32,7 +32,7 @@ from .distributions import Distribution, rank_to_pearson, stream
 from .metrics import CATEGORIES
 
 __all__ = ["CHUNK", "KEEP", "DEFAULT_SAMPLES", "QUANTILES", "Summary", "Simulation", "draw", "simulate",
-           "MAX_SAMPLES", "monthly_totals"]
+           "MAX_SAMPLES", "monthly_totals", "ProjectionRisk", "project_risk"]
 
 #: Samples per chunk: the unit of the random streams (fixed, so results never depend on memory).
 CHUNK = 1 << 16
@@ -293,3 +293,41 @@ def _checked(model, scenario, sets, arrays, uncertain) -> list:
             out.append(replace(d, message=d.message + " (at some sampled parameter values)", help=help_text,
                                notes=tuple(d.notes) + notes))
         raise LlmarchError(out, exc.sources) from None
+
+
+@dataclass(frozen=True)
+class ProjectionRisk:
+    """A projection over uncertain parameters: each month's monthly total over the samples
+    (common random numbers: the same draws every month) and the chance it exceeds a budget."""
+
+    samples: int
+    seed: int
+    budget: Optional[float]
+    quantiles: list[tuple[float, float, float]]      # per month: p5, p50, p95
+    over_budget: list[Optional[float]]              # per month: P(monthly total > budget)
+
+    def first_month_over(self, chance: float) -> Optional[int]:
+        """The first month in which P(monthly total > budget) exceeds `chance`, or None."""
+        return next((m for m, p in enumerate(self.over_budget) if p is not None and p > chance), None)
+
+    def to_json(self) -> dict:
+        return {"samples": self.samples, "seed": self.seed, "budget": self.budget,
+                "months": [{"p5": a, "p50": b, "p95": c, "p_over_budget": p}
+                           for (a, b, c), p in zip(self.quantiles, self.over_budget)],
+                "first_month_p_over_10": self.first_month_over(0.10),
+                "first_month_p_over_50": self.first_month_over(0.50)}
+
+
+def project_risk(model, scenario: Optional[str], sets: Optional[Mapping[str, object]], months: int,
+                 budget: Optional[float], samples: int = DEFAULT_SAMPLES, seed: int = 0) -> Optional[ProjectionRisk]:
+    """`ProjectionRisk` for months 0 … `months` of the built-in `time`, or None when no
+    parameter is uncertain in `scenario`."""
+    if not model.uncertain(scenario, pinned=set(sets or ())):
+        return None
+    quantiles, over = [], []
+    for month in range(months + 1):
+        run = simulate(model, scenario, {**(sets or {}), "time": repr(float(month))}, samples, seed, components=False)
+        s = run.figures["monthly_total"]
+        quantiles.append((s.p5, s.p50, s.p95))
+        over.append(s.probability(">", budget)[0] if budget is not None else None)
+    return ProjectionRisk(samples, seed, budget, quantiles, over)

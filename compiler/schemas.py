@@ -165,6 +165,24 @@ class Scaling(_Strict):
     last_month: float
 
 
+class RiskMonth(_Strict):
+    p5: float
+    p50: float
+    p95: float
+    p_over_budget: Optional[float]
+
+
+class ProjectionRisk(_Strict):
+    """Present when parameters are uncertain: the monthly total's spread per month."""
+
+    samples: int
+    seed: int
+    budget: Optional[float]
+    months: list[RiskMonth]
+    first_month_p_over_10: Optional[int]
+    first_month_p_over_50: Optional[int]
+
+
 class ProjectionDocument(_Strict):
     """`llmarch project --format json`"""
 
@@ -177,6 +195,7 @@ class ProjectionDocument(_Strict):
     scaling_exponents: dict[str, Scaling]
     requests_per_month: list[float]
     growth_exponent: Optional[float]
+    uncertainty: Optional["ProjectionRisk"] = None
 
 
 class SolutionDocument(_Strict):

@@ -269,9 +269,24 @@ class Model:
         return "time" in self._compiled.evaluator.used_parameters
 
     def project(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
-                months: int = 12, budget: Optional[float] = None, drivers=()):
-        """Month-by-month cost with the built-in `time` parameter at 0, 1, …, months."""
-        return self._analyzer.project(scenario, _sets(set), months, budget, drivers)
+                months: int = 12, budget: Optional[float] = None, drivers=(), samples: Optional[int] = None,
+                seed: int = 0):
+        """Month-by-month cost with the built-in `time` parameter at 0, 1, …, months (at the
+        point values). When parameters are uncertain, `.risk` has each month's p5/p50/p95
+        and P(monthly total > budget) — `budget`, else the file's `monthly_total` budget for
+        the scenario — by Monte Carlo with common random numbers across months."""
+        from dataclasses import replace
+
+        from llmarch.compiler.montecarlo import DEFAULT_SAMPLES, project_risk
+        projection = self._analyzer.project(scenario, _sets(set), months, budget, drivers)
+        limit = budget
+        if limit is None:
+            limit = next((b.limit for b in self._compiled.arch.budgets if b.metric == "monthly_total"
+                          and not b.probabilistic and b.op in ("<", "<=")
+                          and (b.scenario is None or b.scenario == scenario)), None)
+        risk = project_risk(self._compiled.evaluator, scenario, _sets(set), months, limit,
+                            DEFAULT_SAMPLES if samples is None else samples, seed)
+        return replace(projection, risk=risk) if risk is not None else projection
 
     def solve(self, parameter: str, target: float, kind: str = "monthly", scenario: Optional[str] = None,
               set: Optional[Mapping[str, object]] = None, low: Optional[float] = None,

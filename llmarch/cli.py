@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
     c.add_argument("--driver", action="append", default=[], metavar="PARAM",
                    help="also report d ln(cost) / d ln(PARAM) (repeatable)")
+    c.add_argument("--samples", "-n", type=int, metavar="N",
+                   help="samples per month when parameters are uncertain (default 50,000)")
+    c.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     c = common("solve", "the parameter value where a target is reached (break-even)",
                fmt=("table", "json", "markdown"))
     c.add_argument("--for", dest="parameter", required=True, metavar="PARAM")
@@ -256,7 +259,7 @@ def _analysis(api, model, args, sets) -> int:
                                                 at_month=args.at_month, uses_time=model.uses_time))
     elif args.command == "project":
         projection = model.project(args.scenario, sets, months=args.months, budget=args.budget,
-                                   drivers=args.driver)
+                                   drivers=args.driver, samples=args.samples, seed=args.seed)
         sys.stdout.write(api.format_projection(projection, model.title, args.scenario, fmt))
     elif args.command == "solve":
         if args.against and not args.crossover:
