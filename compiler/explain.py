@@ -63,10 +63,22 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     out = [f"# {arch.title}" + (f" — scenario {scenario}" if scenario else ""), ""]
     out.append("Parameters (symbol = value in its unit):")
     resolution = compiled.evaluator.resolve(scenario)
+    uncertain = arch.uncertain(scenario)
     for name, p in arch.parameters.items():
         unit = f" {p.unit}" if p.unit else ("" if p.dim.is_dimensionless else f" {format_dim(p.dim)}")
-        out.append(f"  {name} = {present.number(resolution.values[name])}{unit}")
+        line = f"  {name} = {present.number(resolution.values[name])}{unit}"
+        if name in uncertain:
+            from .uncertainty_output import describe
+            line += f"  (the median of `{uncertain[name].written}`: {describe(uncertain[name], p.unit)[0]})"
+        out.append(line)
     out.append("")
+    if uncertain:
+        out.append("Uncertain parameters are at their medians here: the formulas below hold at every sampled "
+                   "point of `llmarch simulate`.")
+        for c in arch.correlations:
+            if c.first in uncertain and c.second in uncertain:
+                out.append(f"  `{c.first}` and `{c.second}`: rank correlation {c.rank:g}")
+        out.append("")
     out.append("Units inside the formulas: USD, tokens, requests, days "
                f"(a month is {arch.month_days} days).")
     out.append("")
