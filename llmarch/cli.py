@@ -261,6 +261,11 @@ def _analysis(api, model, args, sets) -> int:
 def _prices(api, args) -> int:
     """`llmarch prices`: the catalog as a table or JSON; a bad date or no match exits 2."""
     prices = api.prices(args.pattern, args.as_of)
+    later = api.prices(args.pattern) if not prices and args.as_of else []
+    if later:   # the pattern matches, but none of its models was priced yet on that day
+        first = min(p.first_priced for p in later if p.first_priced is not None)
+        raise api.usage_error(f"no model matching `{args.pattern}` has a price in the catalog on {args.as_of}: "
+                              f"the first of them starts on {first.isoformat()}")
     if not prices:
         raise api.usage_error(f"no model in the price catalog matches `{args.pattern}` "
                               "(a glob like `openai:gpt-4o*` or a substring of provider:model)")

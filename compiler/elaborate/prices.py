@@ -73,6 +73,13 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
             return
     try:
         found = catalog.lookup(m.catalog, as_of)
+    except catalog.NotYetPriced as exc:
+        state.collector.error("E263", exc.message, m.as_of_span, help=exc.help,
+                              notes=((exc.note, None),) if exc.note else ())
+        return
+    except catalog.AmbiguousReference as exc:
+        state.collector.error("E262", exc.message, m.catalog_span, help=exc.help)
+        return
     except catalog.CatalogError as exc:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
