@@ -215,5 +215,6 @@ def build_artifact(compiled) -> dict:
         "loops": loops,
         "loop_code": evaluator.loop_code,
         "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span)) for b in arch.budgets],
+        "prices": [p.to_tuple() for p in evaluator.price_sources],
         "sources": texts,
     }

@@ -124,6 +124,8 @@ class Evaluator:
                                        components[r.component].model is not None if r.component in components
                                        else False) for r in self._rows)
         self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
+        #: Where the prices of the models in use come from (the compile cache stores them too).
+        self.price_sources = self.arch.price_sources()
         self._resolutions: dict[tuple, Resolution] = {}
         self._resolvers: dict[Optional[str], tuple] = {}
         self._resolver_functions: dict[int, tuple] = {}
@@ -529,7 +531,8 @@ class Evaluator:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                                        "values (a probability of exactly 1 on a loop?)")
         result = build_result(self.arch.title, scenario, resolution.values, self._row_info,
-                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy)
+                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy,
+                              self.price_sources)
         return Evaluation(scenario, dict(sets or {}), resolution, result, self)
 
     # --- the lowered graph's numbers (diagrams, export) ------------------------------------

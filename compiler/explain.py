@@ -19,7 +19,8 @@ __all__ = ["export_json", "explain_text"]
 
 
 def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) -> dict:
-    """The lowered flow graph with numbers at the scenario's values (format_version 1)."""
+    """The lowered flow graph with numbers at the scenario's values, and where the models'
+    prices come from (format_version 2)."""
     g = compiled.flow.graph
     env = dict(resolution.env)
     env[ir.FAILURE_SWITCH] = 1.0
@@ -38,7 +39,7 @@ def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) 
         "format_version": FORMAT_VERSION, "architecture": result.architecture, "scenario": result.scenario,
         "entry": compiled.flow.entry, "nodes": nodes, "edges": edges,
         "requests_per_month": result.requests_per_month, "fixed_monthly": result.fixed_monthly,
-        "results": result.results_json(),
+        "results": result.results_json(), "prices": result.prices_json(),
     }
 
 

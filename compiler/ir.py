@@ -15,6 +15,7 @@ import sympy
 from llmarch.dsl.diagnostics import Span
 
 from .metrics import BUDGET_METRICS, CATEGORIES, Budget   # noqa: F401 (part of the ir)
+from .provenance import PriceSource
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
@@ -63,8 +64,7 @@ class Price:
     cached_input: sympy.Expr
     span: Span
     cache_write: Optional[sympy.Expr] = None     # None: cache writes cost the input price
-    catalog: Optional[str] = None                # "openai:gpt-4o" when the prices come from the catalog
-    source: Optional[str] = None                 # where and as of when the catalog's prices are from
+    source: Optional[PriceSource] = None         # which catalog entry, date and snapshot; or the file
 
     def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
                written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
@@ -128,6 +128,7 @@ class FixedCost:
     monthly: sympy.Expr
     span: Span
     group: Optional[str] = None                  # the template instance that declared it, or None
+    model: Optional[str] = None                  # the model whose input price a batch job pays, or None
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,12 @@ class Architecture:
     lint_spans: dict[str, Span] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
     instance_spans: dict[str, Span] = field(default_factory=dict)   # template instance -> its `use`
+
+    def price_sources(self) -> tuple[PriceSource, ...]:
+        """Where the prices of the models the architecture uses come from (a component's
+        `model` or `fallback_model`, a fixed cost's `model`), in declaration order."""
+        used = {c.model for c in self.components.values()}
+        used |= {c.fallback_model.name for c in self.components.values() if c.fallback_model is not None}
+        used |= {f.model for f in self.fixed.values()}
+        return tuple(p.source if p.source is not None else PriceSource(name)
+                     for name, p in self.prices.items() if name in used)

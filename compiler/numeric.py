@@ -30,13 +30,14 @@ from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
 from .codegen import blocked, function_from_code
 from .metrics import Budget
+from .provenance import PriceSource
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
                       loop_findings, scenario_blame)
 
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 5
+ARTIFACT_FORMAT = 6
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -69,6 +70,7 @@ class NumericModel:
         self._rows = [RowInfo(*row) for row in artifact["rows"]]
         self._fixed = [tuple(f) for f in artifact["fixed"]]
         self._layout = OutputLayout(tuple(tuple(b) for b in artifact["layout"]))
+        self._prices = tuple(PriceSource.from_tuple(raw) for raw in artifact["prices"])
         self._checks = [CheckInfo(kind, what, _span(span), tuple(names)) for kind, what, span, names in artifact["checks"]]
         self._loops = [LoopInfo(tuple(nodes), tuple(names), _span(span),
                                 tuple((u, tuple(tuple(e) for e in out)) for u, out in inside),
@@ -201,7 +203,7 @@ class NumericModel:
         if not all(math.isfinite(v) for block in system.values() for v in block):
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
-        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy)
+        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy, self._prices)
 
 
     def _blame(self, scenario: Optional[str], sets):
