@@ -68,6 +68,11 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
         unit = f" {p.unit}" if p.unit else ("" if p.dim.is_dimensionless else f" {format_dim(p.dim)}")
         out.append(f"  {name} = {present.number(resolution.values[name])}{unit}")
     out.append("")
+    sources = compiled.evaluator.price_sources
+    if sources:
+        out.append("Model prices (where they come from):")
+        out += [f"  {present.price_source_line(p)}" for p in sources]
+        out.append("")
     out.append("Units inside the formulas: USD, tokens, requests, days "
                f"(a month is {arch.month_days} days).")
     out.append("")

@@ -456,6 +456,10 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
     if summarized:
         rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">{count} components: the {FULL_LABELS} most '
                     "expensive in full, the rest name and monthly cost</FONT></TD>")
+    if result.prices:   # which catalog entry, date and snapshot priced each model
+        rows.append('<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8"><B>model prices</B></FONT></TD>')
+        rows += [f'<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8">{escape_html(present.price_source_line(p))}'
+                 "</FONT></TD>" for p in result.prices]
     return ('<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="#95a5a6" BGCOLOR="white">'
             + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
 

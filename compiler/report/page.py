@@ -7,7 +7,7 @@ from typing import Mapping, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic
 
-from .. import ir
+from .. import ir, present
 from ..budgets import show_value as _budget_text
 from ..evaluate import CostResult
 from ..jsgen import model_function
@@ -207,6 +207,21 @@ def _components_section(facts: Facts) -> str:
     return "".join(out)
 
 
+def _prices_section(facts: Facts) -> str:
+    """Where each model's prices come from: catalog entry, date, price period, snapshot."""
+    sources = facts.result.prices
+    if not sources:
+        return ""
+    head = "".join(f"<th>{escape(h)}</th>" for h in present.PRICE_SOURCE_HEADER)
+    body = "".join("<tr><td><code>" + escape(cells[0]) + "</code></td>"
+                   + "".join(f"<td>{escape(c)}</td>" for c in cells[1:]) + "</tr>"
+                   for cells in (present.price_source_cells(p) for p in sources))
+    return ('<section id="prices"><h2>Model prices</h2><p class="note">Where the token prices of every model in '
+            'use come from: the catalog entry, the date asked for (<code>as of</code>), the first day of the price '
+            'period used and the price catalog (static: the sliders do not change them).</p>'
+            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+
+
 def _overhead_section(facts: Facts) -> str:
     compiled, r = facts.compiled, facts.result
     flow = {c.name: c for c in r.components if c.cost_per_request is not None}
@@ -397,6 +412,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         + (f'<div class="diagram">{svg}</div><p class="note">Drawn at the scenario\'s values (static).</p>'
            if svg else f'<p class="note">{escape(note)}</p>') + "</section>",
         _components_section(facts),
+        _prices_section(facts),
         _overhead_section(facts),
         _scenario_section(facts),
         _analysis_section(facts, live),

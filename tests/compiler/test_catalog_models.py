@@ -195,3 +195,43 @@ def test_the_cost_table_lists_them(tmp_path, monkeypatch):
     assert rows["local"] == "local in the file the file"
     assert "| `sonnet` | anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4) | newest | not recorded |" \
         in texts["markdown"]
+
+
+def test_explain_export_report_and_diagram_name_them_too():
+    model = llmarch.loads(PROVENANCE_FILE, path="t.llmarch")
+    snapshot = f"genai-prices {catalog.lookup('openai:o3').version}"
+    lines = {
+        "small: openai:gpt-4o-mini, as of 2025-06-15, price since 2024-07-18; " + snapshot,
+        "sonnet: anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4), newest price, "
+        "price period start not recorded; " + snapshot,
+        "reseller: azure:gpt-4o, priced as openai:gpt-4o, as of 2025-01-01, price since 2024-08-06; " + snapshot,
+        "o3: openai:o3, as of 2025-06-09, price since 2025-04-16; " + snapshot + "; the file sets output, discount",
+        "local: prices written in the file",
+    }
+    explained = model.explain().split("Model prices (where they come from):\n", 1)[1].split("\n\n", 1)[0]
+    assert {line.strip() for line in explained.splitlines()} == lines
+    exported = model.export()["prices"]
+    assert exported == [p.to_json() for p in model.cost().prices]
+    assert exported[1] == {"model": "sonnet", "reference": "anthropic:claude-sonnet-4",
+                           "entry": "anthropic:claude-sonnet-4-0", "name": "Claude Sonnet 4", "priced_as": None,
+                           "as_of": None, "price_since": None, "catalog": snapshot, "overrides": []}
+    dot = model.to_dot()
+    assert all(f'<FONT POINT-SIZE="8">{line}</FONT>' in dot for line in lines)
+    html = model.report()
+    assert '<section id="prices"><h2>Model prices</h2>' in html
+    assert ("<tr><td><code>reseller</code></td><td>azure:gpt-4o, priced as openai:gpt-4o</td><td>2025-01-01</td>"
+            f"<td>2024-08-06</td><td>{snapshot}</td></tr>") in html
+    assert "<td>azure:gpt-4o, priced as openai:gpt-4o</td>" in model._repr_html_()   # the notebook summary
+    markdown = model.report(format="markdown")
+    assert f"| `o3` | openai:o3 | 2025-06-09 | 2025-04-16 | {snapshot}; the file sets output, discount |" in markdown
+
+
+def test_a_reference_as_written_is_escaped_where_it_is_shown():
+    # genai-prices matches `gpt-4o-mini-audio…` by prefix, so any text may follow it
+    model = llmarch.loads('traffic = 1 requests/day\nmodel x = "openai:gpt-4o-mini-audio<b>&x"\n'
+                          'llm a { model = x; input = 1 tokens; output = 1 tokens }\nflow { start -> a }\n',
+                          path="t.llmarch")
+    assert model.cost().prices[0].reference == "openai:gpt-4o-mini-audio<b>&x"
+    assert "(written openai:gpt-4o-mini-audio&lt;b&gt;&amp;x)" in model.report()
+    assert "(written openai:gpt-4o-mini-audio&lt;b&gt;&amp;x)" in model.to_dot()
+    assert "<b>&x" not in model.report() and "<b>&x" not in model.to_dot()
