@@ -28,6 +28,7 @@ from llmarch.dsl.diagnostics import (Diagnostic, LlmarchError, SourceCache, Span
                                      usage_error)
 from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
+from . import options
 from .codegen import blocked, function_from_code
 from .metrics import Budget
 from .provenance import PriceSource
@@ -100,7 +101,8 @@ class NumericModel:
         given: list = [data["constants"].get(name) for name in self.parameter_names]
         for name, value in (sets or {}).items():
             if name not in self.parameter_names:
-                raise usage_error(f"unknown parameter `{name}` in --set", did_you_mean(name, self.parameter_names))
+                raise usage_error(f"unknown parameter `{name}` in {options.unknown_in('set')}",
+                                  did_you_mean(name, self.parameter_names))
             i = self.parameter_names.index(name)
             given[i] = self._set_value(self.artifact["params"][i], value)
         bad: list = []
@@ -125,7 +127,7 @@ class NumericModel:
         scale = Fraction(scale_num, scale_den)
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             if not math.isfinite(float(value)):
-                raise usage_error(f"--set {name}: {value} is not a finite number")
+                raise usage_error(f"{options.override(name)}: {value} is not a finite number")
             if scale != 1:
                 raise NeedsCompiler("a number for a parameter with a scaled unit")
             return float(value)
@@ -193,8 +195,7 @@ class NumericModel:
             diagnostics = sorted((Diagnostic("error", code, message, span, help, notes)
                                   for code, message, span, help, notes in findings), key=_sort_key)
             if sets:
-                given = ", ".join(f"{k}={v}" for k, v in sets.items())
-                diagnostics = [replace(d, message=f"{d.message} (with --set {given})") for d in diagnostics]
+                diagnostics = [replace(d, message=d.message + options.overridden_with(sets)) for d in diagnostics]
             raise LlmarchError(diagnostics, self.sources)
         evaluator = self._function("evaluate", self.artifact["function"])
         with np.errstate(all="ignore"):

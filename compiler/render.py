@@ -31,7 +31,7 @@ import graphviz
 
 from llmarch.dsl.diagnostics import usage_error
 
-from . import ir, present
+from . import ir, options, present
 from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
 
@@ -481,7 +481,7 @@ def render_dot(dot_text: str, fmt: str, *, timeout: float = 30.0) -> bytes:
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise usage_error(f"Graphviz `dot` took longer than {timeout:g} s to lay out the diagram",
-                          "write the DOT (`-o diagram.dot`) and lay it out separately, or show fewer "
+                          f"write the DOT ({options.dot_output()}) and lay it out separately, or show fewer "
                           "components") from None
     except OSError as exc:
         raise usage_error(f"cannot run Graphviz `dot`: {exc.strerror or exc}") from None

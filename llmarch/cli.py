@@ -122,6 +122,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _run(args) -> int:
     from llmarch import api   # the one door; imported after the arguments are read
 
+    with api.command_words():   # messages say `--set`, `--grid`, … (the API's own say `set`, `grids`, …)
+        return _command(api, args)
+
+
+def _command(api, args) -> int:
     sets = {}
     for item in getattr(args, "sets", None) or []:
         name, sep, value = item.partition("=")

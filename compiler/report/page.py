@@ -7,7 +7,7 @@ from typing import Mapping, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic
 
-from .. import ir, present
+from .. import ir, options, present
 from ..budgets import show_value as _budget_text
 from ..evaluate import CostResult
 from ..jsgen import model_function
@@ -255,10 +255,18 @@ def _overhead_section(facts: Facts) -> str:
     return "".join(out)
 
 
+def _overrides_word(values: Optional[str] = None) -> str:
+    """The report's parameter values as the caller gave them: `--set` for the command,
+    overrides (`set=`) for the API."""
+    if options.in_command():
+        return "<code>--set</code> values" if values is None else f"<code>--set {values}</code>"
+    return "overrides" if values is None else f"overrides <code>{values}</code>"
+
+
 def _scenario_section(facts: Facts) -> str:
     out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it '
            '(static: the sliders do not move these)'
-           + (", without this report's <code>--set</code> values" if facts.sets else "") + '.</p>',
+           + (f", without this report's {_overrides_word()}" if facts.sets else "") + '.</p>',
            '<table class="data"><thead><tr><th>scenario</th><th class="num">monthly total</th>'
            '<th class="num">per request</th><th class="num">per success</th><th class="num">P(success)</th>'
            '</tr></thead><tbody>']
@@ -400,7 +408,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         f'<header><h1>{escape(arch.title)}</h1><p class="meta">'
         + (f"scenario <code>{escape(scenario)}</code>" if scenario else "default parameter values")
         + (f" · {escape(description)}" if description else "")
-        + (f" · with <code>--set {escape(sets_text)}</code>" if sets_text else "")
+        + (f" · with {_overrides_word(escape(sets_text))}" if sets_text else "")
         + f" · <code>{escape(arch.path)}</code> · llmarch {escape(__version__)}</p></header>",
         '<div id="lm-invalid" class="invalid" hidden><strong>These values are not valid for the model</strong> '
         '(<code>llmarch cost</code> would refuse them); the figures below are not meaningful:<ul></ul></div>',
