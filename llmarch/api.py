@@ -296,7 +296,8 @@ def prices(pattern: Optional[str] = None, as_of=None) -> list:
     """The price catalog (the installed genai-prices snapshot, never fetched): a
     `CatalogPrice` for every `provider:model` matching `pattern` (a case-insensitive glob or
     substring), sorted, with the prices on `as_of` (a `date` or "YYYY-MM-DD"; default: the
-    newest). A bad date raises `LlmarchError` (E600). See docs/prices.md."""
+    newest; a model first priced after `as_of` is left out). A bad date raises
+    `LlmarchError` (E600). See docs/prices.md."""
     import datetime
     from llmarch.stdlib import catalog
     if isinstance(as_of, datetime.datetime):

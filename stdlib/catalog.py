@@ -16,13 +16,19 @@ References are `provider:model`, matched the way genai-prices matches them: prov
 case-insensitively (and through a provider's own alias rules, e.g. `Anthropic`), model ids
 through each model's match rules (aliases, dated snapshots such as `gpt-4o-2024-08-06`,
 prefixes), falling back to the providers a provider resells (`azure:gpt-4o` has OpenAI's
-prices). A bare `model` is accepted only when one provider offers it.
+prices). A reference several catalog entries match — a bare `model` that several providers
+offer, an id that several models of one provider match — is an `AmbiguousReference` that
+lists them all; genai-prices would take the first.
 
 Which price applies (genai-prices keeps a model's price history as a list of conditional
 prices, the last active one wins):
 
 - a price with no condition always applies; a price with a start date applies from that
   date (UTC) on; `as_of=None` means the newest price, announced future changes included;
+- genai-prices records no release dates: a model's first price starts, here, at the
+  earliest date written in its ids (`gpt-4o-2024-08-06`), and a date before it is
+  `NotYetPriced` (`_first_priced`); a model without a dated id takes its first price on
+  any date;
 - prices with a time-of-day condition: the catalog prices a call at an unknown hour, so it
   takes the price that applies for most hours of the day (DeepSeek's standard price, 16 h,
   rather than its 8-hour off-peak discount; its models' 7-hour peak price is not taken),
