@@ -19,7 +19,7 @@ import sympy
 
 from llmarch.dsl.diagnostics import did_you_mean, usage_error
 
-from . import ir
+from . import ir, options
 from .codegen import generate_function
 from .evaluate import Resolution
 from .pipeline import Compiled
@@ -144,7 +144,7 @@ def _unreachable(parameter: str, lo: float, hi: float, what: str, values: np.nda
     """The error for a target outside what `values` (finite, over the search range) reach."""
     interval = f"[{values.min():,.6g}, {values.max():,.6g}]" if values.size else "nowhere finite"
     return usage_error(f"the target is not reached for `{parameter}` in [{lo:g}, {hi:g}]: {what} ranges over {interval}",
-                       "widen the range with --low/--high, or aim at a value inside that interval")
+                       f"widen the range with {options.search_range()}, or aim at a value inside that interval")
 
 
 def _partials(expr: sympy.Expr):
@@ -213,15 +213,15 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
             raise ValueError
         lo, hi, n = float(parts[0]), float(parts[1]), int(parts[-1])
     except ValueError:
-        raise usage_error(f"cannot read --grid `{text}`",
+        raise usage_error(f"cannot read {options.grid(text)}",
                      "write NAME=LOW:HIGH:POINTS or NAME=LOW:HIGH:log:POINTS, e.g. hit_rate=0:0.9:10") from None
     if n < 1:
-        raise usage_error(f"--grid `{text}` needs at least one point")
+        raise usage_error(f"{options.grid(text)} needs at least one point")
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise usage_error(f"--grid `{text}`: bounds must be finite numbers")
+        raise usage_error(f"{options.grid(text)}: bounds must be finite numbers")
     if len(parts) == 4:
         if lo <= 0 or hi <= 0:
-            raise usage_error(f"--grid `{text}`: a log grid needs positive bounds")
+            raise usage_error(f"{options.grid(text)}: a log grid needs positive bounds")
         return name.strip(), np.geomspace(lo, hi, n)
     return name.strip(), np.linspace(lo, hi, n)
 
@@ -396,10 +396,11 @@ class Analyzer:
                 months: int = 12, budget: Optional[float] = None,
                 drivers: Sequence[str] = ()) -> Projection:
         if months < 0 or months > 1200:
-            raise usage_error("--months must be between 0 and 1200")
+            raise usage_error(f"{options.months()} must be between 0 and 1200")
         for name in drivers:
             if name not in self.arch.parameters:
-                raise usage_error(f"unknown parameter `{name}` in --driver", did_you_mean(name, self.arch.parameters))
+                raise usage_error(f"unknown parameter `{name}` in {options.unknown_in('driver')}",
+                                  did_you_mean(name, self.arch.parameters))
         timeline = np.arange(months + 1, dtype=float)
         batch = self.batch(scenario, sets, {"time": timeline})
         totals = [float(x) for x in batch.monthly_total]
@@ -439,7 +440,7 @@ class Analyzer:
         hi = high if high is not None else (p.high if p.high is not None else (value * 10 if value > 0 else 1.0))
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
             raise usage_error(f"the search range for `{name}` is empty or inverted: [{lo:g}, {hi:g}]",
-                         "give --low and --high with low < high")
+                         f"give {options.search_range(both=True)} with low < high")
         return lo, hi
 
     def solve(self, parameter: str, target: float, kind: str = "monthly", scenario: Optional[str] = None,
@@ -584,18 +585,19 @@ class Analyzer:
               sets: Optional[Mapping[str, str]] = None) -> tuple[list[str], dict[str, np.ndarray], Batch]:
         names = [n for n, _ in grids]
         if len(set(names)) != len(names):
-            raise usage_error("a parameter appears in two --grid options")
+            raise usage_error(f"a parameter appears in two {options.grids()}")
         resolution = self.evaluator.resolve(scenario, sets)
         for name in names:
             if name not in self.arch.parameters:
-                raise usage_error(f"unknown parameter `{name}` in --grid", did_you_mean(name, self.arch.parameters))
+                raise usage_error(f"unknown parameter `{name}` in {options.unknown_in('grid')}",
+                                  did_you_mean(name, self.arch.parameters))
             if name not in resolution.inputs:
                 raise usage_error(f"`{name}` is computed from other parameters here", "sweep one of its inputs instead")
         points = int(np.prod([len(v) for _, v in grids]))
         if points > MAX_GRID_POINTS:
             gib = points * (len(names) + 3) * 8 / 2**30
             raise usage_error(f"the grid has {points:,} points (about {gib:.1f} GiB of results); "
-                         f"the limit is {MAX_GRID_POINTS:,}", "use fewer points per --grid")
+                         f"the limit is {MAX_GRID_POINTS:,}", f"use fewer points per {options.grid()}")
         mesh = np.meshgrid(*[v for _, v in grids], indexing="ij")
         arrays = {n: m.ravel() for n, m in zip(names, mesh)}
         return names, arrays, self.batch(scenario, sets, arrays, categories=False)

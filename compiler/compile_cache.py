@@ -225,5 +225,6 @@ def build_artifact(compiled) -> dict:
         "distributions": {name: _distribution(p.distribution) for name, p in arch.parameters.items()
                           if p.distribution is not None},
         "correlations": [(c.first, c.second, c.rank, _span(c.span)) for c in arch.correlations],
+        "prices": [p.to_tuple() for p in evaluator.price_sources],
         "sources": texts,
     }

@@ -22,7 +22,7 @@ import sympy
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, LlmarchError, SourceCache, usage_error
 
-from . import ir
+from . import ir, options
 from .codegen import (BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, compile_source, function_from_code, generate_function,  # noqa: F401
                       generate_resolver_source, generate_source, needed_definitions, numeric)
 from .model import CostModel
@@ -124,6 +124,8 @@ class Evaluator:
                                        components[r.component].model is not None if r.component in components
                                        else False) for r in self._rows)
         self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
+        #: Where the prices of the models in use come from (the compile cache stores them too).
+        self.price_sources = self.arch.price_sources()
         self._resolutions: dict[tuple, Resolution] = {}
         self._resolvers: dict[Optional[str], tuple] = {}
         self._resolver_functions: dict[int, tuple] = {}
@@ -183,19 +185,19 @@ class Evaluator:
         for name, text in (sets or {}).items():
             if name not in arch.parameters:
                 from llmarch.dsl.diagnostics import did_you_mean
-                raise usage_error(f"unknown parameter `{name}` in --set",
-                                           did_you_mean(name, arch.parameters))
+                raise usage_error(f"unknown parameter `{name}` in {options.unknown_in('set')}",
+                                  did_you_mean(name, arch.parameters))
             if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
                 if not math.isfinite(float(text)):
-                    raise usage_error(f"--set {name}: {text} is not a finite number")
+                    raise usage_error(f"{options.override(name)}: {text} is not a finite number")
                 definitions[name] = sympy.Float(float(text)) * arch.parameters[name].scale
                 continue
             try:
                 definitions[name] = parse_set_value(text, arch.parameters[name], arch.month_days)
             except LlmarchError as exc:
-                raise usage_error(f"cannot read --set {name}={text}: {exc.diagnostics[0].message}") from None
+                raise usage_error(f"cannot read {options.override(name, text)}: {exc.diagnostics[0].message}") from None
             except ValueError as exc:
-                raise usage_error(f"cannot read --set {name}={text}: {exc}") from None
+                raise usage_error(f"cannot read {options.override(name, text)}: {exc}") from None
         for name, array in (arrays or {}).items():
             if name not in arch.parameters:
                 from llmarch.dsl.diagnostics import did_you_mean
@@ -519,8 +521,7 @@ class Evaluator:
         except LlmarchError as exc:
             if not sets:
                 raise
-            given = ", ".join(f"{k}={v}" for k, v in sets.items())
-            raise LlmarchError([replace(d, message=f"{d.message} (with --set {given})") for d in exc.diagnostics],
+            raise LlmarchError([replace(d, message=d.message + options.overridden_with(sets)) for d in exc.diagnostics],
                                exc.sources) from None
         layout = self._layout
         system = layout.unpack([float(x) for x in self.raw(resolution.env, 1.0)])
@@ -530,7 +531,7 @@ class Evaluator:
                                        "values (a probability of exactly 1 on a loop?)")
         result = build_result(self.arch.title, scenario, resolution.values, self._row_info,
                               [(name, f.category) for name, f in self.arch.fixed.items()], system, happy,
-                              tuple(self.arch.uncertain(scenario, pinned=set(sets or ()))))
+                              self.price_sources, tuple(self.arch.uncertain(scenario, pinned=set(sets or ()))))
         return Evaluation(scenario, dict(sets or {}), resolution, result, self)
 
     # --- Monte Carlo (montecarlo.py asks these of the evaluator, or of a cached NumericModel) --

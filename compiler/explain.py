@@ -19,7 +19,8 @@ __all__ = ["export_json", "explain_text"]
 
 
 def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) -> dict:
-    """The lowered flow graph with numbers at the scenario's values (format_version 1)."""
+    """The lowered flow graph with numbers at the scenario's values, and where the models'
+    prices come from (format_version 2)."""
     g = compiled.flow.graph
     env = dict(resolution.env)
     env[ir.FAILURE_SWITCH] = 1.0
@@ -38,7 +39,7 @@ def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) 
         "format_version": FORMAT_VERSION, "architecture": result.architecture, "scenario": result.scenario,
         "entry": compiled.flow.entry, "nodes": nodes, "edges": edges,
         "requests_per_month": result.requests_per_month, "fixed_monthly": result.fixed_monthly,
-        "results": result.results_json(),
+        "results": result.results_json(), "prices": result.prices_json(),
     }
 
 
@@ -78,6 +79,10 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
         for c in arch.correlations:
             if c.first in uncertain and c.second in uncertain:
                 out.append(f"  `{c.first}` and `{c.second}`: rank correlation {c.rank:g}")
+    sources = compiled.evaluator.price_sources
+    if sources:
+        out.append("Model prices (where they come from):")
+        out += [f"  {present.price_source_line(p)}" for p in sources]
         out.append("")
     out.append("Units inside the formulas: USD, tokens, requests, days "
                f"(a month is {arch.month_days} days).")

@@ -16,6 +16,7 @@ from llmarch.dsl.diagnostics import Span
 
 from .distributions import Distribution
 from .metrics import BUDGET_METRICS, CATEGORIES, Budget   # noqa: F401 (part of the ir)
+from .provenance import PriceSource
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture", "Correlation",
@@ -67,8 +68,7 @@ class Price:
     cached_input: sympy.Expr
     span: Span
     cache_write: Optional[sympy.Expr] = None     # None: cache writes cost the input price
-    catalog: Optional[str] = None                # "openai:gpt-4o" when the prices come from the catalog
-    source: Optional[str] = None                 # where and as of when the catalog's prices are from
+    source: Optional[PriceSource] = None         # which catalog entry, date and snapshot; or the file
 
     def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
                written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
@@ -132,6 +132,7 @@ class FixedCost:
     monthly: sympy.Expr
     span: Span
     group: Optional[str] = None                  # the template instance that declared it, or None
+    model: Optional[str] = None                  # the model whose input price a batch job pays, or None
 
 
 @dataclass(frozen=True)
@@ -208,3 +209,12 @@ class Architecture:
             elif p.distribution is not None:
                 out[name] = p.distribution
         return out
+
+    def price_sources(self) -> tuple[PriceSource, ...]:
+        """Where the prices of the models the architecture uses come from (a component's
+        `model` or `fallback_model`, a fixed cost's `model`), in declaration order."""
+        used = {c.model for c in self.components.values()}
+        used |= {c.fallback_model.name for c in self.components.values() if c.fallback_model is not None}
+        used |= {f.model for f in self.fixed.values()}
+        return tuple(p.source if p.source is not None else PriceSource(name)
+                     for name, p in self.prices.items() if name in used)

@@ -28,16 +28,18 @@ from llmarch.dsl.diagnostics import (Diagnostic, LlmarchError, SourceCache, Span
                                      usage_error)
 from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
+from . import options
 from .codegen import BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, function_from_code
 from .distributions import Distribution
 from .metrics import Budget
+from .provenance import PriceSource
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
                       loop_findings, scenario_blame)
 
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 6
+ARTIFACT_FORMAT = 7
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -87,6 +89,7 @@ class NumericModel:
         self._rows = [RowInfo(*row) for row in artifact["rows"]]
         self._fixed = [tuple(f) for f in artifact["fixed"]]
         self._layout = OutputLayout(tuple(tuple(b) for b in artifact["layout"]))
+        self._prices = tuple(PriceSource.from_tuple(raw) for raw in artifact["prices"])
         self._checks = [CheckInfo(kind, what, _span(span), tuple(names)) for kind, what, span, names in artifact["checks"]]
         self._loops = [LoopInfo(tuple(nodes), tuple(names), _span(span),
                                 tuple((u, tuple(tuple(e) for e in out)) for u, out in inside),
@@ -133,7 +136,8 @@ class NumericModel:
         given: list = [data["constants"].get(name) for name in self.parameter_names]
         for name, value in (sets or {}).items():
             if name not in self.parameter_names:
-                raise usage_error(f"unknown parameter `{name}` in --set", did_you_mean(name, self.parameter_names))
+                raise usage_error(f"unknown parameter `{name}` in {options.unknown_in('set')}",
+                                  did_you_mean(name, self.parameter_names))
             i = self.parameter_names.index(name)
             given[i] = self._set_value(self.artifact["params"][i], value)
         for name, array in (arrays or {}).items():
@@ -160,7 +164,7 @@ class NumericModel:
         scale = Fraction(scale_num, scale_den)
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             if not math.isfinite(float(value)):
-                raise usage_error(f"--set {name}: {value} is not a finite number")
+                raise usage_error(f"{options.override(name)}: {value} is not a finite number")
             if scale != 1:
                 raise NeedsCompiler("a number for a parameter with a scaled unit")
             return float(value)
@@ -228,8 +232,7 @@ class NumericModel:
             diagnostics = sorted((Diagnostic("error", code, message, span, help, notes)
                                   for code, message, span, help, notes in findings), key=_sort_key)
             if sets:
-                given = ", ".join(f"{k}={v}" for k, v in sets.items())
-                diagnostics = [replace(d, message=f"{d.message} (with --set {given})") for d in diagnostics]
+                diagnostics = [replace(d, message=d.message + options.overridden_with(sets)) for d in diagnostics]
             raise LlmarchError(diagnostics, self.sources)
         evaluator = self._function("evaluate", self.artifact["function"])
         with np.errstate(all="ignore"):
@@ -238,7 +241,7 @@ class NumericModel:
         if not all(math.isfinite(v) for block in system.values() for v in block):
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
-        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy,
+        return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy, self._prices,
                             tuple(self.uncertain(scenario, pinned=set(sets or ()))))
 
     # --- Monte Carlo (see montecarlo.py) ------------------------------------------------------

@@ -11,10 +11,11 @@ from . import present
 from .results import CostResult
 
 __all__ = ["cost_table", "cost_markdown", "cost_json", "to_json_text", "text_table", "markdown_table",
-           "component_rows", "summary_rows", "overhead_rows", "category_rows", "COMPONENT_HEADER",
+           "component_rows", "summary_rows", "overhead_rows", "category_rows", "price_rows", "COMPONENT_HEADER",
            "OVERHEAD_HEADER", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+#: Of `cost --format json` and `export` (2: the `prices` list).
+FORMAT_VERSION = 2
 
 
 def _usd(x: Optional[float], small: bool = False) -> str:
@@ -74,6 +75,11 @@ def overhead_rows(result: CostResult) -> list[list[str]]:
 OVERHEAD_HEADER = ["failure overhead", "happy path", "system", "overhead", "per month", "of request"]
 
 
+def price_rows(result: CostResult) -> list[list[str]]:
+    """Where each model's prices come from (`present.PRICE_SOURCE_HEADER`), in declaration order."""
+    return [present.price_source_cells(p) for p in result.prices]
+
+
 def category_rows(result: CostResult) -> list[list[str]]:
     total = result.monthly_total
     return [[c, _usd(v), _pct(v / total) if total else "0.0%"] for c, v in result.by_category.items()]
@@ -98,6 +104,8 @@ def cost_table(result: CostResult) -> str:
     if overhead:
         out += [""] + text_table(OVERHEAD_HEADER, overhead, right={1, 2, 3, 4, 5})
     out += [""] + text_table(["", ""], summary_rows(result), right={1})[2:]
+    if result.prices:
+        out += [""] + text_table(present.PRICE_SOURCE_HEADER, price_rows(result), right=set())
     if result.uncertain:
         out += ["", "note: " + point_value_note(result)]
     return "\n".join(out) + "\n"
@@ -127,6 +135,9 @@ def cost_markdown(result: CostResult) -> str:
     overhead = overhead_rows(result)
     if overhead:
         out += [""] + markdown_table(OVERHEAD_HEADER, [[f"`{r[0]}`"] + r[1:] for r in overhead], right={1, 2, 3, 4, 5})
+    if result.prices:
+        out += [""] + markdown_table(present.PRICE_SOURCE_HEADER, [[f"`{r[0]}`"] + r[1:] for r in price_rows(result)],
+                                     right=set())
     if result.uncertain:
         out += ["", "> " + point_value_note(result)]
     return "\n".join(out) + "\n"

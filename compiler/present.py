@@ -26,7 +26,8 @@ from typing import Optional
 
 __all__ = ["MINUS", "money", "whole_money", "signed_money", "signed", "count", "whole", "share", "percent",
            "p_success",
-           "probability", "number", "clean"]
+           "probability", "number", "clean", "PRICE_SOURCE_HEADER", "price_entry", "price_as_of", "price_since",
+           "price_origin", "price_source_cells", "price_source_line"]
 
 #: U+2212, the minus sign: `−$0.50` reads as negative money, not as a dash.
 MINUS = "\u2212"
@@ -162,3 +163,66 @@ def number(x: Optional[float], digits: int = 6) -> str:
     if abs(x) < 10_000:
         text = text.replace(",", "")
     return ("" if text == "0" else _sign(x)) + text
+
+
+# --- where prices come from --------------------------------------------------------------------
+# `source` below is a `provenance.PriceSource` (read by its fields: this module imports
+# nothing of llmarch).
+
+#: The columns of the price-source table (`cost`, the report, its Markdown summary).
+PRICE_SOURCE_HEADER = ["model prices", "catalog entry", "as of", "price since", "source"]
+
+_OVERRIDE_WORDS = {"input": "input", "output": "output", "cached_input": "cached input",
+                   "cache_write": "cache write", "discount": "discount"}
+
+
+def price_entry(source) -> str:
+    """The catalog entry that priced a model, with the reference as written when it is
+    another (`anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4)`) and the
+    owner of a resold model; `in the file` for a model priced in the file."""
+    if source.entry is None:
+        return "in the file"
+    text = source.entry
+    if source.reference is not None and source.reference.lower() != source.entry.lower():
+        text += f" (written {source.reference})"
+    if source.priced_as is not None:
+        text += f", priced as {source.priced_as}"
+    return text
+
+
+def price_as_of(source) -> str:
+    """The date the prices were asked for, or `newest`."""
+    if source.entry is None:
+        return ""
+    return source.as_of or "newest"
+
+
+def price_since(source) -> str:
+    """The first day of the price period used, or `not recorded`."""
+    if source.entry is None:
+        return ""
+    return source.price_since or "not recorded"
+
+
+def price_origin(source) -> str:
+    """The snapshot, and what the file changes: `genai-prices 0.2.3; the file sets discount`."""
+    if source.entry is None:
+        return "the file"
+    if not source.overrides:
+        return source.catalog
+    return f"{source.catalog}; the file sets " + ", ".join(_OVERRIDE_WORDS.get(k, k) for k in source.overrides)
+
+
+def price_source_cells(source) -> list[str]:
+    """One row of the price-source table (`PRICE_SOURCE_HEADER`)."""
+    return [source.model, price_entry(source), price_as_of(source), price_since(source), price_origin(source)]
+
+
+def price_source_line(source) -> str:
+    """One line: `small: openai:gpt-4o-mini, as of 2025-06-15, price since 2024-07-18;
+    genai-prices 0.2.3` (`explain`, the diagram's legend)."""
+    if source.entry is None:
+        return f"{source.model}: prices written in the file"
+    when = f"as of {source.as_of}" if source.as_of else "newest price"
+    since = f"price since {source.price_since}" if source.price_since else "price period start not recorded"
+    return f"{source.model}: {price_entry(source)}, {when}, {since}; {price_origin(source)}"

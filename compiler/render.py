@@ -31,7 +31,7 @@ import graphviz
 
 from llmarch.dsl.diagnostics import usage_error
 
-from . import ir, present
+from . import ir, options, present
 from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
 
@@ -456,6 +456,10 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
     if summarized:
         rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">{count} components: the {FULL_LABELS} most '
                     "expensive in full, the rest name and monthly cost</FONT></TD>")
+    if result.prices:   # which catalog entry, date and snapshot priced each model
+        rows.append('<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8"><B>model prices</B></FONT></TD>')
+        rows += [f'<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8">{escape_html(present.price_source_line(p))}'
+                 "</FONT></TD>" for p in result.prices]
     return ('<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="#95a5a6" BGCOLOR="white">'
             + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
 
@@ -477,7 +481,7 @@ def render_dot(dot_text: str, fmt: str, *, timeout: float = 30.0) -> bytes:
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise usage_error(f"Graphviz `dot` took longer than {timeout:g} s to lay out the diagram",
-                          "write the DOT (`-o diagram.dot`) and lay it out separately, or show fewer "
+                          f"write the DOT ({options.dot_output()}) and lay it out separately, or show fewer "
                           "components") from None
     except OSError as exc:
         raise usage_error(f"cannot run Graphviz `dot`: {exc.strerror or exc}") from None

@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from .metrics import CATEGORIES
+from .provenance import PriceSource
 
 __all__ = ["ComponentResult", "CostResult", "OutputLayout", "RowInfo", "CheckInfo", "LoopInfo", "build_result",
            "check_problem", "check_findings", "scenario_blame", "loop_findings", "loop_traps", "TOLERANCE"]
@@ -64,6 +65,8 @@ class CostResult:
     components: list[ComponentResult]
     #: the uncertain parameters, here at their medians (the point value): not an expectation
     uncertain: tuple[str, ...] = ()
+    #: Where the prices of the models the architecture uses come from, in declaration order.
+    prices: tuple[PriceSource, ...] = ()
 
     @property
     def failure_overhead_per_request(self) -> float:
@@ -93,6 +96,7 @@ class CostResult:
                 for r in self.components],
             "results": self.results_json(),
             **({"uncertain_parameters": list(self.uncertain)} if self.uncertain else {}),
+            "prices": self.prices_json(),
         }
 
     def to_pandas(self):
@@ -124,6 +128,10 @@ class CostResult:
         return (f"<div><strong>{title}</strong><table>"
                 + "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{e(v)}</td></tr>" for k, v in totals)
                 + f"</table><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+    def prices_json(self) -> list[dict]:
+        """The `prices` list shared by `cost --format json` and `export`."""
+        return [p.to_json() for p in self.prices]
 
     def results_json(self) -> dict:
         """The `results` object shared by `cost --format json` and `export`."""
@@ -188,9 +196,10 @@ class OutputLayout:
 
 def build_result(title: str, scenario: Optional[str], parameters: dict[str, float], rows: Sequence[RowInfo],
                  fixed: Sequence[tuple[str, str]], system: dict[str, list], happy: dict[str, list],
-                 uncertain: Sequence[str] = ()) -> CostResult:
+                 prices: Sequence[PriceSource] = (), uncertain: Sequence[str] = ()) -> CostResult:
     """The cost table from the generated evaluator's outputs with failures on (`system`) and
-    off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category) of each fixed cost."""
+    off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category) of each fixed cost,
+    `prices` where the models' prices come from."""
     (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
     per_request = dict(zip(CATEGORIES, system["per_request_by_category"]))
     fixed_by_category = dict(zip(CATEGORIES, system["fixed_by_category"]))
@@ -219,7 +228,7 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
         by_category={c: per_request[c] * rpm + fixed_by_category[c] for c in CATEGORIES},
         happy_path_cost_per_request=happy_cpr,
         happy_path_monthly=rpm * happy_cpr + sum(fixed_by_category.values()),
-        components=components, uncertain=tuple(uncertain))
+        components=components, prices=tuple(prices), uncertain=tuple(uncertain))
 
 
 def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tuple[str, str, Optional[str]]]:

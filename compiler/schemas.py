@@ -85,17 +85,32 @@ class RiskBudget(_Strict):
     interval: list[float] = Field(description="the estimate's 95% interval [low, high]")
     samples: int
     holds: Optional[bool] = Field(description="null: too close to call at this sample count")
+class PriceSource(_Strict):
+    """Where one model's prices come from; every field but `model` and `overrides` is null
+    for a model priced in the file."""
+
+    model: str = Field(description="the model's name in the file")
+    reference: Optional[str] = Field(description="the catalog reference as written, e.g. `anthropic:claude-sonnet-4`")
+    entry: Optional[str] = Field(description="the catalog entry that priced it, `provider:model`")
+    name: Optional[str] = Field(description="the entry's display name")
+    priced_as: Optional[str] = Field(description="for a resold model, the owner's entry (`openai:gpt-4o` for `azure:gpt-4o`)")
+    as_of: Optional[str] = Field(description="the `as of` date, YYYY-MM-DD; null: the newest prices")
+    price_since: Optional[str] = Field(description="first day of the price period used, YYYY-MM-DD; null: not recorded")
+    catalog: Optional[str] = Field(description="the snapshot, e.g. `genai-prices 0.2.3`")
+    overrides: list[Literal["input", "output", "cached_input", "cache_write", "discount"]] = Field(
+        description="what the file's model body changes in the catalog's prices")
 
 
 class CostDocument(_Strict):
     """`llmarch cost --format json`"""
 
-    format_version: Literal[1]
+    format_version: Literal[2]
     architecture: str
     scenario: Optional[str]
     parameters: dict[str, float] = Field(description="every parameter's value, in its declared unit")
     components: list[ComponentRow]
     results: Results
+    prices: list[PriceSource] = Field(description="the models the architecture uses, in declaration order")
     budgets: list[Union[Budget, RiskBudget]]
     uncertain_parameters: Optional[list[str]] = Field(
         None, description="present when parameters are uncertain: they are at their medians (the point value)")
@@ -119,7 +134,7 @@ class ExportEdge(_Strict):
 class ExportDocument(_Strict):
     """`llmarch export`"""
 
-    format_version: Literal[1]
+    format_version: Literal[2]
     architecture: str
     scenario: Optional[str]
     entry: str
@@ -128,6 +143,7 @@ class ExportDocument(_Strict):
     requests_per_month: float
     fixed_monthly: float
     results: Results
+    prices: list[PriceSource] = Field(description="the models the architecture uses, in declaration order")
 
 
 class SensitivityRow(_Strict):

@@ -115,9 +115,11 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E252", "unknown template argument", "templates"),
     Code("E253", "missing template argument", "templates"),
     Code("E254", "template instances that make too many instances or components", "templates"),
-    # catalog: compiler/semantics.py (the messages come from stdlib/catalog.py)
-    Code("E260", "price reference the catalog does not know, or that is ambiguous", "catalog"),
+    # catalog: compiler/elaborate/prices.py (the messages come from stdlib/catalog.py)
+    Code("E260", "price reference the catalog does not know", "catalog"),
     Code("E261", "bad `as of` date", "catalog"),
+    Code("E262", "ambiguous price reference: several catalog entries match it (they are listed)", "catalog"),
+    Code("E263", "`as of` date before the model's first price in the catalog", "catalog"),
     # units: compiler/semantics.py
     Code("E300", "value in the wrong unit", "units"),
     Code("E301", "values in different units added, subtracted or compared by `min`/`max`", "units"),

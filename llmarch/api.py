@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
-           "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP"]
+           "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words"]
 
 
 class Model:
@@ -348,7 +348,8 @@ def prices(pattern: Optional[str] = None, as_of=None) -> list:
     """The price catalog (the installed genai-prices snapshot, never fetched): a
     `CatalogPrice` for every `provider:model` matching `pattern` (a case-insensitive glob or
     substring), sorted, with the prices on `as_of` (a `date` or "YYYY-MM-DD"; default: the
-    newest). A bad date raises `LlmarchError` (E600). See docs/prices.md."""
+    newest; a model first priced after `as_of` is left out). A bad date raises
+    `LlmarchError` (E600). See docs/prices.md."""
     import datetime
     from llmarch.stdlib import catalog
     if isinstance(as_of, datetime.datetime):
@@ -377,7 +378,8 @@ def _at_month(values: Optional[Mapping[str, object]], month: Optional[float]) ->
     if month is not None:
         import math
         if not math.isfinite(month) or month < 0 or month > 1200:
-            raise usage_error(f"--at-month must be a number of months from 0 to 1200, got {month:g}")
+            from llmarch.compiler import options
+            raise usage_error(f"{options.at_month()} must be a number of months from 0 to 1200, got {month:g}")
         sets["time"] = float(month)
     return sets
 
@@ -457,8 +459,9 @@ def format_sensitivity(rows, title: str, scenario: Optional[str] = None, format:
         f" — at month {at_month:g}" if at_month is not None else "")
     text = out.sensitivity_text(rows, shown, format == "markdown", tornado)
     if uses_time and at_month is None:
+        from llmarch.compiler import options
         text += ("\nat month 0 (the launch): parameters that act through `time` (growth) may matter little now "
-                 "and dominate later; see --at-month 12\n")
+                 f"and dominate later; see {options.at_month_hint(12)}\n")
     return text
 
 
@@ -515,6 +518,15 @@ def parse_grid(text: str):
     """`NAME=LOW:HIGH[:log]:POINTS` → (name, values) for `Model.sweep`."""
     from llmarch.compiler.analysis import parse_grid as parse
     return parse(text)
+
+
+def command_words():
+    """A context manager: inside it, messages name the `llmarch` command's flags (`--set`,
+    `--grid`, `--low`/`--high`, `--months`, `--driver`, `--at-month`) instead of this API's
+    keywords (`set`, `grids`, `low`/`high`, `months`, `drivers`, `at_month`). The command
+    runs in it; a tool that passes its own users' flags through the API may too."""
+    from llmarch.compiler.options import command_words as words
+    return words()
 
 
 def render_dot(dot_text: str, format: str) -> bytes:

@@ -134,6 +134,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _run(args) -> int:
     from llmarch import api   # the one door; imported after the arguments are read
 
+    with api.command_words():   # messages say `--set`, `--grid`, … (the API's own say `set`, `grids`, …)
+        return _command(api, args)
+
+
+def _command(api, args) -> int:
     sets = {}
     for item in getattr(args, "sets", None) or []:
         name, sep, value = item.partition("=")
@@ -290,6 +295,11 @@ def _analysis(api, model, args, sets) -> int:
 def _prices(api, args) -> int:
     """`llmarch prices`: the catalog as a table or JSON; a bad date or no match exits 2."""
     prices = api.prices(args.pattern, args.as_of)
+    later = api.prices(args.pattern) if not prices and args.as_of else []
+    if later:   # the pattern matches, but none of its models was priced yet on that day
+        first = min(p.first_priced for p in later if p.first_priced is not None)
+        raise api.usage_error(f"no model matching `{args.pattern}` has a price in the catalog on {args.as_of}: "
+                              f"the first of them starts on {first.isoformat()}")
     if not prices:
         raise api.usage_error(f"no model in the price catalog matches `{args.pattern}` "
                               "(a glob like `openai:gpt-4o*` or a substring of provider:model)")

@@ -16,13 +16,19 @@ References are `provider:model`, matched the way genai-prices matches them: prov
 case-insensitively (and through a provider's own alias rules, e.g. `Anthropic`), model ids
 through each model's match rules (aliases, dated snapshots such as `gpt-4o-2024-08-06`,
 prefixes), falling back to the providers a provider resells (`azure:gpt-4o` has OpenAI's
-prices). A bare `model` is accepted only when one provider offers it.
+prices). A reference several catalog entries match — a bare `model` that several providers
+offer, an id that several models of one provider match — is an `AmbiguousReference` that
+lists them all; genai-prices would take the first.
 
 Which price applies (genai-prices keeps a model's price history as a list of conditional
 prices, the last active one wins):
 
 - a price with no condition always applies; a price with a start date applies from that
   date (UTC) on; `as_of=None` means the newest price, announced future changes included;
+- genai-prices records no release dates: a model's first price starts, here, at the
+  earliest date written in its ids (`gpt-4o-2024-08-06`), and a date before it is
+  `NotYetPriced` (`_first_priced`); a model without a dated id takes its first price on
+  any date;
 - prices with a time-of-day condition: the catalog prices a call at an unknown hour, so it
   takes the price that applies for most hours of the day (DeepSeek's standard price, 16 h,
   rather than its 8-hour off-peak discount; its models' 7-hour peak price is not taken),
@@ -45,7 +51,7 @@ from typing import Any, Iterable, Optional
 from llmarch._cachedir import cache_folder
 
 __all__ = [
-    "Tier", "Rate", "CatalogPrice", "CatalogError",
+    "Tier", "Rate", "CatalogPrice", "CatalogError", "AmbiguousReference", "NotYetPriced",
     "snapshot_info", "lookup", "list_prices", "call_cost", "parse_date",
     "format_usd", "format_rate", "prices_table", "prices_json",
 ]
@@ -103,11 +109,21 @@ class CatalogPrice:
     source: str                 # "genai-prices 0.2.3 snapshot" + the provider's pricing page
     per_request: Decimal | None = None   # USD per call, for providers that charge one
     notes: tuple[str, ...] = ()          # what the catalog left out (time-of-day prices)
+    first_priced: date | None = None     # the day the catalog's first price for the model starts, when it shows one
+    version: str = ""                    # the genai-prices version, "0.2.3"
+    priced_as: str | None = None         # a resold model: its owner's `provider:model` ("openai:gpt-4o")
 
     @property
     def ref(self) -> str:
         """`provider:model`, a reference `lookup` resolves back to this model."""
         return f"{self.provider}:{self.model}"
+
+    @property
+    def price_since(self) -> date | None:
+        """The first day of the price period these prices are from: the start of the dated
+        price that applied, else (the model's first price) `first_priced`; None when the
+        catalog does not record it."""
+        return self.valid_from if self.valid_from is not None else self.first_priced
 
 
 class CatalogError(Exception):
@@ -123,6 +139,23 @@ class CatalogError(Exception):
             help = "did you mean " + _one_of(self.suggestions) + "?"
         self.help = help
         super().__init__(message)
+
+
+class AmbiguousReference(CatalogError):
+    """A reference that several catalog entries match: `suggestions` lists every one of
+    them (`provider:model`, sorted)."""
+
+
+class NotYetPriced(CatalogError):
+    """A date before the model's first price in the catalog. `first_priced` is the day the
+    first price starts, and `evidence` the model id that date was read from."""
+
+    def __init__(self, message: str, first_priced: date, evidence: Optional[str], help: Optional[str] = None,
+                 note: Optional[str] = None):
+        super().__init__(message, (), help)
+        self.first_priced = first_priced
+        self.evidence = evidence
+        self.note = note      # where the date comes from, one line
 
 
 def parse_date(text: str) -> date:
@@ -234,7 +267,7 @@ class _LookupCache:
     file that cannot be written (a directory in the file's place, a read-only folder) is
     skipped silently."""
 
-    FORMAT = 2   # bumped whenever what a lookup answers changes (2: time-of-day rule)
+    FORMAT = 3   # bumped whenever what a lookup answers changes (2: time-of-day rule; 3: first price, version)
     MAX_ENTRIES = 2000
     # A full cache of the longest answers in genai-prices 0.2.3 (about 0.6 KB of JSON,
     # plus a key of at most MAX_REF_LENGTH characters) is under 2 MB; twice that is read,
@@ -417,7 +450,9 @@ def _price_to_json(p: CatalogPrice) -> dict:
             "as_of": p.as_of.isoformat() if p.as_of else None,
             "valid_from": p.valid_from.isoformat() if p.valid_from else None,
             "source": p.source, "per_request": None if p.per_request is None else str(p.per_request),
-            "notes": list(p.notes)}
+            "notes": list(p.notes),
+            "first_priced": p.first_priced.isoformat() if p.first_priced else None,
+            "version": p.version, "priced_as": p.priced_as}
 
 
 # Bounds on the values the cache takes (genai-prices 0.2.3: prices 0 to 600 USD/Mtok, at
@@ -427,7 +462,8 @@ _CACHED_PRICE_MIN_EXPONENT = -30   # a non-zero price is at least 1E-30
 _CACHED_NUMBER_LENGTH = 64
 _CACHED_TIER_START_MAX = 10 ** 12
 _ENTRY_FIELDS = frozenset({"provider", "model", "name", "input", "output", "cache_read", "cache_write",
-                           "as_of", "valid_from", "source", "per_request", "notes"})
+                           "as_of", "valid_from", "source", "per_request", "notes", "first_priced",
+                           "version", "priced_as"})
 
 
 def _cached_price(key, raw) -> CatalogPrice:
@@ -448,11 +484,15 @@ def _cached_price(key, raw) -> CatalogPrice:
         as_of=_cached_date(raw["as_of"]), valid_from=_cached_date(raw["valid_from"]),
         source=_cached_text(raw["source"]),
         per_request=None if raw["per_request"] is None else _cached_decimal(raw["per_request"]),
-        notes=tuple(_cached_text(note, empty=True) for note in _cached_list(raw["notes"])))
+        notes=tuple(_cached_text(note, empty=True) for note in _cached_list(raw["notes"])),
+        first_priced=_cached_date(raw["first_priced"]), version=_cached_text(raw["version"]),
+        priced_as=None if raw["priced_as"] is None else _cached_text(raw["priced_as"]))
     if price.as_of != _cached_date(day or None):
         raise ValueError(f"{key}: `as_of` is not the key's date")
-    if not price.source.startswith("genai-prices "):
+    if not price.source.startswith(f"genai-prices {price.version} snapshot"):
         raise ValueError(f"{key}: a source that is not genai-prices")
+    if price.as_of is not None and price.first_priced is not None and price.as_of < price.first_priced:
+        raise ValueError(f"{key}: a date before the model's first price")   # lookup never answers that
     if _price_to_json(price) != raw:   # canonical forms: what the writer would write
         raise ValueError(f"{key}: not as the cache writes it")
     return price
@@ -507,28 +547,41 @@ def _cached_rate(value) -> Optional[Rate]:
 
 
 def _lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
-    from genai_prices.data_snapshot import find_provider_by_id
-
     if not isinstance(ref, str) or not ref.strip():
         raise CatalogError("empty price reference: expected `provider:model`, e.g. `openai:gpt-4o`")
     as_of = _day(as_of)
     ref = ref.strip()
     if len(ref) > MAX_REF_LENGTH:
         raise CatalogError(f"price reference is {len(ref)} characters long (at most {MAX_REF_LENGTH})")
+    provider, model = _resolve(ref)
+    if as_of is not None:
+        first, evidence = _first_priced(model)
+        if first is not None and as_of < first:
+            raise _not_yet_priced(f"{provider.id}:{model.id}", as_of, first, evidence)
+    return _price(provider, model, as_of)
+
+
+def _resolve(ref: str) -> tuple[Any, Any]:
+    """(provider, model) for a reference: `provider:model`, or a bare model id that one
+    catalog entry matches."""
+    from genai_prices.data_snapshot import find_provider_by_id
+
     d = _data()
     provider_text, sep, model_text = ref.partition(":")
     provider_text, model_text = provider_text.strip(), model_text.strip()
     if not sep:
-        return _bare(ref, as_of)
+        return _bare(ref)
     if not provider_text:
         raise CatalogError(f"price reference `{ref}` has no provider: expected `provider:model`")
     provider = find_provider_by_id(d.providers, provider_text)
     model = _find(provider, model_text, d.providers) if provider is not None and model_text else None
     if model is not None:
-        return _price(provider, model, as_of)
+        return provider, model
     owners = _owners(ref)   # model ids may hold a colon themselves (`x/y:free`, `ft:gpt-4o`)
     if len(owners) == 1:
-        return _price(owners[0][0], owners[0][1], as_of)
+        return owners[0]
+    if owners:
+        raise _ambiguous(ref, owners)
     if provider is None:
         suggestions = _provider_suggestions(provider_text, model_text)
         raise CatalogError(f"unknown provider `{provider_text}` in the price catalog", suggestions,
@@ -539,42 +592,158 @@ def _lookup(ref: str, as_of: date | None = None) -> CatalogPrice:
         or _close_models(model_text, d.refs)
     raise CatalogError(f"unknown model `{model_text}` for provider `{provider.id}` in the price catalog",
                        suggestions, None if suggestions else f"`llmarch prices {provider.id}:` lists its models")
-    return _price(provider, model, as_of)
 
 
-def _bare(model_text: str, as_of: date | None) -> CatalogPrice:
+def _bare(model_text: str) -> tuple[Any, Any]:
     owners = _owners(model_text)
     if len(owners) == 1:
-        return _price(owners[0][0], owners[0][1], as_of)
+        return owners[0]
     if owners:
-        refs = sorted(f"{p.id}:{m.id}" for p, m in owners)
-        raise CatalogError(f"model `{model_text}` is offered by {len(refs)} providers: name one",
-                           refs, "write one of " + _one_of(refs))
+        raise _ambiguous(model_text, owners)
     suggestions = _close_models(model_text, _data().refs)
     raise CatalogError(f"unknown model `{model_text}` in the price catalog", suggestions,
                        None if suggestions else "write `provider:model`; `llmarch prices` lists the catalog")
 
 
+def _ambiguous(ref: str, matches: list[tuple[Any, Any]]) -> AmbiguousReference:
+    """Several catalog entries match `ref`: name them all, sorted, and ask for the full id."""
+    refs = sorted({f"{p.id}:{m.id}" for p, m in matches})
+    providers = {p.id for p, _ in matches}
+    if len(providers) == len(refs):
+        message = f"model `{ref}` is offered by {len(refs)} providers: name one"
+    elif len(providers) == 1:
+        message = f"`{ref}` matches {len(refs)} models of provider `{next(iter(providers))}`: name one"
+    else:
+        message = f"`{ref}` matches {len(refs)} models in the price catalog: name one"
+    return AmbiguousReference(message, refs, "write the full `provider:model` id: " + _one_of(refs))
+
+
 def _owners(model_text: str) -> list[tuple[Any, Any]]:
-    """(provider, model) for every provider whose own models match (no resold models)."""
+    """(provider, model) for every model of every provider that `model_text` names (a
+    provider's own models only, not those it resells)."""
     owners = []
     for provider in _data().providers:
-        model = _find(provider, model_text)
-        if model is not None:
-            owners.append((provider, model))
+        own = _own_matches(provider, model_text)
+        if not own:
+            own = _own_matches(provider, model_text, dashed=True)
+        owners += [(provider, model) for model in own]
     return owners
 
 
-def _find(provider, model_text: str, all_providers=None):
-    """A provider's model by its catalog id (so every listed `provider:model` resolves; 85
-    ids in genai-prices 0.2.3 are not matched by their own rules, e.g. AWS `regional.…`
-    ids), else by genai-prices' match rules, falling back to the providers it resells when
-    `all_providers` is given."""
+def _own_matches(provider, model_text: str, dashed: bool = False) -> list:
+    """The provider's own models that `model_text` names: the one whose catalog id it is
+    (so every listed `provider:model` resolves; 85 ids in genai-prices 0.2.3 are not
+    matched by their own rules, e.g. AWS `regional.…` ids), else every model whose match
+    rules accept it (with `dashed`, with a compact date spelt out: `-20251211` as
+    `-2025-12-11`, which genai-prices' `Provider.find_model` tries when nothing matches)."""
     lowered = model_text.lower()
     for model in provider.models:
         if model.id.lower() == lowered:
-            return model
-    return provider.find_model(model_text, all_providers=all_providers)
+            return [model]
+    if dashed:
+        lowered, before = _dashed_dates(lowered), lowered
+        if lowered == before:
+            return []
+    return [model for model in provider.models if model.is_match(lowered)]
+
+
+def _find(provider, model_text: str, all_providers=None):
+    """The model `model_text` names at `provider`, in genai-prices' order (`find_model`):
+    the provider's own models, then (when `all_providers` is given) those of the providers
+    it resells, in the order it lists them; then both again with a compact date spelt out.
+    Several of the provider's own models at one step is an `AmbiguousReference` (a
+    resold model is taken as genai-prices takes it: the provider's order decides)."""
+    def one(own: list):
+        if len(own) > 1:
+            raise _ambiguous(f"{provider.id}:{model_text}", [(provider, m) for m in own])
+        return own[0] if own else None
+
+    found = one(_own_matches(provider, model_text))
+    if found is not None:
+        return found
+    if all_providers is not None:
+        found = provider.find_model(model_text, all_providers=all_providers)
+        if found is None or not any(found is m for m in provider.models):
+            return found    # resold, or nothing anywhere
+    return one(_own_matches(provider, model_text, dashed=True))
+
+
+_COMPACT_DATE = re.compile(r"(-)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=-|:|$)")
+
+
+def _dashed_dates(model_ref: str) -> str:
+    """`gpt-5.2-20251211` → `gpt-5.2-2025-12-11`: genai-prices 0.2.3's
+    `types._normalize_compact_dated_ref` (a private function, so written out here), which
+    `Provider.find_model` tries when a reference matches nothing as written."""
+    def dashed(found: re.Match) -> str:
+        year, month, day = (int(found.group(i)) for i in range(2, 5))
+        try:
+            date(year, month, day)
+        except ValueError:
+            return found.group(0)
+        return f"{found.group(1)}{year:04d}-{month:02d}-{day:02d}"
+    return _COMPACT_DATE.sub(dashed, model_ref)
+
+
+# --- the first price -------------------------------------------------------------------------
+
+# A date written in a model id: `2024-08-06` or `20240806` (not `0613`, which has no year).
+_ID_DATE = re.compile(r"(?<!\d)(20\d\d)(-?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def _first_priced(model) -> tuple[date | None, str | None]:
+    """The day the catalog's first price for `model` starts, and the id it was read from.
+
+    genai-prices records when a price *changes* (a start date on a later conditional price)
+    but not when a model's first price starts: that price has no condition. Its start is
+    then the earliest date written in the model's own ids — its catalog id and the ids its
+    match rules name literally (`gpt-4o-2024-08-06`, `claude-opus-4-20250514`; regular
+    expressions are not read) — a dated snapshot is priced from the day it is released. A
+    first price with a start date of its own gives that date (and no id). A model with no
+    dated id, or whose dated ids are not before its first price change (then they are not
+    its start), has no known start: (None, None)."""
+    from genai_prices import types
+
+    prices = model.prices if isinstance(model.prices, list) else []
+    if prices and isinstance(prices[0].constraint, types.StartDateConstraint):
+        return prices[0].constraint.start_date, None
+    changes = [c.constraint.start_date for c in prices if isinstance(c.constraint, types.StartDateConstraint)]
+    best: tuple[date, str] | None = None
+    for text in _literal_ids(model):
+        for found in _ID_DATE.finditer(text):
+            try:
+                day = date(int(found.group(1)), int(found.group(3)), int(found.group(4)))
+            except ValueError:
+                continue
+            if best is None or day < best[0]:
+                best = (day, text)
+    if best is None or (changes and best[0] >= min(changes)):
+        return None, None
+    return best
+
+
+def _literal_ids(model) -> list[str]:
+    """The model's catalog id and every id its match rules spell out (equals, starts_with,
+    ends_with, contains; in `or` and `and` clauses), in the order written."""
+    out = [model.id]
+    stack = [model.match]
+    while stack:
+        clause = stack.pop(0)
+        for key in ("equals", "starts_with", "ends_with", "contains"):
+            value = getattr(clause, key, None)
+            if isinstance(value, str):
+                out.append(value)
+        for key in ("or_", "and_"):
+            stack.extend(getattr(clause, key, None) or ())
+    return out
+
+
+def _not_yet_priced(ref: str, as_of: date, first: date, evidence: str | None) -> NotYetPriced:
+    day = first.isoformat()
+    note = (f"genai-prices records no release dates; {day} is the earliest date in the model's ids (`{evidence}`)"
+            if evidence is not None else f"the model's first price in genai-prices {_data().version} starts on {day}")
+    return NotYetPriced(f"`{ref}` has no price in the catalog on {as_of.isoformat()}: its first price starts on {day}",
+                        first, evidence, f"write a date from {day} on, or leave out `as of` for the newest price", note)
 
 
 def _close_models(model_text: str, refs: Iterable[tuple[str, str]]) -> list[str]:
@@ -591,7 +760,10 @@ def _provider_suggestions(provider_text: str, model_text: str) -> list[str]:
     suggestions = []
     for provider_id in difflib.get_close_matches(provider_text.lower(), ids, n=3, cutoff=0.6):
         provider = next(p for p in d.providers if p.id == provider_id)
-        model = _find(provider, model_text, d.providers) if model_text else None
+        try:
+            model = _find(provider, model_text, d.providers) if model_text else None
+        except AmbiguousReference:
+            model = None
         if model is not None:
             suggestions.append(f"{provider.id}:{model.id}")
     if not suggestions and model_text:   # a misspelt provider far from any id: who sells it?
@@ -624,7 +796,8 @@ def _price(provider, model, as_of: date | None) -> CatalogPrice:
         provider=provider.id, model=model.id, name=model.name, **rates,
         as_of=as_of, valid_from=valid_from, source=source,
         per_request=None if per_thousand is None else Decimal(per_thousand) / 1000,
-        notes=notes,
+        notes=notes, first_priced=_first_priced(model)[0], version=d.version,
+        priced_as=None if owner is provider else f"{owner.id}:{model.id}",
     )
 
 
@@ -713,7 +886,9 @@ def _brief(model_price, types) -> str:
 
 def list_prices(pattern: str | None = None, as_of: date | None = None) -> list[CatalogPrice]:
     """Every provider's own models, sorted by provider and model; `pattern` is a
-    case-insensitive glob (`openai:gpt-4o*`) or else a substring of `provider:model`."""
+    case-insensitive glob (`openai:gpt-4o*`) or else a substring of `provider:model`.
+    With `as_of`, the models priced on that day: one whose first price starts later
+    (`CatalogPrice.first_priced`) is left out."""
     as_of = _day(as_of)
     d = _data()
     needle = (pattern or "").strip().lower()
@@ -724,7 +899,10 @@ def list_prices(pattern: str | None = None, as_of: date | None = None) -> list[C
             ref = f"{provider.id}:{model.id}".lower()
             if needle and not (fnmatch.fnmatchcase(ref, needle) if glob else needle in ref):
                 continue
-            out.append(_price(provider, model, as_of))
+            price = _price(provider, model, as_of)
+            if as_of is not None and price.first_priced is not None and as_of < price.first_priced:
+                continue
+            out.append(price)
     out.sort(key=lambda p: (p.provider, p.model.lower(), p.model))
     return out
 
@@ -797,7 +975,7 @@ def format_rate(rate: Rate | None) -> str:
 
 def _header(as_of: date | None) -> list[str]:
     info = snapshot_info()
-    when = f"as of {as_of.isoformat()}" if as_of else "newest known prices"
+    when = f"as of {as_of.isoformat()} (models first priced later left out)" if as_of else "newest known prices"
     return [f"genai-prices {info['version']} snapshot: {info['providers']} providers, {info['models']} models, "
             f"newest price date {info['date']} (the package records no snapshot date)",
             f"USD per million tokens, {when}; standard tier, no batch or time-of-day discounts"]

@@ -159,7 +159,8 @@ def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
         # a batch job's calls have no known size: a tiered price is taken at its base rate
         cost = cost + tokens * price.input.xreplace({ir.CALL_INPUT_TOKENS: sympy.Integer(0)})
     if cost is not None:
-        state.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * state.month_days, s.span)
+        state.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * state.month_days, s.span,
+                                           model=comp.model)
 
 
 def _token_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> Optional[sympy.Expr]:

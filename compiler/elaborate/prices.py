@@ -11,6 +11,7 @@ import sympy
 from llmarch.dsl import ast
 
 from .. import ir
+from ..provenance import PriceSource
 from ..units import DIMENSIONLESS
 from .common import fields, optional
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
@@ -45,7 +46,7 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     cached = values.get("cached_input")
     state.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
                                     cached if cached is not None else values["input"], m.span,
-                                    cache_write=values.get("cache_write"))
+                                    cache_write=values.get("cache_write"), source=PriceSource(m.name))
 
 
 def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:
@@ -73,6 +74,13 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
             return
     try:
         found = catalog.lookup(m.catalog, as_of)
+    except catalog.NotYetPriced as exc:
+        state.collector.error("E263", exc.message, m.as_of_span, help=exc.help,
+                              notes=((exc.note, None),) if exc.note else ())
+        return
+    except catalog.AmbiguousReference as exc:
+        state.collector.error("E262", exc.message, m.catalog_span, help=exc.help)
+        return
     except catalog.CatalogError as exc:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
@@ -101,11 +109,16 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         return
     keep = 1 - discount
     scaled = {k: (v * keep if v is not None else None) for k, v in prices.items()}
-    when = f"as of {as_of.isoformat()}" if as_of else "newest price"
+    source = PriceSource(
+        m.name, reference=m.catalog.strip(), entry=found.ref, name=found.name, priced_as=found.priced_as,
+        as_of=as_of.isoformat() if as_of else None,
+        price_since=found.price_since.isoformat() if found.price_since else None,
+        catalog=f"genai-prices {found.version}",
+        overrides=tuple(k for k in _PRICE_FIELDS + ("discount",) if k in f))
     state.prices[m.name] = ir.Price(
         m.name, m.label or found.name or found.ref, scaled["input"], scaled["output"],
         scaled["cached_input"] if scaled["cached_input"] is not None else scaled["input"], m.span,
-        cache_write=scaled["cache_write"], catalog=found.ref, source=f"{found.source}, {when}")
+        cache_write=scaled["cache_write"], source=source)
 
 
 def _rate(rate) -> sympy.Expr:

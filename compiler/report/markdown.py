@@ -9,7 +9,8 @@ from typing import Mapping, Optional
 
 from ..budgets import show_value as _budget_text
 from ..output import (COMPONENT_HEADER, OVERHEAD_HEADER, category_rows, component_rows, markdown_table, overhead_rows,
-                      summary_rows)
+                      price_rows, summary_rows)
+from ..present import PRICE_SOURCE_HEADER
 from .facts import gather
 from .htmlkit import pct, pct4, usd
 from .settings import MARKDOWN_COMPONENTS
@@ -54,6 +55,10 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
                 f"fallbacks add {usd(r.failure_overhead_monthly)} a month ({pct(share)} of the request).", ""]
         out += markdown_table(OVERHEAD_HEADER, [[f"`{x[0]}`"] + x[1:] for x in overhead[:MARKDOWN_COMPONENTS]],
                          right={1, 2, 3, 4, 5})
+    if r.prices:
+        out += ["", "#### Model prices", ""]
+        out += markdown_table(PRICE_SOURCE_HEADER, [[f"`{x[0]}`"] + [_md_text(c) for c in x[1:]]
+                                                    for x in price_rows(r)], right=set())
     out += ["", "#### Scenarios", ""]
     table = []
     for row in facts.scenarios:

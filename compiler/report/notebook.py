@@ -6,7 +6,8 @@ from typing import Optional
 
 from llmarch.dsl.diagnostics import LlmarchError
 
-from ..output import (COMPONENT_HEADER, category_rows, component_rows, summary_rows)
+from ..output import (COMPONENT_HEADER, category_rows, component_rows, price_rows, summary_rows)
+from ..present import PRICE_SOURCE_HEADER
 from ..pipeline import Compiled
 from .htmlkit import diagram, escape
 
@@ -38,6 +39,10 @@ def summary_html(compiled: Compiled, scenario: Optional[str] = None, top: int = 
                + "</tbody></table>")
     if len(rows) > top:
         out.append(f"<p>{len(rows) - top:,} more components: <code>model.cost()</code> lists them all.</p>")
+    if r.prices:
+        out.append(f"<table><thead><tr>{''.join(f'<th>{escape(h)}</th>' for h in PRICE_SOURCE_HEADER)}</tr></thead>"
+                   "<tbody>" + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                                       for row in price_rows(r)) + "</tbody></table>")
     svg, _ = diagram(compiled, evaluation)
     if svg:
         out.append(f"<div>{svg}</div>")

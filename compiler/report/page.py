@@ -7,7 +7,7 @@ from typing import Mapping, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic
 
-from .. import ir
+from .. import ir, options, present
 from ..budgets import show_value as _budget_text
 from ..evaluate import CostResult
 from ..jsgen import model_function
@@ -207,6 +207,21 @@ def _components_section(facts: Facts) -> str:
     return "".join(out)
 
 
+def _prices_section(facts: Facts) -> str:
+    """Where each model's prices come from: catalog entry, date, price period, snapshot."""
+    sources = facts.result.prices
+    if not sources:
+        return ""
+    head = "".join(f"<th>{escape(h)}</th>" for h in present.PRICE_SOURCE_HEADER)
+    body = "".join("<tr><td><code>" + escape(cells[0]) + "</code></td>"
+                   + "".join(f"<td>{escape(c)}</td>" for c in cells[1:]) + "</tr>"
+                   for cells in (present.price_source_cells(p) for p in sources))
+    return ('<section id="prices"><h2>Model prices</h2><p class="note">Where the token prices of every model in '
+            'use come from: the catalog entry, the date asked for (<code>as of</code>), the first day of the price '
+            'period used and the price catalog (static: the sliders do not change them).</p>'
+            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+
+
 def _overhead_section(facts: Facts) -> str:
     compiled, r = facts.compiled, facts.result
     flow = {c.name: c for c in r.components if c.cost_per_request is not None}
@@ -240,10 +255,18 @@ def _overhead_section(facts: Facts) -> str:
     return "".join(out)
 
 
+def _overrides_word(values: Optional[str] = None) -> str:
+    """The report's parameter values as the caller gave them: `--set` for the command,
+    overrides (`set=`) for the API."""
+    if options.in_command():
+        return "<code>--set</code> values" if values is None else f"<code>--set {values}</code>"
+    return "overrides" if values is None else f"overrides <code>{values}</code>"
+
+
 def _scenario_section(facts: Facts) -> str:
     out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it '
            '(static: the sliders do not move these)'
-           + (", without this report's <code>--set</code> values" if facts.sets else "") + '.</p>',
+           + (f", without this report's {_overrides_word()}" if facts.sets else "") + '.</p>',
            '<table class="data"><thead><tr><th>scenario</th><th class="num">monthly total</th>'
            '<th class="num">per request</th><th class="num">per success</th><th class="num">P(success)</th>'
            '</tr></thead><tbody>']
@@ -385,7 +408,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         f'<header><h1>{escape(arch.title)}</h1><p class="meta">'
         + (f"scenario <code>{escape(scenario)}</code>" if scenario else "default parameter values")
         + (f" · {escape(description)}" if description else "")
-        + (f" · with <code>--set {escape(sets_text)}</code>" if sets_text else "")
+        + (f" · with {_overrides_word(escape(sets_text))}" if sets_text else "")
         + f" · <code>{escape(arch.path)}</code> · llmarch {escape(__version__)}</p></header>",
         '<div id="lm-invalid" class="invalid" hidden><strong>These values are not valid for the model</strong> '
         '(<code>llmarch cost</code> would refuse them); the figures below are not meaningful:<ul></ul></div>',
@@ -397,6 +420,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         + (f'<div class="diagram">{svg}</div><p class="note">Drawn at the scenario\'s values (static).</p>'
            if svg else f'<p class="note">{escape(note)}</p>') + "</section>",
         _components_section(facts),
+        _prices_section(facts),
         _overhead_section(facts),
         _scenario_section(facts),
         _analysis_section(facts, live),

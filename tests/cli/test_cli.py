@@ -43,7 +43,7 @@ def test_cost_json_matches_export_results(capsys):
 def test_export_schema(capsys):
     _, out, _ = run(capsys, "export", SUPPORT, "--scenario", "rag", "--set", "tickets_per_day=2000")
     data = json.loads(out)
-    assert data["format_version"] == 1 and data["scenario"] == "rag"
+    assert data["format_version"] == 2 and data["scenario"] == "rag"
     assert set(data) >= {"architecture", "entry", "nodes", "edges", "requests_per_month", "fixed_monthly", "results"}
     ids = {n["id"] for n in data["nodes"]}
     assert data["entry"] in ids

@@ -275,5 +275,5 @@ def test_tornado_at_a_month_shows_growth_drivers():
     assert growth.monthly_at_low == pytest.approx(low, rel=1e-9)
     assert growth.monthly_at_high == pytest.approx(high, rel=1e-9)
     assert model.uses_time
-    with pytest.raises(llmarch.LlmarchError, match="at-month"):
+    with pytest.raises(llmarch.LlmarchError, match="`at_month` must be"):   # the API names its keyword
         model.sensitivity(at_month=-1)

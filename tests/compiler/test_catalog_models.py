@@ -128,3 +128,110 @@ def test_an_embedding_model_without_an_output_price_charges_no_output():
     got = one_call('model x = "openai:text-embedding-3-small"', 1000, 0)
     assert got == pytest.approx(1000 * per_token(p.input.base), rel=1e-12)
     assert isinstance(p.input.base, Decimal)
+
+
+# --- where the prices come from ----------------------------------------------------------------
+
+PROVENANCE_FILE = """
+import embeddings
+traffic = 1000 requests/day
+model small = "openai:gpt-4o-mini" as of "2025-06-15"
+model sonnet = "anthropic:claude-sonnet-4"
+model reseller = "azure:gpt-4o" as of "2025-01-01"
+model o3 = "openai:o3" as of "2025-06-09" { discount = 10%; output = 7 USD/Mtok }
+model local { input = 0.1 USD/Mtok; output = 0.2 USD/Mtok }
+model unused = "openai:gpt-4.1"
+llm a { model = small; input = 100 tokens; output = 10 tokens; fail_rate = 1%; fallback_model = sonnet }
+llm b { model = reseller; input = 100 tokens; output = 10 tokens }
+llm c { model = o3; input = 100 tokens; output = 10 tokens }
+fixed batch { model = local; tokens = 1000 tokens/month }
+flow { start -> a -> b -> c }
+"""
+
+
+def test_every_model_in_use_says_which_entry_date_and_snapshot_priced_it():
+    from importlib.metadata import version
+
+    from llmarch.compiler.provenance import PriceSource
+    snapshot = f"genai-prices {version('genai-prices')}"
+    prices = cost(PROVENANCE_FILE).prices
+    # dates read by hand from genai-prices 0.2.3: gpt-4o-mini-2024-07-18, gpt-4o-2024-08-06,
+    # o3-2025-04-16 (its cut on 2025-06-10 is after the date asked for); claude-sonnet-4-0 has no dated id
+    assert prices == (
+        PriceSource("small", "openai:gpt-4o-mini", "openai:gpt-4o-mini", "gpt 4o mini", None, "2025-06-15",
+                    "2024-07-18", snapshot),
+        PriceSource("sonnet", "anthropic:claude-sonnet-4", "anthropic:claude-sonnet-4-0",
+                    "Claude Sonnet 4", None, None, None, snapshot),
+        PriceSource("reseller", "azure:gpt-4o", "azure:gpt-4o", "gpt 4o", "openai:gpt-4o", "2025-01-01",
+                    "2024-08-06", snapshot),
+        PriceSource("o3", "openai:o3", "openai:o3", "o3", None, "2025-06-09", "2025-04-16", snapshot,
+                    ("output", "discount")),
+        PriceSource("local"),
+    )   # the 15 models `import embeddings` declares, and `unused`, are not in use
+
+
+def test_the_cost_table_lists_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "prices.llmarch"
+    path.write_text(PROVENANCE_FILE, encoding="utf-8")
+    fresh = llmarch.load(path)
+    cached = llmarch.load(path)
+    assert fresh._numeric is None and cached._numeric is not None   # the second one runs from the cache
+    texts = {}
+    for fmt in ("table", "json", "markdown"):
+        texts[fmt] = llmarch.api.format_cost(fresh.cost(), fmt)
+        assert llmarch.api.format_cost(cached.cost(), fmt) == texts[fmt]   # byte for byte
+    table = texts["table"].split("\n\n")[-1].splitlines()
+    snapshot = catalog.lookup("openai:o3").version
+    assert [line.split("  ")[0] for line in table[2:]] == ["small", "sonnet", "reseller", "o3", "local"]
+    assert table[0].split() == ["model", "prices", "catalog", "entry", "as", "of", "price", "since", "source"]
+    rows = {line.split()[0]: " ".join(line.split()) for line in table[2:]}
+    assert rows["small"] == f"small openai:gpt-4o-mini 2025-06-15 2024-07-18 genai-prices {snapshot}"
+    assert rows["sonnet"] == ("sonnet anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4) newest "
+                              f"not recorded genai-prices {snapshot}")
+    assert rows["reseller"] == (f"reseller azure:gpt-4o, priced as openai:gpt-4o 2025-01-01 2024-08-06 "
+                                f"genai-prices {snapshot}")
+    assert rows["o3"] == f"o3 openai:o3 2025-06-09 2025-04-16 genai-prices {snapshot}; the file sets output, discount"
+    assert rows["local"] == "local in the file the file"
+    assert "| `sonnet` | anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4) | newest | not recorded |" \
+        in texts["markdown"]
+
+
+def test_explain_export_report_and_diagram_name_them_too():
+    model = llmarch.loads(PROVENANCE_FILE, path="t.llmarch")
+    snapshot = f"genai-prices {catalog.lookup('openai:o3').version}"
+    lines = {
+        "small: openai:gpt-4o-mini, as of 2025-06-15, price since 2024-07-18; " + snapshot,
+        "sonnet: anthropic:claude-sonnet-4-0 (written anthropic:claude-sonnet-4), newest price, "
+        "price period start not recorded; " + snapshot,
+        "reseller: azure:gpt-4o, priced as openai:gpt-4o, as of 2025-01-01, price since 2024-08-06; " + snapshot,
+        "o3: openai:o3, as of 2025-06-09, price since 2025-04-16; " + snapshot + "; the file sets output, discount",
+        "local: prices written in the file",
+    }
+    explained = model.explain().split("Model prices (where they come from):\n", 1)[1].split("\n\n", 1)[0]
+    assert {line.strip() for line in explained.splitlines()} == lines
+    exported = model.export()["prices"]
+    assert exported == [p.to_json() for p in model.cost().prices]
+    assert exported[1] == {"model": "sonnet", "reference": "anthropic:claude-sonnet-4",
+                           "entry": "anthropic:claude-sonnet-4-0", "name": "Claude Sonnet 4", "priced_as": None,
+                           "as_of": None, "price_since": None, "catalog": snapshot, "overrides": []}
+    dot = model.to_dot()
+    assert all(f'<FONT POINT-SIZE="8">{line}</FONT>' in dot for line in lines)
+    html = model.report()
+    assert '<section id="prices"><h2>Model prices</h2>' in html
+    assert ("<tr><td><code>reseller</code></td><td>azure:gpt-4o, priced as openai:gpt-4o</td><td>2025-01-01</td>"
+            f"<td>2024-08-06</td><td>{snapshot}</td></tr>") in html
+    assert "<td>azure:gpt-4o, priced as openai:gpt-4o</td>" in model._repr_html_()   # the notebook summary
+    markdown = model.report(format="markdown")
+    assert f"| `o3` | openai:o3 | 2025-06-09 | 2025-04-16 | {snapshot}; the file sets output, discount |" in markdown
+
+
+def test_a_reference_as_written_is_escaped_where_it_is_shown():
+    # genai-prices matches `gpt-4o-mini-audio…` by prefix, so any text may follow it
+    model = llmarch.loads('traffic = 1 requests/day\nmodel x = "openai:gpt-4o-mini-audio<b>&x"\n'
+                          'llm a { model = x; input = 1 tokens; output = 1 tokens }\nflow { start -> a }\n',
+                          path="t.llmarch")
+    assert model.cost().prices[0].reference == "openai:gpt-4o-mini-audio<b>&x"
+    assert "(written openai:gpt-4o-mini-audio&lt;b&gt;&amp;x)" in model.report()
+    assert "(written openai:gpt-4o-mini-audio&lt;b&gt;&amp;x)" in model.to_dot()
+    assert "<b>&x" not in model.report() and "<b>&x" not in model.to_dot()

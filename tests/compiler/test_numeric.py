@@ -177,7 +177,7 @@ def test_the_command_prints_the_same_cold_and_warm(path, tmp_path, monkeypatch, 
     scenario = ["--scenario", "production"] if "production" in compile_file(relative).arch.scenarios else []
     runs = []
     for _ in range(2):
-        codes = [main(["cost", relative, *scenario, "-f", fmt]) for fmt in ("table", "json")]
+        codes = [main(["cost", relative, *scenario, "-f", fmt]) for fmt in ("table", "json", "markdown")]
         codes.append(main(["check", relative]))
         captured = capsys.readouterr()
         runs.append((codes, captured.out, captured.err))

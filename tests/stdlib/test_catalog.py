@@ -99,20 +99,29 @@ def test_sample_covers_tiers_and_cache_writes():
 
 
 def test_every_model_newest_and_dated_prices_equal_the_package():
-    """All of the snapshot, newest prices and on three dates, against `ModelInfo.get_prices`."""
-    checked = 0
+    """All of the snapshot, newest prices and on three dates, against `ModelInfo.get_prices`;
+    a model whose first price starts after the date is not listed (and `lookup` refuses it)."""
+    checked = left_out = 0
     for when in (None, date(2025, 1, 1), date(2025, 6, 10), date(2026, 10, 19)):
         stamp = FAR_FUTURE if when is None else datetime.combine(when, time(12), UTC)
         listed = {p.ref: p for p in list_prices(as_of=when)}
         for provider in gp_data.providers:
             for model in provider.models:
+                ref = f"{provider.id}:{model.id}"
+                first = lookup(ref).first_priced
+                if when is not None and first is not None and when < first:
+                    assert ref not in listed
+                    with pytest.raises(catalog.NotYetPriced):
+                        lookup(ref, when)
+                    left_out += 1
+                    continue
                 if has_time_of_day(model):
                     continue
-                price = listed[f"{provider.id}:{model.id}"]
+                price = listed[ref]
                 assert price.as_of == when
                 assert_same_prices(price, model.get_prices(stamp))
                 checked += 1
-    assert checked > 4 * 1000
+    assert checked > 4 * 1000 and left_out > 100
 
 
 def test_o3_before_and_after_its_june_2025_cut():
@@ -148,6 +157,132 @@ def test_time_of_day_prices_take_the_price_of_most_hours_and_are_noted():
         assert price.notes and all("time-of-day" in n for n in price.notes)
 
 
+# --- the first price and `as of` dates before it -----------------------------------------------
+
+# Read by hand from genai-prices 0.2.3's data (`data.py`): the earliest date written in each
+# model's catalog id or match rules, and the clause it is in.
+FIRST_PRICED = {
+    "openai:gpt-4o": (date(2024, 8, 6), "gpt-4o-2024-08-06"),               # equals, beside gpt-4o-2024-11-20
+    "openai:gpt-4o-mini": (date(2024, 7, 18), "gpt-4o-mini-2024-07-18"),    # not ...-search-preview-2025-03-11
+    "openai:o3": (date(2025, 4, 16), "o3-2025-04-16"),                      # before its 2025-06-10 cut
+    "openai:gpt-4.1": (date(2025, 4, 14), "gpt-4.1-2025-04-14"),
+    "anthropic:claude-opus-4-0": (date(2025, 5, 14), "claude-opus-4-20250514"),   # a compact date
+    "aws:regional.anthropic.claude-3-opus-20240229-v1:0":                  # its catalog id
+        (date(2024, 2, 29), "regional.anthropic.claude-3-opus-20240229-v1:0"),
+    "anthropic:claude-sonnet-4-0": (None, None),   # `starts_with claude-sonnet-4-2025`: a year is not a date
+    "google:gemini-2.5-pro": (None, None),         # no dated id
+    "openai:gpt-4": (None, None),                  # `gpt-4-0613` has no year
+}
+
+
+@pytest.mark.parametrize("ref", FIRST_PRICED)
+def test_the_first_price_starts_at_the_earliest_date_in_the_model_ids(ref):
+    first, evidence = FIRST_PRICED[ref]
+    assert lookup(ref).first_priced == first
+    if first is None:
+        assert lookup(ref, date(2015, 1, 1)).valid_from is None   # any date takes the first price
+        return
+    with pytest.raises(catalog.NotYetPriced) as err:
+        lookup(ref, first - timedelta(days=1))
+    assert (err.value.first_priced, err.value.evidence) == (first, evidence)
+    at_first = lookup(ref, first)
+    assert at_first.price_since == first and at_first.valid_from is None
+
+
+def test_gpt_4o_as_of_2023_is_refused_with_the_first_date():
+    with pytest.raises(catalog.NotYetPriced) as err:
+        lookup("openai:gpt-4o", date(2023, 1, 1))
+    assert err.value.message == ("`openai:gpt-4o` has no price in the catalog on 2023-01-01: "
+                                 "its first price starts on 2024-08-06")
+    assert err.value.help == "write a date from 2024-08-06 on, or leave out `as of` for the newest price"
+    assert err.value.note == ("genai-prices records no release dates; 2024-08-06 is the earliest date in the "
+                              "model's ids (`gpt-4o-2024-08-06`)")
+    # resold: azure's gpt-4o is openai's entry, with its first date
+    with pytest.raises(catalog.NotYetPriced, match="`azure:gpt-4o` has no price"):
+        lookup("azure:gpt-4o", date(2024, 8, 5))
+
+
+def test_price_since_is_the_period_used():
+    # o3: first price from 2025-04-16 (its id), the cut from 2025-06-10 (a dated price)
+    assert lookup("openai:o3", date(2025, 6, 9)).price_since == date(2025, 4, 16)
+    assert lookup("openai:o3", date(2025, 6, 10)).price_since == date(2025, 6, 10)
+    assert lookup("openai:o3").price_since == date(2025, 6, 10)
+    assert lookup("google:gemini-2.5-pro").price_since is None     # not recorded
+
+
+def test_a_dated_first_price_starts_where_its_date_says(monkeypatch):
+    """A model whose first conditional price has a start date (none in 0.2.3) is not priced
+    before it, and the note says where the date comes from."""
+    provider = _fake_provider([("acme-1", [gp_types.ClauseEquals(equals="acme-1")])])
+    start = date(2025, 3, 1)
+    provider.models[0].prices = [gp_types.ConditionalPrice(constraint=gp_types.StartDateConstraint(start_date=start),
+                                                           prices=gp_types.ModelPrice(input_mtok=Decimal(1)))]
+    monkeypatch.setattr(catalog, "_data", lambda: catalog._Data("9.9", [provider], (("acme", "acme-1"),), start))
+    with pytest.raises(catalog.NotYetPriced) as err:
+        catalog._lookup("acme:acme-1", date(2025, 2, 28))
+    assert err.value.evidence is None and err.value.note == "the model's first price in genai-prices 9.9 starts on 2025-03-01"
+    assert catalog._lookup("acme:acme-1", start).price_since == start
+
+
+def test_provenance_fields():
+    price = lookup("openai:gpt-4o", date(2025, 6, 15))
+    assert (price.version, price.priced_as) == (version("genai-prices"), None)
+    assert lookup("azure:gpt-4o").priced_as == "openai:gpt-4o"
+
+
+# --- matching and ambiguity ---------------------------------------------------------------------
+
+def _fake_provider(models):
+    """A provider of models (id, [match clauses]) that genai-prices' own types describe."""
+    return gp_types.Provider(
+        id="acme", name="Acme", api_pattern="acme", pricing_urls=["https://acme.example/pricing"],
+        models=[gp_types.ModelInfo(id=model_id, match=gp_types.ClauseOr(or_=clauses), name=model_id,
+                                   prices=gp_types.ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2)))
+                for model_id, clauses in models])
+
+
+def test_an_id_several_models_of_a_provider_match_is_ambiguous(monkeypatch):
+    """genai-prices takes the first model whose rules match; the catalog refuses to guess.
+    (No reference in 0.2.3 is ambiguous this way: see the next test.)"""
+    provider = _fake_provider([("acme-pro", [gp_types.ClauseStartsWith(starts_with="acme-pro")]),
+                               ("acme", [gp_types.ClauseStartsWith(starts_with="acme")])])
+    assert provider.find_model("acme-pro-2").id == "acme-pro"   # what the package would silently take
+    monkeypatch.setattr(catalog, "_data", lambda: catalog._Data(
+        "9.9", [provider], (("acme", "acme-pro"), ("acme", "acme")), None))
+    with pytest.raises(catalog.AmbiguousReference) as err:
+        catalog._lookup("acme:acme-pro-2")
+    assert err.value.message == "`acme:acme-pro-2` matches 2 models of provider `acme`: name one"
+    assert err.value.suggestions == ["acme:acme", "acme:acme-pro"]
+    assert err.value.help == "write the full `provider:model` id: `acme:acme` or `acme:acme-pro`"
+    with pytest.raises(catalog.AmbiguousReference):
+        catalog._lookup("acme-pro-2")            # bare: the same two
+    assert catalog._lookup("acme:acme-pro").model == "acme-pro"    # a catalog id is exact
+    assert catalog._lookup("acme:ACME").model == "acme"
+
+
+def test_no_reference_in_the_snapshot_is_ambiguous_within_its_provider():
+    """Every catalog id and every id a match rule spells out resolves, to the model
+    genai-prices' `find_model` gives (catalog ids excepted: those always name their model)."""
+    checked = 0
+    for provider in gp_data.providers:
+        for model in provider.models:
+            for text in catalog._literal_ids(model):
+                found = catalog._find(provider, text, gp_data.providers)
+                if text.lower() != model.id.lower():
+                    assert found is provider.find_model(text, all_providers=gp_data.providers), (provider.id, text)
+                checked += 1
+    assert checked > 5000
+
+
+def test_a_provider_less_id_with_a_colon_offered_by_several_providers():
+    # `gpt-4o:extended` is no provider's `gpt-4o`: openai and openrouter both list the id
+    with pytest.raises(catalog.AmbiguousReference) as err:
+        lookup("gpt-4o:extended")
+    assert err.value.message == "model `gpt-4o:extended` is offered by 2 providers: name one"
+    assert err.value.suggestions == ["openai:gpt-4o:extended", "openrouter:gpt-4o:extended"]
+    assert lookup("openai:gpt-4o:extended").ref == "openai:gpt-4o:extended"
+
+
 def test_matching_follows_genai_prices():
     # case-insensitive provider and model ids, a dated alias, a provider alias, resold models
     assert lookup("OpenAI:GPT-4o").ref == "openai:gpt-4o"
@@ -171,10 +306,11 @@ def test_every_listed_reference_resolves_to_itself():
 def test_a_bare_model_is_accepted_only_when_one_provider_offers_it():
     owners = [p.id for p in gp_data.providers if p.find_model("gpt-4o")]
     assert len(owners) > 1
-    with pytest.raises(CatalogError) as err:
+    with pytest.raises(catalog.AmbiguousReference) as err:
         lookup("gpt-4o")
-    assert "offered by" in err.value.message
-    assert "openai:gpt-4o" in err.value.suggestions and len(err.value.suggestions) == len(owners)
+    assert err.value.message == f"model `gpt-4o` is offered by {len(owners)} providers: name one"
+    assert err.value.suggestions == sorted(f"{p}:gpt-4o" for p in owners) == ["github-copilot:gpt-4o", "openai:gpt-4o"]
+    assert err.value.help == "write the full `provider:model` id: `github-copilot:gpt-4o` or `openai:gpt-4o`"
     unique = next(m.id for m in find_provider_by_id(gp_data.providers, "openai").models
                   if m.id.startswith("o") and sum(p.find_model(m.id) is not None for p in gp_data.providers) == 1)
     assert lookup(unique).ref == f"openai:{unique}"
@@ -435,6 +571,9 @@ def test_cli_output_is_deterministic(capsys):
     (["prices", "--as-of", "2025-13-01"], "is not a calendar date"),
     (["prices", "--as-of", "June 2025"], "expected a date as YYYY-MM-DD"),
     (["prices", "no-such-model-anywhere"], "no model in the price catalog matches `no-such-model-anywhere`"),
+    (["prices", "openai:o3-pro", "--as-of", "2025-01-01"],
+     "no model matching `openai:o3-pro` has a price in the catalog on 2025-01-01: the first of them starts on "
+     "2025-06-10"),
 ])
 def test_cli_usage_errors(capsys, argv, message):
     code, out, err = run(capsys, *argv)
