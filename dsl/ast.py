@@ -79,10 +79,13 @@ Expr = Union[Quantity, Percent, Name, BinOp, Neg, Call]
 # --- bodies --------------------------------------------------------------------------
 
 class Field(Node):
-    """`name = expr` inside a body."""
+    """`name = expr` inside a body; a part of an `input { }` block may add its role:
+    `history = 6 * turn as history` (`role` "history", `role_span` the word)."""
 
     name: str
     value: Expr
+    role: Optional[str] = None
+    role_span: Optional[Span] = None
 
 
 class Block(Node):
