@@ -198,4 +198,23 @@ def test_every_assumption_says_where_it_comes_from(name):
         if sets_a_number and not re.search(r"manual|assumption", block + " " + line):
             unsourced.append(f"{number}: {stripped}")
     assert unsourced == []
-    assert not re.search(r"USD/Mtok|USD/Ktok", "\n".join(l for l in text.splitlines() if l.startswith("model ")))
+    models = [line for line in text.splitlines() if line.startswith("model ")]
+    assert models and all(re.fullmatch(r'model \w+( "[^"]*")? = "\w+:[\w.-]+" as of "2025-06-15"', m) for m in models)
+
+
+def test_the_numbers_the_how_column_quotes():
+    table = _table()
+    growth = [_cost("growth_story", time=month) for month in (0, 12)]
+    call = _row(growth[1], "answer").cost_per_visit / _row(growth[0], "answer").cost_per_visit
+    request = growth[1].cost_per_request / growth[0].cost_per_request
+    assert f"grows {call:.2f}×" in table["query, 500 → 2,000 tokens"]["how"]
+    assert f"request {request:.2f}×" in table["query, 500 → 2,000 tokens"]["how"]
+    qa = _cost("summarization_qa")
+    hour = qa.parameters["human_loaded_customer_service"] / 24    # USD per day in base units -> per hour
+    assert f"the LLM bill is {_money(qa.by_category['inference'])}" in table["manual QA on 8% of responses"]["how"]
+    assert f"(${hour:.2f})" in table["manual QA on 8% of responses"]["how"]
+    pilot = _cost("support_assistant", "pilot")
+    summarize = _row(pilot, "summarize")
+    first_tries = summarize.cost_per_visit * pilot.requests_per_month
+    assert f"{_money(first_tries)} for the 300 calls" in table["pilot bill, a month"]["how"]
+    assert f"{_money(pilot.monthly_total - first_tries)} for the retries" in table["pilot bill, a month"]["how"]
