@@ -19,8 +19,8 @@ from .metrics import BUDGET_METRICS, CATEGORIES, Budget   # noqa: F401 (part of 
 from .provenance import PriceSource
 from .units import Dim
 
-__all__ = ["Parameter", "Price", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture", "Correlation",
-           "Distribution",
+__all__ = ["Parameter", "Price", "InputPart", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
+           "Correlation", "Distribution",
            "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS", "CALL_INPUT_TOKENS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
@@ -80,6 +80,16 @@ class Price:
         return tokens_in * rate_in + tokens_out * self.output.xreplace(at)
 
 
+@dataclass(frozen=True)
+class InputPart:
+    """One named part of an `input { }` block: its tokens per call, and the role it declares
+    (`as history`), or None when it declares none (the lint rules then guess from the name)."""
+
+    tokens: sympy.Expr
+    role: Optional[str]
+    span: Span
+
+
 @dataclass
 class Component:
     """One declared component, with its per-visit cost and its branching behaviour."""
@@ -107,7 +117,7 @@ class Component:
     per_token: sympy.Expr = sympy.Integer(0)
     sample: sympy.Expr = sympy.Integer(1)
     spans: dict[str, Span] = field(default_factory=dict)
-    input_parts: dict[str, sympy.Expr] = field(default_factory=dict)   # named parts of `input { }`, tokens
+    input_parts: dict[str, InputPart] = field(default_factory=dict)   # the named parts of `input { }`
     group: Optional[str] = None                  # the template instance that declared it ("faq"), or None
 
 

@@ -19,16 +19,13 @@ from typing import Callable, Optional
 
 from llmarch.dsl.diagnostics import Diagnostic, Span
 
-from . import ir, present
+from . import input_roles, ir, present
 from .evaluate import CostResult, Evaluation, Resolution, numeric
 from .pipeline import Compiled
 from .settings import LINT_THRESHOLDS as THRESHOLDS
 
 __all__ = ["THRESHOLDS", "RULES", "lint"]
 
-_CONTEXT = re.compile(r"history|context|memory|retriev|chunk|document|rag", re.I)
-_HEADER = re.compile(r"system|instruction|header|prompt|preamble", re.I)
-_USER = re.compile(r"user|question|query|ticket|message|request|input", re.I)
 _IGNORE = re.compile(r"#\s*llmarch:\s*ignore\[([A-Z0-9, ]+)\]")
 
 
@@ -45,36 +42,56 @@ class _Context:
         return float(numeric(expr, env))
 
 
-def _finding(code: str, message: str, span: Optional[Span], help: str) -> Diagnostic:
-    return Diagnostic("warning", code, message, span, help)
+def _finding(code: str, message: str, span: Optional[Span], help: str, notes: tuple = ()) -> Diagnostic:
+    return Diagnostic("warning", code, message, span, help, notes)
 
 
 def _token_bloat(ctx: _Context) -> list[Diagnostic]:
+    """L101 and L102, from the roles of a call's input parts: declared (`as history`), or
+    guessed from the part's name, which the finding then says in a note."""
     out = []
     for comp in ctx.compiled.arch.components.values():
         if not comp.input_parts:
             continue
-        parts = {name: ctx.value(expr) for name, expr in comp.input_parts.items()}
-        total = sum(parts.values())
+        tokens = {name: ctx.value(part.tokens) for name, part in comp.input_parts.items()}
+        total = sum(tokens.values())
         if total <= 0:
             continue
-        context = sum(v for n, v in parts.items() if _CONTEXT.search(n))
-        share = context / total
+        roles = {name: part.role or input_roles.guess(name) for name, part in comp.input_parts.items()}
+
+        def having(wanted: tuple[str, ...]) -> list[str]:
+            return [n for n in tokens if roles[n] in wanted]
+
+        def guessed(names: list[str]) -> tuple:
+            """A note for each part whose role is guessed from its name."""
+            return tuple((f"`{n}` counts as {input_roles.ROLE_NAMES[roles[n]]}: guessed from the name `{n}`; "
+                          f"declare `as {roles[n]}` to be sure"
+                          + (" (or `as payload` if it is what the call works on)" if roles[n] == "retrieved" else ""),
+                          comp.input_parts[n].span)
+                         for n in names if comp.input_parts[n].role is None)
+
+        context = having(input_roles.CONTEXT_ROLES)
+        context_tokens = sum(tokens[n] for n in context)
+        share = context_tokens / total
         if share > ctx.thresholds["max_context_share"]:
-            matched = [n for n in parts if _CONTEXT.search(n)]
-            names = ", ".join(f"`{n}`" for n in matched)
-            verb = "makes" if len(matched) == 1 else "make"
             out.append(_finding(
-                "L101", f"token bloat: {names} {verb} {share:.0%} of the {total:,.0f} input tokens of `{comp.name}` "
-                f"(limit {ctx.thresholds['max_context_share']:.0%}); you are paying for verbosity, not value",
-                comp.span, "compress the context: chunk limits, fewer retrieved chunks, memory pruning"))
-        header = sum(v for n, v in parts.items() if _HEADER.search(n))
-        user = sum(v for n, v in parts.items() if _USER.search(n) and not _HEADER.search(n))
-        if header and user and header / user > ctx.thresholds["max_header_ratio"]:
+                "L101", f"token bloat: {' + '.join(f'`{n}`' for n in context)} makes {context_tokens:,.0f} of the "
+                f"{total:,.0f} input tokens of `{comp.name}` ({share:.0%}, limit "
+                f"{ctx.thresholds['max_context_share']:.0%}); you are paying for verbosity, not value",
+                comp.span, "compress the context: chunk limits, fewer retrieved chunks, memory pruning",
+                guessed(context)))
+        header_parts, request_parts = having(input_roles.HEADER_ROLES), having(input_roles.REQUEST_ROLES)
+        header = sum(tokens[n] for n in header_parts)
+        request = sum(tokens[n] for n in request_parts)
+        if header and request and header / request > ctx.thresholds["max_header_ratio"]:
+            what = "the user's message" if "payload" not in {roles[n] for n in request_parts} else (
+                "the user's message and payload" if "user" in {roles[n] for n in request_parts} else "the payload")
             out.append(_finding(
-                "L102", f"token bloat: the instruction header of `{comp.name}` is {header:,.0f} tokens next to a "
-                f"{user:,.0f}-token user message ({header / user:.1f}x, limit {ctx.thresholds['max_header_ratio']:g}x)",
-                comp.span, "trim the header, or move its fixed part to a cached prefix"))
+                "L102", f"token bloat: the instruction header of `{comp.name}` is {header:,.0f} tokens, "
+                f"{header / request:.1f}x the {request:,.0f} tokens of {what} "
+                f"(limit {ctx.thresholds['max_header_ratio']:g}x)",
+                comp.span, "trim the header, or move its fixed part to a cached prefix",
+                guessed(header_parts + request_parts)))
     return out
 
 
@@ -108,24 +125,74 @@ def _fallback_spiral(ctx: _Context) -> list[Diagnostic]:
     happy = sum(r.happy_path_cost_per_request or 0.0 for r in inference)
     if system > 0 and (system - happy) / system > ctx.thresholds["max_overhead_share"]:
         share = (system - happy) / system
+        driver, field, overhead = _overhead_driver(ctx, inference)
+        comp = ctx.compiled.arch.components[driver]
+        monthly = overhead * ctx.result.requests_per_month
+        where = comp.spans.get(field)
         out.append(_finding(
             "L202", f"fallback spiral: retries, fallbacks and regenerations are {share:.0%} of inference spend "
-            f"(limit {ctx.thresholds['max_overhead_share']:.0%})", None,
-            "audit the fallback triggers and the failure rates behind them"))
+            f"(limit {ctx.thresholds['max_overhead_share']:.0%}); `{driver}` adds the most, {present.money(monthly)} "
+            "a month", comp.span, "audit the fallback triggers and the failure rates behind them",
+            ((f"through its `{field}`", where),) if where is not None else ()))
     return out
+
+
+def _overhead_driver(ctx: _Context, rows) -> tuple[str, Optional[str], float]:
+    """The component whose failure handling adds the most inference spend per request, the
+    field that sends the spend there (`fallback_model`, `fallback`, `attempts`/`retries`),
+    and that spend. A fallback copy's overhead (`a@big`) is its component's; a component
+    reached only as another's `fallback` (no happy-path cost) counts for the one that
+    falls back to it."""
+    components = ctx.compiled.arch.components
+    falls_back_to = {}
+    for comp in components.values():
+        if comp.fallback is not None:
+            falls_back_to.setdefault(comp.fallback, comp.name)
+    added: dict[tuple[str, Optional[str]], float] = {}
+    for row in rows:
+        overhead = row.cost_per_request - (row.happy_path_cost_per_request or 0.0)
+        if row.name != row.component:
+            key = (row.component, "fallback_model")
+        elif not row.happy_path_cost_per_request and row.component in falls_back_to:
+            key = (falls_back_to[row.component], "fallback")
+        else:
+            spans = components[row.component].spans
+            key = (row.component, next((f for f in ("attempts", "retries") if f in spans), None))
+        added[key] = added.get(key, 0.0) + overhead
+    (driver, field), overhead = max(added.items(), key=lambda item: item[1])
+    return driver, field, overhead
 
 
 def _rag_overreach(ctx: _Context) -> list[Diagnostic]:
     by = ctx.result.by_category
     if by["inference"] > 0 and by["retrieval"] / by["inference"] > ctx.thresholds["max_retrieval_ratio"]:
         ratio = by["retrieval"] / by["inference"]
-        first = next((c for c in ctx.compiled.arch.components.values() if c.category == "retrieval"), None)
+        name, span, monthly = _costliest_retrieval(ctx)
         return [_finding(
             "L301", f"RAG overreach: retrieval costs {present.money(by['retrieval'])} a month, {ratio:.2f}x the inference it "
-            f"feeds (limit {ctx.thresholds['max_retrieval_ratio']:g}x)", first.span if first else None,
+            f"feeds (limit {ctx.thresholds['max_retrieval_ratio']:g}x); `{name}` costs the most, "
+            f"{present.money(monthly)} a month", span,
             "use retrieval only for high-variance queries with a proven benefit; roll back to simpler logic "
             "for baseline tasks")]
     return []
+
+
+def _costliest_retrieval(ctx: _Context) -> tuple[str, Span, float]:
+    """The retrieval cost (a component or a fixed cost) that costs the most a month, and
+    where to point: its declaration, or, for a part of a template instance written
+    outside the user's files (the standard library's), the `use` that made it."""
+    arch = ctx.compiled.arch
+    declared = {**arch.fixed, **arch.components}
+    monthly: dict[str, float] = {}
+    for row in ctx.result.components:
+        if row.category == "retrieval":
+            monthly[row.component] = monthly.get(row.component, 0.0) + row.monthly
+    name = max(monthly, key=monthly.get)
+    part = declared[name]
+    span = part.span
+    if span.file.startswith("<stdlib>/") and part.group in arch.instance_spans:
+        span = arch.instance_spans[part.group]
+    return name, span, monthly[name]
 
 
 def _rag_without_benefit(ctx: _Context) -> list[Diagnostic]:
@@ -330,7 +397,7 @@ def lint(compiled: Compiled, evaluation: Evaluation) -> list[Diagnostic]:
     out = []
     for f in kept:
         archetype, _, detail = f.message.partition(": ")
-        notes = tuple((f"in `{g}`, a template instance made here", arch.instance_spans[g])
-                      for g in dict.fromkeys(uses.get(f.span, [])))
+        notes = f.notes + tuple((f"in `{g}`, a template instance made here", arch.instance_spans[g])
+                                for g in dict.fromkeys(uses.get(f.span, [])))
         out.append(Diagnostic(f.severity, f.code, f"{archetype}{where}: {detail}", f.span, f.help, notes))
     return out

@@ -377,6 +377,8 @@ def _traps(loop: LoopInfo, probabilities: Sequence) -> bool:
         exit_probability = np.max(np.stack([1.0 - s for s in staying]), axis=0)
         return bool(np.min(exit_probability) < 1e-12)
     inside = {u: [(v, float(probabilities[i])) for v, i, within in out if within] for u, out in loop.inside}
+    # the loop's own edges are the same at every point, but how it is entered may vary
+    # (a sweep over the share of requests that reach it): entered at any point is entered
     entries = {v for v, is_entry, incoming in loop.entries
-               if is_entry or any(float(probabilities[i]) > 1e-15 for i in incoming)}
+               if is_entry or any(np.any(np.asarray(probabilities[i], dtype=float) > 1e-15) for i in incoming)}
     return loop_traps(loop.nodes, inside, entries)

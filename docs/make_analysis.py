@@ -35,6 +35,14 @@ def section(command: str, title: str) -> str:
 SUPPORT = "examples/support_assistant.llmarch"
 GROWTH = "examples/growth_story.llmarch"
 
+# the figures the prose quotes, from the same model the commands run
+sys.path.insert(0, str(ROOT))
+import llmarch  # noqa: E402
+
+_support = llmarch.load(ROOT / SUPPORT)
+TRAFFIC_ELASTICITY = next(r for r in _support.sensitivity("production") if r.name == "tickets_per_day").elasticity
+FIXED = _support.cost("production").fixed_monthly
+
 doc = f"""# Analysis: sensitivity, growth over time, break-even and sweeps
 
 The field manual's central claim is that LLM costs do not scale with usage, they compound
@@ -68,8 +76,8 @@ How the numbers are computed:
 ## Sensitivity
 
 {head(f"sensitivity {SUPPORT} --scenario production", 14)}
-`tickets_per_day` has elasticity 0.535: traffic grows the bill less than proportionally
-because $3,347 a month is fixed. `cache_hit` is the largest lever that lowers it.
+`tickets_per_day` has elasticity {TRAFFIC_ELASTICITY:.3f}: traffic grows the bill less than proportionally
+because ${FIXED:,.0f} a month is fixed. `cache_hit` is the largest lever that lowers it.
 
 ## Tornado
 
@@ -114,7 +122,8 @@ input cost before the user types a word** (300 / 20 tokens at the same price). T
 fallback spiral): GPT-4o falls back to o1, which costs 6× as much per token:
 
 {head(f"cost {GROWTH} --scenario fallback_spiral", 6)}
-`answer@o1`: $742.50 of the $1,237.50 inference spend, 60%.
+`answer@o1`: $742.50 of the $1,237.50 inference spend, 60%. [field-manual.md](field-manual.md)
+sets every figure of the manual next to the one llmarch computes.
 
 ## Happy path versus system, per component
 

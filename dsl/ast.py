@@ -108,10 +108,13 @@ Value = Union[Expr, Interval, Choice]
 # --- bodies --------------------------------------------------------------------------
 
 class Field(Node):
-    """`name = expr` inside a body."""
+    """`name = expr` inside a body; a part of an `input { }` block may add its role:
+    `history = 6 * turn as history` (`role` "history", `role_span` the word)."""
 
     name: str
     value: Value
+    role: Optional[str] = None
+    role_span: Optional[Span] = None
 
 
 class Block(Node):

@@ -91,7 +91,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E205", "unknown setting", "names"),
     Code("E206", "parameter defined in terms of itself", "names"),
     Code("E207", "a parameter where a constant is required (settings, ranges, budget limits)", "names"),
-    # fields: compiler/semantics.py, compiler/templates.py
+    # fields: compiler/semantics.py, compiler/templates.py, compiler/elaborate/roles.py
     Code("E210", "model without an `input` or `output` price", "fields"),
     Code("E211", "unknown field, or a block where a value belongs (or a value where a block belongs)", "fields"),
     Code("E212", "field, argument or scenario value given twice", "fields"),
@@ -104,6 +104,9 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E219", "a component that falls back to itself", "fields"),
     Code("E220", "unknown category or cache match", "fields"),
     Code("E221", "`attempts` or `retries` not a whole number in range (or given by a parameter)", "fields"),
+    Code("E222", "a role (`as history`) written on something other than a part of an `input { }` block", "fields"),
+    Code("E223", "unknown role of an input part (the roles: instructions, history, retrieved, user, payload)",
+         "fields"),
     # scenarios: compiler/semantics.py, compiler/evaluate.py
     Code("E230", "scenario extends itself", "scenarios"),
     Code("E231", "unknown scenario (in `extends` or a budget)", "scenarios"),
@@ -168,9 +171,9 @@ _ENTRIES: tuple[Code, ...] = (
          "uncertainty"),
     Code("W701", "a probabilistic budget too close to call at this sample count", "uncertainty", "warning", 0),
     # lint: compiler/lint.py (the rules are described in docs/lint.md)
-    Code("L101", "token bloat: history and retrieved context are too large a share of the input tokens", "lint",
+    Code("L101", "token bloat: history and retrieved context are too large a share of a call's input tokens", "lint",
          "warning", 5),
-    Code("L102", "token bloat: the instruction header is too large next to the user's message", "lint",
+    Code("L102", "token bloat: the instruction header is too large next to the user's message and payload", "lint",
          "warning", 5),
     Code("L103", "token bloat: input tokens per request grow faster than traffic", "lint", "warning", 5),
     Code("L201", "fallback spiral: too many requests reach a more expensive fallback", "lint", "warning", 5),

@@ -52,7 +52,7 @@ _TERMINAL_NAMES = {
     "_NL": "a new line", "KIND": "a component kind", "LBRACE": "`{`", "RBRACE": "`}`",
     "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "CIRCUMFLEX": "`^`",
-    "PERCENT": "`%`", "COLON": "`:`", "$END": "the end of the file",
+    "PERCENT": "`%`", "COLON": "`:`", "_AS": "`as`", "$END": "the end of the file",
 }
 
 
@@ -324,6 +324,7 @@ _new = _makers(
     scenario=(ast.Scenario, "span", "name", "name_span", "extends", "extends_span", "description", "body"),
     body=(ast.Body, "span", "items"),
     field=(ast.Field, "span", "name", "value"),
+    field_role=(ast.Field, "span", "name", "value", "role", "role_span"),
     block=(ast.Block, "span", "name", "body"),
     flow=(ast.Flow, "span", "chains"),
     chain=(ast.Chain, "span", "nodes", "node_spans", "attrs"),
@@ -835,7 +836,14 @@ class _Builder:
         return _new.body(span=self._span(first, last), items=tuple(children))
 
     def field(self, children, first, last):
+        if len(children) == 3:
+            role = children[2]
+            return _new.field_role(span=self._span(first, last), name=str(children[0]), value=children[1],
+                                   role=str(role), role_span=self._tspan(role))
         return _new.field(span=self._span(first, last), name=str(children[0]), value=children[1])
+
+    def role(self, children, first, last):
+        return children[0]
 
     def block(self, children, first, last):
         return _new.block(span=self._span(first, last), name=str(children[0]), body=children[1])

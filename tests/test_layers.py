@@ -15,7 +15,7 @@ PACKAGES = {"dsl": "llmarch.dsl", "compiler": "llmarch.compiler", "stdlib": "llm
 #: The front end: reading, checking and elaborating a file. It may import only itself and leaves.
 FRONT_END = ("llmarch.dsl", "llmarch.compiler.loader", "llmarch.compiler.templates",
              "llmarch.compiler.elaborate", "llmarch.compiler.units", "llmarch.compiler.ir",
-             "llmarch.compiler.settings", "llmarch.compiler.gc_pause")
+             "llmarch.compiler.settings", "llmarch.compiler.input_roles", "llmarch.compiler.gc_pause")
 #: What consumes a compiled model: the front end must never import these.
 CONSUMERS = ("llmarch.compiler.evaluate", "llmarch.compiler.evaluation", "llmarch.compiler.lint",
              "llmarch.compiler.analysis", "llmarch.compiler.analysis_output", "llmarch.compiler.render",

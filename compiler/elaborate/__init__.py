@@ -16,7 +16,8 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, SourceCache
 
 from .. import ir
-from . import (budgets, components, configure, correlations, declarations, flow, parameters, prices, scenarios,
+from . import (budgets, components, configure, correlations, declarations, flow, parameters, prices, roles,
+               scenarios,
                statements)
 from .components import MAX_ATTEMPTS
 from .state import RESERVED_NODES, TIME_PARAMETER, State
@@ -26,6 +27,7 @@ __all__ = ["elaborate", "PASSES", "State", "RESERVED_NODES", "MAX_ATTEMPTS", "TI
 #: The passes, in the order they run.
 PASSES: tuple[Callable[[State], None], ...] = (
     statements.run,     # templates expanded; the main file's architecture/traffic/flow/settings
+    roles.run,          # every `as ROLE` on an input part, naming a known role
     configure.run,      # settings { }: the month's length, lint thresholds
     declarations.run,   # every name declared once
     parameters.run,     # parameters in dependency order

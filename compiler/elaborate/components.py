@@ -179,7 +179,7 @@ def _token_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
             if part is not None:
                 state.checks.append(ir.Check("nonnegative", part, f"input part `{item.name}`", item.value.span))
                 parts.append(part)
-                comp.input_parts[item.name] = part
+                comp.input_parts[item.name] = ir.InputPart(part, item.role, item.span)
         if not f["input"].body.items:
             state.collector.error("E213", f"`input` of {owner} has no parts", f["input"].span)
         tokens_in = sympy.Add(*parts)

@@ -277,3 +277,25 @@ def test_tornado_at_a_month_shows_growth_drivers():
     assert model.uses_time
     with pytest.raises(llmarch.LlmarchError, match="`at_month` must be"):   # the API names its keyword
         model.sensitivity(at_month=-1)
+
+
+def test_sweep_over_how_a_loop_is_entered(compile_text):
+    """A regeneration loop whose own edges are the same at every point, entered with a
+    probability the sweep varies (the support example's cache in front of its router):
+    the loop check takes the entries at every point (it raised a TypeError)."""
+    model = compile_text("""
+        param hit = 20%
+        traffic = 100 requests/day
+        cache c { hit_rate = hit; cost = 0.0001 USD }
+        router route {}
+        tool draft { cost = 0.01 USD }
+        guardrail check { cost = 0.001 USD }
+        flow {
+          start -> c -> route -> draft -> check
+          check -> route (p = 5%, on_failure)
+        }
+    """)
+    names, arrays, batch = model.sweep([parse_grid("hit=0:0.6:3")])
+    for i in range(3):
+        point = model.cost(set={"hit": float(arrays["hit"][i])})
+        assert batch.monthly_total[i] == pytest.approx(point.monthly_total, rel=1e-12)

@@ -22,7 +22,7 @@ def _pass_modules() -> list[str]:
 
 
 def test_the_passes_run_in_the_written_order():
-    assert _pass_modules() == ["statements", "configure", "declarations", "parameters", "prices",
+    assert _pass_modules() == ["statements", "roles", "configure", "declarations", "parameters", "prices",
                                "components", "flow", "scenarios", "correlations", "budgets"]
     assert all(run.__name__ == "run" for run in PASSES)
 
@@ -49,7 +49,7 @@ def test_a_prefix_of_the_passes_runs_alone(tmp_path):
                     "model m { input = 1 USD/Mtok; output = 1 USD/Mtok }\n", encoding="utf-8")
     modules, sources = load_modules(path)
     state = State(modules, Collector(sources))
-    for run in PASSES[:4]:   # up to and with the parameters
+    for run in PASSES[:5]:   # up to and with the parameters
         run(state)
     assert state.month_days == 28
     assert list(state.params) == ["time", "a", "b"]

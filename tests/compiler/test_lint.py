@@ -172,3 +172,102 @@ def test_stdlib_and_examples_mark_every_regeneration(tmp_path):
     model = llmarch.load(source, cache=False)
     assert not [f for f in model.lint() if f.code == "L203"]
     assert model.cost().failure_overhead_per_request > 0
+
+
+SUMMARIZER = HEAD + """
+llm summarize {
+  model = m
+  input { instructions = 300 tokens<header>; document = 3000 tokens<document> }
+  output = 300 tokens
+}
+flow { start -> summarize }
+"""
+
+
+def _summarizer(header: str = "", document: str = "") -> str:
+    return SUMMARIZER.replace("<header>", header).replace("<document>", document)
+
+
+def test_a_summarizers_own_document_declared_as_payload_is_not_bloat(compile_text):
+    """The issue's case: a summarizer's `document` is what it works on. Undeclared, its name
+    makes it retrieved context (L101, with a note saying so); declared `as payload`, it is not
+    bloat, and it is the request's content next to which L102 weighs the header."""
+    guessed = [d for d in compile_text(_summarizer()).lint() if d.code == "L101"]
+    assert len(guessed) == 1
+    assert "`document` makes 3,000 of the 3,300 input tokens of `summarize` (91%" in guessed[0].message
+    (note, span), = guessed[0].notes
+    assert "guessed from the name `document`; declare `as retrieved` to be sure" in note
+    assert "`as payload`" in note and span.line == 8
+    declared = compile_text(_summarizer(" as instructions", " as payload"), name="b.llmarch")
+    assert declared.lint() == []
+
+
+def test_a_declared_role_is_read_whatever_the_name_and_needs_no_note(compile_text):
+    text = HEAD + """
+llm answer {
+  model = m
+  input { rules = 120 tokens as instructions; kb = 900 tokens as retrieved; said = 100 tokens as user }
+  output = 50 tokens
+}
+flow { start -> answer }
+"""
+    (finding,) = compile_text(text).lint()
+    assert finding.code == "L101" and "`kb` makes 900 of the 1,120 input tokens" in finding.message
+    assert finding.notes == ()
+    # the same parts with no roles: nothing in their names says what they are, so no rule reads them
+    assert compile_text(text.replace(" as instructions", "").replace(" as retrieved", "")
+                        .replace(" as user", ""), name="b.llmarch").lint() == []
+
+
+def test_several_context_parts_make_one_sum():
+    import llmarch
+    model = llmarch.loads(HEAD + "llm a { model = m; input { question = 100 tokens as user; history = 300 tokens as history; "
+                          "chunks = 300 tokens as retrieved }; output = 10 tokens }\nflow { start -> a }\n")
+    (finding,) = model.lint()
+    assert "`history` + `chunks` makes 600 of the 700 input tokens of `a` (86%, limit 50%)" in finding.message
+
+
+def test_header_ratio_counts_the_payload_with_the_users_message(compile_text):
+    text = HEAD + ("llm a { model = m; input { system = 600 tokens as instructions; ask = 20 tokens as user<more> }; "
+                   "output = 10 tokens }\nflow { start -> a }\n")
+    (finding,) = compile_text(text.replace("<more>", "")).lint()
+    assert finding.code == "L102" and finding.notes == ()
+    assert "is 600 tokens, 30.0x the 20 tokens of the user's message (limit 5x)" in finding.message
+    # a 200-token document the user attached: the header is 2.7x the request's own content
+    assert compile_text(text.replace("<more>", "; attached = 200 tokens as payload"), name="b.llmarch").lint() == []
+
+
+def test_fallback_overhead_points_at_the_component_that_drives_it(compile_text):
+    """L202 is reported at the component whose failure handling adds the most inference
+    spend, with a note at the field that sends it there."""
+    text = HEAD + """
+llm cheap { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 30%; fallback_model = big }
+llm steady { model = m; input = 100 tokens; output = 10 tokens; fail_rate = 1%; attempts = 2 }
+flow { start -> steady -> cheap }
+"""
+    (finding,) = [d for d in compile_text(text).lint() if d.code == "L202"]
+    assert finding.span.line == 6 and "`cheap` adds the most" in finding.message
+    (note, span), = finding.notes
+    assert note == "through its `fallback_model`" and (span.line, span.column) == (6, 81)
+
+
+def test_rag_overreach_points_at_the_costliest_retrieval_in_the_users_file(compile_text):
+    """L301 names the retrieval cost that costs the most; one made by a standard-library
+    template is shown at the `use` in the user's file, not inside the library."""
+    text = """\
+import rag
+traffic = 1000 requests/day
+model m { input = 1 USD/Mtok; output = 2 USD/Mtok }
+model embed { input = 0.02 USD/Mtok; output = 0 USD/Mtok }
+llm a { model = m; input = 100 tokens; output = 10 tokens }
+use rag_pipeline as kb { embed_model = embed; search_cost = 0.01 USD/query }
+fixed vector_db { cost = 50 USD/month; category = retrieval }
+flow { start -> kb -> a }
+"""
+    (finding,) = [d for d in compile_text(text).lint() if d.code == "L301"]
+    assert "`kb.search` costs the most, $300.00 a month" in finding.message
+    assert finding.span.file.endswith("case.llmarch") and finding.span.line == 6
+    cheaper = compile_text(text.replace("0.01 USD/query", "0.0001 USD/query").replace("50 USD/month", "500 USD/month"),
+                           name="b.llmarch")
+    (finding,) = [d for d in cheaper.lint() if d.code == "L301"]
+    assert "`vector_db` costs the most" in finding.message and finding.span.line == 7

@@ -84,6 +84,12 @@ SNIPPETS: dict[str, str] = {
         "  docs.search -> a.b.c\n}\n"
         "flow {}\n"
     ),
+    "input_roles": (
+        "llm a {\n  input {\n    system = 400 tokens as instructions\n    history = 6 * (turn) as history\n"
+        "    as = 3 tokens as user; assets = (2 tokens)\n    doc = 5 tokens as payload  # a comment\n  }\n}\n"
+        "use rag as assistant { k = 2 }\n"
+        "model d = \"openai:gpt-4o\" as of \"2025-05-01\"\n"
+    ),
     "expressions": (
         "param x = 1 + 2 * 3 ^ 2 ^ 3 - -4\n"
         "param y = - - 2 ^ -3 / 4 * 5 % \n"
@@ -127,6 +133,9 @@ BROKEN: dict[str, str] = {
     "unexpected_end": "flow {",
     "unknown_unit": "param a = 2 Mtoks\n",
     "unterminated_string": "architecture \"x\nparam a = 1\n",
+    # `as` is a whole word: not the start of `assistant`
+    "as_is_a_whole_word": "use rag assistant\n",
+    "role_is_a_name": "llm a { input { q = 3 tokens as 5 } }\n",
 }
 
 

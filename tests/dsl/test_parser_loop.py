@@ -63,7 +63,7 @@ def test_same_result_on_every_file(index):
 
 
 FRAGMENTS = [
-    "param", "p", "in", "as", "of", "use", "llm", "tool", "model", "flow", "template", "scenario", "extends",
+    "param", "p", "in", "as", "assistant", "of", "use", "llm", "tool", "model", "flow", "template", "scenario", "extends",
     "budget", "traffic", "settings", "import", "architecture", "otherwise", "on_failure", "start", "success",
     "x", "a_b", "Mtok", "USD", "USD/Mtok", "requests/day", "tokens", "1", "2.5", "1_000", "1e3", "3e-2", "0",
     '"s"', '"a \\" b"', '"', "'", "=", "<", "<=", ">=", "->", "+", "-", "*", "/", "^", "%", "(", ")", "[", "]",

@@ -174,7 +174,7 @@ def test_sections_and_sliders(support, support_html):
         assert (float(low), float(high)) == (p.low, p.high)
         assert float(value) == production[p.name]          # the scenario's value, in its declared unit
     result = support.cost("production")
-    assert f'data-fig="monthly_total" data-value="{result.monthly_total!r}">$7,521.02<' in support_html
+    assert f'data-fig="monthly_total" data-value="{result.monthly_total!r}">$7,568.40<' in support_html
     # every scenario in the comparison, with its own total
     for name in support.scenarios:
         assert f"<code>{name}</code>" in support_html

@@ -120,7 +120,7 @@ def test_loads_with_no_error_and_no_request(browser, support_page):
     page.assert_clean()
     assert page.requests == [support_page.as_uri()]
     assert page.page.locator("#diagram").is_visible()
-    assert page.fig("monthly_total")[1] == "$7,521.02"
+    assert page.fig("monthly_total")[1] == "$7,568.40"
     page.page.close()
 
 
@@ -175,7 +175,7 @@ def test_reset_restores_the_scenario(browser, support_page, support):
     before = page.page.eval_on_selector_all("[data-fig], [data-col], [data-pv]", _SHOWN_NUMBERS)
     page.slide(index_of(support, "cache_hit"), 0.8)
     page.slide(index_of(support, "call_failure"), 0.25)
-    assert page.fig("monthly_total")[1] != "$7,521.02"
+    assert page.fig("monthly_total")[1] != "$7,568.40"
     page.page.click("#lm-reset")
     after = page.page.eval_on_selector_all("[data-fig], [data-col], [data-pv]", _SHOWN_NUMBERS)
     assert len(after) > 150
