@@ -30,7 +30,7 @@ def show_figure(metric: str, x: float) -> str:
 
 def describe(d, unit: Optional[str]) -> tuple[str, str]:
     """(the distribution, its median) as a reader sees them, in the parameter's unit."""
-    if unit is None and (d.kind in ("logitnormal", "beta") or d.written.rstrip().endswith("%")):
+    if unit is None and (d.kind in ("logitnormal", "beta") or "%" in d.written):
         return d.describe(present.percent), present.percent(d.median)
     suffix = f" {unit}" if unit else ""
     return d.describe(present.count, suffix), present.count(d.median) + suffix
