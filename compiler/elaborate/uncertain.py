@@ -18,7 +18,7 @@ import sympy
 
 from llmarch.dsl import ast
 
-from ..distributions import FUNCTIONS, Distribution, interval_kind, weighted
+from ..distributions import FUNCTIONS, Z95, Distribution, interval_kind, weighted
 from ..units import DIMENSIONLESS, Dim, format_dim, unit_of
 from .expressions import ExpressionCompiler
 
@@ -117,7 +117,12 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
             error("E801", "a logit-normal's 5th and 95th percentiles must be shares strictly between 0% and 100%",
                   node.span)
             return None
-        d = Distribution(kind, (low, high), (), node.span, text)
+        if kind == "normal":
+            # `a to b` below zero: the normal whose 5th and 95th percentiles are a and b
+            d = Distribution("normal", ((low + high) / 2, (high - low) / (2 * Z95)), (), node.span, text)
+            values = [(values[0] + values[1]) / 2]      # its mean and median, exactly
+        else:
+            d = Distribution(kind, (low, high), (), node.span, text)
     elif kind == "normal":
         mean, sd = floats
         if sd <= 0:
