@@ -214,6 +214,7 @@ def build_artifact(compiled) -> dict:
         "check_code": evaluator.check_code,
         "loops": loops,
         "loop_code": evaluator.loop_code,
-        "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span)) for b in arch.budgets],
+        "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span), b.statistic, b.event_op,
+                     None if b.event_limit is None else float(b.event_limit)) for b in arch.budgets],
         "sources": texts,
     }

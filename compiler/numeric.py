@@ -36,7 +36,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 5
+ARTIFACT_FORMAT = 6
 
 _HAPPY = " in the happy path (failures set to 0)"
 
@@ -64,8 +64,9 @@ class NumericModel:
         self.sources = SourceCache()
         for file, text in artifact["sources"].items():
             self.sources.add(file, text)
-        self.budgets: list[Budget] = [Budget(m, op, limit, scenario, _span(span))
-                                      for m, op, limit, scenario, span in artifact["budgets"]]
+        self.budgets: list[Budget] = [Budget(m, op, limit, scenario, _span(span), statistic, event_op, event_limit)
+                                      for m, op, limit, scenario, span, statistic, event_op, event_limit
+                                      in artifact["budgets"]]
         self._rows = [RowInfo(*row) for row in artifact["rows"]]
         self._fixed = [tuple(f) for f in artifact["fixed"]]
         self._layout = OutputLayout(tuple(tuple(b) for b in artifact["layout"]))
