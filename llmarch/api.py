@@ -119,15 +119,15 @@ class Model:
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
-        the first scenario that is invalid, or with every budget that does not hold.
-        Returns the warnings (none yet)."""
+        the first scenario that is invalid, or with every budget that does not hold (and the
+        warnings). Returns the warnings: probabilistic budgets too close to call (W701)."""
         from llmarch.compiler.budgets import budget_diagnostics
-        broken = []
+        found = []
         for scenario in [None, *self.scenarios]:
-            broken += budget_diagnostics(self.budgets(scenario))
-        if broken:
-            raise self.error(broken)
-        return []
+            found += budget_diagnostics(self.budgets(scenario))
+        if any(d.severity == "error" for d in found):
+            raise self.error(found)
+        return found
 
     def lint(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> list[Diagnostic]:
         """The cost-archetype findings for a scenario (warnings with codes L1xx–L5xx)."""
