@@ -41,6 +41,11 @@ def _budget(x: ExpressionCompiler, b: ast.Budget) -> Optional[ir.Budget]:
         state.collector.error("E231", f"unknown scenario `{b.scenario}`", b.scenario_span,
                               help=did_you_mean(b.scenario, state.scenarios))
         return None
+    if b.statistic is not None and b.metric not in ir.SAMPLED_METRICS:
+        state.collector.error("E804", f"`{b.statistic}(…)` cannot bound `{b.metric}`: the simulation does not estimate it",
+                              b.metric_span, help=f"bound its point value, `budget {b.metric} {b.op} …`, or a statistic "
+                              "of " + ", ".join(f"`{m}`" for m in ir.SAMPLED_METRICS[:4]) + " or `monthly_<vector>`")
+        return None
     dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,)}[kind]
 
     def amount(expr) -> Optional[float]:

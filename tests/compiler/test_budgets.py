@@ -60,6 +60,8 @@ def test_exit_code_4_and_the_message(tmp_path, capsys):
     ("budget monthly_total < 300 USD", "E300"),
     ("budget p_success > 99 USD", "E300"),
     ("budget monthly_total < rpd", "E201"),
+    ("budget p95(failure_overhead) < 50%", "E804"),      # once an internal error (KeyError)
+    ("budget P(failure_overhead > 10%) < 5%", "E804"),
 ])
 def test_bad_budgets_are_located_errors(tmp_path, capsys, line, code):
     path = tmp_path / "b.llmarch"
