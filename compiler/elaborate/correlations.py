@@ -30,7 +30,8 @@ def run(state: State) -> None:
         if not isinstance(c, ast.Correlation):
             continue
         ok = True
-        for name, span in ((c.first, c.first_span), (c.second, c.second_span)):
+        names = ((c.first, c.first_span), (c.second, c.second_span))
+        for name, span in names[:1] if c.first == c.second else names:      # one report for `a with a`
             if name not in state.params:
                 if name not in state.pending_params:
                     error("E201", f"unknown parameter `{name}`", span, help=did_you_mean(name, state.params))
