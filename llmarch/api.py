@@ -26,6 +26,10 @@ __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_li
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP"]
 
 
+#: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
+_SIMULATIONS_KEPT = 2
+
+
 class Model:
     """A compiled `.llmarch` architecture.
 
@@ -161,6 +165,10 @@ class Model:
         key = (scenario, tuple(sorted((str(k), repr(v)) for k, v in (set or {}).items())), samples, seed, components)
         memo = self.__dict__.setdefault("_simulations", {})
         if key not in memo:
+            # the last runs only (`simulate` then `budgets` share one): a run keeps up to a
+            # million samples of every figure, and a loop over seeds must not hold them all
+            while len(memo) >= _SIMULATIONS_KEPT:
+                memo.pop(next(iter(memo)))
             memo[key] = simulate(self._compiled.evaluator, scenario, _sets(set), samples, seed, components)
         return memo[key]
 

@@ -423,3 +423,15 @@ def test_a_run_of_one_sample_and_a_run_across_chunks(linear):
 def test_the_kept_subsample_has_exactly_keep_samples(samples):
     kept = sum(_keep(samples, start, min(CHUNK, samples - start)) for start in range(0, samples, CHUNK))
     assert kept == KEEP
+
+
+def test_a_model_keeps_only_its_last_runs(linear):
+    # `simulate` then `budgets` share one run; a loop over seeds must not keep every run's
+    # samples (up to a million of each figure) alive
+    first = linear.simulate(samples=1000, seed=100)
+    assert linear.simulate(samples=1000, seed=100) is first
+    for seed in range(101, 111):
+        linear.simulate(samples=1000, seed=seed)
+    again = linear.simulate(samples=1000, seed=100)
+    assert again is not first                                  # it was let go, and is run again
+    assert np.array_equal(again.figures["monthly_total"].kept, first.figures["monthly_total"].kept)
