@@ -221,7 +221,7 @@ def build_artifact(compiled) -> dict:
         "loops": loops,
         "loop_code": evaluator.loop_code,
         "budgets": [(b.metric, b.op, float(b.limit), b.scenario, _span(b.span), b.statistic, b.event_op,
-                     b.event_limit) for b in arch.budgets],
+                     None if b.event_limit is None else float(b.event_limit)) for b in arch.budgets],
         "distributions": {name: _distribution(p.distribution) for name, p in arch.parameters.items()
                           if p.distribution is not None},
         "correlations": [(c.first, c.second, c.rank, _span(c.span)) for c in arch.correlations],

@@ -8,7 +8,7 @@ from typing import Optional
 
 from llmarch.dsl.diagnostics import Span
 
-__all__ = ["CATEGORIES", "BUDGET_METRICS", "Budget"]
+__all__ = ["CATEGORIES", "BUDGET_METRICS", "SAMPLED_METRICS", "Budget"]
 
 #: The seed's cost vectors, in report order.
 CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
@@ -18,6 +18,12 @@ CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
 BUDGET_METRICS = {"monthly_total": "monthly", "cost_per_request": "per_request", "cost_per_success": "per_request",
                   "p_success": "share", "failure_overhead": "share",
                   **{f"monthly_{c}": "monthly" for c in CATEGORIES}}
+
+#: The figures a Monte Carlo run estimates at every sample, so the metrics a probabilistic
+#: budget (`p95(…)`, `mean(…)`, `P(…)`) can bound: not `failure_overhead`, which needs the
+#: happy path evaluated at every sample too.
+SAMPLED_METRICS = ("monthly_total", "cost_per_request", "cost_per_success", "p_success",
+                   *(f"monthly_{c}" for c in CATEGORIES))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from .distributions import Distribution, rank_to_pearson, stream
-from .metrics import CATEGORIES
+from .metrics import CATEGORIES, SAMPLED_METRICS
 
 __all__ = ["CHUNK", "KEEP", "DEFAULT_SAMPLES", "QUANTILES", "Summary", "Simulation", "draw", "simulate",
            "MAX_SAMPLES", "monthly_totals", "ProjectionRisk", "project_risk"]
@@ -135,8 +135,7 @@ class Simulation:
         return self.figures[metric]
 
 
-FIGURES = ("monthly_total", "cost_per_request", "cost_per_success", "p_success",
-           *(f"monthly_{c}" for c in CATEGORIES))
+FIGURES = SAMPLED_METRICS
 
 
 def draw(uncertain: Mapping[str, Distribution], correlations: Sequence, seed: int, chunk: int,

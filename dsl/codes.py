@@ -167,8 +167,8 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E802", "a bad correlation: a parameter that is never uncertain, itself, outside [-1, 1], declared twice",
          "uncertainty"),
     Code("E803", "correlations that cannot hold together (the matrix is not positive semi-definite)", "uncertainty"),
-    Code("E804", "a bad probabilistic budget: an unknown statistic, or a probability bound that is not a share",
-         "uncertainty"),
+    Code("E804", "a bad probabilistic budget: an unknown statistic, a probability bound that is not a share, or a "
+                 "metric the simulation does not estimate (`failure_overhead`)", "uncertainty"),
     Code("W701", "a probabilistic budget too close to call at this sample count", "uncertainty", "warning", 0),
     # lint: compiler/lint.py (the rules are described in docs/lint.md)
     Code("L101", "token bloat: history and retrieved context are too large a share of a call's input tokens", "lint",

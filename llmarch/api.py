@@ -26,6 +26,10 @@ __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_li
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words"]
 
 
+#: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
+_SIMULATIONS_KEPT = 2
+
+
 class Model:
     """A compiled `.llmarch` architecture.
 
@@ -119,15 +123,15 @@ class Model:
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
-        the first scenario that is invalid, or with every budget that does not hold.
-        Returns the warnings (none yet)."""
+        the first scenario that is invalid, or with every budget that does not hold (and the
+        warnings). Returns the warnings: probabilistic budgets too close to call (W701)."""
         from llmarch.compiler.budgets import budget_diagnostics
-        broken = []
+        found = []
         for scenario in [None, *self.scenarios]:
-            broken += budget_diagnostics(self.budgets(scenario))
-        if broken:
-            raise self.error(broken)
-        return []
+            found += budget_diagnostics(self.budgets(scenario))
+        if any(d.severity == "error" for d in found):
+            raise self.error(found)
+        return found
 
     def lint(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> list[Diagnostic]:
         """The cost-archetype findings for a scenario (warnings with codes L1xx–L5xx)."""
@@ -171,6 +175,10 @@ class Model:
         key = (scenario, tuple(sorted((str(k), repr(v)) for k, v in (set or {}).items())), samples, seed, components)
         memo = self.__dict__.setdefault("_simulations", {})
         if key not in memo:
+            # the last runs only (`simulate` then `budgets` share one): a run keeps up to a
+            # million samples of every figure, and a loop over seeds must not hold them all
+            while len(memo) >= _SIMULATIONS_KEPT:
+                memo.pop(next(iter(memo)))
             sets = _sets(set)
             memo[key] = self._from_numeric(lambda n: simulate(n, scenario, sets, samples, seed, components),
                                            lambda: simulate(self._compiled.evaluator, scenario, sets, samples, seed,

@@ -154,7 +154,8 @@ def _command(api, args) -> int:
             return EXIT_OK
         model = api.load(args.file)
         if args.command == "check":
-            model.check()
+            for warning in model.check():
+                sys.stderr.write(model.render_diagnostic(warning) + "\n\n")
             print(f"{args.file}: ok ({len(model.components)} components, {len(model.scenarios)} scenarios)")
             return EXIT_OK
         if args.command == "cost":
@@ -164,17 +165,20 @@ def _command(api, args) -> int:
             return _budget_verdict(model, budgets)
         if args.command == "lint":
             findings = model.lint(args.scenario, sets)
-            broken = api.budget_failures(model.budgets(args.scenario, sets))
+            budgets = api.budget_failures(model.budgets(args.scenario, sets))
+            broken = [b for b in budgets if b.severity == "error"]
+            close = len(budgets) - len(broken)      # W701: too close to call, a warning
             if args.format == "json":
-                sys.stdout.write(api.format_lint(findings + broken, args.scenario))
+                sys.stdout.write(api.format_lint(findings + budgets, args.scenario))
             else:
-                for f in findings + broken:
+                for f in findings + budgets:
                     sys.stderr.write(model.render_diagnostic(f) + "\n\n")
-                if not findings and not broken:
+                if not findings and not budgets:
                     print(f"{args.file}: no findings")
                 else:
                     sys.stderr.write(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
-                                     f"{len(broken)} budget{'s' if len(broken) != 1 else ''} not met\n")
+                                     f"{len(broken)} budget{'s' if len(broken) != 1 else ''} not met"
+                                     + (f", {close} too close to call" if close else "") + "\n")
             return EXIT_BUDGET if broken else EXIT_LINT if findings else EXIT_OK
         if args.command == "explain":
             sys.stdout.write(model.explain(args.scenario))
@@ -194,8 +198,9 @@ def _command(api, args) -> int:
         return _analysis(api, model, args, sets)
     except api.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
-        usage = all(d.code.startswith("E6") for d in exc.diagnostics)
-        budget = all(d.code.startswith("E7") for d in exc.diagnostics)
+        errors = [d for d in exc.diagnostics if d.severity == "error"] or exc.diagnostics   # warnings ride along
+        usage = all(d.code.startswith("E6") for d in errors)
+        budget = all(d.code.startswith("E7") for d in errors)
         if not usage:
             n = sum(d.severity == "error" for d in exc.diagnostics)
             what = "budget" if budget else "error"

@@ -41,6 +41,11 @@ def _budget(x: ExpressionCompiler, b: ast.Budget) -> Optional[ir.Budget]:
         state.collector.error("E231", f"unknown scenario `{b.scenario}`", b.scenario_span,
                               help=did_you_mean(b.scenario, state.scenarios))
         return None
+    statistic = None
+    if b.statistic is not None:
+        statistic = _statistic(state, b)
+        if statistic is None:
+            return None
     dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,)}[kind]
 
     def amount(expr) -> Optional[float]:
@@ -49,41 +54,57 @@ def _budget(x: ExpressionCompiler, b: ast.Budget) -> Optional[ir.Budget]:
             return None
         return float(limit * state.month_days) if kind == "monthly" else float(limit)
 
-    if b.statistic is None:
+    if statistic is None:
         value = amount(b.limit)
         return None if value is None else ir.Budget(b.metric, b.op, value, b.scenario, b.span)
-    if b.statistic == "P":
-        if b.event_limit is None:
-            state.collector.error("E804", "`P(…)` bounds a probability: write `P(metric > limit) < share`",
-                                  b.statistic_span)
-            return None
+    if statistic == "P":
         event = amount(b.event_limit)
         share = x.expect(b.limit, (DIMENSIONLESS,), "the bound of a probability", allow_params=False)
         if event is None or share is None:
             return None
         if not 0 <= float(share) <= 1:
-            state.collector.error("E804", f"a probability is between 0% and 100%, not {float(share) * 100:g}%",
-                                  b.limit.span)
+            state.collector.error("E804", f"the bound of a probability must be a share from 0% to 100%, got "
+                                  f"{float(share) * 100:g}%", b.limit.span,
+                                  help=f"e.g. `budget P({b.metric} {b.event_op} …) {b.op} 10%`")
             return None
         return ir.Budget(b.metric, b.op, float(share), b.scenario, b.span, "P", b.event_op, event)
-    statistic = _statistic(b.statistic)
-    if statistic is None or b.event_limit is not None:
-        state.collector.error("E804", f"unknown statistic `{b.statistic}`", b.statistic_span,
-                              help="write `mean(…)`, `median(…)`, a percentile `p95(…)` (p1 to p99), or "
-                                   "`P(metric > limit) < share`")
-        return None
     value = amount(b.limit)
     return None if value is None else ir.Budget(b.metric, b.op, value, b.scenario, b.span, statistic)
 
 
-def _statistic(word: str) -> Optional[str]:
-    """`mean`, or a percentile `pN` with 0 < N < 100 (`median` is `p50`)."""
-    if word == "mean":
-        return "mean"
-    if word == "median":
-        return "p50"
-    if word.startswith("p") and word[1:].replace(".", "", 1).isdigit():
+_STATISTICS_HELP = "write `mean(…)`, `median(…)`, a percentile `p95(…)` (p1 to p99), or `P(metric > limit) < share`"
+
+
+def _statistic(state: State, b: ast.Budget) -> Optional[str]:
+    """The statistic a probabilistic budget bounds — `mean`, a percentile `pN` with
+    0 < N < 100 (`median` is `p50`), or `P` with its event — or None, reported (E804)."""
+    error, word = state.collector.error, b.statistic
+    statistic = None
+    if word in ("mean", "P"):
+        statistic = word
+    elif word == "median":
+        statistic = "p50"
+    elif word.startswith("p") and word[1:].replace(".", "", 1).isdigit():
         n = float(word[1:])
-        if 0 < n < 100:
-            return f"p{n:g}"
-    return None
+        if not 0 < n < 100:
+            error("E804", f"`{word}` is not a percentile: the N of pN must be above 0 and below 100", b.statistic_span,
+                  help="p95 is the 95th percentile; p99.9 the 99.9th")
+            return None
+        statistic = f"p{n:g}"
+    if statistic is None:
+        error("E804", f"unknown statistic `{word}`", b.statistic_span,
+              help=did_you_mean(word, ["mean", "median", "P"]) or _STATISTICS_HELP)
+        return None
+    if statistic == "P" and b.event_limit is None:
+        error("E804", "`P(…)` bounds a probability: write `P(metric > limit) < share`", b.statistic_span)
+        return None
+    if statistic != "P" and b.event_limit is not None:
+        error("E804", f"`{word}(…)` takes a metric alone; only `P(…)` takes a condition", b.statistic_span,
+              help=f"`budget {word}({b.metric}) {b.op} …`, or `budget P({b.metric} {b.event_op} …) < 10%`")
+        return None
+    if b.metric not in ir.SAMPLED_METRICS:
+        error("E804", f"`{word}(…)` cannot bound `{b.metric}`: the simulation does not estimate it", b.metric_span,
+              help=f"bound its point value, `budget {b.metric} {b.op} …`, or a statistic of "
+              + ", ".join(f"`{m}`" for m in ir.SAMPLED_METRICS[:4]) + " or `monthly_<vector>`")
+        return None
+    return statistic

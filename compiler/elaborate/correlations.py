@@ -30,14 +30,15 @@ def run(state: State) -> None:
         if not isinstance(c, ast.Correlation):
             continue
         ok = True
-        for name, span in ((c.first, c.first_span), (c.second, c.second_span)):
+        names = ((c.first, c.first_span), (c.second, c.second_span))
+        for name, span in names[:1] if c.first == c.second else names:      # one report for `a with a`
             if name not in state.params:
                 if name not in state.pending_params:
                     error("E201", f"unknown parameter `{name}`", span, help=did_you_mean(name, state.params))
                 ok = False
             elif name not in uncertain:
                 error("E802", f"`{name}` is not uncertain: it is a number in the defaults and in every scenario",
-                      span, help="give it a distribution (`param x = 20% to 40%`) or drop the correlation")
+                      span, help=f"give it a distribution (`param {name} = low to high`) or drop the correlation")
                 ok = False
         rank = x.expect(c.value, (DIMENSIONLESS,), "a correlation", allow_params=False)
         if not ok or rank is None:
@@ -76,6 +77,7 @@ def _check_possible(state: State) -> None:
                 "E803", f"`{c.first}` and `{c.second}` cannot have a rank correlation of {c.rank:g} "
                 "together with the correlations declared before it (the correlation matrix is not positive "
                 "semi-definite)", c.span,
-                help="loosen one of these correlations", notes=tuple(("declared here", o.span) for o in others))
+                help="loosen one of these correlations (two parameters without a `correlate` are independent: "
+                "their rank correlation is 0)", notes=tuple(("declared here", o.span) for o in others))
             state.correlations = state.correlations[:k]
             return

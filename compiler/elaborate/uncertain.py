@@ -18,7 +18,7 @@ import sympy
 
 from llmarch.dsl import ast
 
-from ..distributions import FUNCTIONS, Distribution, interval_kind, weighted
+from ..distributions import FUNCTIONS, Z95, Distribution, interval_kind, weighted
 from ..units import DIMENSIONLESS, Dim, format_dim, unit_of
 from .expressions import ExpressionCompiler
 
@@ -78,7 +78,7 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
         for value, n in zip((a, b), nodes):
             if value <= 0:
                 error("E801", f"a shape of `beta` must be above 0, got {value:g}", n.span,
-                      help="beta(a, b) has mean a / (a + b); e.g. beta(2, 8) for about 20%")
+                      help="`beta(a, b)` has mean a / (a + b): `beta(2, 8)` is about 20%")
                 return None
         d = Distribution("beta", (a, b), (), node.span, text)
         return Uncertain(_point(d), DIMENSIONLESS, None, sympy.Integer(1), d)
@@ -92,8 +92,10 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
         low, high = floats
         if not low < high:
             error("E801", f"the low end of an interval must be below its high end "
-                  f"(got {_show(low, scale)} to {_show(high, scale)})", node.span,
-                  help="write the 5th percentile first: `20% to 40%`")
+                  f"(got {_written(nodes[0], low, scale, unit)} to {_written(nodes[1], high, scale, unit)})", node.span,
+                  help=f"write the 5th percentile first: `{_written(nodes[1], high, scale, unit)} to "
+                  f"{_written(nodes[0], low, scale, unit)}`" if low != high else
+                  "for a value you are sure of, write the number itself")
             return None
         if kind is None:
             kind = interval_kind(low, high, dim.is_dimensionless)
@@ -117,11 +119,17 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
             error("E801", "a logit-normal's 5th and 95th percentiles must be shares strictly between 0% and 100%",
                   node.span)
             return None
-        d = Distribution(kind, (low, high), (), node.span, text)
+        if kind == "normal":
+            # `a to b` below zero: the normal whose 5th and 95th percentiles are a and b
+            d = Distribution("normal", ((low + high) / 2, (high - low) / (2 * Z95)), (), node.span, text)
+            values = [(values[0] + values[1]) / 2]      # its mean and median, exactly
+        else:
+            d = Distribution(kind, (low, high), (), node.span, text)
     elif kind == "normal":
         mean, sd = floats
         if sd <= 0:
-            error("E801", f"a standard deviation must be above zero (got {_show(sd, scale)})", nodes[1].span)
+            error("E801", f"a standard deviation must be above zero (got {_show(sd, scale)})", nodes[1].span,
+                  help="`normal(mean, sd)`; for a value you are sure of, write the number itself")
             return None
         d = Distribution("normal", (mean, sd), (), node.span, text)
     elif kind == "uniform":
@@ -132,9 +140,15 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
         d = Distribution("uniform", (low, high), (), node.span, text)
     else:   # triangular, pert
         low, mode, high = floats
-        if not (low <= mode <= high and low < high):
-            error("E801", f"`{kind}` needs low <= mode <= high and low < high "
-                  f"(got {', '.join(_show(v, scale) for v in floats)})", node.span)
+        if not low < high:
+            error("E801", f"the low end of `{kind}` must be below its high end "
+                  f"(got {_show(low, scale)} and {_show(high, scale)})", node.span,
+                  help=f"`{kind}(low, mode, high)`")
+            return None
+        if not low <= mode <= high:
+            error("E801", f"the mode of `{kind}` must lie between its low and high ends, {_show(low, scale)} and "
+                  f"{_show(high, scale)} (got {_show(mode, scale)})", nodes[1].span,
+                  help=f"`{kind}(low, mode, high)`: the mode is the most likely value")
             return None
         d = Distribution(kind, (low, mode, high), (), node.span, text)
     if amount and kind in ("uniform", "triangular", "pert") and d.args[0] < 0:
@@ -226,3 +240,10 @@ def _point(d: Distribution, exact=None) -> sympy.Expr:
 
 def _show(value: float, scale) -> str:
     return f"{value / float(scale):g}"
+
+
+def _written(node, value: float, scale, unit: Optional[str]) -> str:
+    """`value` as the file would write it: `40%`, `300 tokens`, `2`."""
+    if isinstance(node, ast.Percent):
+        return f"{value * 100:g}%"
+    return _show(value, scale) + (f" {unit}" if unit else "")

@@ -60,9 +60,43 @@ def test_exit_code_4_and_the_message(tmp_path, capsys):
     ("budget monthly_total < 300 USD", "E300"),
     ("budget p_success > 99 USD", "E300"),
     ("budget monthly_total < rpd", "E201"),
+    ("budget p95(failure_overhead) < 50%", "E804"),      # once an internal error (KeyError)
+    ("budget P(failure_overhead > 10%) < 5%", "E804"),
 ])
 def test_bad_budgets_are_located_errors(tmp_path, capsys, line, code):
     path = tmp_path / "b.llmarch"
     path.write_text(BASE + line + "\n")
     assert main(["check", str(path)]) == EXIT_INVALID
     assert f"error[{code}]" in capsys.readouterr().err
+
+
+RISK = """
+param tokens = 300 to 900 tokens
+traffic = 1000 requests/day
+model m { input = 1 USD/Mtok; output = 0 USD/Mtok }
+llm answer { model = m; input { q = tokens }; output = 0 tokens }
+flow { start -> answer }
+budget p50(monthly_total) < {median} USD/month
+"""
+#: The exact median of that monthly total: 30,000 requests × $1e-6 × sqrt(300 × 900) tokens.
+MEDIAN = 30_000 * 1e-6 * (300 * 900) ** 0.5
+
+
+def test_a_budget_too_close_to_call_warns_and_passes(tmp_path, capsys):
+    # the budget's limit is the true median: the estimate's 95% interval straddles it (W701)
+    path = tmp_path / "close.llmarch"
+    path.write_text(RISK.replace("{median}", repr(MEDIAN)))
+    for command in ("check", "lint", "cost", "simulate"):
+        assert main([command, str(path)]) == EXIT_OK, command
+        err = capsys.readouterr().err
+        assert "warning[W701]: budget `p50(monthly_total) < $15.59 a month` is too close to call" in err, command
+        assert "error" not in err, command
+
+
+def test_a_broken_budget_with_one_too_close_to_call_exits_4_and_shows_both(tmp_path, capsys):
+    path = tmp_path / "both.llmarch"
+    path.write_text(RISK.replace("{median}", repr(MEDIAN)) + "budget p95(monthly_total) < 20 USD/month\n")
+    for command in ("check", "lint", "cost", "simulate"):
+        assert main([command, str(path)]) == EXIT_BUDGET, command
+        err = capsys.readouterr().err
+        assert "warning[W701]" in err and "error[E701]: budget `p95(monthly_total) < $20.00 a month`" in err

@@ -183,3 +183,34 @@ def test_the_command_prints_the_same_cold_and_warm(path, tmp_path, monkeypatch, 
         runs.append((codes, captured.out, captured.err))
     assert runs[0] == runs[1]
     assert list(tmp_path.rglob("*.bin"))
+
+
+UNCERTAIN = """architecture "risk"
+param tokens = 300 to 900 tokens
+traffic = 1000 requests/day
+model m { input = 1 USD/Mtok; output = 0 USD/Mtok }
+llm answer { model = m; input { q = tokens }; output = 0 tokens }
+flow { start -> answer }
+budget P(monthly_total > 20 USD/month) < 50%
+budget p95(monthly_total) < 40 USD/month
+budget mean(cost_per_request) < 0.01 USD
+budget monthly_total < 30 USD/month
+"""
+
+
+def test_probabilistic_budgets_survive_the_cache(tmp_path, monkeypatch, capsys):
+    # the cache once kept only (metric, op, limit): `P(monthly_total > $20) < 50%` came back
+    # as `monthly_total < $0.50 a month`, so a warm `cost` failed a budget a cold one passed
+    monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "risk.llmarch"
+    path.write_text(UNCERTAIN)
+    compiled = compile_file(path)
+    assert numeric_of(compiled).budgets == compiled.arch.budgets
+    runs = []
+    for _ in range(2):
+        codes = [main(["cost", str(path)]), main(["check", str(path)])]
+        captured = capsys.readouterr()
+        runs.append((codes, captured.out, captured.err))
+    assert runs[0] == runs[1]
+    assert runs[1][0] == [0, 0]
+    assert llmarch.load(path)._numeric is not None
