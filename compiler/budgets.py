@@ -75,6 +75,14 @@ class RiskBudgetResult:
     def _show(self, x: float) -> str:
         return present.percent(x) if self.budget.statistic == "P" else show_value(self.budget.metric, x)
 
+    def estimate(self) -> str:
+        """"estimate $8,266.50 a month, 95% interval $8,258.36 to $8,274.01 a month, 50,000 samples"."""
+        low, high = self._show(self.low), self._show(self.high)
+        for suffix in (" a month",):
+            if low.endswith(suffix) and high.endswith(suffix):
+                low = low[:-len(suffix)]
+        return f"estimate {self._show(self.value)}, 95% interval {low} to {high}, {self.samples:,} samples"
+
     def to_json(self) -> dict:
         b = self.budget
         return {"metric": b.metric, "statistic": b.statistic, "op": b.op, "limit": b.limit,
@@ -84,8 +92,7 @@ class RiskBudgetResult:
 
     def line(self) -> str:
         verdict = {True: "holds", False: "does not hold", None: "too close to call"}[self.holds]
-        return (f"budget {self.budget.text(show_value)}: {verdict} (estimate {self._show(self.value)}, 95% interval "
-                f"{self._show(self.low)} to {self._show(self.high)}, {self.samples:,} samples)")
+        return f"budget {self.budget.text(show_value)}: {verdict} ({self.estimate()})"
 
 
 def applies(budget: Budget, scenario: Optional[str]) -> bool:
@@ -142,13 +149,14 @@ def budget_diagnostics(results: list) -> list[Diagnostic]:
                 where = f" in scenario `{r.scenario}`" if r.scenario else " with the defaults"
                 if r.holds is False:
                     out.append(Diagnostic("error", "E701", f"budget `{r.budget.text(show_value)}` does not hold{where}: "
-                                          + r.line().split(": ", 1)[1].split(" (", 1)[1].rstrip(")"), r.budget.span))
+                                          f"{r.estimate()}", r.budget.span))
                 else:
+                    scope = f" --scenario {r.scenario}" if r.scenario else ""
                     out.append(Diagnostic(
                         "warning", "W701", f"budget `{r.budget.text(show_value)}` is too close to call{where}: "
-                        f"estimate {r._show(r.value)}, 95% interval {r._show(r.low)} to {r._show(r.high)} "
-                        f"over {r.samples:,} samples", r.budget.span,
-                        "run `llmarch simulate --samples N` with more samples to decide it"))
+                        f"{r.estimate()}", r.budget.span,
+                        f"more samples narrow the interval: `llmarch simulate FILE{scope} --samples "
+                        f"{max(10 * r.samples, 500_000):,}` decides it, or move the limit"))
             continue
         if r.holds:
             continue

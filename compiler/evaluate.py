@@ -311,8 +311,10 @@ class Evaluator:
         return compile_source(source), {}
 
     # --- checks ----------------------------------------------------------------------
-    def check(self, resolution: Resolution) -> None:
-        """Raise if a probability is outside [0, 1], an amount is negative or a loop never exits."""
+    def check(self, resolution: Resolution, happy_path: bool = True) -> None:
+        """Raise if a probability is outside [0, 1], an amount is negative or a loop never
+        exits (also in the happy path, unless `happy_path` is False: Monte Carlo never
+        evaluates it)."""
         arrays = sorted(n for n, v in resolution.values.items() if np.ndim(v) > 0)
         what = f"check batch over {', '.join(arrays)}" if arrays else "check"
         self.counts[what, resolution.scenario, resolution.sets_key] += 1
@@ -324,8 +326,10 @@ class Evaluator:
             findings = check_findings(self.check_infos, values, where, self._blame(resolution))
             if not findings:
                 happy = " in the happy path (failures set to 0)"
-                findings = loop_findings(self.loop_infos, [("", lambda: self._loop_blocks(args, 1.0)),
-                                                           (happy, lambda: self._loop_blocks(args, 0.0))], where)
+                switches = [("", lambda: self._loop_blocks(args, 1.0))]
+                if happy_path:
+                    switches.append((happy, lambda: self._loop_blocks(args, 0.0)))
+                findings = loop_findings(self.loop_infos, switches, where)
         for code, message, span, help, notes in findings:
             c.error(code, message, span, help=help, notes=notes)
         c.raise_if_errors()
@@ -570,7 +574,7 @@ class Evaluator:
     def sampled_outputs(self, scenario: Optional[str], sets, arrays) -> list:
         """The evaluator's outputs at sampled parameter values, after the checks."""
         resolution = self.resolve(scenario, sets, arrays)
-        self.check(resolution)
+        self.check(resolution, happy_path=False)
         return self.raw(resolution.env, 1.0)
 
     # --- the lowered graph's numbers (diagrams, export) ------------------------------------

@@ -22,6 +22,7 @@ uncertainty is the distribution-free order-statistic interval (`Summary.interval
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
@@ -51,14 +52,20 @@ _Z = 1.959963984540054   # two-sided 95%
 @dataclass(frozen=True)
 class Summary:
     """One figure over the samples: mean, standard deviation, the standard error of the
-    mean, quantiles, and the kept samples themselves (sorted) for probabilities."""
+    mean, quantiles, and the kept samples themselves: `raw` in sample order (sample i of
+    two runs with one seed is the same draw), `kept` sorted (made when first asked for)."""
 
     mean: float
     sd: float
     se: float
     quantiles: dict[float, float]
-    kept: np.ndarray = field(repr=False, compare=False)
+    raw: np.ndarray = field(repr=False, compare=False)
     n: int = 0
+
+    @functools.cached_property
+    def kept(self) -> np.ndarray:
+        """The kept samples, sorted."""
+        return np.sort(self.raw)
 
     @property
     def p5(self) -> float:
@@ -77,7 +84,7 @@ class Summary:
         return self.quantiles[0.99]
 
     def quantile(self, q: float) -> float:
-        return float(np.quantile(self.kept, q)) if self.kept.size else math.nan
+        return float(np.quantile(self.raw, q)) if self.raw.size else math.nan
 
     def interval(self, q: float) -> tuple[float, float]:
         """A 95% confidence interval for the q-quantile: the order statistics at ranks
@@ -162,33 +169,52 @@ def draw(uncertain: Mapping[str, Distribution], correlations: Sequence, seed: in
 
 
 class _Accumulator:
-    """Running mean and variance (Chan et al.'s pairwise update) and the kept samples."""
+    """Running mean and variance (Chan et al.'s pairwise update) and the kept samples. A
+    figure that does not depend on any sampled parameter comes as one number per chunk:
+    it is kept as that number until a chunk varies (its summary is then exact and cheap)."""
 
-    __slots__ = ("n", "mean", "m2", "kept")
+    __slots__ = ("n", "mean", "m2", "kept", "constant")
 
     def __init__(self):
         self.n, self.mean, self.m2, self.kept = 0, 0.0, 0.0, []
+        self.constant: Optional[tuple[float, int]] = None    # (value, how many kept) while every chunk was it
 
-    def add(self, x: np.ndarray, keep: int) -> None:
-        k = x.size
-        if k == 0:
+    def add(self, x, size: int, keep: int) -> None:
+        """The chunk's `size` values: an array, or one number for all of them."""
+        if size == 0:
             return
+        if np.ndim(x) == 0:
+            value = float(x)
+            if self.n == 0 or (self.constant is not None and self.constant[0] == value):
+                kept = self.constant[1] if self.constant is not None else 0
+                self.constant = (value, kept + keep)
+                self.n += size
+                self.mean = value
+                return
+            x = np.full(size, value)
+        elif self.constant is not None:   # the figure varies after all: make the constant chunks real
+            value, kept = self.constant
+            self.kept.append(np.full(kept, value))
+            self.constant = None
         mean = float(np.mean(x))
         m2 = float(np.sum((x - mean) ** 2))
         delta = mean - self.mean
-        total = self.n + k
-        self.mean += delta * k / total
-        self.m2 += m2 + delta * delta * self.n * k / total
+        total = self.n + size
+        self.mean += delta * size / total
+        self.m2 += m2 + delta * delta * self.n * size / total
         self.n = total
         if keep:
-            self.kept.append(np.array(x[:keep], dtype=float))
+            self.kept.append(x[:keep])
 
     def summary(self) -> Summary:
-        kept = np.sort(np.concatenate(self.kept)) if self.kept else np.empty(0)
+        if self.constant is not None:
+            value, kept = self.constant
+            return Summary(value, 0.0, 0.0, {q: value for q in QUANTILES}, np.full(kept, value), self.n)
+        raw = np.concatenate(self.kept) if self.kept else np.empty(0)
         sd = math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
-        quantiles = {q: float(v) for q, v in zip(QUANTILES, np.quantile(kept, QUANTILES))} if kept.size else \
+        quantiles = {q: float(v) for q, v in zip(QUANTILES, np.quantile(raw, QUANTILES))} if raw.size else \
             {q: math.nan for q in QUANTILES}
-        return Summary(self.mean, sd, sd / math.sqrt(self.n) if self.n else math.nan, quantiles, kept, self.n)
+        return Summary(self.mean, sd, sd / math.sqrt(self.n) if self.n else math.nan, quantiles, raw, self.n)
 
 
 def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
@@ -218,25 +244,26 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
         keep = _keep(samples, start, size)
         arrays = draw(uncertain, correlations, seed, chunk, size)
         out = _checked(model, scenario, sets, arrays, uncertain)   # no arrays: the point, every sample
-        out = [np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in out]
+        # an output no sampled parameter reaches stays one number (the accumulators keep it so)
+        out = [v if np.ndim(v) == 0 else np.asarray(v, dtype=float) for v in out]
         cpr, ps, rpm = out[s["cost_per_request"].start], out[s["p_success"].start], out[s["requests_per_month"].start]
         per_cat = out[s["per_request_by_category"]]
         fixed_cat = out[s["fixed_by_category"]]
         fixed_total = sum(fixed_cat)
         monthly = rpm * cpr + fixed_total
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_success = np.where(ps > 0, cpr / np.where(ps > 0, ps, 1), np.inf)
+            per_success = np.where(np.asarray(ps) > 0, cpr / np.where(np.asarray(ps) > 0, ps, 1), np.inf)
         values = {"monthly_total": monthly, "cost_per_request": cpr, "cost_per_success": per_success, "p_success": ps}
         for c, pr, fx in zip(CATEGORIES, per_cat, fixed_cat):
             values[f"monthly_{c}"] = pr * rpm + fx
         for name, acc in figures.items():
-            acc.add(values[name], keep)
+            acc.add(values[name], size, keep)
         if components:
             visits, costs = out[s["row_visits"]], out[s["row_cost"]]
             for row, v, c in zip(rows, visits, costs):
-                parts[row.key].add(v * c * rpm, keep)
+                parts[row.key].add(v * c * rpm, size, keep)
             for (name, _), value in zip(fixed, out[s["fixed_items"]]):
-                parts[name].add(value, keep)
+                parts[name].add(value, size, keep)
     categories = {row.key: row.category for row in rows}
     categories.update(dict(fixed))
     units = model.units

@@ -281,9 +281,8 @@ class NumericModel:
         with np.errstate(all="ignore"):
             findings = check_findings(self._checks, blocked_extremes(checks, [*args, 1.0]), where,
                                       self._blame(scenario, sets))
-            if not findings:
-                findings = loop_findings(self._loops, [("", lambda: self._loop_blocks(args, 1.0)),
-                                                       (_HAPPY, lambda: self._loop_blocks(args, 0.0))], where)
+            if not findings:   # (the happy path is never evaluated here: its loops need no check)
+                findings = loop_findings(self._loops, [("", lambda: self._loop_blocks(args, 1.0))], where)
         if findings:
             raise LlmarchError(sorted((Diagnostic("error", code, message, span, help, notes)
                                        for code, message, span, help, notes in findings), key=_sort_key), self.sources)

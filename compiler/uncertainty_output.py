@@ -140,7 +140,8 @@ SOBOL_HEADER = ["parameter", "total", "95% interval", "first order", "95% interv
 
 
 def _index(x: float) -> str:
-    return f"{x:.3f}".replace("-", present.MINUS)
+    shown = f"{x:.3f}"
+    return "0.000" if shown == "-0.000" else shown.replace("-", present.MINUS)
 
 
 def _ci(interval) -> str:

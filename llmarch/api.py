@@ -147,7 +147,7 @@ class Model:
         budgets = self._from_numeric(lambda n: n.budgets, lambda: self._compiled.arch.budgets)
         results: list = check_budgets(budgets, self.cost(scenario, set))
         if any(b.probabilistic and applies(b, scenario) for b in budgets):
-            results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed))
+            results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed, components=False))
         return results
 
     def sobol(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
@@ -174,6 +174,8 @@ class Model:
         samples = DEFAULT_SAMPLES if samples is None else samples
         key = (scenario, tuple(sorted((str(k), repr(v)) for k, v in (set or {}).items())), samples, seed, components)
         memo = self.__dict__.setdefault("_simulations", {})
+        if not components and key[:-1] + (True,) in memo:   # a run with components has the totals too
+            return memo[key[:-1] + (True,)]
         if key not in memo:
             # the last runs only (`simulate` then `budgets` share one): a run keeps up to a
             # million samples of every figure, and a loop over seeds must not hold them all

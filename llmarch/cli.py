@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                fmt=("table", "json", "markdown"))
     c.add_argument("--samples", "-n", type=int, metavar="N", help="samples (default 50,000)")
     c.add_argument("--seed", type=int, default=0, help="random seed (default 0): the same seed, the same numbers")
+    c.add_argument("--no-components", dest="components", action="store_false",
+                   help="leave out the per-component statistics (the totals and cost vectors only; faster)")
     c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
     c.add_argument("--months", type=int, default=12, help="months to project (default 12)")
     c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
@@ -191,7 +193,8 @@ def _command(api, args) -> int:
         if args.command == "report":
             return _report(model, args, sets)
         if args.command == "simulate":
-            simulation = model.simulate(args.scenario, sets, samples=args.samples, seed=args.seed)
+            simulation = model.simulate(args.scenario, sets, samples=args.samples, seed=args.seed,
+                                        components=args.components)
             budgets = model.budgets(args.scenario, sets, samples=args.samples, seed=args.seed)
             sys.stdout.write(api.format_simulation(simulation, args.format, budgets))
             return _budget_verdict(model, budgets)
