@@ -17,6 +17,8 @@ from typing import Mapping, Optional
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, SourceCache, usage_error
 from llmarch.dsl.source_files import MAX_SOURCE_BYTES, SourceError, decode_source
 
+import numpy as np
+
 from . import ir, present
 from .evaluate import CostResult
 from .loader import display_path
@@ -61,6 +63,42 @@ class DiffRow:
 
 
 @dataclass(frozen=True)
+class DiffRisk:
+    """The monthly total over the uncertain parameters on both sides, drawn with the same
+    seed (common random numbers: a parameter both sides share gets the same draws), and the
+    change sample by sample."""
+
+    samples: int
+    seed: int
+    before: dict[str, float]          # mean, p5, p50, p95
+    after: dict[str, float]
+    change: dict[str, float]
+    p_increase: float                 # P(after > before), over the paired samples
+
+    def to_json(self) -> dict:
+        return {"samples": self.samples, "seed": self.seed, "before": self.before, "after": self.after,
+                "change": self.change, "p_increase": self.p_increase}
+
+
+def _stats(x: np.ndarray, mean: float) -> dict[str, float]:
+    p5, p50, p95 = (float(v) for v in np.quantile(x, [0.05, 0.5, 0.95]))
+    return {"mean": mean, "p5": p5, "p50": p50, "p95": p95}
+
+
+def diff_risk(old: Compiled, new: Compiled, scenario: Optional[str], old_sets: dict, new_sets: dict,
+              samples: int, seed: int) -> Optional[DiffRisk]:
+    """`DiffRisk`, or None when neither side has an uncertain parameter in `scenario`."""
+    from .montecarlo import simulate
+    if not old.arch.uncertain(scenario, set(old_sets)) and not new.arch.uncertain(scenario, set(new_sets)):
+        return None
+    a = simulate(old.evaluator, scenario, old_sets, samples, seed, components=False).figures["monthly_total"]
+    b = simulate(new.evaluator, scenario, new_sets, samples, seed, components=False).figures["monthly_total"]
+    change = b.raw - a.raw
+    return DiffRisk(samples, seed, _stats(a.raw, a.mean), _stats(b.raw, b.mean),
+                    _stats(change, b.mean - a.mean), float(np.mean(change > 0)))
+
+
+@dataclass(frozen=True)
 class Diff:
     old: str
     new: str
@@ -69,13 +107,15 @@ class Diff:
     categories: list[DiffRow]
     components: list[DiffRow]
     parameters: list[DiffRow]
+    risk: Optional[DiffRisk] = None
 
     def to_json(self) -> dict:
         return {"format_version": 1, "old": self.old, "new": self.new, "scenario": self.scenario,
                 "totals": [r.to_json() for r in self.totals],
                 "by_category": [r.to_json() for r in self.categories],
                 "components": [r.to_json() for r in self.components],
-                "parameters": [r.to_json() for r in self.parameters]}
+                "parameters": [r.to_json() for r in self.parameters],
+                **({"uncertainty": self.risk.to_json()} if self.risk is not None else {})}
 
 
 def compile_side(spec: str) -> Compiled:
@@ -155,13 +195,17 @@ def _parameter_values(compiled: Compiled, result: CostResult) -> dict[str, str]:
 
 
 def diff_results(old: Compiled, new: Compiled, old_name: str, new_name: str, scenario: Optional[str] = None,
-                 sets: Optional[Mapping[str, object]] = None) -> Diff:
+                 sets: Optional[Mapping[str, object]] = None, samples: Optional[int] = None, seed: int = 0) -> Diff:
+    """The two sides at their point values, and (when either has uncertain parameters) the
+    monthly total over the guesses with the same random numbers on both sides."""
     for compiled, name in ((old, old_name), (new, new_name)):
         if scenario is not None and scenario not in compiled.arch.scenarios:
             raise usage_error(f"`{name}` has no scenario `{scenario}`")
     sets = dict(sets or {})
-    before = old.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in old.arch.parameters})
-    after = new.evaluator.evaluate(scenario, {k: v for k, v in sets.items() if k in new.arch.parameters})
+    old_sets = {k: v for k, v in sets.items() if k in old.arch.parameters}
+    new_sets = {k: v for k, v in sets.items() if k in new.arch.parameters}
+    before = old.evaluator.evaluate(scenario, old_sets)
+    after = new.evaluator.evaluate(scenario, new_sets)
     totals = [DiffRow("monthly total", before.monthly_total, after.monthly_total),
               DiffRow("cost per request", before.cost_per_request, after.cost_per_request),
               DiffRow("cost per successful request", before.cost_per_success, after.cost_per_success),
@@ -180,7 +224,9 @@ def diff_results(old: Compiled, new: Compiled, old_name: str, new_name: str, sce
         a, b = params_before.get(name), params_after.get(name)
         if a != b:
             parameters.append(_ParamRow(name, a, b))
-    return Diff(old_name, new_name, scenario, totals, categories, components, parameters)
+    from .montecarlo import DEFAULT_SAMPLES
+    risk = diff_risk(old, new, scenario, old_sets, new_sets, DEFAULT_SAMPLES if samples is None else samples, seed)
+    return Diff(old_name, new_name, scenario, totals, categories, components, parameters, risk)
 
 
 @dataclass(frozen=True)
@@ -250,7 +296,23 @@ def diff_text(d: Diff, markdown: bool = False) -> str:
             out += [f"**{name}**", ""] + markdown_table(header, rows, right=set(range(1, len(header)))) + [""]
         else:
             out += [name, ""] + text_table(header, rows, right=set(range(1, len(header)))) + [""]
+    for name, header, rows in _risk_section(d):
+        table = markdown_table if markdown else text_table
+        out += [f"**{name}**" if markdown else name, ""] + table(header, rows, right={1, 2, 3, 4}) + [""]
+        out += [("- " if markdown else "") + "P(the change raises the bill, sample by sample): "
+                + present.percent(d.risk.p_increase, 3), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _risk_section(d: Diff):
+    r = d.risk
+    if r is None:
+        return
+    rows = [[label] + [present.money(stats[k]) if label != "change" else present.signed_money(stats[k])
+                       for k in ("mean", "p5", "p50", "p95")]
+            for label, stats in (("before", r.before), ("after", r.after), ("change", r.change))]
+    yield (f"monthly total over the uncertain parameters ({present.whole(r.samples)} samples, seed {r.seed}, "
+           "the same draws on both sides)", ["", "mean", "p5", "p50", "p95"], rows)
 
 
 def diff_json(d: Diff) -> dict:

@@ -270,6 +270,22 @@ class DiffParameter(_Strict):
     status: Literal["added", "removed", "changed", "same"]
 
 
+class RiskStats(_Strict):
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+
+
+class DiffRisk(_Strict):
+    samples: int
+    seed: int
+    before: RiskStats
+    after: RiskStats
+    change: RiskStats
+    p_increase: float = Field(description="P(after > before), over the paired samples")
+
+
 class DiffDocument(_Strict):
     """`llmarch diff --format json`"""
 
@@ -281,6 +297,9 @@ class DiffDocument(_Strict):
     by_category: list[DiffRow]
     components: list[DiffRow]
     parameters: list[DiffParameter]
+    uncertainty: Optional["DiffRisk"] = Field(
+        None, description="present when either side has uncertain parameters: the monthly total over them, "
+                          "drawn with the same seed on both sides, and the change sample by sample")
 
 
 class Snapshot(_Strict):

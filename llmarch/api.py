@@ -404,10 +404,11 @@ def _sets(values: Optional[Mapping[str, object]]) -> dict[str, object]:
 # --- comparing two files -----------------------------------------------------------------------
 
 def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenario: Optional[str] = None,
-         set: Optional[Mapping[str, object]] = None):
+         set: Optional[Mapping[str, object]] = None, samples: Optional[int] = None, seed: int = 0):
     """What a change does to the bill: a `Diff` per component, cost vector and parameter.
     OLD and NEW are models, paths, or `REV:path` (a file at a git revision, its imports from
-    the same revision); see docs/diff.md."""
+    the same revision); see docs/diff.md. When either side has uncertain parameters, `.risk`
+    compares the monthly total over them (`samples`, `seed`: as `simulate`)."""
     from llmarch.compiler import diff as diffs
 
     def side(x) -> tuple["Compiled", str]:
@@ -416,7 +417,7 @@ def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenari
         return diffs.compile_side(os.fspath(x)), os.fspath(x)
 
     (before, old_name), (after, new_name) = side(old), side(new)
-    return diffs.diff_results(before, after, old_name, new_name, scenario, _sets(set))
+    return diffs.diff_results(before, after, old_name, new_name, scenario, _sets(set), samples, seed)
 
 
 # --- text: what the command prints -------------------------------------------------------------

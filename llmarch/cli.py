@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--set", dest="sets", action="append", default=[], metavar="PARAM=VALUE",
                    help="override a parameter on both sides (where it exists)")
     c.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+    c.add_argument("--samples", "-n", type=int, metavar="N",
+                   help="with uncertain parameters: samples per side (default 50,000)")
+    c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
     c = common("sweep", "evaluate over a grid of parameter values in one vectorized call", fmt=("csv", "json"))
     c.add_argument("--grid", action="append", required=True, metavar="PARAM=LOW:HIGH[:log]:POINTS")
     c.add_argument("--output", "-o", metavar="FILE", help="write there instead of standard output")
@@ -152,7 +155,8 @@ def _command(api, args) -> int:
         if args.command == "prices":
             return _prices(api, args)
         if args.command == "diff":
-            sys.stdout.write(api.format_diff(api.diff(args.old, args.new, args.scenario, sets), args.format))
+            sys.stdout.write(api.format_diff(api.diff(args.old, args.new, args.scenario, sets, args.samples, args.seed),
+                                             args.format))
             return EXIT_OK
         model = api.load(args.file)
         if args.command == "check":
