@@ -204,7 +204,8 @@ class _Accumulator:
         self.m2 += m2 + delta * delta * self.n * size / total
         self.n = total
         if keep:
-            self.kept.append(x[:keep])
+            # a slice would keep the whole chunk alive: copy the part kept (past KEEP samples)
+            self.kept.append(x if keep >= x.size else x[:keep].copy())
 
     def summary(self) -> Summary:
         if self.constant is not None:
