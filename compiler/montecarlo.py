@@ -16,7 +16,8 @@ keeps every marginal exactly as declared.
 Statistics: the mean and standard deviation of every figure over all samples (the Monte
 Carlo standard error of the mean is sd / sqrt(n)); quantiles from the samples themselves
 up to `KEEP` samples, beyond that from a uniform subsample of `KEEP` (the samples are
-independent, so the first samples of each chunk, in proportion, are one); their
+independent, so the first samples of each chunk, in proportion, are one), and for each
+component's monthly cost from at most `KEEP_COMPONENTS`; their
 uncertainty is the distribution-free order-statistic interval (`Summary.interval`).
 """
 
@@ -39,6 +40,9 @@ __all__ = ["CHUNK", "KEEP", "DEFAULT_SAMPLES", "QUANTILES", "Summary", "Simulati
 CHUNK = 1 << 16
 #: Samples kept per figure for quantiles and probabilities (beyond: a uniform subsample).
 KEEP = 1_000_000
+#: The same for each component's monthly cost, a detail next to the totals: its quantiles
+#: come from a uniform subsample of at most this many (their means and sds from every sample).
+KEEP_COMPONENTS = 200_000
 #: The default sample count: the examples' p95 of the monthly total moves by under 1%
 #: between seeds at this count (bench/bench_uncertainty.py measures it).
 DEFAULT_SAMPLES = 50_000
@@ -210,7 +214,8 @@ class _Accumulator:
     def summary(self) -> Summary:
         if self.constant is not None:
             value, kept = self.constant
-            return Summary(value, 0.0, 0.0, {q: value for q in QUANTILES}, np.full(kept, value), self.n)
+            return Summary(value, 0.0, 0.0, {q: value for q in QUANTILES}, np.broadcast_to(np.float64(value), (kept,)),
+                           self.n)
         raw = np.concatenate(self.kept) if self.kept else np.empty(0)
         sd = math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
         quantiles = {q: float(v) for q, v in zip(QUANTILES, np.quantile(raw, QUANTILES))} if raw.size else \
@@ -243,6 +248,7 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
     for chunk, start in enumerate(range(0, samples, CHUNK)):
         size = min(CHUNK, samples - start)
         keep = _keep(samples, start, size)
+        keep_part = _keep(samples, start, size, KEEP_COMPONENTS)
         arrays = draw(uncertain, correlations, seed, chunk, size)
         out = _checked(model, scenario, sets, arrays, uncertain)   # no arrays: the point, every sample
         # an output no sampled parameter reaches stays one number (the accumulators keep it so)
@@ -262,9 +268,9 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
         if components:
             visits, costs = out[s["row_visits"]], out[s["row_cost"]]
             for row, v, c in zip(rows, visits, costs):
-                parts[row.key].add(v * c * rpm, size, keep)
+                parts[row.key].add(v * c * rpm, size, keep_part)
             for (name, _), value in zip(fixed, out[s["fixed_items"]]):
-                parts[name].add(value, size, keep)
+                parts[name].add(value, size, keep_part)
     categories = {row.key: row.category for row in rows}
     categories.update(dict(fixed))
     units = model.units
@@ -282,11 +288,11 @@ def monthly_totals(layout, out: list, size: int) -> np.ndarray:
     return rpm * cpr + fixed
 
 
-def _keep(samples: int, start: int, size: int) -> int:
-    """How many of this chunk's samples the kept subsample takes (all, up to KEEP)."""
-    if samples <= KEEP:
+def _keep(samples: int, start: int, size: int, limit: int = KEEP) -> int:
+    """How many of this chunk's samples the kept subsample takes (all, up to `limit`)."""
+    if samples <= limit:
         return size
-    return KEEP * (start + size) // samples - KEEP * start // samples
+    return limit * (start + size) // samples - limit * start // samples
 
 
 def _checked(model, scenario, sets, arrays, uncertain) -> list:

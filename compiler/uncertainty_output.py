@@ -7,7 +7,7 @@ from typing import Optional
 
 from . import present
 from .metrics import CATEGORIES
-from .montecarlo import Simulation, Summary
+from .montecarlo import KEEP_COMPONENTS, Simulation, Summary
 from .output import markdown_table, text_table
 
 __all__ = ["sobol_table", "sobol_json", "simulation_table", "simulation_markdown", "simulation_json", "FIGURE_LABELS", "show_figure",
@@ -73,8 +73,11 @@ def _notes(sim: Simulation) -> list[str]:
     for c in sim.correlations:
         notes.append(f"`{c.first}` and `{c.second}` have a rank correlation of {c.rank:g}")
     if sim.subsampled:
-        notes.append(f"quantiles from a uniform subsample of {present.whole(sim.figures['monthly_total'].kept.size)} "
+        notes.append(f"quantiles from a uniform subsample of {present.whole(sim.figures['monthly_total'].raw.size)} "
                      "of the samples; means and standard deviations from all of them")
+    if sim.components and sim.samples > KEEP_COMPONENTS:
+        notes.append(f"the components' quantiles from a uniform subsample of {present.whole(KEEP_COMPONENTS)} "
+                     "of the samples; their means from all of them")
     return notes
 
 
@@ -118,7 +121,9 @@ def simulation_json(sim: Simulation, budgets=()) -> dict:
         "format_version": SIMULATION_FORMAT_VERSION,
         "architecture": sim.architecture, "scenario": sim.scenario, "samples": sim.samples, "seed": sim.seed,
         "set": {k: str(v) for k, v in sim.sets.items()},
-        "quantiles": "exact" if not sim.subsampled else f"subsample of {sim.figures['monthly_total'].kept.size}",
+        "quantiles": ("exact" if not sim.subsampled else f"subsample of {sim.figures['monthly_total'].raw.size}")
+                     + (f"; components: subsample of {KEEP_COMPONENTS}"
+                        if sim.components and sim.samples > KEEP_COMPONENTS else ""),
         "uncertain": {name: {"distribution": d.kind, "args": list(d.args),
                              **({"weights": list(d.weights)} if d.weights else {}),
                              "written": d.written, "unit": sim.units.get(name), "median": d.median}
