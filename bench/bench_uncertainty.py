@@ -38,8 +38,8 @@ import llmarch  # noqa: E402
 
 #: examples/quickstart.llmarch with its guesses as 90% intervals (text replaced → by)
 QUICKSTART_RANGES = (
-    ("param questions = 5000 requests/day", "param questions = 2000 to 12000 requests/day"),
-    ("param hit_rate = 30%", "param hit_rate = 15% to 45%"),
+    ("param questions = 3000 to 8000 requests/day", "param questions = 2000 to 12000 requests/day"),
+    ("param hit_rate = 20% to 40%", "param hit_rate = 15% to 45%"),
     ("traffic = questions", "param question_tokens = 40 to 160 tokens \"tokens in a question\"\n"
                             "param answer_tokens = 150 to 450 tokens \"tokens in an answer\"\n"
                             "param fail = 1% to 10% \"timeouts and malformed output\"\n"
@@ -68,20 +68,24 @@ def uncertain_files(folder: Path) -> list[tuple[str, Path]]:
     quickstart with ranges."""
     files = []
     for path in sorted((ROOT / "examples").rglob("*.llmarch")):
-        if llmarch.load(path, cache=False).compiled.arch.uncertain():
-            files.append((str(path.relative_to(ROOT)), path))
-    files.append(("quickstart with ranges (temporary copy)", quickstart_with_ranges(folder)))
+        arch = llmarch.load(path, cache=False).compiled.arch
+        for scenario in [None, *arch.scenarios]:
+            if arch.uncertain(scenario) and (scenario is None or arch.scenarios[scenario].distributions):
+                label = str(path.relative_to(ROOT)) + (f" --scenario {scenario}" if scenario else "")
+                files.append((label, path, scenario))
+    files.append(("quickstart with ranges (temporary copy)", quickstart_with_ranges(folder), None))
     return files
 
 
 def stability_table(folder: Path) -> None:
     print("1. p95 of the monthly total over 10 seeds (0-9), defaults")
     print(f"   {'file':<42} {'samples':>8}  {'mean p95':>10}  {'sd/mean':>8}  {'(max-min)/mean':>14}")
-    for label, path in uncertain_files(folder):
+    for label, path, scenario in uncertain_files(folder):
         model = llmarch.load(path, cache=False)
-        print(f"   {label}: {len(model.compiled.arch.uncertain())} uncertain parameters")
+        print(f"   {label}: {len(model.compiled.arch.uncertain(scenario))} uncertain parameters")
         for n in SIZES:
-            p95 = [model.simulate(samples=n, seed=s, components=False).figures["monthly_total"].p95 for s in SEEDS]
+            p95 = [model.simulate(scenario, samples=n, seed=s, components=False).figures["monthly_total"].p95
+                   for s in SEEDS]
             mean = statistics.fmean(p95)
             print(f"   {'':<42} {n:>8,}  {mean:>10.2f}  {statistics.stdev(p95) / mean:>7.2%}  "
                   f"{(max(p95) - min(p95)) / mean:>13.2%}")
