@@ -82,6 +82,8 @@ FIGURES = {
     "production RAG + guardrail infra": (lambda: _production_by("retrieval", "infra"), _money),
     "production observability stack": (lambda: _production_by("ops"), _money),
     "production total, a month": (lambda: _cost("support_assistant", "production").monthly_total, _money),
+    "production bill over the guesses, p95": (
+        lambda: _model("support_assistant").simulate("production").figures["monthly_total"].p95, _money),
     "production cost that is not inference": (
         lambda: 1 - _production_by("inference") / _cost("support_assistant", "production").monthly_total, _percent),
     "instruction header, 20 → 300 tokens": (lambda: _header_alone("internal") / _header_alone("pilot"), _times(1)),
@@ -137,6 +139,16 @@ def test_the_pilot_costs_less_than_a_dollar_a_day():
     row = _table()["pilot, a day"]
     assert row["within"] == "bound" and row["manual"] == "less than $1"
     assert FIGURES["pilot, a day"][0]() < 1
+
+
+def test_the_manual_range_bounds_the_bill_over_the_guesses():
+    """The manual's "$7,500–9,000": the point value sits at its low end, and over the ranged
+    assumptions the bill stays under its high end at the 95th percentile."""
+    row = _table()["production bill over the guesses, p95"]
+    assert row["within"] == "bound" and row["manual"] == "$7,500–9,000"
+    total = _model("support_assistant").simulate("production").figures["monthly_total"]
+    assert 7500 <= total.p50 and total.p95 < 9000
+    assert total.probability(">", 9000)[0] < 0.01
 
 
 def test_what_the_rows_not_met_say():
