@@ -13,14 +13,14 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
-__all__ = ["numeric", "needed_definitions", "expression_printer", "generate_source", "generate_function",
+__all__ = ["numeric", "needed_definitions", "expression_printer", "Syntax", "generate_source", "generate_function",
            "generate_resolver_source", "function_from_code", "compile_source", "blocked", "blocked_extremes", "BLOCK",
            "MEMORY_FLOATS"]
 
@@ -104,17 +104,39 @@ def compile_source(source):
             *(compile(chunk, "<llmarch generated>", "exec") for chunk in source.chunks))
 
 
-def expression_printer(aliases: Optional[dict] = None, slots: Optional[dict] = None):
-    """A function printing one sympy expression as Python/numpy source. Symbols must have
-    internal names; a symbol in `aliases` prints as what it stands for. Sums, products and
-    powers are printed here (sympy's printer is slow on tens of thousands of lines), anything
-    else (min, max, floor, …) by sympy's NumPy printer."""
-    aliases = aliases if aliases is not None else {}
-    slots = slots if slots is not None else {}
-    import sympy
+@dataclass(frozen=True)
+class Syntax:
+    """How a target language writes what `expression_printer` prints itself: not-a-number,
+    the infinities and powers (`power(base_code, exponent, code)`); `fallback(expr)` prints
+    anything else (min, max, floor, a tiered price's `Piecewise`), its symbols already
+    replaced by what they stand for."""
+
+    nan: str
+    infinity: str
+    negative_infinity: str
+    power: Callable[[str, "sympy.Expr", Callable], str]
+    fallback: Callable[["sympy.Expr"], str]
+
+
+def _numpy_syntax() -> Syntax:
     from sympy.printing.numpy import NumPyPrinter
 
-    fallback = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    printer = NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    return Syntax("(numpy.nan)", "(numpy.inf)", "(-numpy.inf)",
+                  lambda base, exponent, code: f"({base}**{code(exponent)})", printer.doprint)
+
+
+def expression_printer(aliases: Optional[dict] = None, slots: Optional[dict] = None,
+                       syntax: Optional[Syntax] = None):
+    """A function printing one sympy expression as Python/numpy source (or, with another
+    `syntax`, JavaScript: compiler/jsgen.py). Symbols must have internal names; a symbol in
+    `aliases` prints as what it stands for. Sums, products and powers are printed here
+    (sympy's printer is slow on tens of thousands of lines), anything else (min, max,
+    floor, …) by `syntax.fallback`, sympy's NumPy printer by default."""
+    aliases = aliases if aliases is not None else {}
+    slots = slots if slots is not None else {}
+    syntax = syntax if syntax is not None else _numpy_syntax()
+    import sympy
 
     def code(expr) -> str:
         if expr.is_Symbol:
@@ -125,9 +147,9 @@ def expression_printer(aliases: Optional[dict] = None, slots: Optional[dict] = N
             slot = slots.get(expr)
             return expr.name if slot is None else f"_s[{slot}]"
         if expr is sympy.zoo or expr is sympy.nan:
-            return "(numpy.nan)"     # 1/0 inside a loop that never exits: the checks report it
+            return syntax.nan     # 1/0 inside a loop that never exits: the checks report it
         if expr is sympy.oo or expr is sympy.S.NegativeInfinity:
-            return "(numpy.inf)" if expr is sympy.oo else "(-numpy.inf)"
+            return syntax.infinity if expr is sympy.oo else syntax.negative_infinity
         if expr.is_Integer or expr.is_Rational:
             try:                      # beyond a float's range: infinity, as numeric() gives
                 float(Fraction(int(expr.p), int(expr.q)))
@@ -141,8 +163,10 @@ def expression_printer(aliases: Optional[dict] = None, slots: Optional[dict] = N
         if expr.is_Mul:
             return mul(expr.args)
         if expr.is_Pow:
-            return f"({code(expr.base)}**{code(expr.exp)})"
-        return "(" + fallback.doprint(expr.xreplace({x: stand_in(x) for x in expr.free_symbols})) + ")"
+            return syntax.power(code(expr.base), expr.exp, code)
+        if not (aliases or slots):
+            return "(" + syntax.fallback(expr) + ")"
+        return "(" + syntax.fallback(expr.xreplace({x: stand_in(x) for x in expr.free_symbols})) + ")"
 
     def stand_in(symbol):
         """What sympy's printer should write for a symbol: its slot, or what it stands for."""

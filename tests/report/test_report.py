@@ -100,20 +100,24 @@ def test_check_generated_refuses_anything_but_internal_code():
 
 
 def test_printer_shapes():
+    """Sums, products, powers and numbers as codegen's printer writes them (each number and
+    each operation in parentheses, as the numpy evaluator has them); the rest by sympy."""
     x, y = sympy.symbols("_p0 _p1", real=True)
-    assert js_expression(x ** 2) == "Math.pow(_p0, 2)"
-    assert js_expression(x ** -1) == "1/_p0"
+    assert js_expression(x ** 2) == "Math.pow(_p0, (2))"
+    assert js_expression(x ** -1) == "(1/_p0)"
     assert js_expression(x ** sympy.Rational(1, 2)) == "Math.sqrt(_p0)"
-    assert js_expression(x ** sympy.Rational(3, 2)) == "Math.pow(_p0, 3/2)"
-    assert js_expression(x / 3) == "(1/3)*_p0"
-    assert js_expression(sympy.Rational(-2, 7)) == "-2/7"
-    assert js_expression(sympy.Max(x, y)) in ("Math.max(_p0, _p1)", "Math.max(_p1, _p0)")
-    assert js_expression(sympy.Min(x, 1)) in ("Math.min(1, _p0)", "Math.min(_p0, 1)")
-    assert js_expression(sympy.floor(x)) == "Math.floor(_p0)"
-    assert js_expression(sympy.ceiling(x)) == "Math.ceil(_p0)"
-    assert js_expression(sympy.Float(1) / 3 * x) == "0.3333333333333333*_p0"   # full precision
+    assert js_expression(x ** sympy.Rational(3, 2)) == "Math.pow(_p0, (3/2))"
+    assert js_expression(x / 3) == "((1/3)*_p0)"
+    assert js_expression(sympy.Rational(-2, 7)) == "(-2/7)"
+    assert js_expression(1 - 2 * x + y) in ("((1) - ((2)*_p0) + _p1)", "((1) + _p1 - ((2)*_p0))")
+    assert js_expression(sympy.Max(x, y)) in ("(Math.max(_p0, _p1))", "(Math.max(_p1, _p0))")
+    assert js_expression(sympy.Min(x, 1)) in ("(Math.min(1, _p0))", "(Math.min(_p0, 1))")
+    assert js_expression(sympy.floor(x)) == "(Math.floor(_p0))"
+    assert js_expression(sympy.ceiling(x)) == "(Math.ceil(_p0))"
+    assert js_expression(sympy.Float(1) / 3 * x) == "((0.3333333333333333)*_p0)"   # full precision
+    assert js_expression(sympy.oo) == "Infinity" and js_expression(sympy.Integer(10) ** 400) == "(1e999)"
     tiers = sympy.Piecewise((x * sympy.Rational(1, 100), x < 1000), (10 + (x - 1000) / 200, True))
-    assert js_expression(tiers) == "((_p0 < 1000) ? ( (1/100)*_p0 ) : ( 5 + (1/200)*_p0 ))"
+    assert js_expression(tiers) == "(((_p0 < 1000) ? ( (1/100)*_p0 ) : ( 5 + (1/200)*_p0 )))"
     with pytest.raises(ValueError):
         js_expression(sympy.Symbol("alert"))
 
