@@ -165,6 +165,7 @@ class JsModel:
     code: str
     layout: dict[str, int]     # name -> offset of the first value of that block
     sizes: dict[str, int]      # name -> number of values in that block
+    checks: tuple[int, ...] = ()   # the `arch.checks` the "checks" block holds, by index
 
 
 def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
@@ -173,10 +174,15 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
     request, P(success), requests per month, per-request cost by category, fixed monthly
     cost by category, each component row's expected visits, then its cost per visit
     (`Evaluator.rows` order), each fixed cost's monthly amount (`arch.fixed` order), every
-    parameter's value in its declared unit, and the value of every check (`arch.checks`)."""
+    parameter's value in its declared unit, and the value of every check (`arch.checks`)
+    that depends on a parameter (`JsModel.checks`): one without a parameter held when the
+    scenario was evaluated and holds whatever the sliders do — at 20,000 components those
+    are most of the 60,000 checks (prices not negative)."""
     arch, model, evaluator = compiled.arch, compiled.model, compiled.evaluator
     rows = evaluator.rows
     params = list(arch.parameters.values())
+    checks = tuple(k for k, check in enumerate(arch.checks)
+                   if isinstance(check.expr, sympy.Basic) and check.expr.free_symbols)
     blocks: list[tuple[str, list]] = [
         ("totals", [model.cost_per_request, model.p_success, model.requests_per_month]),
         ("by_category", [model.by_category[c] for c in ir.CATEGORIES]),
@@ -185,7 +191,7 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
         ("cost", [row.cost for row in rows]),
         ("fixed", [f.monthly for f in arch.fixed.values()]),
         ("params", [p.symbol for p in params]),
-        ("checks", [check.expr for check in arch.checks]),
+        ("checks", [arch.checks[k].expr for k in checks]),
     ]
     layout, sizes, outputs = {}, {}, []
     for name, values in blocks:
@@ -210,6 +216,6 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
     lines.append("}")
     code = "\n".join(lines) + "\n"
     check_generated(code)
-    return JsModel(code, layout, sizes)
+    return JsModel(code, layout, sizes, checks)
 
 

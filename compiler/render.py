@@ -35,7 +35,8 @@ from . import ir, options, present
 from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
 
-__all__ = ["architecture_dot", "render_dot", "svg", "GraphvizMissing", "escape_html", "SHADES", "FORMATS", "SUMMARY_THRESHOLD", "FULL_LABELS", "INSTALL_HELP"]
+__all__ = ["architecture_dot", "render_dot", "svg", "GraphvizMissing", "escape_html", "SHADES", "FORMATS", "SUMMARY_THRESHOLD", "FULL_LABELS", "INSTALL_HELP",
+           "summary_dot", "count_edges", "SUMMARY_NAMES"]
 
 #: Output formats `render_dot` produces (and `dot`, which is the text itself).
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -462,6 +463,125 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
                  "</FONT></TD>" for p in result.prices]
     return ('<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="#95a5a6" BGCOLOR="white">'
             + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
+
+
+# --- the summary by cost vector ----------------------------------------------------------
+
+#: Most expensive components named in each box of the summary by cost vector.
+SUMMARY_NAMES = 3
+
+
+_DOT_EDGE = re.compile(r"^\t+\S+ -> \S+", re.M)
+
+
+def count_edges(dot_text: str) -> int:
+    """How many arrows DOT text of `architecture_dot` draws (labels are escaped, so no label
+    holds an arrow). Graphviz's layout time grows with the arrows and their crossings more
+    than with the boxes: a 20-tool mesh (401 arrows) takes it 4 s, a 30-tool one a minute,
+    the 149-component benchmark architecture (327 arrows) 21 s, and a 100-tool mesh (9,900
+    edges) runs past 30 s and 760 MB."""
+    return len(_DOT_EDGE.findall(dot_text))
+
+
+def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None) -> str:
+    """Deterministic DOT text of the architecture summarized by cost vector: one box per
+    cost vector that has a component or a fixed cost (how many, their expected visits, cost
+    per request, monthly cost and share of the total, and the most expensive by name), and
+    one arrow per pair of vectors that declared edges join, labelled with how many edges it
+    stands for. For architectures too large to draw component by component (the report's
+    limits); its size does not depend on the architecture's. Built from the cost table
+    (`evaluation.result`) and the declared flow, without the lowered graph's numbers."""
+    arch = compiled.arch
+    result, env = evaluation.result, evaluation.env
+    total = result.monthly_total
+    if title is None:
+        title = arch.title + (f" — scenario {result.scenario}" if result.scenario else "")
+    members: dict[str, list] = {c: [] for c in ir.CATEGORIES}
+    for row in result.components:
+        members[row.category].append(row)
+    drawn = [c for c in ir.CATEGORIES if members[c]]
+
+    dot = graphviz.Digraph("architecture", strict=False, comment="llmarch render: summary by cost vector")
+    dot.graph_attr.update({"label": _html(f"<B>{escape_html(title)}</B>"), "labelloc": "t", "fontname": _FONT,
+                           "fontsize": "14", "rankdir": "TB", "nodesep": "0.5", "ranksep": "0.6",
+                           "charset": "UTF-8"})
+    dot.node_attr.update({"shape": "plain", "fontname": _FONT, "fontsize": "10"})
+    dot.edge_attr.update({"fontname": _FONT, "fontsize": "9", "color": "#34495e", "arrowsize": "0.7"})
+    dot.node("start", _html("start"), shape="circle", style="filled", fillcolor="#2c3e50", fontcolor="white",
+             fontsize="9", width="0.5", fixedsize="true")
+    for category in drawn:
+        rows = members[category]
+        flow_rows = [r for r in rows if r.kind != "fixed"]
+        fixed_rows = [r for r in rows if r.kind == "fixed"]
+        monthly = result.by_category[category]
+        share = monthly / total if total else 0.0
+        fill, font = _shade(share, monthly)
+        components = {r.component for r in flow_rows}
+        lines = [_cell(escape_html(category), bold=True)]
+        counted = []
+        if components:
+            counted.append(f"{len(components):,} component{'' if len(components) == 1 else 's'}")
+        if fixed_rows:
+            counted.append(f"{len(fixed_rows):,} fixed cost{'' if len(fixed_rows) == 1 else 's'}")
+        lines.append(_cell(" · ".join(counted), size=9))
+        if flow_rows:
+            lines.append(_cell(_visits(sum(r.expected_visits or 0.0 for r in flow_rows)), size=9))
+            lines.append(_cell(f"{_usd(sum(r.cost_per_request or 0.0 for r in flow_rows), True)} / request", size=9))
+        if fixed_rows:
+            lines.append(_cell(f"fixed {_usd(sum(r.monthly for r in fixed_rows))} / month", size=9))
+        lines.append(_cell(f"{_usd(monthly)} / month · {_share(share)}", bold=True))
+        ranked = sorted(rows, key=lambda r: (-r.monthly, r.name))[:SUMMARY_NAMES]
+        if ranked:
+            lines.append(_cell("most expensive:", size=8, italic=True))
+            lines += [_cell(f"{escape_html(r.name)} {_usd(r.monthly)}", size=8) for r in ranked]
+        dot.node(f"v_{category}", _html(_table(lines, fill)), fontcolor=font, id=f"vector_{category}")
+
+    # arrows: declared edges, fallbacks, cache hits and final failures, counted per pair
+    category_of = {name: comp.category for name, comp in arch.components.items()}
+    links: dict[tuple[str, str], list[int]] = {}
+
+    def link(source: str, target: str, failure: bool) -> None:
+        u = "start" if source == "start" else f"v_{category_of[source]}"
+        v = target if target in ("success", "failure") else f"v_{category_of[target]}"
+        counts = links.setdefault((u, v), [0, 0])
+        counts[0] += 1
+        counts[1] += failure
+
+    if arch.entry != "start":
+        link("start", arch.entry, False)
+    out_probability: dict[str, float] = {}
+    for edge in arch.edges:
+        link(edge.source, edge.target, edge.on_failure or edge.target == "failure")
+        if edge.source != "start":
+            out_probability[edge.source] = out_probability.get(edge.source, 0.0) + float(numeric(edge.probability, env))
+    for name, comp in arch.components.items():
+        if comp.kind == "observe":
+            link("start", name, False)
+            continue
+        if comp.kind == "cache" and comp.hit_rate is not None:
+            link(name, comp.on_hit, False)
+        if _retried(comp) and comp.fallback_model is None:
+            link(name, comp.fallback if comp.fallback is not None else "failure", True)
+        if out_probability.get(name, 0.0) < 1 - 1e-12:
+            link(name, "success", False)     # what no edge takes ends the request here
+    for outcome in ("success", "failure"):
+        if any(v == outcome for _, v in links):
+            style = {"success": dict(shape="doublecircle", style="filled", fillcolor="#d5f5e3", fontsize="9",
+                                     width="0.55", fixedsize="true"),
+                     "failure": dict(shape="doubleoctagon", style="filled", fillcolor="#fadbd8", fontsize="9",
+                                     color=_FAILURE_COLOR)}[outcome]
+            dot.node(outcome, _html(outcome), **style)
+    for (u, v), (count, failures) in links.items():
+        text = f"{count:,} edge{'' if count == 1 else 's'}"
+        if v in ("success", "failure") and u != "start":
+            how = "end a request successfully" if v == "success" else "fail a request"
+            text = f"{count:,} component{'' if count == 1 else 's'} can {how} here"
+        if failures == count:
+            dot.edge(u, v, label=_html(text), style="dashed", color=_FAILURE_COLOR, fontcolor=_FAILURE_COLOR)
+        else:
+            dot.edge(u, v, label=_html(text))
+    dot.node("legend", _html(_legend(result, False, len(arch.components))))
+    return dot.source
 
 
 # --- rendering --------------------------------------------------------------------------

@@ -128,7 +128,7 @@
   all("[data-out]").forEach(function (el) { outEls[+el.getAttribute("data-out")] = el; });
   all("input[type=range][data-p]").forEach(function (el) { inputEls[+el.getAttribute("data-p")] = el; });
   var barEls = all("[data-bar]"), barTextEls = all("[data-bar-text]");
-  var lastOverheadOrder = "";
+  var lastOverheadOrder = all("tr[data-o]").map(function (tr) { return tr.getAttribute("data-o"); }).join(",");
   function byName(key) {
     return function (a, b) {
       var d = key(b) - key(a);
@@ -160,11 +160,65 @@
   }
   // Only rows on screen are written: the top rows always, the folded ones while their
   // <details> is open (and once when it opens). Writing a thousand rows on every slider
-  // step is what made big reports slow, not the model.
-  var moreBox = document.getElementById("lm-more"), topRows = [], moreRows = [], lastResult = null;
+  // step is what made big reports slow, not the model. Python writes the rows it shows;
+  // a row that moves into view later is made here, from the data block, as text.
+  function td(cls, col) {
+    var el = document.createElement("td");
+    if (cls) { el.className = cls; }
+    if (col) { el.setAttribute("data-col", col); }
+    return el;
+  }
+  function nameCell(text, label) {
+    var cell = td("name"), code = document.createElement("code");
+    code.textContent = text;
+    cell.appendChild(code);
+    if (label) {
+      var div = document.createElement("div");
+      div.className = "label";
+      div.textContent = label;
+      cell.appendChild(div);
+    }
+    return cell;
+  }
+  function makeRow(i) {
+    var info = i < NROWS ? data.rows[i] : data.fixed[i - NROWS], tr = document.createElement("tr");
+    tr.setAttribute("data-row", String(i));
+    tr.appendChild(nameCell(info.name, info.label));
+    var kind = td();
+    kind.textContent = i < NROWS ? info.kind : "fixed";
+    tr.appendChild(kind);
+    var category = td(), dot = document.createElement("span");
+    dot.className = "dot " + info.category;
+    category.appendChild(dot);
+    category.appendChild(document.createTextNode(info.category));
+    tr.appendChild(category);
+    ["visits", "per_visit", "per_request", "monthly", "share"].forEach(function (c) { tr.appendChild(td("num", c)); });
+    rowEls[i] = cells(tr);
+    return rowEls[i];
+  }
+  function makeOverheadRow(i) {
+    var tr = document.createElement("tr"), cell = td(), code = document.createElement("code");
+    tr.setAttribute("data-o", String(i));
+    code.textContent = data.rows[i].name;
+    cell.appendChild(code);
+    tr.appendChild(cell);
+    ["happy", "system", "overhead", "monthly", "share"].forEach(function (c) { tr.appendChild(td("num", c)); });
+    overheadEls[i] = cells(tr);
+    return overheadEls[i];
+  }
+  function fill(body, trs) {
+    var frag = document.createDocumentFragment();
+    trs.forEach(function (tr) { frag.appendChild(tr); });
+    while (body.firstChild) { body.removeChild(body.firstChild); }
+    body.appendChild(frag);
+  }
+  function orderOf(selector) {
+    return all(selector).map(function (tr) { return tr.getAttribute("data-row"); }).join(",");
+  }
+  var moreBox = document.getElementById("lm-more"), lastResult = null;
+  var topRows = orderOf("#lm-rows-top tr[data-row]"), moreRows = orderOf("#lm-rows-more tr[data-row]");
   function writeRow(x) {
-    var c = rowEls[x.i];
-    if (!c) { return; }
+    var c = rowEls[x.i] || makeRow(x.i);
     if (x.visits !== null) {
       setText(c.visits, g4(x.visits), x.visits);
       setText(c.per_visit, usd(x.per_visit, true), x.per_visit);
@@ -176,14 +230,12 @@
   function place(body, rows, previous) {
     var order = rows.map(function (x) { return x.i; }).join(",");
     if (order === previous) { return order; }
-    var frag = document.createDocumentFragment();
-    rows.forEach(function (x) { if (rowEls[x.i]) { frag.appendChild(rowEls[x.i].tr); } });
-    body.appendChild(frag);
+    fill(body, rows.map(function (x) { return rowEls[x.i].tr; }));
     return order;
   }
   function showMore() {
     if (!moreBody || !moreBox.open || !lastResult) { return; }
-    var rows = lastResult.slice(data.table_rows);
+    var rows = lastResult.slice(data.table_rows, data.table_rows + data.folded_rows);
     rows.forEach(writeRow);
     moreRows = place(moreBody, rows, moreRows);
   }
@@ -194,15 +246,7 @@
     top.forEach(writeRow);
     var before = topRows;
     topRows = place(topBody, top, topRows);
-    if (moreBody && before !== topRows) {
-      // rows that left the top go back under "more" (in order once it is open)
-      var inTop = {};
-      top.forEach(function (x) { inTop[x.i] = true; });
-      rows.slice(data.table_rows).forEach(function (x) {
-        if (rowEls[x.i] && rowEls[x.i].tr.parentNode === topBody) { moreBody.appendChild(rowEls[x.i].tr); }
-      });
-      moreRows = "";
-    }
+    if (before !== topRows) { moreRows = ""; }   // the folded rows change with the top ones
     showMore();
   }
   if (moreBox) { moreBox.addEventListener("toggle", showMore); }
@@ -211,11 +255,9 @@
     flow.forEach(function (x) { x.overhead = x.per_request - x.happy; });
     var kept = flow.filter(function (x) { return Math.abs(x.overhead) >= 1e-15; });
     kept.sort(byName(function (x) { return x.overhead; }));
-    var shown = kept.slice(0, data.overhead_rows), visible = {};
+    var shown = kept.slice(0, data.overhead_rows);
     shown.forEach(function (x) {
-      var c = overheadEls[x.i];
-      if (!c) { return; }
-      visible[x.i] = true;
+      var c = overheadEls[x.i] || makeOverheadRow(x.i);
       setText(c.happy, usd(x.happy, true), x.happy);
       setText(c.system, usd(x.per_request, true), x.per_request);
       setText(c.overhead, usd(x.overhead, true), x.overhead);
@@ -225,14 +267,7 @@
     var order = shown.map(function (x) { return x.i; }).join(",");
     if (overheadBody && order !== lastOverheadOrder) {
       lastOverheadOrder = order;
-      overheadEls.forEach(function (c, i) {
-        if (visible[i] !== !c.tr.hasAttribute("hidden")) {
-          if (visible[i]) { c.tr.removeAttribute("hidden"); } else { c.tr.setAttribute("hidden", ""); }
-        }
-      });
-      var frag = document.createDocumentFragment();
-      shown.forEach(function (x) { if (overheadEls[x.i]) { frag.appendChild(overheadEls[x.i].tr); } });
-      overheadBody.appendChild(frag);  // the rows shown, in order, after the hidden ones
+      fill(overheadBody, shown.map(function (x) { return overheadEls[x.i].tr; }));
     }
     if (overheadMore) {
       var more = Math.max(0, kept.length - data.overhead_rows);

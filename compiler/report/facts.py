@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
+import numpy as np
+
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError
 
 from ..budgets import BudgetResult, check_budgets
@@ -25,6 +27,17 @@ class ScenarioRow:
 
 
 @dataclass
+class Timeline:
+    """The monthly total at months 0 … `PROJECTION_MONTHS` of the built-in `time`, split by
+    cost vector and by cost-table row (`Evaluator.rows`, then the fixed costs)."""
+
+    months: list[int]
+    monthly_total: list[float]
+    by_category: dict[str, list[float]]
+    by_row: list[list[float]]
+
+
+@dataclass
 class Facts:
     """Everything computed in Python for one report."""
 
@@ -38,7 +51,7 @@ class Facts:
     scenarios: list[ScenarioRow] = field(default_factory=list)
     tornado: Optional[list] = None
     tornado_error: Optional[str] = None
-    projection: Optional[object] = None
+    projection: Optional[Timeline] = None
     projection_error: Optional[str] = None
 
     @property
@@ -79,12 +92,16 @@ def gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping],
     if not analyses:
         return facts
     analyzer = Analyzer(compiled)
-    try:
-        facts.tornado = analyzer.tornado(scenario, sets)
+    try:   # the bars only: the derivatives `llmarch tornado` also prints are most of its time
+        facts.tornado = analyzer.swings(scenario, sets)
     except LlmarchError as exc:
         facts.tornado_error = _message(exc)
-    try:
-        facts.projection = analyzer.project(scenario, sets, months=PROJECTION_MONTHS)
+    try:   # what `llmarch project` computes, one row per cost-table row, without its scaling exponents
+        months = np.arange(PROJECTION_MONTHS + 1, dtype=float)
+        batch = analyzer.batch(scenario, sets, {"time": months}, rows=True)
+        facts.projection = Timeline(list(range(PROJECTION_MONTHS + 1)), [float(x) for x in batch.monthly_total],
+                                    {c: [float(x) for x in batch.by_category[c]] for c in batch.by_category},
+                                    [[float(x) for x in row] for row in batch.by_row])
     except LlmarchError as exc:
         facts.projection_error = _message(exc)
     return facts

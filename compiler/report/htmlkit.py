@@ -9,6 +9,7 @@ import html
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Optional
 
 
@@ -124,23 +125,66 @@ def clean_svg(text: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def diagram(compiled: Compiled, evaluation: Evaluation) -> tuple[Optional[str], str]:
-    """(inline SVG or None, a note). Import lazily: Graphviz is optional."""
-    count = len(compiled.arch.components) + len(compiled.arch.fixed)
-    if count > settings.DIAGRAM_LIMIT:
-        return None, (f"The diagram is left out above {settings.DIAGRAM_LIMIT} components (this architecture has "
-                      f"{count:,}); the tables below list every component.")
+@dataclass(frozen=True)
+class Diagram:
+    """The report's picture of the architecture: inline SVG (None when there is none), what
+    it is (`full`, `summary` by cost vector, or None) and a note saying why, when it is not
+    the full diagram."""
+
+    svg: Optional[str]
+    kind: Optional[str]
+    note: str = ""
+
+
+_NO_GRAPHVIZ = "Diagram unavailable: install Graphviz (the `dot` program) to include it."
+
+
+def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
+    """The full diagram up to `DIAGRAM_LIMIT` components and `DIAGRAM_EDGES` arrows, laid
+    out in at most `DIAGRAM_SECONDS`; past any of these, the summary by cost vector
+    (`render.summary_dot`), whose size does not grow with the architecture. Imports
+    lazily: Graphviz is optional."""
     try:
         from .. import render
     except ImportError:
-        return None, "Diagram unavailable: install Graphviz (the `dot` program) to include it."
+        return Diagram(None, None, _NO_GRAPHVIZ)
+    arch = compiled.arch
+    count = len(arch.components) + len(arch.fixed)
+    if count > settings.DIAGRAM_LIMIT:
+        why = (f"this architecture has {count:,} components and fixed costs; the report draws the full "
+               f"diagram up to {settings.DIAGRAM_LIMIT} (beyond, Graphviz takes minutes and the picture is unreadable)")
+    else:
+        text = render.architecture_dot(compiled, evaluation)
+        arrows = render.count_edges(text)
+        if arrows > settings.DIAGRAM_EDGES:
+            why = (f"its full diagram has {arrows:,} arrows; the report draws it up to {settings.DIAGRAM_EDGES:,} "
+                   f"(beyond, Graphviz can take minutes and hundreds of megabytes)")
+        else:
+            try:
+                return Diagram(_cleaned(render.render_dot(text, "svg", timeout=settings.DIAGRAM_SECONDS)), "full")
+            except Exception as exc:  # GraphvizMissing, a dot failure or time-out: try the summary
+                if type(exc).__name__ == "GraphvizMissing":
+                    return Diagram(None, None, _NO_GRAPHVIZ)
+                why = f"Graphviz did not draw the full diagram: {_reason(exc)}"
+    note = (f"Summarized by cost vector: {why}. Each box is one cost vector; each arrow stands for the edges "
+            f"that join them. `llmarch render` draws every component.")
     try:
-        text = render.svg(compiled, evaluation)
-    except Exception as exc:  # GraphvizMissing, a dot failure or time-out: the report goes on without it
+        return Diagram(_cleaned(render.render_dot(render.summary_dot(compiled, evaluation), "svg",
+                                                  timeout=settings.DIAGRAM_SECONDS)), "summary", note)
+    except Exception as exc:
         if type(exc).__name__ == "GraphvizMissing":
-            return None, "Diagram unavailable: install Graphviz (the `dot` program) to include it."
-        return None, f"Diagram unavailable: {exc}"
+            return Diagram(None, None, _NO_GRAPHVIZ)
+        return Diagram(None, None, f"Diagram unavailable: {_reason(exc)}")
+
+
+def _reason(exc: Exception) -> str:
+    diagnostics = getattr(exc, "diagnostics", None)
+    return "; ".join(d.message for d in diagnostics) if diagnostics else str(exc) or type(exc).__name__
+
+
+def _cleaned(svg: bytes) -> str:
+    """Graphviz's SVG cleaned for inlining; malformed output raises (and the caller leaves it out)."""
     try:
-        return clean_svg(text), ""
-    except Exception as exc:  # malformed SVG from dot: leave it out rather than inline it
-        return None, f"Diagram unavailable: Graphviz's output could not be read ({type(exc).__name__})"
+        return clean_svg(svg.decode("utf-8"))
+    except Exception as exc:
+        raise ValueError(f"Graphviz's output could not be read ({type(exc).__name__})") from None

@@ -43,8 +43,8 @@ def summary_html(compiled: Compiled, scenario: Optional[str] = None, top: int = 
         out.append(f"<table><thead><tr>{''.join(f'<th>{escape(h)}</th>' for h in PRICE_SOURCE_HEADER)}</tr></thead>"
                    "<tbody>" + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                                        for row in price_rows(r)) + "</tbody></table>")
-    svg, _ = diagram(compiled, evaluation)
-    if svg:
-        out.append(f"<div>{svg}</div>")
+    picture = diagram(compiled, evaluation)
+    if picture.svg:
+        out.append(f"<div>{picture.svg}</div>")
     out.append("</div>")
     return "".join(out)

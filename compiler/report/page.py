@@ -16,7 +16,7 @@ from ..units import format_dim
 from .charts import BAR, PROJECTION, TORNADO, projection_chart, tornado_chart, vector_chart
 from .facts import Facts, gather, monthly_budget
 from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, pct, pct4, plain, usd, content_security_policy
-from .settings import FINDINGS_SHOWN, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS
+from .settings import FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS
 
 
 # --- the data block and the generated model -----------------------------------------------------
@@ -65,11 +65,11 @@ def _data(facts: Facts, js, live: bool) -> dict:
     return {
         "format_version": 1, "title": arch.title, "scenario": facts.scenario,
         "categories": list(ir.CATEGORIES), "layout": js.layout, "layout_sizes": js.sizes, "params": params, "rows": rows, "fixed": fixed,
-        "checks": [{"kind": c.kind, "what": c.what} for c in arch.checks],
+        "checks": [{"kind": arch.checks[k].kind, "what": arch.checks[k].what} for k in js.checks],
         "budgets": budgets, "tornado": tornado, "tornado_rows": TORNADO_ROWS,
         "projection": None if facts.projection is None else {
             "months": PROJECTION_MONTHS, "time": index.get("time"), "budget": budget_line},
-        "table_rows": TABLE_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
+        "table_rows": TABLE_ROWS, "folded_rows": FOLDED_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
         "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION},
     }
 
@@ -160,6 +160,17 @@ def _sliders_section(facts: Facts) -> str:
     return "".join(out)
 
 
+def _diagram_section(picture) -> str:
+    out = ['<section id="diagram"><h2>Architecture</h2>']
+    if picture.note:
+        out.append(f'<p class="note" id="lm-diagram-note">{escape(picture.note)}</p>')
+    if picture.svg:
+        out.append(f'<div class="diagram" data-diagram="{picture.kind}">{picture.svg}</div>'
+                   '<p class="note">Drawn at the scenario\'s values (static).</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
 def _component_row(i: int, c, r: CostResult, label: Optional[str]) -> str:
     lab = f'<div class="label">{escape(label)}</div>' if label else ""
     visits = "" if c.expected_visits is None else g4(c.expected_visits)
@@ -194,15 +205,21 @@ def _components_section(facts: Facts) -> str:
     labels = {row.key: (arch.components[row.component].label if row.component in arch.components else None)
               for row in compiled.evaluator.rows}
     labels.update({f.name: f.label for f in arch.fixed.values()})
-    rows = [_component_row(position[c.name], c, r, labels.get(c.name)) for c in ordered]
+    shown = ordered[:TABLE_ROWS + FOLDED_ROWS]
+    rows = [_component_row(position[c.name], c, r, labels.get(c.name)) for c in shown]
     top, rest = rows[:TABLE_ROWS], rows[TABLE_ROWS:]
     out = ['<section id="components"><h2>Components</h2>',
            '<p class="note">Every component and fixed cost, most expensive first. <code>name#k</code> rows are folded '
            'into their component; <code>name@model</code> is a fallback-model copy.</p>',
            f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-top">{"".join(top)}</tbody></table>']
     if rest:
-        out.append(f'<details id="lm-more"><summary>{len(rest):,} more components</summary>'
-                   f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-more">{"".join(rest)}</tbody></table></details>')
+        out.append(f'<details id="lm-more"><summary>{len(ordered) - TABLE_ROWS:,} more components</summary>'
+                   f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-more">{"".join(rest)}</tbody></table>')
+        left = len(ordered) - len(shown)
+        if left:
+            out.append(f'<p class="note" id="lm-rows-left">… and {left:,} cheaper rows, not written into the page: '
+                       '<code>llmarch cost</code> lists every one.</p>')
+        out.append("</details>")
     out.append("</section>")
     return "".join(out)
 
@@ -228,8 +245,6 @@ def _overhead_section(facts: Facts) -> str:
     keyed = [(i, flow[row.key]) for i, row in enumerate(compiled.evaluator.rows)]
     shown = sorted([(i, c) for i, c in keyed if abs(c.failure_overhead_per_request) >= 1e-15],
                    key=lambda ic: (-ic[1].failure_overhead_per_request, ic[1].name))
-    visible = {i for i, _ in shown[:OVERHEAD_ROWS]}
-    order = [i for i, _ in shown] + [i for i, _ in keyed if i not in {j for j, _ in shown}]
     out = ['<section id="overhead"><h2>Failure overhead</h2>',
            '<p class="note">What retries, fallbacks and regeneration add over the happy path (every failure '
            'probability at 0), per component; "of request" is its share of the cost of a request, so the '
@@ -237,17 +252,8 @@ def _overhead_section(facts: Facts) -> str:
            '<table class="data"><thead><tr><th>component</th><th class="num">happy path</th><th class="num">system'
            '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">of request</th></tr></thead>'
            '<tbody id="lm-overhead">']
-    for i in order:
-        c = flow[compiled.evaluator.rows[i].key]
-        overhead = c.failure_overhead_per_request
-        share = pct(overhead / r.cost_per_request) if r.cost_per_request else ""
-        hidden = "" if i in visible else " hidden"
-        out.append(f'<tr data-o="{i}"{hidden}><td><code>{escape(c.name)}</code></td>'
-                   + _cell("happy", c.happy_path_cost_per_request, usd(c.happy_path_cost_per_request, True))
-                   + _cell("system", c.cost_per_request, usd(c.cost_per_request, True))
-                   + _cell("overhead", overhead, usd(overhead, True))
-                   + _cell("monthly", overhead * r.requests_per_month, usd(overhead * r.requests_per_month))
-                   + f'<td class="num" data-col="share">{share}</td></tr>')
+    # only the rows shown: the script writes the rows that move into the top as the sliders move
+    out += [_overhead_row(i, c, r) for i, c in shown[:OVERHEAD_ROWS]]
     more = max(0, len(shown) - OVERHEAD_ROWS)
     none = "" if shown else " (none: no component has a failure overhead here)"
     out.append(f'</tbody></table><p class="note" id="lm-overhead-more">'
@@ -261,6 +267,17 @@ def _overrides_word(values: Optional[str] = None) -> str:
     if options.in_command():
         return "<code>--set</code> values" if values is None else f"<code>--set {values}</code>"
     return "overrides" if values is None else f"overrides <code>{values}</code>"
+
+
+def _overhead_row(i: int, c, r: CostResult) -> str:
+    overhead = c.failure_overhead_per_request
+    share = pct(overhead / r.cost_per_request) if r.cost_per_request else ""
+    return (f'<tr data-o="{i}"><td><code>{escape(c.name)}</code></td>'
+            + _cell("happy", c.happy_path_cost_per_request, usd(c.happy_path_cost_per_request, True))
+            + _cell("system", c.cost_per_request, usd(c.cost_per_request, True))
+            + _cell("overhead", overhead, usd(overhead, True))
+            + _cell("monthly", overhead * r.requests_per_month, usd(overhead * r.requests_per_month))
+            + f'<td class="num" data-col="share">{share}</td></tr>')
 
 
 def _scenario_section(facts: Facts) -> str:
@@ -392,7 +409,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         raise ValueError("the report's script would close its element")
     scripts = [js.code, _APP_JS]
     policy = content_security_policy(scripts, [_CSS])
-    svg, note = diagram(compiled, facts.evaluation)
+    picture = diagram(compiled, facts.evaluation)
     arch = compiled.arch
     title = arch.title + (f" — scenario {scenario}" if scenario else "")
     sets_text = ", ".join(f"{k}={v}" for k, v in facts.sets.items())
@@ -416,9 +433,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         _sliders_section(facts),
         '<main>',
         _summary_section(facts.result),
-        '<section id="diagram"><h2>Architecture</h2>'
-        + (f'<div class="diagram">{svg}</div><p class="note">Drawn at the scenario\'s values (static).</p>'
-           if svg else f'<p class="note">{escape(note)}</p>') + "</section>",
+        _diagram_section(picture),
         _components_section(facts),
         _prices_section(facts),
         _overhead_section(facts),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-
-
-
-
 #: Component rows shown before the rest folds under "N more components".
 TABLE_ROWS = 50
-#: Components above which the diagram is left out (dot's layout takes long and the picture
-#: is unreadable at that size).
+#: Rows under "N more components"; cheaper rows than these are counted, not written (the
+#: page stays a few megabytes at 20,000 components; `llmarch cost` lists every row).
+FOLDED_ROWS = 1000
+#: Components and fixed costs above which the diagram is summarized by cost vector (dot's
+#: layout takes long and the picture is unreadable at that size).
 DIAGRAM_LIMIT = 150
+#: Arrows above which the diagram is summarized by cost vector: a dense flow is what makes
+#: Graphviz slow (the 149-component benchmark architecture, 327 arrows, takes it 21 s; a
+#: 20-tool mesh, 401 arrows, 4 s; a 100-tool mesh of 9,900 edges more than 30 s and 760 MB).
+DIAGRAM_EDGES = 250
+#: Seconds Graphviz may take to lay out the full diagram before the summary is shown instead.
+DIAGRAM_SECONDS = 20
 #: Parameters shown in the tornado chart (the widest swings).
 TORNADO_ROWS = 15
 #: Rows of the failure-overhead table.

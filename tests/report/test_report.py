@@ -83,7 +83,10 @@ def test_layout_covers_every_figure(support):
     rows = len(compiled.evaluator._rows)
     assert js.sizes == {"totals": 3, "by_category": 5, "fixed_by_category": 5, "visits": rows, "cost": rows,
                         "fixed": len(compiled.arch.fixed), "params": len(compiled.arch.parameters),
-                        "checks": len(compiled.arch.checks)}
+                        "checks": len(js.checks)}
+    # a check without a parameter held when the scenario was evaluated: it is left out
+    assert 0 < len(js.checks) < len(compiled.arch.checks)
+    assert all(compiled.arch.checks[k].expr.free_symbols for k in js.checks)
     offsets = list(js.layout.values())
     assert offsets == sorted(offsets) and offsets[0] == 0
     # a derived parameter is recomputed from its inputs unless a slider overrides it
@@ -239,7 +242,7 @@ def test_clean_svg_keeps_drawing_drops_everything_active():
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_diagram_is_inline_svg_from_dot(hostile):
     page = hostile.report("big")
-    diagram = re.search(r'<div class="diagram">(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
+    diagram = re.search(r'<div class="diagram" data-diagram="full">(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
     assert diagram.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in diagram and "<script" not in diagram
 
@@ -248,13 +251,13 @@ def test_diagram_note_without_graphviz(support, monkeypatch):
     from llmarch.compiler import render
     monkeypatch.setattr(render, "DOT_PROGRAM", "no-such-dot-program")
     page = support.report("production")
-    assert "Diagram unavailable: install Graphviz" in page and '<div class="diagram">' not in page
+    assert "Diagram unavailable: install Graphviz" in page and '<div class="diagram"' not in page
 
 
 # --- large architectures ----------------------------------------------------------------------------
 
 def test_large_architecture_is_folded(tmp_path, generate, monkeypatch):
-    monkeypatch.setattr(report.settings, "DIAGRAM_LIMIT", 60)       # so that dot's layout is not waited for
+    monkeypatch.setattr(report.settings, "DIAGRAM_LIMIT", 60)       # the summary: dot's full layout is not waited for
     path = tmp_path / "big.llmarch"
     path.write_text(generate(100))
     model = llmarch.load(path)
@@ -264,8 +267,10 @@ def test_large_architecture_is_folded(tmp_path, generate, monkeypatch):
     more = re.search(r'<tbody id="lm-rows-more">(.*?)</tbody>', page, flags=re.S).group(1)
     assert top.count("<tr ") == report.TABLE_ROWS and more.count("<tr ") == rows - report.TABLE_ROWS
     assert f"<summary>{rows - report.TABLE_ROWS:,} more components</summary>" in page
-    assert "The diagram is left out above 60 components (this architecture has 100)" in page
-    assert '<div class="diagram">' not in page
+    assert ("Summarized by cost vector: this architecture has 100 components and fixed costs; the report draws "
+            "the full diagram up to 60") in page
+    if shutil.which("dot"):
+        assert '<div class="diagram" data-diagram="summary">' in page
     ranged = [p for p in model.compiled.arch.parameters.values() if p.low is not None and not p.builtin]
     assert page.count('<input type="range"') == len(ranged) == 36 and 'id="lm-filter"' in page   # a filter box
     assert page.count("<g data-t=") == report.TORNADO_ROWS
