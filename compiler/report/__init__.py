@@ -14,10 +14,11 @@ a JSON block (`<script type="application/json">`, with `<`, `>`, `&`, U+2028 and
 escaped) and is only ever put on the page as text.
 
 Large architectures stay usable: the component table shows the `TABLE_ROWS` most
-expensive rows and folds the rest under "N more", the diagram is left out above
-`DIAGRAM_LIMIT` components, the tornado shows its `TORNADO_ROWS` widest bars, lint findings
-past `FINDINGS_SHOWN` fold too, and above `SLIDERS_FILTER` sliders a filter box narrows them
-by name.
+expensive rows and folds the next `FOLDED_ROWS` under "N more" (the rest are counted), the
+diagram is summarized by cost vector above `DIAGRAM_LIMIT` components or `DIAGRAM_EDGES`
+arrows, the tornado shows its `TORNADO_ROWS` widest bars, lint findings past
+`FINDINGS_SHOWN` fold too, and above `SLIDERS_FILTER` sliders a filter box narrows them by
+name.
 
 The package's parts, in the order the page is built: `settings` (limits), `facts` (the
 numbers, computed once), `htmlkit` (escaping, CSP, SVG cleaning, number formats),
@@ -30,9 +31,9 @@ from .htmlkit import clean_svg, content_security_policy
 from .markdown import report_markdown
 from .notebook import summary_html
 from .page import report_html
-from .settings import (DIAGRAM_LIMIT, FINDINGS_SHOWN, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, SLIDERS_FILTER,
-                       TABLE_ROWS, TORNADO_ROWS)
+from .settings import (DIAGRAM_EDGES, DIAGRAM_LIMIT, FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT,
+                       OVERHEAD_ROWS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS)
 
 __all__ = ["report_html", "report_markdown", "summary_html", "content_security_policy", "TABLE_ROWS",
-           "DIAGRAM_LIMIT", "TORNADO_ROWS", "OVERHEAD_ROWS", "FINDINGS_SHOWN", "SLIDERS_FILTER", "LIVE_ANALYSIS_LIMIT",
-           "clean_svg"]
+           "DIAGRAM_LIMIT", "DIAGRAM_EDGES", "FOLDED_ROWS", "TORNADO_ROWS", "OVERHEAD_ROWS", "FINDINGS_SHOWN",
+           "SLIDERS_FILTER", "LIVE_ANALYSIS_LIMIT", "clean_svg"]

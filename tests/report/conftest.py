@@ -37,3 +37,14 @@ def generate():
     finally:
         sys.path.remove(str(ROOT / "bench"))
     return make
+
+
+@pytest.fixture(scope="session")
+def large_inputs():
+    """`bench/bench_report.py`'s generators of large legal inputs: (template_chain, tool_mesh)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_report import template_chain, tool_mesh
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return template_chain, tool_mesh

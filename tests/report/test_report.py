@@ -22,7 +22,7 @@ import sympy
 
 import llmarch
 from llmarch.cli import EXIT_OK, EXIT_USAGE, main
-from llmarch.compiler import report
+from llmarch.compiler import ir, render, report
 from llmarch.compiler.jsgen import ALLOWED_BUILTINS, check_generated, js_expression, model_function
 from llmarch.dsl.diagnostics import LlmarchError
 
@@ -276,6 +276,39 @@ def test_large_architecture_is_folded(tmp_path, generate, monkeypatch):
     assert page.count("<g data-t=") == report.TORNADO_ROWS
     shown = len(re.findall(r'<tr data-o="\d+">', page))
     assert shown == report.OVERHEAD_ROWS
+
+
+def test_large_template_input_gets_the_summarized_diagram(tmp_path, large_inputs):
+    """2,000 template instances (the large input of bench/bench_report.py --large, a tenth of
+    its size): the diagram is the summary by cost vector, with its note; the page holds the
+    top rows and the folded ones up to the limit, the rest counted; the overhead table only
+    the rows it shows; the generated model only the checks that depend on a parameter."""
+    template_chain, _ = large_inputs
+    path = tmp_path / "chain.llmarch"
+    path.write_text(template_chain(2000), encoding="utf-8")
+    model = llmarch.load(path)
+    page = model.report()
+    assert ("Summarized by cost vector: this architecture has 2,000 components and fixed costs; the report draws "
+            f"the full diagram up to {report.DIAGRAM_LIMIT}") in page
+    if shutil.which("dot"):
+        svg = re.search(r'<div class="diagram" data-diagram="summary">(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
+        assert 'id="vector_inference"' in svg and "2,000 components" in svg
+        assert svg.count('class="node"') <= len(ir.CATEGORIES) + 4        # the vectors, start, outcomes, legend
+    assert page.count("<tr data-row=") == report.TABLE_ROWS + report.FOLDED_ROWS
+    assert f"… and {2000 - report.TABLE_ROWS - report.FOLDED_ROWS:,} cheaper rows, not written into the page" in page
+    assert page.count("<tr data-o=") == report.OVERHEAD_ROWS
+    assert len(page.encode()) < 2_500_000
+    assert model.report() == page                                            # deterministic
+
+
+def test_summary_dot_is_small_and_deterministic(large_inputs):
+    _, tool_mesh = large_inputs
+    model = llmarch.loads(tool_mesh(40), "mesh.llmarch")
+    evaluation = model.compiled.evaluator.evaluation(None)
+    text = render.summary_dot(model.compiled, evaluation)
+    assert text == render.summary_dot(model.compiled, evaluation)
+    assert "v_retrieval -> v_retrieval [label=<1,560 edges>]" in text      # 40 × 39 tool edges, one arrow
+    assert render.count_edges(render.architecture_dot(model.compiled, evaluation)) > report.DIAGRAM_EDGES
 
 
 # --- Markdown -----------------------------------------------------------------------------------------
