@@ -4,7 +4,7 @@ One node per declared component (not per lowered attempt): its kind, model, expe
 visits per request, cost per request and monthly cost, filled by its share of the
 monthly total (`SHADES`). A retry loop is drawn as a self-loop labelled with its
 attempts; `fallback_model` is a line on the node; overlays sit in a cluster of their
-own, fixed monthly costs in `cluster_fixed`, template instances in one cluster each.
+own, fixed monthly costs in one box (`fixed`), template instances in one cluster each.
 Edges carry the branch probability as written and the expected traversals per request.
 
 The numbers come from the scenario's `Evaluation` (the evaluator's expected visits of
@@ -217,7 +217,10 @@ def _table(rows: list[str], fill: str, *, dashed: bool = False) -> str:
             f'BGCOLOR="{fill}" COLOR="#555555"{style}>' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
 
 
-def _cell(text: str, *, size: Optional[int] = None, bold: bool = False, italic: bool = False) -> str:
+def _cell(text: str, *, size: Optional[int] = None, bold: bool = False, italic: bool = False,
+          color: Optional[str] = None) -> str:
+    if color is not None:
+        text = f'<FONT COLOR="{color}">{text}</FONT>'
     if bold:
         text = f"<B>{text}</B>"
     if italic:
@@ -408,28 +411,27 @@ def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optio
                      label=_edge_label(None, node.ends, summarized, prefix="ends here"),
                      style="dotted", color=_MUTED, fontcolor=_MUTED)
 
-    # fixed monthly costs
+    # fixed monthly costs: one box of boxes, stacked without gaps (as nodes of their own, one
+    # per rank, they took the height of the flow's ranks beside them: large empty gaps)
     fixed_rows = {r.name: r for r in result.components if r.kind == "fixed"}
     if arch.fixed:
-        with dot.subgraph(name="cluster_fixed") as cluster:
-            cluster.attr(label=_html("<B>fixed monthly costs</B>"), style="rounded", color="#95a5a6",
-                         fontname=_FONT, fontsize="11")
-            previous = None
-            for index, (name, fixed) in enumerate(arch.fixed.items(), start=1):
-                row = fixed_rows[name]
-                fill, font = _shade(row.share, row.monthly)
-                rows = [_cell(escape_html(name), bold=True)]
-                if fixed.label:
-                    rows.append(_cell(escape_html(fixed.label), size=9, italic=True))
-                rows.append(_cell(f"fixed · {escape_html(fixed.category)}", size=9))
-                if fixed.group is not None:
-                    group_label = arch.groups.get(fixed.group) or fixed.group
-                    rows.append(_cell(f"in {escape_html(group_label)}", size=9))
-                rows.append(_cell(f"{_usd(row.monthly)} / month · {_share(row.share)}", bold=True))
-                cluster.node(f"f{index}", _html(_table(rows, fill)), fontcolor=font, id=f"fixed_{_safe_id(name)}")
-                if previous is not None:   # stack them in a column
-                    cluster.edge(previous, f"f{index}", style="invis")
-                previous = f"f{index}"
+        items = []
+        for name, fixed in arch.fixed.items():
+            row = fixed_rows[name]
+            fill, font = _shade(row.share, row.monthly)
+            color = None if font == "black" else font
+            rows = [_cell(escape_html(name), bold=True, color=color)]
+            if fixed.label:
+                rows.append(_cell(escape_html(fixed.label), size=9, italic=True, color=color))
+            rows.append(_cell(f"fixed · {escape_html(fixed.category)}", size=9, color=color))
+            if fixed.group is not None:
+                group_label = arch.groups.get(fixed.group) or fixed.group
+                rows.append(_cell(f"in {escape_html(group_label)}", size=9, color=color))
+            rows.append(_cell(f"{_usd(row.monthly)} / month · {_share(row.share)}", bold=True, color=color))
+            items.append(f"<TR><TD>{_table(rows, fill)}</TD></TR>")
+        dot.node("fixed", _html('<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="5" CELLPADDING="0" COLOR="#95a5a6" '
+                                'STYLE="ROUNDED"><TR><TD><FONT POINT-SIZE="11"><B>fixed monthly costs</B></FONT></TD></TR>'
+                                + "".join(items) + "</TABLE>"), id="fixed_costs")
 
     dot.node("legend", _html(_legend(result, summarized, len(arch.components))))
     return dot.source

@@ -217,7 +217,7 @@ def test_user_strings_cannot_change_the_dot_structure():
     # node statements are the generated ids only
     statements = re.findall(r"^\t+(\w+) \[", dot, flags=re.M)
     # (no `failure` node: nothing in this file can fail)
-    assert set(statements) == {"start", "success", "c1", "c2", "c3", "f1", "legend", "graph", "node", "edge"}
+    assert set(statements) == {"start", "success", "c1", "c2", "c3", "fixed", "legend", "graph", "node", "edge"}
     assert "owned" in dot and "x -> y" not in dot.replace("x -&gt; y", "")
     compiled = compile_file("nasty.llmarch", text=NASTY)
     titled = architecture_dot(compiled, compiled.evaluator.evaluation(), title="Review <draft> \\N")
@@ -234,7 +234,7 @@ def test_labels_show_exactly_as_written_in_the_svg():
     assert 'a <b>&amp; "title" {x} | y: z \\ end' in texts
     assert "first line" in texts and "second line" in texts     # the newline is a line break
     # no node was injected: the SVG has exactly the generated nodes
-    assert sorted(_svg_nodes(svg_text)) == sorted(["start", "success", "c1", "c2", "c3", "f1", "legend"])
+    assert sorted(_svg_nodes(svg_text)) == sorted(["start", "success", "c1", "c2", "c3", "fixed", "legend"])
 
 
 # --- the real dot -------------------------------------------------------------------------
@@ -306,12 +306,14 @@ def test_render_dot_without_graphviz(monkeypatch):
 
 # --- structure ----------------------------------------------------------------------------
 
-def test_fixed_costs_sit_in_their_cluster_and_overlays_in_theirs():
+def test_fixed_costs_sit_in_one_box_and_overlays_in_their_cluster():
+    """The fixed costs are one node of stacked boxes: as nodes of their own, one per rank,
+    they took the height of the flow's ranks and left large gaps between them."""
     dot = _dot_of(ROOT / "examples" / "support_assistant.llmarch")
-    fixed = dot[dot.index("subgraph cluster_fixed {"):]
-    fixed = fixed[:fixed.index("\n\t}")]
-    assert [f"f{i}" for i in range(1, 5)] == re.findall(r"^\t\t(f\d+) \[", fixed, flags=re.M)
-    assert "$1,200.00 / month" in fixed
+    (fixed,) = re.findall(r"^\tfixed \[label=<(.*)> id=fixed_costs\]$", dot, flags=re.M)
+    names = re.findall(r"<TR><TD><TABLE .*?<B>(?:<FONT COLOR=\"white\">)?(\w+)", fixed)
+    assert names == ["dashboards_and_logs", "vector_cluster", "guardrails", "reindex"]   # declaration order
+    assert "$1,200.00 / month" in fixed and "cluster_fixed" not in dot and "style=invis" not in dot
     observe = dot[dot.index("subgraph cluster_observability {"):]
     assert re.search(r"^\t\tc1 \[.*tracing", observe, flags=re.M)
 
