@@ -109,25 +109,24 @@ class CostResult:
         return pandas.DataFrame(self.to_dict()["components"]).set_index("name")
 
     def _repr_html_(self) -> str:
-        """A notebook shows the totals and the components, most expensive first."""
+        """A notebook shows the totals and the components, most expensive first, as styled
+        tables (`html_tables`)."""
         import html
 
-        from . import present
-        e = html.escape
+        from . import html_tables, present
         totals = [("monthly total", present.money(self.monthly_total)),
                   ("cost per request", present.money(self.cost_per_request, True)),
                   ("P(success)", present.p_success(self.p_success)),
                   ("cost per successful request", present.money(self.cost_per_success, True))]
-        head = "".join(f"<th>{h}</th>" for h in ("component", "kind", "category", "per request", "per month",
-                                                 "share"))
-        body = "".join(f"<tr><td>{e(r.name)}</td><td>{e(r.kind)}</td><td>{e(r.category)}</td>"
-                       f"<td>{e(present.money(r.cost_per_request, True))}</td><td>{e(present.money(r.monthly))}</td>"
-                       f"<td>{e(present.share(r.share))}</td></tr>"
-                       for r in sorted(self.components, key=lambda r: (-r.monthly, r.name)))
-        title = e(self.architecture + (f" — scenario {self.scenario}" if self.scenario else ""))
-        return (f"<div><strong>{title}</strong><table>"
-                + "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{e(v)}</td></tr>" for k, v in totals)
-                + f"</table><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        ordered = sorted(self.components, key=lambda r: (-r.monthly, r.name))
+        rows = [(r.name, r.kind, r.category, present.money(r.cost_per_request, True), present.money(r.monthly),
+                 present.share(r.share)) for r in ordered]
+        title = html.escape(self.architecture + (f" — scenario {self.scenario}" if self.scenario else ""))
+        return (f'<div style="font-size:13px;line-height:1.4"><strong>{title}</strong>'
+                + html_tables.table("Totals", [], totals, {1}, row_heads=True)
+                + html_tables.table("Components", ["component", "kind", "category", "per request", "per month",
+                                                   "share"], rows, {3, 4, 5})
+                + "</div>")
 
     def prices_json(self) -> list[dict]:
         """The `prices` list shared by `cost --format json` and `export`."""

@@ -322,12 +322,24 @@
   }
 
   // --- tornado and projection ---
+  // a parameter's range in the tornado, as compiler/analysis.py's Analyzer._range: the
+  // declared one, else ±20% of its value (kept within [0, 1] for a share)
+  function tornadoRange(k) {
+    var p = P[k], v = values[k];
+    var lo = p.low !== null ? p.low : v * 0.8, hi = p.high !== null ? p.high : v * 1.2;
+    var a = Math.min(lo, hi), b = Math.max(lo, hi);
+    if (p.low === null && p.high === null && p.dimensionless && v >= 0 && v <= 1) { a = Math.max(a, 0); b = Math.min(b, 1); }
+    return [a, b];
+  }
   function showTornado(base) {
     if (!data.tornado) { return; }
     var g = data.geometry.tornado, area = g.width - g.label - g.text, center = g.label + area / 2;
     var items = data.tornado.map(function (t) { return { p: t.p, low: t.low, high: t.high }; });
     P.forEach(function (p, k) {
-      if (!p.input && overridden[k] && p.slider) { items.push({ p: k, low: p.low, high: p.high }); }
+      if (!p.input && overridden[k] && p.slider) {
+        var range = tornadoRange(k);
+        items.push({ p: k, low: range[0], high: range[1] });
+      }
     });
     var ov = overridden.slice();
     items.forEach(function (t) {
@@ -368,33 +380,190 @@
     for (var k = 0; k < f.length; k++) { if (f[k] * m >= v * (1 - 1e-12)) { return f[k] * m; } }
     return 10 * m;
   }
+  // the projection: stacked bars per month, by cost vector and by component (the
+  // PROJECTION_COMPONENTS rows costing the most in the last month, then "other")
+  var projViews = {};
+  ["vector", "component"].forEach(function (view) {
+    var svg = document.getElementById("lm-proj-" + view);
+    if (!svg) { return; }
+    var months = all("#lm-proj-" + view + " [data-m]").map(function (g) {
+      return Array.prototype.slice.call(g.querySelectorAll("[data-s]"));
+    });
+    projViews[view] = {
+      months: months, budget: svg.querySelector("[data-budget]"),
+      ticks: Array.prototype.slice.call(svg.querySelectorAll("[data-y-tick]")),
+      names: all("#lm-legend-" + view + " [data-legend-name]")
+    };
+  });
+  function projectionSeries(perMonth, view) {
+    var last = perMonth[perMonth.length - 1], k;
+    if (view === "vector") {
+      return { names: CATS.slice(), series: CATS.map(function (c, i) { return perMonth.map(function (x) { return x.byCat[i]; }); }) };
+    }
+    var ranked = names.map(function (n, i) { return i; });
+    ranked.sort(function (a, b) {
+      var d = last.rows[b] - last.rows[a];
+      if (d) { return d; }
+      return names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0;
+    });
+    var top = ranked.slice(0, data.projection.components), rest = ranked.slice(data.projection.components);
+    var out = { names: top.map(function (i) { return names[i]; }),
+                series: top.map(function (i) { return perMonth.map(function (x) { return x.rows[i]; }); }) };
+    if (rest.length) {
+      out.names.push("other");
+      out.series.push(perMonth.map(function (x) {
+        var sum = 0;
+        for (k = 0; k < rest.length; k++) { sum += x.rows[rest[k]]; }
+        return sum;
+      }));
+    }
+    return out;
+  }
+  function drawProjection(view, perMonth, top) {
+    var els = projViews[view], g = data.geometry.projection, ph = g.height - g.top - g.bottom;
+    if (!els) { return; }
+    function y(v) { return g.top + ph * (1 - v / top); }
+    var stacks = projectionSeries(perMonth, view);
+    els.months.forEach(function (rects, m) {
+      var base = 0;
+      rects.forEach(function (rect, k) {
+        var raw = stacks.series[k] ? stacks.series[k][m] : 0, v = isFinite(raw) && raw > 0 ? raw : 0;
+        var y1 = y(base + v), y0 = y(base);
+        rect.setAttribute("data-value", String(raw));
+        rect.setAttribute("y", y1.toFixed(1));
+        rect.setAttribute("height", (y0 - y1).toFixed(1));
+        if (rect.firstChild) { rect.firstChild.textContent = "month " + m + " \u00b7 " + stacks.names[k] + ": " + usd(raw); }
+        base += v;
+      });
+    });
+    els.ticks.forEach(function (tick, k) { tick.textContent = usd0(top * k / 4); });
+    els.names.forEach(function (el, k) { setText(el, stacks.names[k] || ""); });
+    if (els.budget && data.projection.budget !== null) {
+      els.budget.setAttribute("y1", y(data.projection.budget).toFixed(1));
+      els.budget.setAttribute("y2", y(data.projection.budget).toFixed(1));
+    }
+  }
   function showProjection() {
     var pr = data.projection;
     if (!pr || pr.time === null) { return; }
-    var totals = [];
+    var perMonth = [], most = 0;
     for (var m = 0; m <= pr.months; m++) {
       var vals = values.slice();
       vals[pr.time] = m;
-      totals.push(monthlyOf(_evaluate(vals, overridden, 1)));
+      var s = _evaluate(vals, overridden, 1), rpm = s[L.totals + 2], x = { total: monthlyOf(s), byCat: [], rows: [] };
+      for (var c = 0; c < CATS.length; c++) { x.byCat.push(s[L.by_category + c] * rpm + s[L.fixed_by_category + c]); }
+      for (var i = 0; i < NROWS; i++) { x.rows.push(s[L.visits + i] * s[L.cost + i] * rpm); }
+      for (var j = 0; j < NFIXED; j++) { x.rows.push(s[L.fixed + j]); }
+      perMonth.push(x);
+      if (isFinite(x.total)) { most = Math.max(most, x.total); }
     }
-    var g = data.geometry.projection, pw = g.width - g.left - g.right, ph = g.height - g.top - g.bottom;
-    var most = 0;
-    totals.forEach(function (t) { if (isFinite(t)) { most = Math.max(most, t); } });
     if (pr.budget !== null) { most = Math.max(most, pr.budget); }
     var top = niceMax(most * 1.05);
-    function y(v) { return g.top + ph * (1 - v / top); }
-    var points = totals.map(function (t, m) {
-      var x = pr.months ? g.left + pw * m / pr.months : g.left;
-      return x.toFixed(1) + "," + (isFinite(t) ? y(t) : g.top).toFixed(1);
-    }).join(" ");
-    document.getElementById("lm-proj-line").setAttribute("points", points);
-    [0, 0.5, 1].forEach(function (frac, k) {
-      var tick = document.querySelector('[data-y-tick="' + k + '"]');
-      if (tick) { tick.textContent = usd0(top * frac); }
+    drawProjection("vector", perMonth, top);
+    drawProjection("component", perMonth, top);
+    var last = perMonth[perMonth.length - 1].total;
+    fig("projection_last", last, usd(last));
+  }
+
+  // --- what changed between two scenarios (static numbers, chosen in the page) ---
+  function num(v) { return typeof v === "string" ? (v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN) : v; }
+  function signedUsd(x, small) { return isFinite(x) && x > -1e-15 ? "+" + usd(x, small) : usd(x, small); }
+  function signedNumber(x, decimals) {
+    if (!isFinite(x)) { return (x > 0 ? "+" : "") + infinite(x); }
+    if (Math.abs(x) < 1e-15) { x = 0; }
+    var shown = Math.abs(x).toFixed(decimals);
+    return (x < 0 && /[1-9]/.test(shown) ? MINUS : "+") + shown;
+  }
+  function same(x, y) {
+    return x === y || (isFinite(x) && isFinite(y) && Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y)));
+  }
+  function cellsRow(body, texts, head) {
+    var tr = document.createElement("tr");
+    texts.forEach(function (text, k) {
+      var el = document.createElement(k === 0 && head ? "th" : "td");
+      if (k === 0 && head) { el.setAttribute("scope", "row"); }
+      if (k > 0) { el.className = "num"; }
+      if (k === 0 && !head) { var code = document.createElement("code"); code.textContent = text; el.appendChild(code); }
+      else { el.textContent = text; }
+      tr.appendChild(el);
     });
-    var line = document.getElementById("lm-budget-line");
-    if (line && pr.budget !== null) { line.setAttribute("y1", y(pr.budget).toFixed(1)); line.setAttribute("y2", y(pr.budget).toFixed(1)); }
-    fig("projection_last", totals[totals.length - 1], usd(totals[totals.length - 1]));
+    body.appendChild(tr);
+  }
+  function showChanges() {
+    var from = document.getElementById("lm-from"), to = document.getElementById("lm-to");
+    if (!from || !to) { return; }
+    var sa = data.scenarios[+from.value], sb = data.scenarios[+to.value];
+    if (!sa.result || !sb.result) { return; }
+    var a = sa.result, b = sb.result;
+    var label = function (sc) { return sc.name === null ? "(defaults)" : sc.name; };
+    document.getElementById("lm-change-a").textContent = label(sa);
+    document.getElementById("lm-change-b").textContent = label(sb);
+    var totals = document.querySelector("#lm-change-totals tbody"), params = document.querySelector("#lm-change-params tbody");
+    while (totals.firstChild) { totals.removeChild(totals.firstChild); }
+    while (params.firstChild) { params.removeChild(params.firstChild); }
+    [["monthly_total", "monthly total", false], ["cost_per_request", "cost per request", true],
+     ["cost_per_success", "cost per successful request", true]].forEach(function (t) {
+      var x = num(a[t[0]]), y = num(b[t[0]]);
+      cellsRow(totals, [t[1], usd(x, t[2]), usd(y, t[2]), signedUsd(y - x, t[2])], true);
+    });
+    cellsRow(totals, ["P(success)", pct4(num(a.p_success)), pct4(num(b.p_success)),
+                      signedNumber(100 * (num(b.p_success) - num(a.p_success)), 4) + " pp"], true);
+    CATS.forEach(function (c, k) {
+      var x = num(a.by_category[k]), y = num(b.by_category[k]);
+      cellsRow(totals, [c + ", a month", usd(x), usd(y), signedUsd(y - x)], true);
+    });
+    var differ = 0;
+    P.forEach(function (p, k) {
+      var x = num(a.values[k]), y = num(b.values[k]);
+      if (p.builtin || same(x, y)) { return; }
+      differ += 1;
+      cellsRow(params, [p.name, paramText(x, p), paramText(y, p)], false);
+    });
+    document.getElementById("lm-change-none").textContent = differ ? "" : "No parameter differs.";
+  }
+  ["lm-from", "lm-to"].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) { el.addEventListener("change", showChanges); }
+  });
+
+  // --- the diagram: fit to the page's width, or zoomed (the box scrolls) ---
+  var diagramBox = document.querySelector(".diagram"), diagramSvg = diagramBox ? diagramBox.querySelector("svg") : null;
+  var zoom = 0;   // 0: fit the width
+  function natural() {
+    var box = (diagramSvg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
+    return box.length === 4 && box[2] > 0 ? [box[2] * 4 / 3, box[3] * 4 / 3] : [diagramSvg.clientWidth, diagramSvg.clientHeight];
+  }
+  function setZoom(z) {
+    // keep what is in the middle of the box in the middle
+    var centre = diagramBox.scrollWidth ? (diagramBox.scrollLeft + diagramBox.clientWidth / 2) / diagramBox.scrollWidth : 0.5;
+    zoom = z;
+    var size = natural(), out = document.getElementById("lm-zoom-level");
+    if (z === 0) {
+      diagramBox.classList.remove("zoomed");
+      diagramSvg.setAttribute("width", size[0].toFixed(0));
+      diagramSvg.setAttribute("height", size[1].toFixed(0));
+      if (out) { out.textContent = "fit"; }
+    } else {
+      diagramBox.classList.add("zoomed");
+      diagramSvg.setAttribute("width", (size[0] * z).toFixed(0));
+      diagramSvg.setAttribute("height", (size[1] * z).toFixed(0));
+      if (out) { out.textContent = Math.round(z * 100) + "%"; }
+    }
+    diagramBox.scrollLeft = Math.max(0, centre * diagramBox.scrollWidth - diagramBox.clientWidth / 2);
+  }
+  function fitScale() {
+    var size = natural();
+    return Math.min(1, diagramBox.clientWidth / size[0]);
+  }
+  if (diagramSvg) {
+    document.getElementById("lm-zoom").removeAttribute("hidden");
+    [["lm-zoom-in", function () { setZoom(Math.min(4, (zoom || fitScale()) * 1.25)); }],
+     ["lm-zoom-out", function () { setZoom(Math.max(0.1, (zoom || fitScale()) / 1.25)); }],
+     ["lm-zoom-fit", function () { setZoom(0); }],
+     ["lm-zoom-actual", function () { setZoom(1); }]].forEach(function (b) {
+      var el = document.getElementById(b[0]);
+      if (el) { el.addEventListener("click", b[1]); }
+    });
   }
 
   function update(analyses) {

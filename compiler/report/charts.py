@@ -8,15 +8,16 @@ import math
 from .. import ir
 from ..evaluate import CostResult
 from .facts import Facts, monthly_budget
-from .htmlkit import escape, pct, usd, usd0
-from .settings import TORNADO_ROWS, CATEGORY_COLORS
+from .htmlkit import attr, escape, pct, usd, usd0
+from .settings import CATEGORY_COLORS, PROJECTION_COMPONENTS, TORNADO_ROWS
 
 
 # --- charts (drawn here, redrawn by _APP_JS with the same geometry) -------------------------------
 
 BAR = {"width": 520, "label": 80, "text": 170, "row": 26}
 TORNADO = {"width": 720, "label": 170, "text": 200, "row": 22}
-PROJECTION = {"width": 640, "height": 220, "left": 76, "right": 24, "top": 14, "bottom": 30}
+PROJECTION = {"width": 660, "height": 290, "left": 88, "right": 12, "top": 14, "bottom": 46}
+SCENARIOS = {"width": 720, "label": 130, "text": 110, "row": 30, "axis": 34}
 
 
 def _nice_max(v: float) -> float:
@@ -82,35 +83,122 @@ def tornado_chart(facts: Facts) -> str:
     return "".join(out)
 
 
-def projection_chart(facts: Facts) -> str:
+def projection_series(facts: Facts, view: str) -> tuple[list[str], list[list[float]]]:
+    """The stacks of the projection chart, bottom up: (names, values per month) of each cost
+    vector (`view="vector"`), or of the `PROJECTION_COMPONENTS` cost-table rows costing the
+    most in the last month and "other" for the rest (`view="component"`); the page's script
+    picks them the same way."""
+    p = facts.projection
+    if view == "vector":
+        return list(ir.CATEGORIES), [p.by_category[c] for c in ir.CATEGORIES]
+    names = [row.key for row in facts.compiled.evaluator.rows] + list(facts.compiled.arch.fixed)
+    ranked = sorted(range(len(names)), key=lambda i: (-p.by_row[i][-1], names[i]))
+    top = ranked[:PROJECTION_COMPONENTS]
+    rest = ranked[PROJECTION_COMPONENTS:]
+    series = [p.by_row[i] for i in top]
+    if rest:
+        series.append([sum(p.by_row[i][m] for i in rest) for m in range(len(p.months))])   # in the script's order
+    return [names[i] for i in top] + (["other"] if rest else []), series
+
+
+def projection_chart(facts: Facts, view: str) -> str:
+    """Stacked bars, one per month, split by cost vector or by component; the dashed line is
+    the monthly budget. Axis titles say what is counted where."""
     g = PROJECTION
+    names, series = projection_series(facts, view)
     totals = facts.projection.monthly_total
     budget = monthly_budget(facts)
     top = _nice_max(max([t for t in totals if math.isfinite(t)] + ([budget] if budget else []) + [0.0]) * 1.05)
     width, height = g["width"], g["height"]
     plot_w = width - g["left"] - g["right"]
     plot_h = height - g["top"] - g["bottom"]
-    months = len(totals) - 1
-
-    def x(m):
-        return g["left"] + plot_w * m / months if months else g["left"]
+    months = len(totals)
+    slot = plot_w / months
+    bar = slot * 0.72
 
     def y(v):
         return g["top"] + plot_h * (1 - v / top)
 
-    points = " ".join(f"{x(m):.1f},{y(v):.1f}" for m, v in enumerate(totals))
-    out = [f'<svg class="chart" id="lm-projection" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'role="img" aria-label="12-month projection">']
-    for k, frac in enumerate((0, 0.5, 1)):
+    label = "by cost vector" if view == "vector" else "by component"
+    out = [f'<svg class="chart projection" id="lm-proj-{view}" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" role="img" aria-label="monthly cost at months 0 to {months - 1}, {label}">']
+    for k in range(5):
+        frac = k / 4
         yy = g["top"] + plot_h * (1 - frac)
         out.append(f'<line class="grid" x1="{g["left"]}" x2="{width - g["right"]}" y1="{yy:.1f}" y2="{yy:.1f}"></line>'
                    f'<text data-y-tick="{k}" x="{g["left"] - 6}" y="{yy + 4:.1f}" text-anchor="end">'
                    f'{escape(usd0(top * frac))}</text>')
-    for m in range(0, months + 1, 3 if months >= 6 else 1):
-        out.append(f'<text x="{x(m):.1f}" y="{height - 10}" text-anchor="middle">{m}</text>')
+    for m in range(months):
+        cx = g["left"] + slot * (m + 0.5)
+        out.append(f'<text x="{cx:.1f}" y="{height - g["bottom"] + 16}" text-anchor="middle">{m}</text>')
+        out.append(f'<g data-m="{m}">')
+        base = 0.0
+        for k, values in enumerate(series):
+            v = values[m] if math.isfinite(values[m]) and values[m] > 0 else 0.0
+            y1, y0 = y(base + v), y(base)
+            cls = names[k] if view == "vector" else f"s{k}"
+            out.append(f'<rect data-s="{k}" data-value="{attr(values[m])}" class="{cls}" '
+                       f'x="{cx - bar / 2:.1f}" y="{y1:.1f}" width="{bar:.1f}" height="{y0 - y1:.1f}">'
+                       f'<title>month {m} · {escape(names[k])}: {escape(usd(values[m]))}</title></rect>')
+            base += v
+        out.append("</g>")
+    out.append(f'<line class="axis" x1="{g["left"]}" x2="{width - g["right"]}" y1="{y(0):.1f}" y2="{y(0):.1f}"></line>')
+    out.append(f'<text class="axis-title" x="{g["left"] + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+               'month (the built-in time parameter)</text>')
+    out.append(f'<text class="axis-title" transform="translate(14,{g["top"] + plot_h / 2:.1f}) rotate(-90)" '
+               'text-anchor="middle">monthly cost (USD)</text>')
     if budget is not None:
-        out.append(f'<line id="lm-budget-line" class="budget" x1="{g["left"]}" x2="{width - g["right"]}" '
+        out.append(f'<line class="budget" data-budget="1" x1="{g["left"]}" x2="{width - g["right"]}" '
                    f'y1="{y(budget):.1f}" y2="{y(budget):.1f}"></line>')
-    out.append(f'<polyline id="lm-proj-line" class="line" points="{points}"></polyline>')
     out.append("</svg>")
+    legend = "".join(f'<li data-legend="{k}"><span class="swatch {n if view == "vector" else f"s{k}"}"></span>'
+                     f'<span data-legend-name="{k}">{escape(n)}</span></li>' for k, n in enumerate(names))
+    if budget is not None:
+        legend += f'<li><span class="swatch budget"></span>budget, {escape(usd(budget))} a month</li>'
+    out.append(f'<ul class="legend" id="lm-legend-{view}">{legend}</ul>')
+    return "".join(out)
+
+
+def scenario_chart(facts: Facts) -> str:
+    """One horizontal bar per scenario, in file order (the defaults first), stacked by cost
+    vector, with its monthly total; static, as the scenario table."""
+    g = SCENARIOS
+    rows = facts.scenarios
+    width = g["width"]
+    area = width - g["label"] - g["text"]
+    height = g["row"] * len(rows) + g["axis"]
+    tops = [r.result.monthly_total for r in rows if r.result is not None and math.isfinite(r.result.monthly_total)]
+    top = _nice_max(max(tops + [0.0]))
+    out = [f'<svg class="chart" id="lm-scenario-chart" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" role="img" aria-label="monthly cost of each scenario by cost vector">']
+    for k in range(5):
+        x = g["label"] + area * k / 4
+        out.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{height - g["axis"]}"></line>'
+                   f'<text x="{x:.1f}" y="{height - g["axis"] + 14}" text-anchor="middle">{escape(usd0(top * k / 4))}'
+                   "</text>")
+    out.append(f'<text class="axis-title" x="{g["label"] + area / 2:.1f}" y="{height - 4}" text-anchor="middle">'
+               "monthly cost (USD), by cost vector</text>")
+    for i, row in enumerate(rows):
+        name = "(defaults)" if row.name is None else row.name
+        current = ' class="current"' if row.name == facts.scenario else ""
+        out.append(f'<g data-scenario="{i}" transform="translate(0,{i * g["row"]})"{current}>'
+                   f'<text x="{g["label"] - 8}" y="{g["row"] / 2 + 4:.1f}" text-anchor="end">{escape(name)}</text>')
+        if row.result is None:
+            out.append(f'<text class="error" x="{g["label"]}" y="{g["row"] / 2 + 4:.1f}">error: '
+                       f'{escape(row.error or "")}</text></g>')
+            continue
+        x = float(g["label"])
+        for c in ir.CATEGORIES:
+            v = row.result.by_category[c]
+            w = area * v / top if top > 0 and math.isfinite(v) and v > 0 else 0.0
+            out.append(f'<rect class="{c}" data-category="{c}" data-value="{attr(v)}" x="{x:.2f}" y="5" '
+                       f'width="{w:.2f}" height="{g["row"] - 10}"><title>{escape(name)} · {c}: {escape(usd(v))}'
+                       "</title></rect>")
+            x += w
+        total = row.result.monthly_total
+        out.append(f'<text data-total="{attr(total)}" x="{x + 6:.2f}" y="{g["row"] / 2 + 4:.1f}">'
+                   f"{escape(usd(total))}</text></g>")
+    out.append("</svg>")
+    legend = "".join(f'<li><span class="swatch {c}"></span>{c}</li>' for c in ir.CATEGORIES)
+    out.append(f'<ul class="legend">{legend}</ul>')
     return "".join(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from importlib import resources
 from typing import Mapping, Optional
 
@@ -13,10 +15,12 @@ from ..evaluate import CostResult
 from ..jsgen import model_function
 from ..pipeline import Compiled
 from ..units import format_dim
-from .charts import BAR, PROJECTION, TORNADO, projection_chart, tornado_chart, vector_chart
+from .. import present
+from .charts import BAR, PROJECTION, SCENARIOS, TORNADO, projection_chart, scenario_chart, tornado_chart, vector_chart
 from .facts import Facts, gather, monthly_budget
 from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, pct, pct4, plain, usd, content_security_policy
-from .settings import FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS
+from .settings import (FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_COMPONENTS,
+                       PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS)
 
 
 # --- the data block and the generated model -----------------------------------------------------
@@ -27,31 +31,63 @@ def _param_unit(p: ir.Parameter) -> str:
     return "" if p.dim.is_dimensionless else format_dim(p.dim)
 
 
-def _is_share(p: ir.Parameter) -> bool:
-    return p.dim.is_dimensionless and p.low is not None and p.high is not None and 0 <= p.low and p.high <= 1
+@dataclass(frozen=True)
+class Slider:
+    """A parameter's slider: its span, whether the file declared it (`in [low, high]`) or it
+    is the default span, whether the value reads as a share (`20%`) and its step."""
+
+    low: float
+    high: float
+    declared: bool
+    share: bool
+    step: str
 
 
-def _step(p: ir.Parameter, value: float) -> str:
-    whole = all(float(x).is_integer() for x in (p.low, p.high, value))
-    return "1" if whole and p.high - p.low >= 2 and not _is_share(p) else "any"
+def slider_of(p: ir.Parameter, value: float, used: frozenset) -> Optional[Slider]:
+    """The slider of a parameter the results depend on (not the built-in `time`, not the
+    unused parameters an imported price module declares), or None. Its span is the declared
+    range; without one, the default span (docs/report.md): 0 … 100% for a number without a
+    unit between 0 and 1 (a share or a probability), else 0 … 2 × the value (2 × the value
+    … 0 for a negative one), and 0 … 1 for a value of 0."""
+    if p.builtin or p.name not in used or not math.isfinite(value):
+        return None
+    declared = p.low is not None and p.high is not None
+    if declared:
+        low, high = float(p.low), float(p.high)
+    elif p.dim.is_dimensionless and 0 <= value <= 1:
+        low, high = 0.0, 1.0
+    else:
+        low, high = (0.0, 2 * value) if value > 0 else (2 * value, 0.0) if value < 0 else (0.0, 1.0)
+    if not low < high:
+        return None
+    share = p.dim.is_dimensionless and 0 <= low and high <= 1
+    whole = all(float(x).is_integer() for x in (low, high, value))
+    return Slider(low, high, declared, share, "1" if whole and high - low >= 2 and not share else "any")
 
 
-def _has_slider(p: ir.Parameter, used: frozenset) -> bool:
-    """A slider for every ranged parameter the results depend on (not for the unused
-    parameters an imported price module declares)."""
-    return not p.builtin and p.low is not None and p.high is not None and p.low < p.high and p.name in used
+def _sliders(facts: Facts) -> dict[str, Slider]:
+    used, values = facts.compiled.evaluator.used_parameters, facts.resolution.values
+    out = {}
+    for p in facts.compiled.arch.parameters.values():
+        slider = slider_of(p, values[p.name], used)
+        if slider is not None:
+            out[p.name] = slider
+    return out
 
 
 def _data(facts: Facts, js, live: bool) -> dict:
     compiled, resolution = facts.compiled, facts.resolution
     arch = compiled.arch
     params = []
+    sliders = _sliders(facts)
     for p in arch.parameters.values():
         value = resolution.values[p.name]
+        slider = sliders.get(p.name)
         params.append({
             "name": p.name, "unit": _param_unit(p), "description": p.description, "value": value,
-            "low": p.low, "high": p.high, "input": p.name in resolution.inputs, "slider": _has_slider(p, compiled.evaluator.used_parameters),
-            "share": _is_share(p), "builtin": p.builtin})
+            "low": p.low, "high": p.high, "input": p.name in resolution.inputs, "slider": slider is not None,
+            "share": slider is not None and slider.share, "builtin": p.builtin,
+            "dimensionless": p.dim.is_dimensionless})
     rows = [{"name": r.key, "label": arch.components[r.component].label if r.component in arch.components else None,
              "kind": r.kind, "category": r.category} for r in compiled.evaluator.rows]
     fixed = [{"name": f.name, "label": f.label, "category": f.category} for f in arch.fixed.values()]
@@ -68,10 +104,25 @@ def _data(facts: Facts, js, live: bool) -> dict:
         "checks": [{"kind": arch.checks[k].kind, "what": arch.checks[k].what} for k in js.checks],
         "budgets": budgets, "tornado": tornado, "tornado_rows": TORNADO_ROWS,
         "projection": None if facts.projection is None else {
-            "months": PROJECTION_MONTHS, "time": index.get("time"), "budget": budget_line},
+            "months": PROJECTION_MONTHS, "time": index.get("time"), "budget": budget_line,
+            "components": PROJECTION_COMPONENTS},
+        "scenarios": [{"name": row.name, "result": None if row.result is None else {
+            "values": [_number(row.result.parameters[p.name]) for p in arch.parameters.values()],
+            **{key: _number(getattr(row.result, key)) for key, _, _ in CHANGE_TOTALS},
+            "p_success": _number(row.result.p_success),
+            "by_category": [_number(row.result.by_category[c]) for c in ir.CATEGORIES]}} for row in facts.scenarios],
         "table_rows": TABLE_ROWS, "folded_rows": FOLDED_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
-        "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION},
+        "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION, "scenarios": SCENARIOS},
     }
+
+
+def _number(x: float):
+    """A number for the data block, which JSON cannot hold when it is not finite: then
+    "inf", "-inf" or "nan" (the script's `num` reads them back)."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
 # --- HTML sections ------------------------------------------------------------------------------
@@ -121,41 +172,45 @@ def _summary_section(r: CostResult) -> str:
     out.append('<div class="two"><div><h3>Happy path versus system</h3><table class="kv"><tbody>')
     out += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
     out.append('</tbody></table></div><div id="vectors"><h3>Cost vectors</h3><p class="note">Monthly cost by vector, '
-               'fixed costs included.</p>' + vector_chart(r) + "</div></div></section>")
+               'fixed costs included.</p><div class="scroll">' + vector_chart(r) + "</div></div></div></section>")
     return "".join(out)
 
 
 def _sliders_section(facts: Facts) -> str:
     arch, resolution = facts.compiled.arch, facts.resolution
     index = {name: i for i, name in enumerate(arch.parameters)}
-    sliders = [p for p in arch.parameters.values() if _has_slider(p, facts.compiled.evaluator.used_parameters)]
+    sliders = _sliders(facts)
     out = ['<aside id="controls"><h2>What if</h2>']
     if not sliders:
-        out.append('<p class="note">No parameter declares a range (`in [low, high]`), so there is nothing to '
-                   'move.</p></aside>')
+        out.append('<p class="note">No parameter the results depend on, so there is nothing to move.</p></aside>')
         return "".join(out)
-    out.append('<p class="note">Every parameter with a declared range; the figures follow as you move it.</p>'
+    out.append('<p class="note">A slider for every parameter the results depend on, over its declared range or, '
+               'without one, a <em>default span</em>: 0 to 100% for a share or probability, else 0 to twice its '
+               'value. The figures follow as you move it; Tab and the arrow keys move it too.</p>'
                '<noscript><p class="note">Sliders need JavaScript; the figures are those of the scenario.</p>'
                '</noscript><div class="buttons"><button type="button" id="lm-reset">reset</button></div>')
     if len(sliders) > SLIDERS_FILTER:
         out.append(f'<input type="search" id="lm-filter" placeholder="filter {len(sliders):,} parameters" '
                    'aria-label="filter parameters by name">')
     out.append('<div class="sliders">')
-    for p in sliders:
-        i = index[p.name]
-        value = resolution.values[p.name]
+    for name, slider in sliders.items():
+        p = arch.parameters[name]
+        i = index[name]
+        value = resolution.values[name]
         unit = _param_unit(p)
-        share = _is_share(p)
+        share = slider.share
         shown = param_text(value, share) + ("" if share or not unit else " " + unit)
-        rng = (f"{param_text(p.low, share)} – {param_text(p.high, share)}"
-               + ("" if share or not unit else " " + unit))
-        derived = "" if p.name in resolution.inputs else " (computed from other parameters until you move it)"
+        rng = (f"{param_text(slider.low, share)} – {param_text(slider.high, share)}"
+               + ("" if share or not unit else " " + unit) + ("" if slider.declared else " (default span)"))
+        derived = "" if name in resolution.inputs else " (computed from other parameters until you move it)"
         out.append(
-            f'<div class="slider" data-slider="{i}"><label for="lm-p{i}"><code>{escape(p.name)}</code>'
+            f'<div class="slider{"" if slider.declared else " default"}" data-slider="{i}">'
+            f'<label for="lm-p{i}"><code>{escape(name)}</code>'
             f'<output data-out="{i}" for="lm-p{i}">{escape(shown)}</output></label>'
-            f'<input type="range" id="lm-p{i}" data-p="{i}" min="{attr(p.low)}" max="{attr(p.high)}" '
-            f'step="{_step(p, value)}" value="{attr(value)}">'
-            f'<div class="desc">{escape(p.description or "")}{escape(derived)}<span class="range">{escape(rng)}</span></div></div>')
+            f'<input type="range" id="lm-p{i}" data-p="{i}" min="{attr(slider.low)}" max="{attr(slider.high)}" '
+            f'step="{slider.step}" value="{attr(value)}" aria-describedby="lm-d{i}">'
+            f'<div class="desc" id="lm-d{i}">{escape(p.description or "")}{escape(derived)}'
+            f'<span class="range">{escape(rng)}</span></div></div>')
     out.append("</div></aside>")
     return "".join(out)
 
@@ -165,8 +220,16 @@ def _diagram_section(picture) -> str:
     if picture.note:
         out.append(f'<p class="note" id="lm-diagram-note">{escape(picture.note)}</p>')
     if picture.svg:
-        out.append(f'<div class="diagram" data-diagram="{picture.kind}">{picture.svg}</div>'
-                   '<p class="note">Drawn at the scenario\'s values (static).</p>')
+        out.append('<div class="zoom" id="lm-zoom" hidden><span class="views-title">Zoom</span>'
+                   '<button type="button" id="lm-zoom-out" aria-label="zoom out">−</button>'
+                   '<output id="lm-zoom-level" aria-live="polite">fit</output>'
+                   '<button type="button" id="lm-zoom-in" aria-label="zoom in">+</button>'
+                   '<button type="button" id="lm-zoom-fit">fit the width</button>'
+                   '<button type="button" id="lm-zoom-actual">actual size</button></div>'
+                   f'<div class="diagram" data-diagram="{picture.kind}" tabindex="0" role="region" '
+                   f'aria-label="architecture diagram">{picture.svg}</div>'
+                   '<p class="note">Drawn at the scenario\'s values (static); fitted to the page\'s width, '
+                   'or zoomed with the buttons above (the box then scrolls).</p>')
     out.append("</section>")
     return "".join(out)
 
@@ -211,10 +274,12 @@ def _components_section(facts: Facts) -> str:
     out = ['<section id="components"><h2>Components</h2>',
            '<p class="note">Every component and fixed cost, most expensive first. <code>name#k</code> rows are folded '
            'into their component; <code>name@model</code> is a fallback-model copy.</p>',
-           f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-top">{"".join(top)}</tbody></table>']
+           f'<div class="scroll"><table class="data">{_TABLE_HEAD}<tbody id="lm-rows-top">{"".join(top)}</tbody>'
+           "</table></div>"]
     if rest:
         out.append(f'<details id="lm-more"><summary>{len(ordered) - TABLE_ROWS:,} more components</summary>'
-                   f'<table class="data">{_TABLE_HEAD}<tbody id="lm-rows-more">{"".join(rest)}</tbody></table>')
+                   f'<div class="scroll"><table class="data">{_TABLE_HEAD}<tbody id="lm-rows-more">{"".join(rest)}'
+                   "</tbody></table></div>")
         left = len(ordered) - len(shown)
         if left:
             out.append(f'<p class="note" id="lm-rows-left">… and {left:,} cheaper rows, not written into the page: '
@@ -249,14 +314,15 @@ def _overhead_section(facts: Facts) -> str:
            '<p class="note">What retries, fallbacks and regeneration add over the happy path (every failure '
            'probability at 0), per component; "of request" is its share of the cost of a request, so the '
            'column adds up to the overhead\'s share above, and a component that failures make cheaper is negative.</p>',
-           '<table class="data"><thead><tr><th>component</th><th class="num">happy path</th><th class="num">system'
+           '<div class="scroll"><table class="data"><thead><tr><th>component</th><th class="num">happy path</th>'
+           '<th class="num">system'
            '</th><th class="num">overhead</th><th class="num">per month</th><th class="num">of request</th></tr></thead>'
            '<tbody id="lm-overhead">']
     # only the rows shown: the script writes the rows that move into the top as the sliders move
     out += [_overhead_row(i, c, r) for i, c in shown[:OVERHEAD_ROWS]]
     more = max(0, len(shown) - OVERHEAD_ROWS)
     none = "" if shown else " (none: no component has a failure overhead here)"
-    out.append(f'</tbody></table><p class="note" id="lm-overhead-more">'
+    out.append(f'</tbody></table></div><p class="note" id="lm-overhead-more">'
                f'{escape(f"{more:,} more components with a smaller overhead" if more else "")}{escape(none)}</p></section>')
     return "".join(out)
 
@@ -281,9 +347,13 @@ def _overhead_row(i: int, c, r: CostResult) -> str:
 
 
 def _scenario_section(facts: Facts) -> str:
-    out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it '
-           '(static: the sliders do not move these)'
-           + (f", without this report's {_overrides_word()}" if facts.sets else "") + '.</p>',
+    out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it, '
+           'in file order (static: the sliders do not move these)'
+           + (", without this report's <code>--set</code> values" if facts.sets else "")
+           + '. Each bar is the monthly total, split by cost vector.</p>',
+           f'<div class="scroll">{scenario_chart(facts)}</div>',
+           _changes_section(facts),
+           '<details id="lm-scenario-table"><summary>The scenarios as a table</summary><div class="scroll">'
            '<table class="data"><thead><tr><th>scenario</th><th class="num">monthly total</th>'
            '<th class="num">per request</th><th class="num">per success</th><th class="num">P(success)</th>'
            '</tr></thead><tbody>']
@@ -300,7 +370,89 @@ def _scenario_section(facts: Facts) -> str:
                    + _cell("per_request", x.cost_per_request, usd(x.cost_per_request, True))
                    + _cell("per_success", x.cost_per_success, usd(x.cost_per_success, True))
                    + _cell("p_success", x.p_success, pct4(x.p_success)) + "</tr>")
-    out.append("</tbody></table></section>")
+    out.append("</tbody></table></div></details></section>")
+    return "".join(out)
+
+
+def _default_pair(facts: Facts) -> Optional[tuple[int, int]]:
+    """The two scenarios compared first: the first and the last the file declares (the
+    lifecycle's ends, pilot to optimized), or the defaults and the only one."""
+    valid = [i for i, row in enumerate(facts.scenarios) if row.result is not None]
+    named = [i for i in valid if facts.scenarios[i].name is not None]
+    if len(named) >= 2:
+        return named[0], named[-1]
+    if len(valid) >= 2:
+        return valid[0], valid[-1]
+    return None
+
+
+#: The totals compared between two scenarios: (key, label, per request).
+CHANGE_TOTALS = (("monthly_total", "monthly total", False), ("cost_per_request", "cost per request", True),
+                 ("cost_per_success", "cost per successful request", True))
+
+
+def _change_rows(facts: Facts, a: CostResult, b: CostResult) -> tuple[list, list]:
+    """(totals, parameters) of what changed from `a` to `b`: every total with its change, and
+    every parameter whose value differs, as text."""
+    totals = []
+    for key, label, small in CHANGE_TOTALS:
+        x, y = getattr(a, key), getattr(b, key)
+        totals.append((label, usd(x, small), usd(y, small), present.signed_money(y - x, small)))
+    totals.append(("P(success)", pct4(a.p_success), pct4(b.p_success),
+                   present.signed(100 * (b.p_success - a.p_success), 4) + " pp"))
+    for c in ir.CATEGORIES:
+        x, y = a.by_category[c], b.by_category[c]
+        totals.append((f"{c}, a month", usd(x), usd(y), present.signed_money(y - x)))
+    sliders = _sliders(facts)
+    params = []
+    for p in facts.compiled.arch.parameters.values():
+        if p.builtin:
+            continue
+        x, y = a.parameters[p.name], b.parameters[p.name]
+        if _same(x, y):
+            continue
+        share = p.name in sliders and sliders[p.name].share
+        params.append((p.name, _param_shown(p, x, share), _param_shown(p, y, share)))
+    return totals, params
+
+
+def _same(x: float, y: float) -> bool:
+    return x == y or (math.isfinite(x) and math.isfinite(y) and abs(x - y) <= 1e-12 * max(abs(x), abs(y)))
+
+
+def _param_shown(p: ir.Parameter, value: float, share: bool) -> str:
+    unit = _param_unit(p)
+    return param_text(value, share) + ("" if share or not unit else " " + unit)
+
+
+def _changes_section(facts: Facts) -> str:
+    pair = _default_pair(facts)
+    if pair is None:
+        return ""
+    names = ["(defaults)" if row.name is None else row.name for row in facts.scenarios]
+
+    def select(ident: str, label: str, chosen: int) -> str:
+        options = "".join(f'<option value="{i}"{" selected" if i == chosen else ""}'
+                          f'{" disabled" if row.result is None else ""}>{escape(names[i])}</option>'
+                          for i, row in enumerate(facts.scenarios))
+        return f'<label for="{ident}">{label}</label> <select id="{ident}">{options}</select>'
+
+    a, b = (facts.scenarios[i].result for i in pair)
+    totals, params = _change_rows(facts, a, b)
+    out = ['<div id="lm-changes"><h3>What changed</h3><p class="note">Two scenarios side by side: their totals, and '
+           'every parameter whose value differs (a parameter computed from others shows its computed value).</p>',
+           '<div class="compare">' + select("lm-from", "from", pair[0]) + " " + select("lm-to", "to", pair[1]) + "</div>",
+           '<div class="two"><div class="scroll"><table class="data" id="lm-change-totals"><thead><tr><th></th>'
+           f'<th class="num" id="lm-change-a">{escape(names[pair[0]])}</th>'
+           f'<th class="num" id="lm-change-b">{escape(names[pair[1]])}</th><th class="num">change</th></tr></thead><tbody>']
+    out += [f'<tr><th scope="row">{escape(label)}</th><td class="num">{escape(x)}</td><td class="num">{escape(y)}</td>'
+            f'<td class="num">{escape(d)}</td></tr>' for label, x, y, d in totals]
+    out.append('</tbody></table></div><div class="scroll"><table class="data" id="lm-change-params"><thead><tr>'
+               '<th>parameter</th><th class="num">from</th><th class="num">to</th></tr></thead><tbody>')
+    out += [f'<tr><td><code>{escape(name)}</code></td><td class="num">{escape(x)}</td><td class="num">{escape(y)}</td>'
+            "</tr>" for name, x, y in params]
+    none = "" if params else "No parameter differs."
+    out.append(f'</tbody></table><p class="note" id="lm-change-none">{none}</p></div></div></div>')
     return "".join(out)
 
 
@@ -317,7 +469,7 @@ def _analysis_section(facts: Facts, live: bool) -> str:
                    f'<span class="key lo"></span> and high <span class="key hi"></span> end of its range (±20% '
                    f'without a declared range), widest swing first; recomputed {when}.'
                    + (f" {more:,} more parameters swing less." if more > 0 else "") + "</p>")
-        out.append(tornado_chart(facts))
+        out.append(f'<div class="scroll">{tornado_chart(facts)}</div>')
     out.append('</section><section id="projection"><h2>12-month projection</h2>')
     if facts.projection is None:
         out.append(f'<p class="note error">Unavailable at these values: {escape(facts.projection_error)}</p>')
@@ -325,13 +477,22 @@ def _analysis_section(facts: Facts, live: bool) -> str:
         p = facts.projection
         time_symbol = facts.compiled.arch.parameters["time"].symbol if "time" in facts.compiled.arch.parameters else None
         grows = time_symbol is not None and any(time_symbol in d.free_symbols for d in facts.resolution.definitions.values())
-        flat = "" if grows else " No parameter depends on <code>time</code> here, so the line is flat."
+        flat = "" if grows else " No parameter depends on <code>time</code> here, so every month is the same."
         budget = monthly_budget(facts)
         line = (f" The dashed line is the budget of {escape(usd(budget))} a month." if budget is not None else "")
-        out.append(f'<p class="note">The monthly total at months 0 to {PROJECTION_MONTHS} with the built-in '
-                   f'<code>time</code> parameter; recomputed {when}.{flat}{line} Month {PROJECTION_MONTHS}: '
+        out.append(f'<p class="note">The monthly cost at months 0 to {PROJECTION_MONTHS} of the built-in '
+                   f'<code>time</code> parameter, each bar split by cost vector or by the {PROJECTION_COMPONENTS} '
+                   f'components that cost the most in month {PROJECTION_MONTHS} (and the rest); recomputed {when}.'
+                   f'{flat}{line} Month {PROJECTION_MONTHS}: '
                    + _fig("projection_last", p.monthly_total[-1], usd(p.monthly_total[-1])) + ".</p>")
-        out.append(projection_chart(facts))
+        out.append('<div class="views"><span class="views-title" id="lm-split">Split the bars</span>'
+                   '<input type="radio" name="lm-split" id="lm-view-vector" value="vector" checked '
+                   'aria-describedby="lm-split"><label for="lm-view-vector">by cost vector</label>'
+                   '<input type="radio" name="lm-split" id="lm-view-component" value="component" '
+                   'aria-describedby="lm-split"><label for="lm-view-component">by component</label>'
+                   f'<div class="view scroll" id="lm-proj-view-vector">{projection_chart(facts, "vector")}</div>'
+                   f'<div class="view scroll" id="lm-proj-view-component">{projection_chart(facts, "component")}</div>'
+                   "</div>")
     out.append("</section>")
     return "".join(out)
 
@@ -341,7 +502,7 @@ def _diagnostics_section(facts: Facts) -> str:
     if not facts.budgets:
         out.append('<p class="note">No budget applies to this scenario.</p>')
     else:
-        out.append('<table class="data"><thead><tr><th>budget</th><th class="num">value</th>'
+        out.append('<div class="scroll"><table class="data"><thead><tr><th>budget</th><th class="num">value</th>'
                    '<th class="num">margin</th><th>verdict</th></tr></thead><tbody>')
         for k, b in enumerate(facts.budgets):
             metric = b.budget.metric
@@ -351,7 +512,7 @@ def _diagnostics_section(facts: Facts) -> str:
                        f'{escape(_budget_text(metric, b.value))}</td>'
                        f'<td class="num" data-col="margin">{escape(_budget_text(metric, b.margin))}</td>'
                        f'<td data-col="verdict">{"holds" if b.holds else "does not hold"}</td></tr>')
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
     out.append("<h3>Lint findings</h3>")
     where = f" in scenario <code>{escape(facts.scenario)}</code>" if facts.scenario else ""
     if facts.findings_error:
@@ -385,7 +546,7 @@ def _finding(d: Diagnostic, compiled: Compiled) -> str:
 def _parameters_section(facts: Facts) -> str:
     arch, resolution = facts.compiled.arch, facts.resolution
     out = [f'<section id="parameters"><details><summary>All {len(arch.parameters):,} parameters</summary>'
-           '<table class="data"><thead><tr><th>parameter</th><th class="num">value</th><th>unit</th>'
+           '<div class="scroll"><table class="data"><thead><tr><th>parameter</th><th class="num">value</th><th>unit</th>'
            '<th>range</th><th>description</th></tr></thead><tbody>']
     for i, p in enumerate(arch.parameters.values()):
         value = resolution.values[p.name]
@@ -394,7 +555,7 @@ def _parameters_section(facts: Facts) -> str:
         out.append(f"<tr><td><code>{escape(p.name)}</code>{escape(how)}</td>"
                    f'<td class="num" data-pv="{i}" data-value="{attr(value)}">{escape(plain(value))}</td>'
                    f"<td>{escape(_param_unit(p))}</td><td>{escape(rng)}</td><td>{escape(p.description or '')}</td></tr>")
-    out.append("</tbody></table></details></section>")
+    out.append("</tbody></table></div></details></section>")
     return "".join(out)
 
 
@@ -422,6 +583,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         f'<meta name="generator" content="llmarch {escape(__version__)}">',
         f"<title>{escape(title)} · llmarch report</title>",
         f"<style>{_CSS}</style></head><body>",
+        '<a class="skip" href="#summary">Skip the sliders: to the report</a>',
         f'<header><h1>{escape(arch.title)}</h1><p class="meta">'
         + (f"scenario <code>{escape(scenario)}</code>" if scenario else "default parameter values")
         + (f" · {escape(description)}" if description else "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..html_tables import CATEGORY_COLORS  # noqa: F401 - one palette for the report and the notebook
+
 #: Component rows shown before the rest folds under "N more components".
 TABLE_ROWS = 50
 #: Rows under "N more components"; cheaper rows than these are counted, not written (the
@@ -29,8 +31,8 @@ SLIDERS_FILTER = 30
 LIVE_ANALYSIS_LIMIT = 20_000
 #: Months of the projection chart.
 PROJECTION_MONTHS = 12
+#: Components named in the projection chart split by component (the rest are "other").
+PROJECTION_COMPONENTS = 6
 #: Components listed in the Markdown report.
 MARKDOWN_COMPONENTS = 10
 
-CATEGORY_COLORS = {"inference": "#4e79a7", "retrieval": "#f28e2b", "human": "#e15759", "ops": "#76b7b2",
-                    "infra": "#59a14f"}

@@ -398,7 +398,8 @@ def test_cost_result_as_data_and_in_a_notebook(compile_text):
     assert data == {k: v for k, v in cost_json(result).items() if k != "format_version"}
     assert data["results"]["monthly_total"] == pytest.approx(1000 * 30 * 0.01)
     page = result._repr_html_()
-    assert "<table>" in page and "$300.00" in page and "<script" not in page
+    assert "<table style=" in page and "$300.00" in page and "<script" not in page
+    assert '<td style="text-align:right;padding:3px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap">$300.00' in page
     try:
         import pandas  # noqa: F401
     except ImportError:

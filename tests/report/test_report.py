@@ -170,16 +170,24 @@ def test_sections_and_sliders(support, support_html):
         assert f'id="{section}"' in support_html
     arch = support.compiled.arch
     sliders = re.findall(r'<input type="range" id="lm-p(\d+)" data-p="\d+" min="([^"]+)" max="([^"]+)" '
-                         r'step="[^"]+" value="([^"]+)">', support_html)
+                         r'step="[^"]+" value="([^"]+)" aria-describedby="lm-d\1">', support_html)
     names = list(arch.parameters)
-    ranged = [n for n, p in arch.parameters.items() if p.low is not None and p.high is not None and not p.builtin]
-    assert [names[int(i)] for i, *_ in sliders] == ranged
-    assert "time" not in ranged and "context_tokens" not in ranged and "doc_tokens" not in ranged
+    used = support.compiled.evaluator.used_parameters
+    # a slider for every parameter the results depend on, ranged or not (not the built-in time)
+    assert [names[int(i)] for i, *_ in sliders] == [n for n, p in arch.parameters.items() if not p.builtin and n in used]
     production = support.cost("production").parameters
+    default_spans = {}
     for i, low, high, value in sliders:
         p = arch.parameters[names[int(i)]]
-        assert (float(low), float(high)) == (p.low, p.high)
         assert float(value) == production[p.name]          # the scenario's value, in its declared unit
+        if p.low is not None:
+            assert (float(low), float(high)) == (p.low, p.high)
+        else:
+            default_spans[p.name] = (float(low), float(high))
+    # without a declared range: 0 … 2 × the value (docs/report.md), the derived context_tokens too
+    assert default_spans == {"context_tokens": (0.0, 2 * 1 * 4 * 300), "doc_tokens": (0.0, 1600.0),
+                             "reindex_per_month": (0.0, 8.6)}
+    assert support_html.count("(default span)") == 3
     result = support.cost("production")
     assert f'data-fig="monthly_total" data-value="{result.monthly_total!r}">$7,568.40<' in support_html
     # every scenario in the comparison, with its own total
@@ -242,7 +250,7 @@ def test_clean_svg_keeps_drawing_drops_everything_active():
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_diagram_is_inline_svg_from_dot(hostile):
     page = hostile.report("big")
-    diagram = re.search(r'<div class="diagram" data-diagram="full">(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
+    diagram = re.search(r'<div class="diagram" data-diagram="full"[^>]*>(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
     assert diagram.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in diagram and "<script" not in diagram
 
@@ -270,9 +278,10 @@ def test_large_architecture_is_folded(tmp_path, generate, monkeypatch):
     assert ("Summarized by cost vector: this architecture has 100 components and fixed costs; the report draws "
             "the full diagram up to 60") in page
     if shutil.which("dot"):
-        assert '<div class="diagram" data-diagram="summary">' in page
-    ranged = [p for p in model.compiled.arch.parameters.values() if p.low is not None and not p.builtin]
-    assert page.count('<input type="range"') == len(ranged) == 36 and 'id="lm-filter"' in page   # a filter box
+        assert '<div class="diagram" data-diagram="summary"' in page
+    used = model.compiled.evaluator.used_parameters
+    moved = [p for p in model.compiled.arch.parameters.values() if not p.builtin and p.name in used]
+    assert page.count('<input type="range"') == len(moved) == 37 and 'id="lm-filter"' in page    # a filter box
     assert page.count("<g data-t=") == report.TORNADO_ROWS
     shown = len(re.findall(r'<tr data-o="\d+">', page))
     assert shown == report.OVERHEAD_ROWS
@@ -291,7 +300,7 @@ def test_large_template_input_gets_the_summarized_diagram(tmp_path, large_inputs
     assert ("Summarized by cost vector: this architecture has 2,000 components and fixed costs; the report draws "
             f"the full diagram up to {report.DIAGRAM_LIMIT}") in page
     if shutil.which("dot"):
-        svg = re.search(r'<div class="diagram" data-diagram="summary">(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
+        svg = re.search(r'<div class="diagram" data-diagram="summary"[^>]*>(<svg.*?</svg>)</div>', page, flags=re.S).group(1)
         assert 'id="vector_inference"' in svg and "2,000 components" in svg
         assert svg.count('class="node"') <= len(ir.CATEGORIES) + 4        # the vectors, start, outcomes, legend
     assert page.count("<tr data-row=") == report.TABLE_ROWS + report.FOLDED_ROWS
@@ -361,7 +370,12 @@ def test_api_report_and_notebook_summary(support):
     assert exc.value.diagnostics[0].code == "E600"
     summary = support._repr_html_()
     assert "<script" not in summary and "<style" not in summary
-    assert f"${support.cost().monthly_total:,.2f}" in summary and "<h3>Support ticket assistant</h3>" in summary
+    assert f"${support.cost().monthly_total:,.2f}" in summary and ">Support ticket assistant</h3>" in summary
+    # styled with attributes (notebooks drop style sheets): rules, muted heads, numbers right-aligned
+    assert summary.count('<table style="border-collapse:collapse') == 3
+    assert re.search(r'<td style="text-align:right;[^"]*white-space:nowrap">\$3,457\.31</td>', summary)
+    assert '<th style="text-align:right;' in summary and "border-bottom:2px solid" in summary
+    assert 'background:#4e79a7' in summary                                   # the cost vectors' colour dots
 
 
 def test_notebook_summary_escapes(hostile):
