@@ -309,3 +309,181 @@ def test_printed_shapes_evaluate_like_sympy(browser):
             expected = float(expr.subs({x: vx, y: vy}).evalf(30))
             assert math.isclose(got, expected, rel_tol=1e-12), (expr, vx, vy, got, expected)
     page.close()
+
+
+# --- what a reviewer sees: sliders without a range, scenarios, projection, diagram, keyboard -------
+
+def test_a_slider_without_a_declared_range_moves_the_total(browser, support_page, support):
+    """`doc_tokens` and `reindex_per_month` declare no range: their sliders run over the
+    default span (0 … 2 × the value) and move every figure to Python's value."""
+    page = Page(browser, support_page)
+    k = index_of(support, "reindex_per_month")
+    slider = page.page.locator(f"#lm-p{k}")
+    assert (float(slider.get_attribute("min")), float(slider.get_attribute("max"))) == (0.0, 8.6)
+    assert "(default span)" in page.page.locator(f'[data-slider="{k}"] .range').inner_text()
+    before = page.fig("monthly_total")[0]
+    moved = {"reindex_per_month": page.slide(k, 8.0), "doc_tokens": page.slide(index_of(support, "doc_tokens"), 1500)}
+    result = support.cost("production", set=moved)
+    monthly, text = page.fig("monthly_total")
+    assert monthly != before and close(monthly, result.monthly_total) and text == _usd(result.monthly_total)
+    page.assert_clean()
+    page.page.close()
+
+
+_SCENARIO_BARS = """() => Array.from(document.querySelectorAll('#lm-scenario-chart [data-scenario]')).map(g => ({
+    name: g.querySelector('text').textContent,
+    segments: Array.from(g.querySelectorAll('rect')).map(r => [r.getAttribute('data-category'),
+                                                               +r.getAttribute('data-value'), +r.getAttribute('width')]),
+    total: g.querySelector('[data-total]') && g.querySelector('[data-total]').textContent}))"""
+
+
+def test_scenario_chart_has_one_bar_per_scenario_with_costs_numbers(browser, support_page, support):
+    page = Page(browser, support_page)
+    bars = page.page.evaluate(_SCENARIO_BARS)
+    names = [None, *support.scenarios]
+    assert [b["name"] for b in bars] == ["(defaults)", *support.scenarios]            # file order
+    for bar, name in zip(bars, names):
+        result = support.cost(name)
+        assert [c for c, _, _ in bar["segments"]] == list(result.by_category)
+        assert all(close(v, result.by_category[c]) for c, v, _ in bar["segments"])
+        assert close(sum(v for _, v, _ in bar["segments"]), result.monthly_total)
+        assert bar["total"] == _usd(result.monthly_total)
+    # widths share one scale: production's bar is the longest, pilot's a sliver
+    width = {b["name"]: sum(w for *_, w in b["segments"]) for b in bars}
+    assert max(width, key=width.get) in ("production", "(defaults)") and width["pilot"] < width["production"] / 100
+    page.assert_clean()
+    page.page.close()
+
+
+_CHANGES = """() => [Array.from(document.querySelectorAll('#lm-change-totals tr')).map(tr => tr.innerText),
+                     Array.from(document.querySelectorAll('#lm-change-params tr')).map(tr => tr.innerText),
+                     document.getElementById('lm-change-none').textContent]"""
+
+
+def test_what_changed_between_two_scenarios(browser, support_page, support):
+    from llmarch.compiler import present
+    page = Page(browser, support_page)
+    written = page.page.evaluate(_CHANGES)        # Python's, for the first and the last scenario
+    assert written[0][0] == "\tpilot\toptimized\tchange"
+    page.page.select_option("#lm-from", label="pilot")              # the script writes the same text again
+    assert page.page.evaluate(_CHANGES) == written
+    page.page.select_option("#lm-from", label="internal")
+    page.page.select_option("#lm-to", label="rag")
+    totals, params, none = page.page.evaluate(_CHANGES)
+    a, b = support.cost("internal"), support.cost("rag")
+    assert totals[1] == "\t".join(["monthly total", _usd(a.monthly_total), _usd(b.monthly_total),
+                                   present.signed_money(b.monthly_total - a.monthly_total)])
+    assert totals[2].endswith(present.signed_money(b.cost_per_request - a.cost_per_request, True))
+    assert totals[4].startswith("P(success)\t") and totals[4].endswith(" pp")
+    differ = [n for n, p in support.compiled.arch.parameters.items()
+              if not p.builtin and not math.isclose(a.parameters[n], b.parameters[n], rel_tol=1e-12)]
+    assert [row.split("\t")[0] for row in params[1:]] == differ and "rag_share" in differ and none == ""
+    page.page.select_option("#lm-to", label="internal")            # a scenario against itself
+    totals, params, none = page.page.evaluate(_CHANGES)
+    assert len(params) == 1 and none == "No parameter differs." and totals[1].endswith("+$0.00")
+    page.assert_clean()
+    page.page.close()
+
+
+def test_projection_stacks_follow_the_sliders_by_vector_and_by_component(browser, tmp_path):
+    model = llmarch.load(GROWTH)
+    path = tmp_path / "growth.html"
+    path.write_text(model.report(), encoding="utf-8")
+    page = Page(browser, path)
+    assert page.page.locator("#lm-proj-vector").is_visible() and not page.page.locator("#lm-proj-component").is_visible()
+    assert page.page.locator("#lm-proj-vector .axis-title").all_text_contents() == [
+        "month (the built-in time parameter)", "monthly cost (USD)"]
+    moved = {"growth": page.slide(index_of(model, "growth"), 0.25)}
+    projection = model.project(None, set=moved)
+    stacks = page.page.evaluate("""view => Array.from(document.querySelectorAll('#lm-proj-' + view + ' [data-m]'))
+        .map(g => Array.from(g.querySelectorAll('rect')).map(r => +r.getAttribute('data-value')))""", "vector")
+    assert len(stacks) == 13
+    for m, segments in enumerate(stacks):
+        assert close(sum(segments), projection.monthly_total[m])
+        assert all(close(v, projection.by_category[m][c]) for v, c in zip(segments, projection.by_category[m]))
+    page.page.check("#lm-view-component")                          # no script needed: radio buttons and CSS
+    assert page.page.locator("#lm-proj-component").is_visible() and not page.page.locator("#lm-proj-vector").is_visible()
+    legend = page.page.locator("#lm-legend-component [data-legend-name]").all_text_contents()
+    last = model.cost(None, set={**moved, "time": "12"})
+    costliest = sorted(last.components, key=lambda c: (-c.monthly, c.name))
+    assert legend == [c.name for c in costliest[:6]] + (["other"] if len(costliest) > 6 else [])
+    parts = page.page.evaluate("""() => Array.from(document.querySelectorAll('#lm-proj-component [data-m="12"] rect'))
+        .map(r => +r.getAttribute('data-value'))""")
+    assert close(sum(parts), projection.monthly_total[12])
+    assert all(close(v, c.monthly) for v, c in zip(parts, costliest[:6]))
+    page.assert_clean()
+    page.page.close()
+
+
+def test_diagram_fits_and_zooms(browser, support_page):
+    page = Page(browser, support_page)
+    box = page.page.locator(".diagram")
+    size = lambda: page.page.evaluate("""() => { const b = document.querySelector('.diagram'),
+        s = b.querySelector('svg').getBoundingClientRect(); return [b.clientWidth, b.clientHeight, b.scrollHeight,
+        s.width, s.height]; }""")
+    width, height, scroll_height, svg_width, svg_height = size()
+    assert svg_width <= width and scroll_height <= height + 1 and svg_height > 600    # whole, not cut off
+    page.page.click("#lm-zoom-actual")
+    assert page.page.locator("#lm-zoom-level").inner_text() == "100%"
+    width, _, _, svg_width, _ = size()
+    assert svg_width > width and box.evaluate("b => b.scrollWidth > b.clientWidth")   # the box scrolls
+    page.page.click("#lm-zoom-in")
+    assert page.page.locator("#lm-zoom-level").inner_text() == "125%"
+    page.page.click("#lm-zoom-fit")
+    assert size()[3] <= size()[0] and page.page.locator("#lm-zoom-level").inner_text() == "fit"
+    page.assert_clean()
+    page.page.close()
+
+
+def test_keyboard_reaches_every_control_with_a_label(browser, support_page, support):
+    """Tab goes through the skip link, reset, every slider, the zoom buttons and the diagram,
+    the projection's radio buttons and the scenario choosers; each has an accessible name;
+    arrow keys move a slider and the figures follow."""
+    page = Page(browser, support_page)
+    seen = []
+    for _ in range(200):                                            # once round the page
+        page.page.keyboard.press("Tab")
+        stop = page.page.evaluate("""() => { const e = document.activeElement;
+            const label = e.labels && e.labels.length ? e.labels[0].textContent : (e.getAttribute('aria-label') || e.textContent);
+            return [e.tagName, e.type || '', e.id, label.trim()]; }""")
+        if seen and stop == seen[0]:
+            break
+        seen.append(stop)
+    ids = [s[2] for s in seen]
+    sliders = [s for s in seen if s[1] == "range"]
+    assert ids[0] == "" and seen[0][3].startswith("Skip the sliders")
+    assert "lm-reset" in ids and len(sliders) == sum(1 for p in support.compiled.arch.parameters.values()
+                                                     if not p.builtin and p.name in support.compiled.evaluator.used_parameters)
+    assert all(s[3] for s in seen), [s for s in seen if not s[3]]           # every stop has a name
+    for wanted in ("lm-zoom-out", "lm-zoom-in", "lm-zoom-fit", "lm-zoom-actual", "lm-view-vector", "lm-from", "lm-to"):
+        assert wanted in ids, wanted
+    assert ids.index("lm-reset") < ids.index(sliders[0][2]) < ids.index("lm-zoom-in") < ids.index("lm-from")
+    # arrow keys on a focused slider
+    k = index_of(support, "cache_hit")
+    page.page.focus(f"#lm-p{k}")
+    for _ in range(5):
+        page.page.keyboard.press("ArrowRight")
+    value = float(page.page.locator(f"#lm-p{k}").input_value())
+    assert value > 0.2
+    assert close(page.fig("monthly_total")[0], support.cost("production", set={"cache_hit": value}).monthly_total)
+    page.page.focus("#lm-view-vector")
+    page.page.keyboard.press("ArrowRight")                          # radio group: the other view
+    assert page.page.locator("#lm-view-component").is_checked()
+    page.assert_clean()
+    page.page.close()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_laptop_and_narrow_widths(browser, support_page, tmp_path, width, height):
+    """At a laptop's width and a phone's, the page scrolls only vertically (wide tables and
+    charts scroll in their own box), and a screenshot can be taken of it."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    page.goto(support_page.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot = tmp_path / f"report-{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000 and errors == []
+    page.close()
