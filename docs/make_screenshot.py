@@ -1,11 +1,15 @@
-"""Regenerate docs/img/report.png, the screenshot in docs/report.md:
+"""Regenerate docs/img/report.png and docs/img/report-narrow.png, the screenshots in
+docs/report.md:
 
-    python docs/make_screenshot.py [--output docs/img/report.png] [--chromium /usr/bin/chromium]
+    python docs/make_screenshot.py [--output docs/img/report.png] [--narrow docs/img/report-narrow.png]
+                                   [--chromium /usr/bin/chromium]
 
 It writes the HTML report of the support example (scenario `production`) to a temporary
 file, opens it from a file:// URL in the system Chromium driven by Playwright (which never
-downloads a browser here), and takes a 1280 × 1000 screenshot of the top of the page. It
-refuses to take the picture if the page logged an error or asked for anything but itself.
+downloads a browser here), and takes a screenshot of the top of the page at a laptop's
+1366 × 768 pixels and at a phone's 390 × 844 (the narrow layout: the sliders above the
+report). It refuses to take a picture if the page logged an error, asked for anything but
+itself, or scrolls sideways.
 """
 
 from __future__ import annotations
@@ -27,9 +31,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "docs" / "img" / "report.png"))
+    parser.add_argument("--narrow", default=str(ROOT / "docs" / "img" / "report-narrow.png"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=1000)
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -41,23 +44,27 @@ def main() -> int:
         html.write_text(page_text, encoding="utf-8")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
-            page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("request", lambda r: None if r.url.startswith("file://") else problems.append(f"request {r.url}"))
-            page.goto(html.as_uri())
-            page.wait_for_load_state("load")
-            if problems:
-                browser.close()
-                sys.stderr.write("\n".join(problems) + "\n")
-                return 1
-            out = Path(args.output)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out))
+            for output, width, height in ((args.output, 1366, 768), (args.narrow, 390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                        if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+                page.on("request", lambda r: None if r.url.startswith("file://") else problems.append(f"request {r.url}"))
+                page.goto(html.as_uri())
+                page.wait_for_load_state("load")
+                if page.evaluate("document.documentElement.scrollWidth") > width:
+                    problems.append(f"the page scrolls sideways at {width} pixels")
+                if problems:
+                    browser.close()
+                    sys.stderr.write("\n".join(problems) + "\n")
+                    return 1
+                out = Path(output)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out))
+                page.close()
+                print(f"wrote {output}")
             browser.close()
-    print(f"wrote {args.output}")
     return 0
 
 

@@ -7,8 +7,8 @@ attachment and makes no network request. A Content-Security-Policy meta tag allo
 the inline scripts and the style sheet it carries (by their SHA-256) and nothing else.
 
 Every figure is first written by Python, so the file reads without JavaScript. With
-JavaScript, a slider per parameter with a declared range recomputes every figure in the
-browser: the cost model is compiled to one JavaScript function (`jsgen.model_function`)
+JavaScript, a slider per parameter (over its declared range, or a default span:
+`page.slider_of`) recomputes every figure in the browser: the cost model is compiled to one JavaScript function (`jsgen.model_function`)
 whose code holds only internal names; user text (names, labels, descriptions) travels in
 a JSON block (`<script type="application/json">`, with `<`, `>`, `&`, U+2028 and U+2029
 escaped) and is only ever put on the page as text.
