@@ -301,7 +301,8 @@ def _prices_section(facts: Facts) -> str:
     return ('<section id="prices"><h2>Model prices</h2><p class="note">Where the token prices of every model in '
             'use come from: the catalog entry, the date asked for (<code>as of</code>), the first day of the price '
             'period used and the price catalog (static: the sliders do not change them).</p>'
-            f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+            f'<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+            '</section>')
 
 
 def _overhead_section(facts: Facts) -> str:
@@ -349,7 +350,7 @@ def _overhead_row(i: int, c, r: CostResult) -> str:
 def _scenario_section(facts: Facts) -> str:
     out = ['<section id="scenarios"><h2>Scenarios</h2><p class="note">Every scenario as the file declares it, '
            'in file order (static: the sliders do not move these)'
-           + (", without this report's <code>--set</code> values" if facts.sets else "")
+           + (f", without this report's {_overrides_word()}" if facts.sets else "")
            + '. Each bar is the monthly total, split by cost vector.</p>',
            f'<div class="scroll">{scenario_chart(facts)}</div>',
            _changes_section(facts),

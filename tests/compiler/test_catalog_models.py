@@ -221,7 +221,7 @@ def test_explain_export_report_and_diagram_name_them_too():
     assert '<section id="prices"><h2>Model prices</h2>' in html
     assert ("<tr><td><code>reseller</code></td><td>azure:gpt-4o, priced as openai:gpt-4o</td><td>2025-01-01</td>"
             f"<td>2024-08-06</td><td>{snapshot}</td></tr>") in html
-    assert "<td>azure:gpt-4o, priced as openai:gpt-4o</td>" in model._repr_html_()   # the notebook summary
+    assert ">azure:gpt-4o, priced as openai:gpt-4o</td>" in model._repr_html_()       # the notebook summary
     markdown = model.report(format="markdown")
     assert f"| `o3` | openai:o3 | 2025-06-09 | 2025-04-16 | {snapshot}; the file sets output, discount |" in markdown
 

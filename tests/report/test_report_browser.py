@@ -364,8 +364,9 @@ def test_what_changed_between_two_scenarios(browser, support_page, support):
     from llmarch.compiler import present
     page = Page(browser, support_page)
     written = page.page.evaluate(_CHANGES)        # Python's, for the first and the last scenario
-    assert written[0][0] == "\tpilot\toptimized\tchange"
-    page.page.select_option("#lm-from", label="pilot")              # the script writes the same text again
+    first, last = list(support.scenarios)[0], list(support.scenarios)[-1]
+    assert written[0][0] == f"\t{first}\t{last}\tchange"
+    page.page.select_option("#lm-from", label=first)                # the script writes the same text again
     assert page.page.evaluate(_CHANGES) == written
     page.page.select_option("#lm-from", label="internal")
     page.page.select_option("#lm-to", label="rag")
