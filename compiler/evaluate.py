@@ -152,13 +152,13 @@ class Evaluator:
 
     # --- parameters ------------------------------------------------------------------
     def resolve(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
-                arrays: Optional[Mapping[str, np.ndarray]] = None) -> Resolution:
+                arrays: Optional[Mapping[str, np.ndarray]] = None, samples: bool = False) -> Resolution:
         """Parameter values for a scenario and `--set` values. `arrays` gives some parameters
         arrays of values (in their declared units); every value that depends on them is
         then an array too (for sweeps, tornados and projections). Without arrays the
         resolution is kept and shared: treat it as read-only."""
         if arrays:
-            return self._resolve(scenario, sets, arrays)
+            return self._resolve(scenario, sets, arrays, samples)
         key = (scenario, _sets_key(sets))
         hit = self._resolutions.get(key)
         if hit is None:
@@ -166,8 +166,11 @@ class Evaluator:
             _remember(self._resolutions, key, hit, self.MEMO_SIZE)
         return hit
 
-    def _resolve(self, scenario, sets, arrays) -> Resolution:
-        what = f"resolve batch over {', '.join(sorted(arrays))}" if arrays else "resolve"
+    def _resolve(self, scenario, sets, arrays, samples: bool = False) -> Resolution:
+        # Monte Carlo's chunks are new points each time: counted apart from the batches of
+        # the analyses, which must never be resolved twice
+        what = ("resolve samples" if samples else f"resolve batch over {', '.join(sorted(arrays))}") if arrays \
+            else "resolve"
         self.counts[what, scenario, _sets_key(sets)] += 1
         arch = self.arch
         collector = Collector(self.sources)
@@ -311,12 +314,12 @@ class Evaluator:
         return compile_source(source), {}
 
     # --- checks ----------------------------------------------------------------------
-    def check(self, resolution: Resolution, happy_path: bool = True) -> None:
+    def check(self, resolution: Resolution, happy_path: bool = True, samples: bool = False) -> None:
         """Raise if a probability is outside [0, 1], an amount is negative or a loop never
         exits (also in the happy path, unless `happy_path` is False: Monte Carlo never
         evaluates it)."""
         arrays = sorted(n for n, v in resolution.values.items() if np.ndim(v) > 0)
-        what = f"check batch over {', '.join(arrays)}" if arrays else "check"
+        what = ("check samples" if samples else f"check batch over {', '.join(arrays)}") if arrays else "check"
         self.counts[what, resolution.scenario, resolution.sets_key] += 1
         c = Collector(self.sources)
         where = f" in scenario `{resolution.scenario}`" if resolution.scenario else ""
@@ -573,8 +576,8 @@ class Evaluator:
 
     def sampled_outputs(self, scenario: Optional[str], sets, arrays) -> list:
         """The evaluator's outputs at sampled parameter values, after the checks."""
-        resolution = self.resolve(scenario, sets, arrays)
-        self.check(resolution, happy_path=False)
+        resolution = self.resolve(scenario, sets, arrays, samples=True)
+        self.check(resolution, happy_path=False, samples=True)
         return self.raw(resolution.env, 1.0)
 
     # --- the lowered graph's numbers (diagrams, export) ------------------------------------

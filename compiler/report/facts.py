@@ -53,6 +53,9 @@ class Facts:
     tornado_error: Optional[str] = None
     projection: Optional[Timeline] = None
     projection_error: Optional[str] = None
+    #: over the uncertain parameters (report/uncertainty.py), None when none is uncertain
+    uncertainty: Optional[object] = None
+    uncertainty_error: Optional[str] = None
 
     @property
     def result(self) -> CostResult:
@@ -89,6 +92,12 @@ def gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping],
         except LlmarchError as exc:
             row = ScenarioRow(name, description, None, _message(exc))
         facts.scenarios.append(row)
+    from .uncertainty import gather_uncertainty
+    try:
+        facts.uncertainty = gather_uncertainty(compiled, scenario, sets, analyses and "time" in evaluator.used_parameters,
+                                               PROJECTION_MONTHS, ranking=True)
+    except LlmarchError as exc:
+        facts.uncertainty_error = _message(exc)
     if not analyses:
         return facts
     analyzer = Analyzer(compiled)

@@ -14,6 +14,7 @@ from ..present import PRICE_SOURCE_HEADER
 from .facts import gather
 from .htmlkit import pct, pct4, usd
 from .settings import MARKDOWN_COMPONENTS
+from .uncertainty import uncertainty_markdown
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -42,7 +43,10 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
     out += [f"**{usd(r.monthly_total)} a month** · {usd(r.cost_per_request, True)} per request · "
             f"{usd(r.cost_per_success, True)} per successful request · P(success) {pct4(r.p_success)} · "
             f"failure overhead {pct(share)} of the request", ""]
-    out += markdown_table(["", ""], summary_rows(r), right={1}) + [""]
+    out += markdown_table(["", ""], summary_rows(r), right={1})
+    out += uncertainty_markdown(facts.uncertainty) + [""]
+    if facts.uncertainty_error:
+        out += [f"Over the guesses: the samples could not be priced ({_md_text(facts.uncertainty_error)}).", ""]
     out += ["#### Cost vectors", ""] + markdown_table(["cost vector", "per month", "share"], category_rows(r), right={1, 2})
     rows = component_rows(r)
     shown = rows[:MARKDOWN_COMPONENTS]

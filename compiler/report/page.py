@@ -21,6 +21,7 @@ from .facts import Facts, gather, monthly_budget
 from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, pct, pct4, plain, usd, content_security_policy
 from .settings import (FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_COMPONENTS,
                        PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS)
+from .uncertainty import uncertainty_section
 
 
 # --- the data block and the generated model -----------------------------------------------------
@@ -596,6 +597,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         _sliders_section(facts),
         '<main>',
         _summary_section(facts.result),
+        uncertainty_section(facts.uncertainty, facts.uncertainty_error),
         _diagram_section(picture),
         _components_section(facts),
         _prices_section(facts),

@@ -42,8 +42,9 @@ class Uncertainty:
 
 
 def gather_uncertainty(compiled, scenario: Optional[str], sets: dict, uses_time: bool,
-                       months: int) -> Optional[Uncertainty]:
-    """The section's numbers, or None when no parameter is uncertain in the scenario."""
+                       months: int, ranking: bool = True) -> Optional[Uncertainty]:
+    """The section's numbers, or None when no parameter is uncertain in the scenario; the
+    projection's fan when `uses_time`, the Sobol ranking when `ranking`."""
     from ..budgets import applies, check_risk_budgets, show_value
     evaluator = compiled.evaluator
     if not evaluator.uncertain(scenario, pinned=set(sets)):
@@ -66,8 +67,8 @@ def gather_uncertainty(compiled, scenario: Optional[str], sets: dict, uses_time:
         if limit is None and r.budget.metric == "monthly_total" and r.budget.statistic == "P":
             limit = r.budget.event_limit
     projection = project_risk(evaluator, scenario, sets, months, limit, DEFAULT_SAMPLES // 5, 0) if uses_time else None
-    ranking = sobol(evaluator, scenario, sets, REPORT_SOBOL_BASE, 0, bootstrap=100)
-    return Uncertainty(run, lines, limit, projection, ranking)
+    indices = sobol(evaluator, scenario, sets, REPORT_SOBOL_BASE, 0, bootstrap=100) if ranking else None
+    return Uncertainty(run, lines, limit, projection, indices)
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def _figures_table(u: Uncertainty) -> str:
             continue
         cells = "".join(f"<td>{escape(show_figure(metric, v))}</td>" for v in (s.mean, s.p5, s.p50, s.p95))
         rows.append(f"<tr><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
-    return ('<div class="scroll"><table id="lm-uncertain-figures"><thead><tr><th></th><th>mean</th><th>p5</th>'
+    return ('<div class="scroll"><table class="data" id="lm-uncertain-figures"><thead><tr><th></th><th>mean</th><th>p5</th>'
             '<th>p50</th><th>p95</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></div>")
 
 
@@ -181,12 +182,15 @@ def _parameters_table(u: Uncertainty) -> str:
     sim = u.simulation
     rows = "".join(f"<tr><td><code>{escape(name)}</code></td><td>{escape(text)}</td><td>{escape(median)}</td></tr>"
                    for name, d in sim.uncertain.items() for text, median in [describe(d, sim.units.get(name))])
-    return ('<div class="scroll"><table id="lm-uncertain-params"><thead><tr><th>parameter</th><th>distribution</th>'
+    return ('<div class="scroll"><table class="data" id="lm-uncertain-params"><thead><tr><th>parameter</th><th>distribution</th>'
             '<th>point value (median)</th></tr></thead><tbody>' + rows + "</tbody></table></div>")
 
 
 def _sobol_table(u: Uncertainty) -> str:
     r = u.sobol
+    if not r.variance > 0:
+        return ('<h3>Which guess matters most</h3><p class="note">None, at this point in time: the monthly total '
+                "does not vary with the guesses here.</p>")
     rows = []
     for i in r.indices:
         width = max(0.0, min(1.0, i.total)) * 160
@@ -198,12 +202,15 @@ def _sobol_table(u: Uncertainty) -> str:
             "explains with its interactions; first order, alone.")
     if r.correlated:
         note += " The declared correlations are set aside here (Sobol indices assume independent inputs)."
-    return ('<h3>Which guess matters most</h3><div class="scroll"><table id="lm-sobol"><thead><tr><th>parameter</th>'
+    return ('<h3>Which guess matters most</h3><div class="scroll"><table class="data" id="lm-sobol"><thead><tr><th>parameter</th>'
             '<th>total index</th><th>first order</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></div>"
             f'<p class="note">{escape(note)}</p>')
 
 
-def uncertainty_section(u: Optional[Uncertainty]) -> str:
+def uncertainty_section(u: Optional[Uncertainty], error: Optional[str] = None) -> str:
+    if error is not None:
+        return ('<section id="uncertainty"><h2>Uncertainty: the bill over the guesses</h2>'
+                f'<p class="note">The samples could not be priced: {escape(error)}</p></section>')
     if u is None:
         return ""
     sim = u.simulation
@@ -228,13 +235,19 @@ def uncertainty_section(u: Optional[Uncertainty]) -> str:
         budgets = '<h3>Budgets over the guesses</h3><ul id="lm-risk-budgets">' + "".join(items) + "</ul>"
     fan = ""
     if u.projection is not None:
-        fan = ("<h3>Projection: p5 to p95 and the median</h3>" + _fan(u)
+        fan = ('<h3>Projection: p5 to p95 and the median</h3><div class="scroll">' + _fan(u) + "</div>"
                + f'<p class="note">{present.whole(u.projection.samples)} samples a month, the same draws every month.'
                + (f" P(over the budget) first passes 10% in month {u.projection.first_month_over(0.1)}"
                   if u.projection.first_month_over(0.1) is not None else "")
                + "</p>")
-    return (head + _histogram(u) + budgets + _figures_table(u) + _parameters_table(u) + fan
-            + _sobol_table(u) + "</section>")
+    if s.sd > 0 and s.p95 > s.p5:
+        picture = '<div class="scroll">' + _histogram(u) + "</div>"
+    else:
+        picture = ('<p class="note" id="lm-no-spread">The guesses do not move this monthly total'
+                   + (": they act over time (see the projection below)." if u.projection is not None else ".")
+                   + "</p>")
+    return (head + picture + budgets + _figures_table(u) + _parameters_table(u) + fan
+            + (_sobol_table(u) if u.sobol is not None else "") + "</section>")
 
 
 def uncertainty_markdown(u: Optional[Uncertainty]) -> list[str]:

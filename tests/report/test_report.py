@@ -394,7 +394,38 @@ def test_report_resolves_and_checks_each_point_once():
     report_module.report_html(compiled, "production", {})
     report_module.report_markdown(compiled, "production", {})
     counts = compiled.evaluator.counts
+    sampled = {k: counts.pop(k) for k in list(counts) if k[0] in ("resolve samples", "check samples")}
     assert counts and max(counts.values()) == 1, {k: v for k, v in counts.items() if v > 1}
+    # Monte Carlo's chunks (new points each): one simulation chunk and the Sobol matrices
+    # (A, B and one per uncertain parameter) for the page, the same again for the Markdown
+    uncertain = len(compiled.evaluator.uncertain("production"))
+    assert sampled[("resolve samples", "production", ())] == 2 * (1 + 2 + uncertain)
     shown = [None, *compiled.arch.scenarios]
     for scenario in shown:
         assert counts["resolve", scenario, ()] == 1 and counts["check", scenario, ()] == 1
+
+
+def test_the_uncertainty_section_has_simulates_numbers():
+    """The report's uncertainty section and its Markdown lines carry what `simulate` and
+    `sobol` compute (same seeds), the chance each budget holds, and nothing for a file
+    without uncertain parameters."""
+    import llmarch
+    from llmarch.compiler import present
+    from llmarch.compiler.report.uncertainty import REPORT_SOBOL_BASE
+
+    root = Path(__file__).resolve().parents[2]
+    model = llmarch.load(root / "examples" / "support_assistant.llmarch")
+    html = model.report("production")
+    total = model.simulate("production", components=False).figures["monthly_total"]
+    assert f"{present.whole_money(total.p5)} – {present.whole_money(total.p95)}" in html
+    holds = total.probability("<", 8000)[0]
+    assert f"holds in {present.percent(holds, 3)} of the samples" in html
+    ranking = model.sobol("production", base=REPORT_SOBOL_BASE)
+    first = html.index('id="lm-sobol"')
+    assert html.index(f"<code>{ranking.indices[0].parameter}</code>", first) < \
+        html.index(f"<code>{ranking.indices[-1].parameter}</code>", first)
+    markdown = model.report("production", format="markdown")
+    assert f"- monthly total: {present.whole_money(total.p5)} – {present.whole_money(total.p95)} (p5–p95)" in markdown
+    assert model.report("production") == html                          # fixed seeds: the same page
+    plain = llmarch.loads('architecture "x"\ntraffic = 10 requests/day\ntool t { cost = 1 USD }\nflow { start -> t }\n')
+    assert 'id="uncertainty"' not in plain.report() and "Over the guesses" not in plain.report(format="markdown")

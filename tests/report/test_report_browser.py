@@ -488,3 +488,55 @@ def test_laptop_and_narrow_widths(browser, support_page, tmp_path, width, height
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000 and errors == []
     page.close()
+
+
+def test_uncertainty_histogram_and_budget_in_the_browser(browser, support_page, support):
+    """The support example's production scenario is uncertain: the page shows the monthly
+    total's histogram (one bar per bin, their heights in proportion to simulate's samples),
+    the p5/p50/p95 lines at simulate's values and the budget line, all laid out and visible."""
+    import numpy as np
+
+    from llmarch.compiler.report.uncertainty import HISTOGRAM_BINS
+    page = Page(browser, support_page)
+    histogram = page.page.locator("#lm-histogram")
+    assert histogram.is_visible() and histogram.bounding_box()["width"] > 300
+    bins = page.page.locator("#lm-histogram rect.bin")
+    assert bins.count() == HISTOGRAM_BINS
+    heights = [float(bins.nth(k).get_attribute("height")) for k in range(HISTOGRAM_BINS)]
+    samples = support.simulate("production", components=False).figures["monthly_total"].raw
+    budget = 8000.0
+    counts, _ = np.histogram(samples, bins=HISTOGRAM_BINS, range=(min(samples.min(), budget), max(samples.max(), budget)))
+    assert np.allclose(np.array(heights) / max(heights), counts / counts.max(), atol=0.01)
+    line = page.page.locator("#lm-hist-budget")            # a vertical line: zero width, so check where it is
+    assert line.count() == 1 and 0 < float(line.get_attribute("x1")) < 640
+    labels = page.page.locator("#lm-histogram text").all_text_contents()
+    total = support.simulate("production", components=False).figures["monthly_total"]
+    assert f"p95 ${total.p95:,.0f}" in labels and f"p5 ${total.p5:,.0f}" in labels
+    assert page.page.locator("#lm-risk-budgets li").count() == 4
+    assert page.page.locator("#lm-sobol tbody tr").count() == 11
+    page.assert_clean()
+    page.page.close()
+
+
+def test_uncertainty_fan_chart_over_time(browser, tmp_path):
+    """A file that grows with `time` and has an uncertain growth rate: the projection's fan
+    (the p5-p95 band and the median line) is drawn, widening month by month."""
+    text = GROWTH.read_text(encoding="utf-8")
+    old = 'param growth = 15% in [0, 0.3] "monthly user growth"'
+    assert old in text
+    path = tmp_path / "growth.llmarch"
+    path.write_text(text.replace(old, 'param growth = 8% to 25% in [0, 0.3] "monthly user growth"'), encoding="utf-8")
+    model = llmarch.load(path, cache=False)
+    html_path = tmp_path / "growth.html"
+    html_path.write_text(model.report(), encoding="utf-8")
+    page = Page(browser, html_path)
+    band, median = page.page.locator("#lm-fan-band"), page.page.locator("#lm-fan-median")
+    assert band.is_visible() and median.is_visible()
+    points = [tuple(map(float, p.split(","))) for p in band.get_attribute("points").split()]
+    months = len(points) // 2
+    upper, lower = points[:months], points[months:][::-1]
+    widths = [lo[1] - hi[1] for hi, lo in zip(upper, lower)]       # SVG y grows downwards
+    assert widths[0] == pytest.approx(0, abs=0.2) and widths[-1] > widths[len(widths) // 2] > widths[1]
+    assert page.page.locator("#lm-no-spread").is_visible()          # at month 0 the guess moves nothing
+    page.assert_clean()
+    page.page.close()
