@@ -51,6 +51,15 @@
   function pct(x) { return (100 * x).toFixed(1) + "%"; }
   function pct4(x) { return (100 * x).toFixed(4) + "%"; }
   function count(x) { return isFinite(x) ? group(x.toFixed(0)) : "\u221e"; }
+  // expected visits as present.count: four significant digits, never an exponent
+  function visits(x) {
+    if (!isFinite(x)) { return infinite(x); }
+    if (Math.abs(x) < 1e-15) { x = 0; }
+    if (x === 0) { return "0"; }
+    var a = Math.abs(x);
+    if (a >= 10000) { return signed(x, group(a.toFixed(0))); }
+    return signed(x, strip(significant(a, 4)));
+  }
   function plain(x) {
     if (!isFinite(x)) { return g4(x); }
     if (Math.abs(x) >= 1000) { return group(x.toFixed(x === Math.trunc(x) ? 0 : 1)); }
@@ -220,7 +229,7 @@
   function writeRow(x) {
     var c = rowEls[x.i] || makeRow(x.i);
     if (x.visits !== null) {
-      setText(c.visits, g4(x.visits), x.visits);
+      setText(c.visits, visits(x.visits), x.visits);
       setText(c.per_visit, usd(x.per_visit, true), x.per_visit);
       setText(c.per_request, usd(x.per_request, true), x.per_request);
     }

@@ -237,7 +237,7 @@ def _diagram_section(picture) -> str:
 
 def _component_row(i: int, c, r: CostResult, label: Optional[str]) -> str:
     lab = f'<div class="label">{escape(label)}</div>' if label else ""
-    visits = "" if c.expected_visits is None else g4(c.expected_visits)
+    visits = "" if c.expected_visits is None else present.count(c.expected_visits)
     cells = [
         f'<td class="name"><code>{escape(c.name)}</code>{lab}</td><td>{escape(c.kind)}</td>'
         f'<td><span class="dot {escape(c.category)}"></span>{escape(c.category)}</td>',
