@@ -193,6 +193,10 @@ def _sliders_section(facts: Facts) -> str:
     if len(sliders) > SLIDERS_FILTER:
         out.append(f'<input type="search" id="lm-filter" placeholder="filter {len(sliders):,} parameters" '
                    'aria-label="filter parameters by name">')
+    uncertain = facts.compiled.evaluator.uncertain(facts.scenario, pinned=set(facts.sets))
+    if uncertain:
+        out.append('<p class="note">An uncertain parameter starts at its <em>median</em>, the point value every '
+                   'figure here uses; the spread over the guesses is in "Uncertainty".</p>')
     out.append('<div class="sliders">')
     for name, slider in sliders.items():
         p = arch.parameters[name]
@@ -204,6 +208,9 @@ def _sliders_section(facts: Facts) -> str:
         rng = (f"{param_text(slider.low, share)} – {param_text(slider.high, share)}"
                + ("" if share or not unit else " " + unit) + ("" if slider.declared else " (default span)"))
         derived = "" if name in resolution.inputs else " (computed from other parameters until you move it)"
+        if name in uncertain:
+            from ..uncertainty_output import describe
+            derived += f" (uncertain: the median of {describe(uncertain[name], p.unit)[0]})"
         out.append(
             f'<div class="slider{"" if slider.declared else " default"}" data-slider="{i}">'
             f'<label for="lm-p{i}"><code>{escape(name)}</code>'
