@@ -61,7 +61,7 @@ def _parameter(x: ExpressionCompiler, p: ast.Param) -> None:
             return
         v = Value(u.median, u.dim, True)
         unit, scale = u.unit, u.scale
-        distribution = u.distribution.scaled(1 / float(scale))
+        distribution = u.distribution          # written in the unit it declares
     else:
         v = x.value(p.value)
         if v is None:

@@ -60,7 +60,7 @@ def run(state: State) -> None:
                     continue
                 values[item.name] = u.median
                 spans[item.name] = item.value.span
-                distributions[item.name] = u.distribution.scaled(1 / float(param.scale))
+                distributions[item.name] = u.distribution.scaled(float(u.scale / param.scale))
                 continue
             v = x.expect(item.value, (param.dim,), f"`{item.name}`")
             if v is not None:

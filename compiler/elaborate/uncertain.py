@@ -28,7 +28,7 @@ __all__ = ["Uncertain", "is_uncertain", "uncertain_value"]
 @dataclass(frozen=True)
 class Uncertain:
     """An uncertain value: its median (sympy, base units), dimension, the unit it was
-    written in (or None) with that unit's scale, and the distribution in base units."""
+    written in (or None) with that unit's scale, and the distribution in that unit."""
 
     median: sympy.Expr
     dim: Dim
@@ -154,12 +154,14 @@ def uncertain_value(x: ExpressionCompiler, node, what: str) -> Optional[Uncertai
     if amount and kind in ("uniform", "triangular", "pert") and d.args[0] < 0:
         error("E801", f"an amount cannot be negative (the low end is {_show(d.args[0], scale)})", nodes[0].span)
         return None
-    return Uncertain(_point(d, exact=values), dim, unit, scale, d)
+    return Uncertain(_point(d, exact=values) * scale, dim, unit, scale, d)
 
 
 def _measure(x: ExpressionCompiler, nodes: list, what: str):
-    """The nodes' values in base units with their common dimension, the unit written and its
-    scale; bare numbers take that unit. None (reported) on a problem."""
+    """The nodes' values (exact) in the unit written, with their common dimension, that unit
+    and its scale (base units per unit); bare numbers are in that unit. None (reported) on
+    a problem. Kept in the written unit, a distribution shows its numbers as written
+    (`0.1 USD/Mtok`, never `0.09999999999999999`)."""
     state = x.state
     unit = next((u for u in map(_unit_written, nodes) if u), None)
     scale = sympy.Integer(1)
@@ -176,13 +178,13 @@ def _measure(x: ExpressionCompiler, nodes: list, what: str):
     values = []
     for c, n in zip(compiled, nodes):
         if _bare(n) and not dim.is_dimensionless:
-            values.append(c.expr * scale)
+            values.append(c.expr)
         elif c.dim != dim:
             state.collector.error("E300", f"the values of {what} must all be in {format_dim(dim)}, "
                                   f"got {format_dim(c.dim)}", n.span)
             return None
         else:
-            values.append(c.expr)
+            values.append(c.expr / scale)
     return values, dim, unit, scale
 
 
@@ -207,7 +209,7 @@ def _choice(x: ExpressionCompiler, node: ast.Choice, what: str, text: str) -> Op
         return None
     kept, normalized = weighted([float(v) for v in values], [float(w) for w in weights])
     d = Distribution("choice", kept, normalized, node.span, text)
-    return Uncertain(_point(d, exact=values), dim, unit, scale, d)
+    return Uncertain(_point(d, exact=values) * scale, dim, unit, scale, d)
 
 
 def _snippet(state, span) -> str:
@@ -238,8 +240,9 @@ def _point(d: Distribution, exact=None) -> sympy.Expr:
     return sympy.Float(d.median, 17)
 
 
-def _show(value: float, scale) -> str:
-    return f"{value / float(scale):g}"
+def _show(value: float, scale=None) -> str:
+    """A value in the unit written (`scale` is kept for the callers' symmetry)."""
+    return f"{value:g}"
 
 
 def _written(node, value: float, scale, unit: Optional[str]) -> str:
