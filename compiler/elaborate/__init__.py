@@ -17,7 +17,7 @@ from llmarch.dsl.diagnostics import Collector, SourceCache
 
 from .. import ir
 from . import (budgets, components, configure, correlations, declarations, flow, parameters, prices, roles,
-               scenarios,
+               scenarios, supports,
                statements)
 from .components import MAX_ATTEMPTS
 from .state import RESERVED_NODES, TIME_PARAMETER, State
@@ -36,6 +36,7 @@ PASSES: tuple[Callable[[State], None], ...] = (
     flow.run,           # traffic, then the flow's edges with ports joined away
     scenarios.run,      # scenarios' overrides, `extends` followed
     correlations.run,   # rank correlations of uncertain parameters
+    supports.run,       # distributions that fit where their parameters are used
     budgets.run,        # budgets' limits
 )
 
