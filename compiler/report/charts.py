@@ -20,7 +20,7 @@ PROJECTION = {"width": 660, "height": 290, "left": 88, "right": 12, "top": 14, "
 SCENARIOS = {"width": 720, "label": 130, "text": 110, "row": 30, "axis": 34}
 
 
-def _nice_max(v: float) -> float:
+def nice_max(v: float) -> float:
     """The axis maximum: the smallest 1, 2, 2.5 or 5 × 10^k at or above `v`."""
     if not (v > 0) or not math.isfinite(v):
         return 1.0
@@ -108,7 +108,7 @@ def projection_chart(facts: Facts, view: str) -> str:
     names, series = projection_series(facts, view)
     totals = facts.projection.monthly_total
     budget = monthly_budget(facts)
-    top = _nice_max(max([t for t in totals if math.isfinite(t)] + ([budget] if budget else []) + [0.0]) * 1.05)
+    top = nice_max(max([t for t in totals if math.isfinite(t)] + ([budget] if budget else []) + [0.0]) * 1.05)
     width, height = g["width"], g["height"]
     plot_w = width - g["left"] - g["right"]
     plot_h = height - g["top"] - g["bottom"]
@@ -168,7 +168,7 @@ def scenario_chart(facts: Facts) -> str:
     area = width - g["label"] - g["text"]
     height = g["row"] * len(rows) + g["axis"]
     tops = [r.result.monthly_total for r in rows if r.result is not None and math.isfinite(r.result.monthly_total)]
-    top = _nice_max(max(tops + [0.0]))
+    top = nice_max(max(tops + [0.0]))
     out = [f'<svg class="chart" id="lm-scenario-chart" viewBox="0 0 {width} {height}" width="{width}" '
            f'height="{height}" role="img" aria-label="monthly cost of each scenario by cost vector">']
     for k in range(5):

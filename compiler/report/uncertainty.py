@@ -20,6 +20,7 @@ from .. import present
 from ..montecarlo import DEFAULT_SAMPLES, ProjectionRisk, Simulation, project_risk, simulate
 from ..sobol import SobolResult, sobol
 from ..uncertainty_output import describe
+from .charts import nice_max
 from .htmlkit import escape
 
 __all__ = ["Uncertainty", "gather_uncertainty", "uncertainty_section", "uncertainty_markdown",
@@ -122,7 +123,7 @@ def _fan(u: Uncertainty) -> str:
     mids = [q[1] for q in p.quantiles]
     highs = [q[2] for q in p.quantiles]
     top = max(highs + ([u.monthly_limit] if u.monthly_limit else []) + [0.0]) * 1.05
-    top = _nice(top)
+    top = nice_max(top)
     width, height = g["width"], g["height"]
     plot_w, plot_h = width - g["left"] - g["right"], height - g["top"] - g["bottom"]
     months = len(mids) - 1
@@ -153,16 +154,6 @@ def _fan(u: Uncertainty) -> str:
                    f'y2="{y(u.monthly_limit):.1f}"></line>')
     out.append("</svg>")
     return "".join(out)
-
-
-def _nice(v: float) -> float:
-    if not (v > 0) or not math.isfinite(v):
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(v))
-    for f in (1, 2, 2.5, 5, 10):
-        if f * magnitude >= v * (1 - 1e-12):
-            return f * magnitude
-    return 10 * magnitude   # pragma: no cover
 
 
 def _figures_table(u: Uncertainty) -> str:
