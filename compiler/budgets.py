@@ -121,6 +121,8 @@ def check_risk_budgets(budgets: Sequence[Budget], simulation) -> list[RiskBudget
 def _value(metric: str, result: CostResult) -> float:
     if metric.startswith("monthly_") and metric != "monthly_total":
         return result.by_category[metric[len("monthly_"):]]
+    if metric == "latency":
+        return result.latency_per_request
     if metric == "failure_overhead":
         return result.failure_overhead_per_request / result.cost_per_request if result.cost_per_request else 0.0
     return {"monthly_total": result.monthly_total, "cost_per_request": result.cost_per_request,
@@ -136,6 +138,8 @@ def check_budgets(budgets: Sequence[Budget], result: CostResult) -> list[BudgetR
 def show_value(metric: str, x: float) -> str:
     """A budget's limit, value or margin as it reads: money a month, per request, or a share."""
     kind = BUDGET_METRICS[metric]
+    if kind == "time":
+        return present.duration(x)
     if kind == "share":
         return present.percent(x)
     return present.money(x, per_request=(kind == "per_request")) + (" a month" if kind == "monthly" else "")

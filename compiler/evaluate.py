@@ -123,7 +123,7 @@ class Evaluator:
         self._row_info = tuple(RowInfo(r.key, r.component, r.kind, r.category,
                                        components[r.component].model is not None if r.component in components
                                        else False) for r in self._rows)
-        self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed))
+        self._layout = OutputLayout.of(len(self._rows), len(self.arch.fixed), model.latency_per_request is not None)
         #: Where the prices of the models in use come from (the compile cache stores them too).
         self.price_sources = self.arch.price_sources()
         self._resolutions: dict[tuple, Resolution] = {}
@@ -449,7 +449,8 @@ class Evaluator:
             "per_request_by_category": [m.by_category[c] for c in ir.CATEGORIES],
             "fixed_by_category": [m.fixed_by_category[c] for c in ir.CATEGORIES],
             "row_visits": [row.visits for row in self._rows], "row_cost": [row.cost for row in self._rows],
-            "fixed_items": [f.monthly for f in self.arch.fixed.values()]}
+            "fixed_items": [f.monthly for f in self.arch.fixed.values()],
+            "latency_per_request": [m.latency_per_request], "row_latency": [row.latency for row in self._rows]}
         return [expr for name, _ in self._layout.blocks for expr in blocks[name]]
 
     @property
@@ -505,6 +506,9 @@ class Evaluator:
         for row in rows.values():
             # every attempt of a component costs the same per visit
             row.cost = self.model.node_cost[row.nodes[0]]
+            if self.model.node_latency:
+                # but a retry may take longer (its backoff): seconds per request, node by node
+                row.latency = sympy.Add(*[self.model.visits[n] * self.model.node_latency[n] for n in row.nodes])
         return list(rows.values())
 
     def evaluate(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "CostResult":
@@ -650,3 +654,4 @@ class Row:
     nodes: list[str]
     visits: sympy.Expr
     cost: sympy.Expr
+    latency: sympy.Expr = sympy.Integer(0)    # seconds per request, when the file declares latency

@@ -31,8 +31,11 @@ def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) 
             cost = overlay_cost[n]
         else:
             cost = float(numeric(d["cost"], env))
-        nodes.append({"id": n, "label": d["label"], "kind": d["kind"], "category": d["category"],
-                      "cost_per_visit": cost, "outcome": d["outcome"]})
+        node = {"id": n, "label": d["label"], "kind": d["kind"], "category": d["category"],
+                "cost_per_visit": cost, "outcome": d["outcome"]}
+        if compiled.model.latency_per_request is not None:
+            node["latency_per_visit"] = float(numeric(compiled.model.node_latency.get(n, sympy.Integer(0)), env))
+        nodes.append(node)
     edges = [{"source": u, "target": v, "probability": float(numeric(d["probability"], env))}
              for u, v, d in g.edges(data=True)]
     return {
@@ -91,6 +94,8 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
               ("P(success)", model.p_success),
               ("requests per month", model.requests_per_month),
               ("fixed monthly (USD)", model.fixed_monthly)]
+    if model.latency_per_request is not None:
+        totals.append(("expected latency per request (seconds)", model.latency_per_request))
     # Substituting a long chain (or a solved loop) can build an enormous expression before
     # its size is known, so closed forms are only attempted for small loop-free models.
     too_large = bool(model.loops) or len(model.definitions) > MAX_CLOSED_FORM_DEFINITIONS

@@ -69,6 +69,10 @@ class Price:
     span: Span
     cache_write: Optional[sympy.Expr] = None     # None: cache writes cost the input price
     source: Optional[PriceSource] = None         # which catalog entry, date and snapshot; or the file
+    #: the model's speed, when declared: time to first token (days) and output tokens per day
+    ttft: Optional[sympy.Expr] = None
+    tokens_per_second: Optional[sympy.Expr] = None
+    speed_broken: bool = False                   # a speed field given in the wrong unit (reported)
 
     def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
                written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
@@ -102,6 +106,7 @@ class Component:
     cost: sympy.Expr = sympy.Integer(0)          # USD per visit (one attempt)
     tokens: Optional[sympy.Expr] = None          # tokens per visit, for observability
     input_tokens: Optional[sympy.Expr] = None    # input tokens per visit
+    output_tokens: Optional[sympy.Expr] = None   # output tokens per visit
     model: Optional[str] = None
     fail_rate: sympy.Expr = sympy.Integer(0)
     attempts: int = 1
@@ -119,6 +124,12 @@ class Component:
     spans: dict[str, Span] = field(default_factory=dict)
     input_parts: dict[str, InputPart] = field(default_factory=dict)   # the named parts of `input { }`
     group: Optional[str] = None                  # the template instance that declared it ("faq"), or None
+    # time (days) of one visit: `latency`, a model call's `ttft` + output ÷ `tokens_per_second`,
+    # a review's `time`; None when it declares none (it then takes no time)
+    latency: Optional[sympy.Expr] = None
+    fallback_latency: Optional[sympy.Expr] = None   # the `fallback_model` copy's time per visit
+    backoff: sympy.Expr = sympy.Integer(0)          # waited before each retry (attempts 2 … N)
+    declares_time: bool = False                     # some time field of its own or of its model
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,7 @@ class Correlation:
 class Check:
     """A value that must hold in every scenario: a probability, a non-negative amount."""
 
-    kind: str            # "probability" | "nonnegative" | "probability_sum"
+    kind: str            # "probability" | "nonnegative" | "positive" | "probability_sum"
     expr: sympy.Expr
     what: str
     span: Span
@@ -203,6 +214,12 @@ class Architecture:
     groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
     instance_spans: dict[str, Span] = field(default_factory=dict)   # template instance -> its `use`
     correlations: list[Correlation] = field(default_factory=list)
+
+    @property
+    def has_latency(self) -> bool:
+        """Whether the file declares any time (`latency`, `ttft`, `tokens_per_second`,
+        `backoff`): only then is latency computed and shown."""
+        return any(c.declares_time for c in self.components.values())
 
     def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict[str, Distribution]:
         """The uncertain parameters of `scenario` (defaults when None), in declaration order:

@@ -192,6 +192,8 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
         ("fixed", [f.monthly for f in arch.fixed.values()]),
         ("params", [p.symbol for p in params]),
         ("checks", [arch.checks[k].expr for k in checks]),
+        # a request's expected seconds, when the file declares latency (a latency budget)
+        ("latency", [model.latency_per_request] if model.latency_per_request is not None else []),
     ]
     layout, sizes, outputs = {}, {}, []
     for name, values in blocks:

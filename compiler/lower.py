@@ -1,7 +1,8 @@
 """Lowering: retries, fallbacks, caches and observability overlays become a plain
 probabilistic flow graph.
 
-The result is a networkx `DiGraph`. Each node carries its per-visit cost (sympy, USD),
+The result is a networkx `DiGraph`. Each node carries its per-visit cost (sympy, USD), its
+time per visit (`latency`, days; a retry's includes the component's `backoff`),
 its cost category and its outcome (`success`, `failure` or None); each edge carries its
 probability. Probability that leaves a node by no edge ends the request successfully.
 
@@ -45,9 +46,9 @@ class FlowGraph:
 def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGraph:
     g = nx.DiGraph()
     phi = ir.FAILURE_SWITCH
-    g.add_node("success", label="success", kind="outcome", category="ops", cost=_ZERO, outcome="success",
+    g.add_node("success", label="success", kind="outcome", category="ops", cost=_ZERO, latency=_ZERO, outcome="success",
                component=None, tokens=None, model_call=False, span=None)
-    g.add_node("failure", label="failure", kind="outcome", category="ops", cost=_ZERO, outcome="failure",
+    g.add_node("failure", label="failure", kind="outcome", category="ops", cost=_ZERO, latency=_ZERO, outcome="failure",
                component=None, tokens=None, model_call=False, span=None)
     nodes_of: dict[str, list[str]] = {}
     first: dict[str, str] = {"success": "success", "failure": "failure"}
@@ -56,15 +57,18 @@ def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGrap
         retried = comp.fail_rate != 0
         count = comp.attempts if retried else 1
         ids = [comp.name] if count == 1 else [f"{comp.name}#{i}" for i in range(1, count + 1)]
+        latency = comp.latency if comp.latency is not None else _ZERO
         for i, node in enumerate(ids, start=1):
             label = comp.label or comp.name
             g.add_node(node, label=label if count == 1 else f"{label} (attempt {i})", kind=comp.kind,
                        category=comp.category, cost=comp.cost, outcome=None, component=comp.name,
+                       latency=latency + comp.backoff if i > 1 else latency,
                        tokens=comp.tokens, model_call=comp.model is not None, span=comp.span)
         if retried and comp.fallback_model is not None:
             clone = f"{comp.name}@{comp.fallback_model.name}"
             g.add_node(clone, label=f"{comp.label or comp.name} on {comp.fallback_model.name}", kind=comp.kind,
                        category=comp.category, cost=comp.fallback_cost, outcome=None, component=comp.name,
+                       latency=comp.fallback_latency if comp.fallback_latency is not None else _ZERO,
                        tokens=comp.fallback_tokens, model_call=True, span=comp.span)
             ids.append(clone)
         nodes_of[comp.name] = ids
@@ -116,7 +120,7 @@ def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGrap
     if arch.entry == "start":
         # a flow that branches as it starts (an instance whose `in` branches): an entry
         # node that costs nothing and is not a component (its kind is "start")
-        g.add_node("start", label="start", kind="start", category="ops", cost=_ZERO, outcome=None,
+        g.add_node("start", label="start", kind="start", category="ops", cost=_ZERO, latency=_ZERO, outcome=None,
                    component=None, tokens=None, model_call=False, span=None)
         first["start"] = "start"
         for edge in out_edges.get("start", []):
@@ -125,7 +129,7 @@ def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGrap
     observers = [c.name for c in arch.components.values() if c.kind == "observe"]
     for name in observers:
         comp = arch.components[name]
-        g.add_node(name, label=comp.label or name, kind="observe", category=comp.category, cost=_ZERO,
+        g.add_node(name, label=comp.label or name, kind="observe", category=comp.category, cost=_ZERO, latency=_ZERO,
                    outcome=None, component=name, tokens=None, model_call=False, span=comp.span,
                    overlay=comp)
         nodes_of[name] = [name]

@@ -14,9 +14,9 @@ __all__ = ["CATEGORIES", "BUDGET_METRICS", "SAMPLED_METRICS", "Budget"]
 CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
 
 #: What a budget can bound, and the kind of its limit: a monthly amount, an amount per
-#: request, or a share.
+#: request, a share, or a time (seconds: a request's expected latency).
 BUDGET_METRICS = {"monthly_total": "monthly", "cost_per_request": "per_request", "cost_per_success": "per_request",
-                  "p_success": "share", "failure_overhead": "share",
+                  "p_success": "share", "failure_overhead": "share", "latency": "time",
                   **{f"monthly_{c}": "monthly" for c in CATEGORIES}}
 
 #: The figures a Monte Carlo run estimates at every sample, so the metrics a probabilistic

@@ -12,14 +12,16 @@ a small linear system.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import networkx as nx
 import sympy
 
 from . import ir
 from .lower import FlowGraph
+from .units import SECONDS_PER_DAY
 
-__all__ = ["CostModel", "build_model"]
+__all__ = ["CostModel", "build_model", "SECONDS_PER_DAY"]
 
 _ONE = sympy.Integer(1)
 
@@ -49,6 +51,10 @@ class CostModel:
     fixed_monthly: sympy.Expr
     fixed_by_category: dict[str, sympy.Expr]
     loops: list[Loop] = field(default_factory=list)
+    #: seconds per visit of every lowered node, and the expected seconds of one request
+    #: (Σ visits × seconds per visit), when the file declares latency (else None)
+    node_latency: dict[str, sympy.Expr] = field(default_factory=dict)
+    latency_per_request: Optional[sympy.Expr] = None
 
     @property
     def monthly_total(self) -> sympy.Expr:
@@ -149,12 +155,19 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
                       for cat, groups in same_cost.items()}
     fixed_by_category = {cat: sympy.Add(*[f.monthly for f in arch.fixed.values() if f.category == cat])
                          for cat in ir.CATEGORIES}
+    node_latency: dict[str, sympy.Expr] = {}
+    latency_per_request = None
+    if arch.has_latency:
+        # time is a reward like cost: a request's expected time is Σ visits × time per visit
+        node_latency = {n: data["latency"] * SECONDS_PER_DAY for n, data in g.nodes(data=True)
+                        if data["outcome"] is None}
+        latency_per_request = _sum([_times(t, visits[n]) for n, t in node_latency.items() if t != 0])
     return CostModel(
         arch=arch, flow=flow, visits=visits, definitions=definitions, node_cost=node_cost,
         cost_per_request=sympy.Add(*category_exprs.values()), by_category=category_exprs,
         p_success=sympy.Add(*success_terms), requests_per_month=arch.traffic * arch.month_days,
         fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
-        loops=loops)
+        loops=loops, node_latency=node_latency, latency_per_request=latency_per_request)
 
 
 def _times(probability: sympy.Expr, visits: sympy.Symbol) -> sympy.Expr:

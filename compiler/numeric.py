@@ -39,7 +39,7 @@ from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, bu
 __all__ = ["NumericModel", "NeedsCompiler", "ARTIFACT_FORMAT"]
 
 #: Bumped whenever the artifact's shape changes (old cache entries are then misses).
-ARTIFACT_FORMAT = 7
+ARTIFACT_FORMAT = 8
 
 _HAPPY = " in the happy path (failures set to 0)"
 

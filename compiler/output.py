@@ -11,7 +11,7 @@ from . import present
 from .results import CostResult
 
 __all__ = ["cost_table", "cost_markdown", "cost_json", "to_json_text", "text_table", "markdown_table",
-           "component_rows", "summary_rows", "overhead_rows", "category_rows", "price_rows", "COMPONENT_HEADER",
+           "component_rows", "summary_rows", "overhead_rows", "latency_rows", "latency_summary_rows", "LATENCY_HEADER", "category_rows", "price_rows", "COMPONENT_HEADER",
            "OVERHEAD_HEADER", "FORMAT_VERSION"]
 
 #: Of `cost --format json` and `export` (2: the `prices` list).
@@ -75,6 +75,34 @@ def overhead_rows(result: CostResult) -> list[list[str]]:
 OVERHEAD_HEADER = ["failure overhead", "happy path", "system", "overhead", "per month", "of request"]
 
 
+def latency_rows(result: CostResult) -> list[list[str]]:
+    """Per component that takes time: the seconds it adds to a request in the happy path and
+    in the system (retries, their backoff and fallbacks included), and its share of the
+    request's expected time; longest first. Empty when the file declares no latency."""
+    if not result.has_latency:
+        return []
+    total = result.latency_per_request
+    rows = []
+    for r in sorted(result.components, key=lambda r: (-(r.latency_per_request or 0.0), r.name)):
+        if not r.latency_per_request and not r.happy_path_latency_per_request:
+            continue
+        rows.append([r.name, present.duration(r.happy_path_latency_per_request), present.duration(r.latency_per_request),
+                     present.signed_duration(r.latency_per_request - r.happy_path_latency_per_request),
+                     _pct(r.latency_per_request / total) if total else ""])
+    return rows
+
+
+LATENCY_HEADER = ["latency", "happy path", "system", "overhead", "of request"]
+
+
+def latency_summary_rows(result: CostResult) -> list[list[str]]:
+    """The expected time of one request, in the system and in the happy path."""
+    if not result.has_latency:
+        return []
+    return [["expected latency per request", present.duration(result.latency_per_request)],
+            ["happy-path latency per request", present.duration(result.happy_path_latency_per_request)]]
+
+
 def price_rows(result: CostResult) -> list[list[str]]:
     """Where each model's prices come from (`present.PRICE_SOURCE_HEADER`), in declaration order."""
     return [present.price_source_cells(p) for p in result.prices]
@@ -103,7 +131,10 @@ def cost_table(result: CostResult) -> str:
     overhead = overhead_rows(result)
     if overhead:
         out += [""] + text_table(OVERHEAD_HEADER, overhead, right={1, 2, 3, 4, 5})
-    out += [""] + text_table(["", ""], summary_rows(result), right={1})[2:]
+    latency = latency_rows(result)
+    if latency:
+        out += [""] + text_table(LATENCY_HEADER, latency, right={1, 2, 3, 4})
+    out += [""] + text_table(["", ""], summary_rows(result) + latency_summary_rows(result), right={1})[2:]
     if result.prices:
         out += [""] + text_table(present.PRICE_SOURCE_HEADER, price_rows(result), right=set())
     if result.uncertain:
@@ -129,12 +160,15 @@ def markdown_table(header: list[str], rows: list[list[str]], right: set[int]) ->
 
 def cost_markdown(result: CostResult) -> str:
     out = [f"### {_title(result)}", ""]
-    out += markdown_table(["", ""], summary_rows(result), right={1}) + [""]
+    out += markdown_table(["", ""], summary_rows(result) + latency_summary_rows(result), right={1}) + [""]
     out += markdown_table(["cost vector", "per month", "share"], category_rows(result), right={1, 2}) + [""]
     out += markdown_table(COMPONENT_HEADER, [[f"`{r[0]}`"] + r[1:] for r in component_rows(result)], right={3, 4, 5, 6, 7, 8})
     overhead = overhead_rows(result)
     if overhead:
         out += [""] + markdown_table(OVERHEAD_HEADER, [[f"`{r[0]}`"] + r[1:] for r in overhead], right={1, 2, 3, 4, 5})
+    latency = latency_rows(result)
+    if latency:
+        out += [""] + markdown_table(LATENCY_HEADER, [[f"`{r[0]}`"] + r[1:] for r in latency], right={1, 2, 3, 4})
     if result.prices:
         out += [""] + markdown_table(present.PRICE_SOURCE_HEADER, [[f"`{r[0]}`"] + r[1:] for r in price_rows(result)],
                                      right=set())

@@ -25,7 +25,7 @@ import math
 from typing import Optional
 
 __all__ = ["MINUS", "money", "whole_money", "signed_money", "signed", "count", "whole", "share", "percent",
-           "p_success",
+           "p_success", "duration", "signed_duration",
            "probability", "number", "clean", "PRICE_SOURCE_HEADER", "price_entry", "price_as_of", "price_since",
            "price_origin", "price_source_cells", "price_source_line"]
 
@@ -163,6 +163,29 @@ def number(x: Optional[float], digits: int = 6) -> str:
     if abs(x) < 10_000:
         text = text.replace(",", "")
     return ("" if text == "0" else _sign(x)) + text
+
+
+def duration(x: Optional[float]) -> str:
+    """A time given in seconds, in the unit that reads best, three significant digits:
+    `340 ms`, `2.9 s`, `4.5 min`, `1.2 h`."""
+    if x is None:
+        return ""
+    if not math.isfinite(x):
+        return _infinite(x)
+    x = clean(x)
+    if x == 0:
+        return "0 s"
+    size = abs(x)
+    for unit, seconds in (("h", 3600.0), ("min", 60.0), ("s", 1.0)):
+        if size >= seconds:
+            return f"{number(x / seconds, 3)} {unit}"
+    return f"{number(x * 1000, 3)} ms"
+
+
+def signed_duration(x: float) -> str:
+    """A change of time: `+0.43 s`, `−120 ms`."""
+    shown = duration(x)
+    return shown if clean(x) == 0 or shown.startswith(MINUS) else "+" + shown
 
 
 # --- where prices come from --------------------------------------------------------------------

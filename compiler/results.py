@@ -38,6 +38,10 @@ class ComponentResult:
     happy_path_cost_per_request: Optional[float]
     #: Share of the token (model-call) spend, for rows priced by a model's tokens; else None.
     token_share: Optional[float] = None
+    #: Seconds this row adds to a request (visits × seconds per visit, retries' backoff
+    #: included), in the system and in the happy path; None when the file declares no latency.
+    latency_per_request: Optional[float] = None
+    happy_path_latency_per_request: Optional[float] = None
 
     @property
     def failure_overhead_per_request(self) -> Optional[float]:
@@ -67,6 +71,19 @@ class CostResult:
     uncertain: tuple[str, ...] = ()
     #: Where the prices of the models the architecture uses come from, in declaration order.
     prices: tuple[PriceSource, ...] = ()
+    #: Expected seconds of one request (every visit's time added: no parallel branches), in
+    #: the system and in the happy path; None when the file declares no latency.
+    latency_per_request: Optional[float] = None
+    happy_path_latency_per_request: Optional[float] = None
+
+    @property
+    def has_latency(self) -> bool:
+        return self.latency_per_request is not None
+
+    def latency_json(self) -> dict:
+        """The `latency` object of `cost --format json` and `export` (seconds)."""
+        return {"per_request": self.latency_per_request, "happy_path_per_request": self.happy_path_latency_per_request,
+                "failure_overhead_per_request": self.latency_per_request - self.happy_path_latency_per_request}
 
     @property
     def failure_overhead_per_request(self) -> float:
@@ -92,7 +109,10 @@ class CostResult:
                  "failure_overhead_share": (r.failure_overhead_per_request / self.cost_per_request
                                             if r.failure_overhead_per_request is not None and self.cost_per_request
                                             else None),
-                 "token_share": r.token_share}
+                 "token_share": r.token_share,
+                 **({"latency_per_request": r.latency_per_request,
+                     "happy_path_latency_per_request": r.happy_path_latency_per_request}
+                    if self.has_latency else {})}
                 for r in self.components],
             "results": self.results_json(),
             **({"uncertain_parameters": list(self.uncertain)} if self.uncertain else {}),
@@ -145,6 +165,7 @@ class CostResult:
             "failure_overhead_monthly": self.failure_overhead_monthly,
             "requests_per_month": self.requests_per_month,
             "fixed_monthly": self.fixed_monthly,
+            **({"latency": self.latency_json()} if self.has_latency else {}),
         }
 
 
@@ -167,11 +188,13 @@ class OutputLayout:
     blocks: tuple[tuple[str, int], ...]
 
     @classmethod
-    def of(cls, rows: int, fixed: int) -> "OutputLayout":
+    def of(cls, rows: int, fixed: int, latency: bool = False) -> "OutputLayout":
+        """`latency`: the file declares latency; then a request's seconds and each row's follow."""
         k = len(CATEGORIES)
+        timed = (("latency_per_request", 1), ("row_latency", rows)) if latency else ()
         return cls((("cost_per_request", 1), ("p_success", 1), ("requests_per_month", 1),
                     ("per_request_by_category", k), ("fixed_by_category", k), ("row_visits", rows),
-                    ("row_cost", rows), ("fixed_items", fixed)))
+                    ("row_cost", rows), ("fixed_items", fixed)) + timed)
 
     def span(self, name: str) -> slice:
         start = 0
@@ -205,14 +228,17 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
     monthly = rpm * cpr + sum(fixed_by_category.values())
     token_monthly = sum(v * c * rpm for row, v, c in zip(rows, system["row_visits"], system["row_cost"]) if row.tokens)
     components = []
-    for row, v, c, hv, hc in zip(rows, system["row_visits"], system["row_cost"], happy["row_visits"],
-                                 happy["row_cost"]):
+    timed = "latency_per_request" in system
+    latencies = zip(system["row_latency"], happy["row_latency"]) if timed else ((None, None) for _ in rows)
+    for row, v, c, hv, hc, (t, ht) in zip(rows, system["row_visits"], system["row_cost"], happy["row_visits"],
+                                          happy["row_cost"], latencies):
         per_req = v * c
         components.append(ComponentResult(
             name=row.key, component=row.component, kind=row.kind, category=row.category,
             expected_visits=v, cost_per_visit=c, cost_per_request=per_req, monthly=per_req * rpm,
             share=(per_req * rpm / monthly) if monthly else 0.0, happy_path_cost_per_request=hv * hc,
-            token_share=(per_req * rpm / token_monthly) if row.tokens and token_monthly else None))
+            token_share=(per_req * rpm / token_monthly) if row.tokens and token_monthly else None,
+            latency_per_request=t, happy_path_latency_per_request=ht))
     for (name, category), value in zip(fixed, system["fixed_items"]):
         components.append(ComponentResult(name=name, component=name, kind="fixed", category=category,
                                           expected_visits=None, cost_per_visit=None, cost_per_request=None,
@@ -227,7 +253,9 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
         by_category={c: per_request[c] * rpm + fixed_by_category[c] for c in CATEGORIES},
         happy_path_cost_per_request=happy_cpr,
         happy_path_monthly=rpm * happy_cpr + sum(fixed_by_category.values()),
-        components=components, prices=tuple(prices), uncertain=tuple(uncertain))
+        components=components, prices=tuple(prices), uncertain=tuple(uncertain),
+        latency_per_request=system["latency_per_request"][0] if timed else None,
+        happy_path_latency_per_request=happy["latency_per_request"][0] if timed else None)
 
 
 def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tuple[str, str, Optional[str]]]:
@@ -245,6 +273,8 @@ def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tu
                 "write shares as `0.3` or `30%`")
     if kind == "nonnegative" and value < -TOLERANCE:
         return "E422", f"{what} is negative ({value:.6g}){where}", None
+    if kind == "positive" and value <= 0:
+        return "E423", f"{what} is {value:.6g}{where}; it must be more than 0", None
     return None
 
 
@@ -277,7 +307,7 @@ def _closure(start, step: dict[str, list[str]]) -> set:
 class CheckInfo:
     """A value every scenario must keep in bounds (its number comes from a generated function)."""
 
-    kind: str            # "probability" | "nonnegative" | "probability_sum"
+    kind: str            # "probability" | "nonnegative" | "positive" | "probability_sum"
     what: str
     span: object         # Span
     parameters: tuple[str, ...] = ()   # the parameters its value uses directly
@@ -314,7 +344,7 @@ def check_findings(checks: Sequence[CheckInfo], values: Sequence, where: str,
         if not finite:
             problem = ("E503", f"{check.what} is not a finite number{where}", None)
         else:
-            value = greatest if check.kind != "nonnegative" and greatest > 1 else least
+            value = greatest if check.kind not in ("nonnegative", "positive") and greatest > 1 else least
             problem = check_problem(check.kind, check.what, value, where)
         if problem is not None:
             code, message, help = problem

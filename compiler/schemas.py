@@ -42,6 +42,19 @@ class ComponentRow(_Strict):
     failure_overhead_per_request: Optional[float] = Field(description="system − happy path, USD per request")
     failure_overhead_share: Optional[float] = Field(description="the overhead as a share of the cost per request")
     token_share: Optional[float] = Field(description="for rows priced by a model's tokens: share of token spend")
+    latency_per_request: Optional[float] = Field(
+        None, description="seconds the row adds to a request (visits × time per visit, backoff included); "
+        "present only when the file declares latency; null for fixed costs")
+    happy_path_latency_per_request: Optional[float] = Field(
+        None, description="the same in the happy path (failures off); present only when the file declares latency")
+
+
+class Latency(_Strict):
+    """A request's expected time, in seconds: every visit's time added (no parallel branches)."""
+
+    per_request: float = Field(description="seconds, in the system (retries, backoff and fallbacks included)")
+    happy_path_per_request: float = Field(description="seconds, failures off")
+    failure_overhead_per_request: float = Field(description="system − happy path, seconds")
 
 
 class Results(_Strict):
@@ -55,6 +68,7 @@ class Results(_Strict):
     failure_overhead_monthly: float
     requests_per_month: float
     fixed_monthly: float
+    latency: Optional[Latency] = Field(None, description="present only when the file declares latency")
 
 
 class Budget(_Strict):
@@ -123,6 +137,9 @@ class ExportNode(_Strict):
     category: str
     cost_per_visit: float
     outcome: Optional[Literal["success", "failure"]]
+    latency_per_visit: Optional[float] = Field(
+        None, description="seconds one visit takes (a retry's includes its backoff); present only when the "
+        "file declares latency")
 
 
 class ExportEdge(_Strict):

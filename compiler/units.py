@@ -16,7 +16,10 @@ import sympy
 from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
 __all__ = ["Dim", "DIMENSIONLESS", "USD", "TOKEN", "REQUEST", "TIME", "unit_of", "UnitError",
-           "format_dim"]
+           "format_dim", "SECONDS_PER_DAY"]
+
+#: Times are held in days (the base unit); latency is computed and reported in seconds.
+SECONDS_PER_DAY = 86400
 
 _BASE = BASE_UNITS
 

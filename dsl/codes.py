@@ -107,6 +107,8 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E222", "a role (`as history`) written on something other than a part of an `input { }` block", "fields"),
     Code("E223", "unknown role of an input part (the roles: instructions, history, retrieved, user, payload)",
          "fields"),
+    Code("E224", "conflicting time fields: `latency` with `ttft` or `tokens_per_second`", "fields"),
+    Code("E225", "a model call's time without `ttft`, or with output tokens but no `tokens_per_second`", "fields"),
     # scenarios: compiler/semantics.py, compiler/evaluate.py
     Code("E230", "scenario extends itself", "scenarios"),
     Code("E231", "unknown scenario (in `extends` or a budget)", "scenarios"),
@@ -152,6 +154,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E420", "probability outside [0, 1]", "probabilities"),
     Code("E421", "probabilities of a component's edges that add up to more than 1", "probabilities"),
     Code("E422", "negative amount: traffic, a price, a cost, a time, a rate or a token count", "probabilities"),
+    Code("E423", "a speed that is not positive: `tokens_per_second`", "probabilities"),
     Code("E430", "a loop that never exits", "probabilities"),
     Code("E503", "a value that is not a finite number", "probabilities"),
     # usage: dsl/diagnostics.py (usage_error), raised by the API and the CLI
@@ -159,6 +162,7 @@ _ENTRIES: tuple[Code, ...] = (
                  "revision, a target that is not reached, `dot` failing", "usage", exit_code=2),
     # budgets: compiler/semantics.py, compiler/budgets.py
     Code("E240", "unknown budget metric", "budgets"),
+    Code("E241", "a budget on `latency` in a file where no component declares a time", "budgets"),
     Code("E701", "a budget does not hold", "budgets", exit_code=4),
     # uncertainty: compiler/elaborate/uncertain.py, correlations.py, budgets.py
     Code("E800", "an uncertain value (`a to b`, `choice { }`, `normal(…)` …) where a number is required", "uncertainty"),

@@ -27,6 +27,7 @@ for _names, _base, _scale in [
     (("GB",), "GB", 1),
     (("user", "users"), "user", 1),
     (("seat", "seats"), "seat", 1),
+    (("ms", "millisecond", "milliseconds"), "day", Fraction(1, 86_400_000)),
     (("s", "sec", "second", "seconds"), "day", Fraction(1, 86400)),
     (("min", "minute", "minutes"), "day", Fraction(1, 1440)),
     (("h", "hr", "hour", "hours"), "day", Fraction(1, 24)),
@@ -41,7 +42,7 @@ CALENDAR_WORDS: dict[str, int] = {"month": 1, "months": 1, "year": 12, "years": 
 
 #: The words shown in hints (one spelling of each).
 KNOWN_UNIT_WORDS = ("USD", "tokens", "Ktok", "Mtok", "requests", "calls", "queries", "traces", "docs",
-                    "GB", "users", "seats", "s", "min", "hours", "days", "weeks", "months", "years")
+                    "GB", "users", "seats", "ms", "s", "min", "hours", "days", "weeks", "months", "years")
 
 
 def unit_word_pattern() -> str:

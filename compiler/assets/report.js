@@ -69,8 +69,19 @@
     if (p.share) { return g4(100 * x) + "%"; }
     return plain(x) + (p.unit ? " " + p.unit : "");
   }
+  function duration(x) {
+    var a = Math.abs(x), units = [["h", 3600], ["min", 60], ["s", 1]];
+    if (!isFinite(x)) { return g4(x); }
+    if (a === 0) { return "0 s"; }
+    var sign = x < 0 ? "\u2212" : "";
+    for (var u = 0; u < units.length; u++) {
+      if (a >= units[u][1]) { return sign + strip(significant(a / units[u][1], 3)) + " " + units[u][0]; }
+    }
+    return sign + strip(significant(1000 * a, 3)) + " ms";
+  }
   function budgetText(kind, x) {
     if (kind === "share") { return g4(100 * x) + "%"; }
+    if (kind === "time") { return duration(x); }
     return usd(x, kind === "per_request") + (kind === "monthly" ? " a month" : "");
   }
 
@@ -92,6 +103,7 @@
       happy_path_monthly: rpm * happyCpr + fixed, byCat: [], rows: [],
       params: s.slice(L.params, L.params + L_size("params")), checks: s.slice(L.checks, L.checks + L_size("checks"))
     };
+    r.latency = L_size("latency") ? s[L.latency] : null;
     r.failure_overhead_per_request = cpr - happyCpr;
     r.failure_overhead_monthly = monthly - r.happy_path_monthly;
     r.failure_overhead_share = cpr ? r.failure_overhead_per_request / cpr : 0;
@@ -290,7 +302,7 @@
       if (!c) { return; }
       var value = { monthly_total: r.monthly_total, cost_per_request: r.cost_per_request,
                     cost_per_success: r.cost_per_success, p_success: r.p_success,
-                    failure_overhead: r.failure_overhead_share }[b.metric];
+                    failure_overhead: r.failure_overhead_share, latency: r.latency }[b.metric];
       if (value === undefined) { value = r.byCat[CATS.indexOf(b.metric.slice(8))]; }
       var margin = (b.op === "<" || b.op === "<=") ? b.limit - value : value - b.limit;
       var holds = b.op === "<" ? value < b.limit : b.op === "<=" ? value <= b.limit
@@ -320,6 +332,7 @@
       else if (c.kind === "probability" && (v < -1e-9 || v > 1 + 1e-9)) {
         problems.push(c.what + " is " + g4(v) + "; a probability must be between 0 and 1");
       } else if (c.kind === "nonnegative" && v < -1e-9) { problems.push(c.what + " is negative (" + g4(v) + ")"); }
+      else if (c.kind === "positive" && !(v > 0)) { problems.push(c.what + " is " + g4(v) + "; it must be more than 0"); }
     });
     if (!isFinite(r.monthly_total) || !isFinite(r.cost_per_request)) {
       problems.push("the model is not a finite number at these values (a loop that never exits?)");

@@ -10,7 +10,7 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import did_you_mean
 
 from .. import ir
-from ..units import DIMENSIONLESS, TIME, USD
+from ..units import DIMENSIONLESS, SECONDS_PER_DAY, TIME, USD
 from .expressions import COST_PER_VISIT, ExpressionCompiler
 from .state import State
 
@@ -46,12 +46,20 @@ def _budget(x: ExpressionCompiler, b: ast.Budget) -> Optional[ir.Budget]:
         statistic = _statistic(state, b)
         if statistic is None:
             return None
-    dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,)}[kind]
+    if kind == "time" and not any(c.declares_time for c in state.components.values()):
+        state.collector.error("E241", f"budget `{b.metric}` bounds a time, and no component declares one",
+                              b.metric_span, help="give components their time per visit: `latency = 300 ms`, or "
+                              "a model's `ttft` and `tokens_per_second` (see the language's latency section)")
+        return None
+    dims = {"monthly": (USD / TIME,), "per_request": COST_PER_VISIT, "share": (DIMENSIONLESS,),
+            "time": (TIME,)}[kind]
 
     def amount(expr) -> Optional[float]:
         limit = x.expect(expr, dims, f"the limit of budget `{b.metric}`", allow_params=False)
         if limit is None:
             return None
+        if kind == "time":
+            return float(limit * SECONDS_PER_DAY)
         return float(limit * state.month_days) if kind == "monthly" else float(limit)
 
     if statistic is None:

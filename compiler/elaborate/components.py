@@ -15,9 +15,10 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import did_you_mean
 
 from .. import ir
-from ..units import DIMENSIONLESS, TIME, TOKEN, USD
+from ..units import DIMENSIONLESS, SECONDS_PER_DAY, TIME, TOKEN, USD
 from .common import fields, optional
 from .expressions import COST_PER_VISIT, PRICE_PER_TOKEN, ExpressionCompiler
+from .prices import SPEED_FIELDS, speed_fields
 from .state import State
 
 __all__ = ["run", "MAX_ATTEMPTS"]
@@ -30,15 +31,15 @@ _DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": 
 
 # Which fields each kind of component takes. "common" fields are shared by every
 # kind that sits in the flow.
-_MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model")
-_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback")
+_MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model") + SPEED_FIELDS
+_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback", "latency", "backoff")
 _FIELDS = {
     "llm": _MODEL_FIELDS + _COMMON,
     "embedding": _MODEL_FIELDS + _COMMON,
     "guardrail": _MODEL_FIELDS + _COMMON,
     "retrieval": _COMMON,
     "tool": _COMMON,
-    "router": ("cost", "category"),
+    "router": ("cost", "category", "latency"),
     "cache": _COMMON + ("hit_rate", "on_hit", "match"),
     "human": _COMMON + ("time", "rate"),
     "observe": ("per_request", "per_call", "per_token", "sample", "category"),
@@ -110,8 +111,8 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
         tokens = _token_cost(x, s, f, comp)
         if tokens is not None:
             cost = cost + tokens
-    elif any(k in f for k in ("input", "output", "cached", "fallback_model")):
-        key = next(k for k in ("input", "output", "cached", "fallback_model") if k in f)
+    elif any(k in f for k in ("input", "output", "cached", "fallback_model") + SPEED_FIELDS):
+        key = next(k for k in ("input", "output", "cached", "fallback_model") + SPEED_FIELDS if k in f)
         error("E213", f"`{key}` of {owner} needs a `model`", f[key].span)
     if s.kind == "human" and "time" in f and "rate" in f:
         minutes = x.expect(f["time"].value, (TIME,), f"`time` of {owner}")
@@ -131,7 +132,82 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
         comp.attempts = _count(state, f["retries"], 0, "retries", MAX_ATTEMPTS - 1) + 1
     if s.kind == "cache":
         comp.hit_rate = optional(x, f, "hit_rate", (DIMENSIONLESS,), "`hit_rate`", "probability")
+    _time(x, s, f, comp)
     state.components[s.name] = comp
+
+
+def _time(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> None:
+    """How long one visit takes: `latency`; else, for a model call, `ttft` plus the output
+    tokens over `tokens_per_second` (the component's, else its model's); else a review's
+    `time`. And `backoff`, waited before each retry."""
+    state = x.state
+    error = state.collector.error
+    owner = f"{s.kind} `{s.name}`"
+    if "latency" in f and not isinstance(f["latency"], ast.Block):
+        comp.declares_time = True
+        latency = x.expect(f["latency"].value, (TIME,), f"`latency` of {owner}")
+        if latency is not None:
+            state.checks.append(ir.Check("nonnegative", latency * SECONDS_PER_DAY, f"`latency` of {owner} (in seconds)",
+                                         f["latency"].value.span))
+            comp.latency = comp.fallback_latency = latency
+        for key in SPEED_FIELDS:
+            if key in f:
+                error("E224", f"{owner} gives both `latency` and `{key}`", f[key].span,
+                      help="`latency` is the whole time of a visit; `ttft` and `tokens_per_second` compute it "
+                      "from the output tokens: keep one")
+    elif comp.model is not None:
+        price = state.prices[comp.model]
+        ttft, speed, broken = speed_fields(x, f, owner)
+        comp.latency = _call_time(x, s, f, price, ttft, speed, "model", comp.output_tokens, broken)
+        if comp.latency is not None:
+            comp.declares_time = True
+            if comp.fallback_model is not None:
+                comp.fallback_latency = _call_time(x, s, f, comp.fallback_model, None, None, "fallback_model",
+                                                 comp.output_tokens)
+    elif s.kind == "human" and "time" in f:
+        review = x.expect(f["time"].value, (TIME,), f"`time` of {owner}")
+        comp.latency = review if review is not None else None
+    if "backoff" in f and not isinstance(f["backoff"], ast.Block):
+        comp.declares_time = True
+        if comp.attempts < 2:
+            error("E213", f"`backoff` of {owner} needs `attempts` (or `retries`): it is waited before each retry",
+                  f["backoff"].span, help="add `attempts = 3`, or delete `backoff`")
+        backoff = x.expect(f["backoff"].value, (TIME,), f"`backoff` of {owner}")
+        if backoff is not None:
+            state.checks.append(ir.Check("nonnegative", backoff * SECONDS_PER_DAY, f"`backoff` of {owner} (in seconds)",
+                                         f["backoff"].value.span))
+            comp.backoff = backoff
+
+
+def _call_time(x: ExpressionCompiler, s: ast.Component, f: dict, price: ir.Price, ttft, speed,
+               where: str, tokens_out: sympy.Expr, own_broken: bool = False) -> Optional[sympy.Expr]:
+    """ttft + output ÷ tokens_per_second of one call on `price`'s model (the component's own
+    `ttft` and `tokens_per_second`, when given, before the model's); None when neither the
+    component nor the model declares a speed."""
+    ttft = ttft if ttft is not None else price.ttft
+    speed = speed if speed is not None else price.tokens_per_second
+    # a fallback model must say its speed when the component's own model does
+    declared = any(k in f for k in SPEED_FIELDS) if where == "model" else True
+    if ttft is None and speed is None and not declared:
+        return None
+    if price.speed_broken or (where == "model" and own_broken):
+        return None   # a speed field in the wrong unit, already reported
+    owner = f"{s.kind} `{s.name}`"
+    at = f[where].span
+    if ttft is None:
+        x.state.collector.error("E225", f"{owner} has no `ttft` on model `{price.name}`: its calls' time is unknown",
+                                at, help=f"add `ttft = 400 ms` to model `{price.name}`"
+                                + (f" or to {owner}" if where == "model" else ""))
+        return None
+    if "output" not in f:
+        return ttft
+    if speed is None:
+        x.state.collector.error("E225", f"{owner} has output tokens but model `{price.name}` has no "
+                                "`tokens_per_second`", at,
+                                help=f"add `tokens_per_second = 80 tokens/s` to model `{price.name}`"
+                                + (f" or to {owner}" if where == "model" else ""))
+        return None
+    return ttft + tokens_out / speed
 
 
 def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> None:
@@ -199,6 +275,7 @@ def _token_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
         return None
     comp.model = price.name
     comp.tokens = tokens_in + tokens_out
+    comp.output_tokens = tokens_out
     comp.input_tokens = tokens_in
 
     def priced(p: ir.Price) -> sympy.Expr:

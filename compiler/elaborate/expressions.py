@@ -90,6 +90,10 @@ class ExpressionCompiler:
                 hint = "write shares as a plain number or a percentage: `0.3` or `30%`"
             elif dims[0] == TOKEN:
                 hint = "write token counts with their unit, e.g. `300 tokens`"
+            elif dims[0] == TIME:
+                hint = "write a time with its unit, e.g. `300 ms`, `2 s` or `5 min`"
+            elif dims[0] == TOKEN / TIME:
+                hint = "write a speed with its unit, e.g. `80 tokens/s`"
             elif dims[0] == USD / TIME:
                 hint = "write a rate with its unit, e.g. `500 USD/month`"
             elif dims[0] == REQUEST / TIME:

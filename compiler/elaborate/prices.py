@@ -12,14 +12,16 @@ from llmarch.dsl import ast
 
 from .. import ir
 from ..provenance import PriceSource
-from ..units import DIMENSIONLESS
+from ..units import DIMENSIONLESS, SECONDS_PER_DAY, TIME, TOKEN
 from .common import fields, optional
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
 
-__all__ = ["run"]
+__all__ = ["run", "SPEED_FIELDS", "speed_fields"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+#: how fast the model answers: the time to its first token and its output speed
+SPEED_FIELDS = ("ttft", "tokens_per_second")
 
 
 def run(state: State) -> None:
@@ -34,8 +36,9 @@ def run(state: State) -> None:
 
 def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state = x.state
-    f = fields(state, m.body, _PRICE_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
+    ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     for key in ("input", "output"):
         if key not in f:
             state.collector.error("E210", f"model `{m.name}` has no `{key}` price", m.name_span,
@@ -46,7 +49,26 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     cached = values.get("cached_input")
     state.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
                                     cached if cached is not None else values["input"], m.span,
-                                    cache_write=values.get("cache_write"), source=PriceSource(m.name))
+                                    cache_write=values.get("cache_write"), source=PriceSource(m.name),
+                                    ttft=ttft, tokens_per_second=speed, speed_broken=broken)
+
+
+def speed_fields(x: ExpressionCompiler, f: dict, owner: str) -> tuple[Optional[sympy.Expr], Optional[sympy.Expr], bool]:
+    """`ttft` (a time) and `tokens_per_second` (tokens per time, more than 0), each None
+    when absent or wrong (reported); and whether one was given but wrong."""
+    ttft = speed = None
+    if "ttft" in f and not isinstance(f["ttft"], ast.Block):
+        ttft = x.expect(f["ttft"].value, (TIME,), f"`ttft` of {owner}")
+        if ttft is not None:
+            x.state.checks.append(ir.Check("nonnegative", ttft * SECONDS_PER_DAY, f"`ttft` of {owner} (in seconds)",
+                                           f["ttft"].value.span))
+    if "tokens_per_second" in f and not isinstance(f["tokens_per_second"], ast.Block):
+        item = f["tokens_per_second"]
+        speed = x.expect(item.value, (TOKEN / TIME,), f"`tokens_per_second` of {owner}")
+        if speed is not None:
+            x.state.checks.append(ir.Check("positive", speed / SECONDS_PER_DAY, f"`tokens_per_second` of {owner}", item.value.span))
+    broken = ("ttft" in f and ttft is None) or ("tokens_per_second" in f and speed is None)
+    return ttft, speed, broken
 
 
 def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:
@@ -85,8 +107,9 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",), f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
+    ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")
     rates = {"input": found.input, "output": found.output, "cached_input": found.cache_read,
              "cache_write": found.cache_write}
@@ -118,7 +141,8 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
     state.prices[m.name] = ir.Price(
         m.name, m.label or found.name or found.ref, scaled["input"], scaled["output"],
         scaled["cached_input"] if scaled["cached_input"] is not None else scaled["input"], m.span,
-        cache_write=scaled["cache_write"], source=source)
+        cache_write=scaled["cache_write"], source=source, ttft=ttft, tokens_per_second=speed,
+        speed_broken=broken)
 
 
 def _rate(rate) -> sympy.Expr:

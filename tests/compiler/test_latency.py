@@ -1,0 +1,251 @@
+"""Latency: a request's expected time, derived by hand for the constructs that compound it
+(retries with backoff, fallbacks, regeneration loops), and checked against an independent
+numpy solve of the exported graph on random architectures."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import llmarch
+from llmarch.compiler import output, present
+from llmarch.compiler.schemas import DOCUMENTS
+
+HEADER = """
+architecture "case"
+traffic = 1000 requests/day
+model m { input = 1 USD/Mtok; output = 2 USD/Mtok; ttft = 400 ms; tokens_per_second = 80 tokens/s }
+model big { input = 5 USD/Mtok; output = 15 USD/Mtok; ttft = 800 ms; tokens_per_second = 40 tokens/s }
+"""
+
+
+@pytest.mark.parametrize("p, attempts, backoff", [(0.1, 1, 0.0), (0.1, 3, 1.0), (0.5, 4, 2.5), (0.3, 10, 0.2)])
+def test_call_tried_n_times_with_backoff(compile_text, p, attempts, backoff):
+    """Attempt i is visited p^(i−1) times: the calls take t·(1 − p^N)/(1 − p) and the
+    backoffs, waited before attempts 2 … N, b·(p − p^N)/(1 − p)."""
+    retry = f"; backoff = {backoff} s" if attempts > 1 else ""
+    model = compile_text(HEADER + f"""
+        tool call {{ cost = 0.01 USD; latency = 300 ms; fail_rate = {p}; attempts = {attempts}{retry} }}
+        flow {{ start -> call }}
+    """)
+    result = model.cost()
+    calls = (1 - p ** attempts) / (1 - p)
+    retries = (p - p ** attempts) / (1 - p)
+    assert result.latency_per_request == pytest.approx(0.3 * calls + backoff * retries, rel=1e-12)
+    assert result.happy_path_latency_per_request == pytest.approx(0.3, rel=1e-12)
+    (row,) = result.components
+    assert row.latency_per_request == pytest.approx(result.latency_per_request, rel=1e-12)
+
+
+def test_model_call_time_and_fallback_model(compile_text):
+    """ttft + output ÷ tokens_per_second, the fallback copy at its own model's speed."""
+    model = compile_text(HEADER + """
+        llm answer { model = m; input = 1000 tokens; output = 240 tokens; fail_rate = 20%; attempts = 2;
+                     backoff = 1 s; fallback_model = big }
+        flow { start -> answer }
+    """)
+    result = model.cost()
+    call, fallback = 0.4 + 240 / 80, 0.8 + 240 / 40
+    expected = call * (1 + 0.2) + 1.0 * 0.2 + fallback * 0.2 ** 2
+    assert result.latency_per_request == pytest.approx(expected, rel=1e-12)
+    rows = {r.name: r for r in result.components}
+    assert rows["answer@big"].latency_per_request == pytest.approx(fallback * 0.04, rel=1e-12)
+    assert rows["answer@big"].happy_path_latency_per_request == 0.0
+    assert result.happy_path_latency_per_request == pytest.approx(call, rel=1e-12)
+
+
+def test_component_speed_overrides_the_model(compile_text):
+    model = compile_text(HEADER + """
+        llm answer { model = m; input = 100 tokens; output = 300 tokens; ttft = 1 s; tokens_per_second = 150 tokens/s }
+        llm short { model = m; input = 100 tokens; output = 40 tokens; tokens_per_second = 20 tokens/s }
+        embedding e { model = m; input = 100 tokens }
+        flow { start -> e -> answer -> short }
+    """)
+    rows = {r.name: r.latency_per_request for r in model.cost().components}
+    assert rows == pytest.approx({"e": 0.4, "answer": 1 + 300 / 150, "short": 0.4 + 40 / 20}, rel=1e-12)
+
+
+def test_guardrail_regeneration_loop_is_geometric(compile_text):
+    """A check sending the answer back with probability r: 1/(1 − r) passes of both."""
+    r = 0.25
+    model = compile_text(HEADER + f"""
+        llm gen {{ model = m; input = 500 tokens; output = 160 tokens }}
+        guardrail check {{ cost = 0.0001 USD; latency = 50 ms }}
+        flow {{
+          start -> gen -> check
+          check -> gen (p = {r})
+        }}
+    """)
+    result = model.cost()
+    assert result.latency_per_request == pytest.approx((0.4 + 2 + 0.05) / (1 - r), rel=1e-12)
+    # a regeneration the flow asks for is not a failure: the happy path takes it too
+    assert result.happy_path_latency_per_request == pytest.approx(result.latency_per_request, rel=1e-12)
+
+
+def test_human_review_takes_its_time_once_the_file_declares_time(compile_text):
+    model = compile_text(HEADER + """
+        tool draft { cost = 0.002 USD; latency = 2 s }
+        human review { time = 6 min; rate = 45 USD/hour }
+        flow { start -> draft; draft -> review (p = 2%) }
+        budget latency < 10 s
+    """)
+    result = model.cost()
+    assert result.latency_per_request == pytest.approx(2 + 0.02 * 360, rel=1e-12)
+    (budget,) = model.budgets()
+    assert budget.holds and budget.value == pytest.approx(9.2) and budget.margin == pytest.approx(0.8)
+
+
+def test_a_latency_budget_that_does_not_hold(compile_text):
+    model = compile_text(HEADER + """
+        tool slow { cost = 0.002 USD; latency = 1500 ms }
+        flow { start -> slow }
+        budget latency < 1 s
+    """)
+    (budget,) = model.budgets()
+    assert not budget.holds and budget.value == pytest.approx(1.5)
+    assert "latency is 1.5 s, over by 500 ms" in budget.line() or "1.5 s" in budget.line()
+
+
+def test_latency_follows_scenarios_and_parameters(compile_text):
+    model = compile_text(HEADER + """
+        param lookup = 200 ms
+        tool search { cost = 0.001 USD; latency = lookup * 2 }
+        flow { start -> search }
+        scenario slow { lookup = 1 s }
+    """)
+    assert model.cost().latency_per_request == pytest.approx(0.4)
+    assert model.cost(scenario="slow").latency_per_request == pytest.approx(2.0)
+    assert model.cost(set={"lookup": "50 ms"}).latency_per_request == pytest.approx(0.1)
+
+
+def test_a_file_without_time_shows_nothing_new(compile_text):
+    model = compile_text("""
+        architecture "case"
+        traffic = 1000 requests/day
+        tool search { cost = 0.001 USD }
+        human review { time = 6 min; rate = 45 USD/hour }
+        flow { start -> search -> review }
+    """)
+    result = model.cost()
+    assert result.latency_per_request is None and not result.has_latency
+    data = output.cost_json(result)
+    assert "latency" not in data["results"]
+    assert all("latency_per_request" not in row for row in data["components"])
+    assert "latency" not in output.cost_table(result) and "latency" not in output.cost_markdown(result)
+    assert all("latency_per_visit" not in n for n in model.export()["nodes"])
+
+
+def test_outputs_carry_latency(compile_text):
+    model = compile_text(HEADER + """
+        tool search { cost = 0.001 USD; latency = 150 ms; fail_rate = 10%; attempts = 2; backoff = 1 s }
+        flow { start -> search }
+    """)
+    result = model.cost()
+    data = output.cost_json(result)
+    DOCUMENTS["cost"].model_validate({**data, "budgets": []})
+    assert data["results"]["latency"]["per_request"] == result.latency_per_request
+    table = output.cost_table(result)
+    assert "expected latency per request" in table and present.duration(result.latency_per_request) in table
+    export = model.export()
+    DOCUMENTS["export"].model_validate(export)
+    times = {n["id"]: n["latency_per_visit"] for n in export["nodes"]}
+    assert times["search#1"] == pytest.approx(0.15) and times["search#2"] == pytest.approx(1.15)
+    assert "expected latency per request (seconds)" in model.explain()
+
+
+def test_cached_and_fresh_outputs_are_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMARCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LLMARCH_NO_CACHE", raising=False)
+    path = tmp_path / "timed.llmarch"
+    path.write_text(HEADER + """
+        llm answer { model = m; input = 1000 tokens; output = 240 tokens; fail_rate = 20%; attempts = 2;
+                     backoff = 1 s; fallback_model = big }
+        flow { start -> answer }
+        budget latency < 6 s
+    """)
+    fresh = llmarch.load(path)
+    first = json.dumps(output.cost_json(fresh.cost()))
+    cached = llmarch.load(path)
+    assert json.dumps(output.cost_json(cached.cost())) == first
+    assert output.cost_table(cached.cost()) == output.cost_table(fresh.cost())
+
+
+@pytest.mark.parametrize("duration, text", [(0.0, "0 s"), (0.00042, "0.42 ms"), (0.34, "340 ms"), (2.9, "2.9 s"),
+                                            (14.3309, "14.3 s"), (270, "4.5 min"), (4320, "1.2 h"),
+                                            (-0.12, "\u2212120 ms")])
+def test_durations_read_in_the_unit_that_fits(duration, text):
+    assert present.duration(duration) == text
+
+
+def test_the_documented_example_takes_what_capacity_md_says():
+    """docs/capacity.md works the language page's latency example by hand: 200953/40000 s."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "docs" / "language.md").read_text(encoding="utf-8")
+    section = text.split("## Latency: time per visit", 1)[1]
+    source = section.split("```llmarch\n", 1)[1].split("```", 1)[0]
+    result = llmarch.loads(source, path="example.llmarch").cost()
+    assert result.latency_per_request == pytest.approx(200953 / 40000, rel=1e-12)
+    assert result.happy_path_latency_per_request == pytest.approx(4.85, rel=1e-12)
+    rows = {r.name: r.latency_per_request for r in result.components}
+    assert rows["answer"] == pytest.approx(2.47325) and rows["answer@big"] == pytest.approx(0.000575)
+
+
+# --- random architectures against an independent solve of the export ---------------------
+
+@st.composite
+def timed_architectures(draw):
+    n = draw(st.integers(1, 5))
+    names = [f"c{i}" for i in range(n)]
+    lines = ['architecture "random"', "traffic = 1000 requests/day"]
+    flow = [f"  start -> {names[0]}"]
+    for i, name in enumerate(names):
+        fields = ["cost = 0.01 USD", f"latency = {draw(st.sampled_from([0, 50, 300, 2000]))} ms"]
+        if draw(st.booleans()):
+            attempts = draw(st.integers(2, 4))
+            fields += [f"fail_rate = {draw(st.sampled_from([0.05, 0.2, 0.5]))}", f"attempts = {attempts}",
+                       f"backoff = {draw(st.sampled_from([0, 0.5, 2]))} s"]
+        lines.append(f"tool {name} {{ " + "; ".join(fields) + " }")
+        budget = 0.9
+        if i + 1 < n:
+            p = draw(st.sampled_from([0.3, 0.6, 0.9]))
+            flow.append(f"  {name} -> {names[i + 1]} (p = {p})")
+            budget -= p
+        back = draw(st.sampled_from(names[: i + 1]))
+        q = min(budget, draw(st.sampled_from([0.0, 0.1, 0.3])))
+        if q > 0:
+            flow.append(f"  {name} -> {back} (p = {q:.2f})")
+    return "\n".join(lines + ["flow {"] + flow + ["}"]) + "\n"
+
+
+def _solve_export(export: dict) -> float:
+    ids = [n["id"] for n in export["nodes"]]
+    index = {n: i for i, n in enumerate(ids)}
+    P = np.zeros((len(ids), len(ids)))
+    for e in export["edges"]:
+        P[index[e["source"]], index[e["target"]]] += e["probability"]
+    for n in export["nodes"]:
+        if n["outcome"] is not None:
+            P[index[n["id"]], :] = 0.0
+    entry = np.zeros(len(ids))
+    entry[index[export["entry"]]] = 1.0
+    visits = np.linalg.solve(np.eye(len(ids)) - P.T, entry)
+    return float(sum(visits[index[n["id"]]] * n["latency_per_visit"] for n in export["nodes"]))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(timed_architectures())
+def test_expected_latency_matches_a_numpy_solve_of_the_export(tmp_path, source):
+    path = tmp_path / "random.llmarch"
+    path.write_text(source)
+    model = llmarch.load(path)
+    result = model.cost()
+    export = model.export()
+    assert export["results"]["latency"]["per_request"] == result.latency_per_request
+    assert math.isclose(result.latency_per_request, _solve_export(export), rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(sum(r.latency_per_request or 0.0 for r in result.components), result.latency_per_request,
+                        rel_tol=1e-9, abs_tol=1e-12)
