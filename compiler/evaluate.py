@@ -450,7 +450,8 @@ class Evaluator:
             "fixed_by_category": [m.fixed_by_category[c] for c in ir.CATEGORIES],
             "row_visits": [row.visits for row in self._rows], "row_cost": [row.cost for row in self._rows],
             "fixed_items": [f.monthly for f in self.arch.fixed.values()],
-            "latency_per_request": [m.latency_per_request], "row_latency": [row.latency for row in self._rows]}
+            "latency_per_request": [m.latency_per_request], "latency_variance": [m.latency_variance],
+            "row_latency": [row.latency for row in self._rows]}
         return [expr for name, _ in self._layout.blocks for expr in blocks[name]]
 
     @property

@@ -55,6 +55,8 @@ class CostModel:
     #: (Σ visits × seconds per visit), when the file declares latency (else None)
     node_latency: dict[str, sympy.Expr] = field(default_factory=dict)
     latency_per_request: Optional[sympy.Expr] = None
+    #: the variance of one request's latency (seconds²) over the random path it takes
+    latency_variance: Optional[sympy.Expr] = None
 
     @property
     def monthly_total(self) -> sympy.Expr:
@@ -156,18 +158,24 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
     fixed_by_category = {cat: sympy.Add(*[f.monthly for f in arch.fixed.values() if f.category == cat])
                          for cat in ir.CATEGORIES}
     node_latency: dict[str, sympy.Expr] = {}
-    latency_per_request = None
+    latency_per_request = latency_variance = None
     if arch.has_latency:
         # time is a reward like cost: a request's expected time is Σ visits × time per visit
         node_latency = {n: data["latency"] * SECONDS_PER_DAY for n, data in g.nodes(data=True)
                         if data["outcome"] is None}
         latency_per_request = _sum([_times(t, visits[n]) for n, t in node_latency.items() if t != 0])
+        remaining = _expected_remaining(g, condensed, groups, order, node_latency, new_symbol, definitions)
+        # E[R²] = Σᵢ vᵢ tᵢ (2 hᵢ − tᵢ), with hᵢ the expected time from node i on (tᵢ included):
+        # E[Nᵢ Nⱼ] = vᵢ Nᵢⱼ + vⱼ Nⱼᵢ − [i = j] vᵢ for the visit counts of an absorbing chain
+        second = sympy.Add(*[visits[n] * t * (2 * remaining[n] - t) for n, t in node_latency.items() if t != 0])
+        latency_variance = second - latency_per_request ** 2
     return CostModel(
         arch=arch, flow=flow, visits=visits, definitions=definitions, node_cost=node_cost,
         cost_per_request=sympy.Add(*category_exprs.values()), by_category=category_exprs,
         p_success=sympy.Add(*success_terms), requests_per_month=arch.traffic * arch.month_days,
         fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
-        loops=loops, node_latency=node_latency, latency_per_request=latency_per_request)
+        loops=loops, node_latency=node_latency, latency_per_request=latency_per_request,
+        latency_variance=latency_variance)
 
 
 def _times(probability: sympy.Expr, visits: sympy.Symbol) -> sympy.Expr:
@@ -182,11 +190,48 @@ def _sum(terms: list) -> sympy.Expr:
     return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
 
 
-def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions) -> list[sympy.Expr]:
-    """Solve (I - P_SSᵀ) v = b by Gaussian elimination, naming every intermediate value.
+def _expected_remaining(g, condensed, groups, order, reward: dict, new_symbol, definitions) -> dict:
+    """h = t + P h: for every transient node, the expected reward (seconds) from a visit to
+    it until the walk ends, its own included — the backward twin of the visits, solved one
+    strongly connected component at a time in reverse topological order."""
+    remaining: dict[str, sympy.Expr] = {}
+    components = list(nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in groups[c])))
+    for c in reversed(components):
+        scc = sorted(groups[c], key=order.__getitem__)
+        if all(n not in reward for n in scc):   # outcomes: nothing follows
+            for n in scc:
+                remaining[n] = sympy.Integer(0)
+            continue
+        inside = set(scc)
+        b = []
+        for node in scc:
+            later = [_times(g.edges[node, m]["probability"], remaining[m]) for m in g.successors(node)
+                     if m not in inside and remaining[m] != 0]
+            terms = ([reward[node]] if reward[node] != 0 else []) + later
+            if len(scc) == 1 and not g.has_edge(node, node):
+                symbol = new_symbol("h")
+                definitions.append((symbol, _sum(terms)))
+                remaining[node] = symbol
+                break
+            if terms:
+                symbol = new_symbol("b")
+                definitions.append((symbol, sympy.Add(*terms)))
+                b.append(symbol)
+            else:
+                b.append(sympy.Integer(0))
+        else:
+            for node, value in zip(scc, _solve_loop(g, scc, b, new_symbol, definitions, backward=True)):
+                remaining[node] = value
+    return remaining
 
-    I - Pᵀ of a substochastic P is column diagonally dominant, so elimination without
-    pivoting is stable; naming intermediates keeps each definition small, so the work
+
+def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions,
+                backward: bool = False) -> list[sympy.Expr]:
+    """Solve (I - P_SSᵀ) v = b (or, `backward`, (I - P_SS) h = b) by Gaussian elimination,
+    naming every intermediate value.
+
+    I - Pᵀ of a substochastic P is column diagonally dominant (I - P row diagonally
+    dominant), so elimination without pivoting is stable; naming intermediates keeps each definition small, so the work
     grows with the loop's fill-in rather than with the size of a closed-form inverse.
     """
     inside = {n: i for i, n in enumerate(scc)}
@@ -195,7 +240,7 @@ def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions)
     for u in scc:
         for v in g.successors(u):
             if v in inside:
-                r, c = inside[v], inside[u]
+                r, c = (inside[u], inside[v]) if backward else (inside[v], inside[u])
                 rows[r][c] = rows[r].get(c, sympy.Integer(0)) - g.edges[u, v]["probability"]
     rhs = list(b)
 

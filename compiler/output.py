@@ -11,7 +11,8 @@ from . import present
 from .results import CostResult
 
 __all__ = ["cost_table", "cost_markdown", "cost_json", "to_json_text", "text_table", "markdown_table",
-           "component_rows", "summary_rows", "overhead_rows", "latency_rows", "latency_summary_rows", "LATENCY_HEADER", "category_rows", "price_rows", "COMPONENT_HEADER",
+           "component_rows", "summary_rows", "overhead_rows", "latency_rows", "latency_summary_rows",
+           "LATENCY_HEADER", "category_rows", "price_rows", "COMPONENT_HEADER",
            "OVERHEAD_HEADER", "FORMAT_VERSION"]
 
 #: Of `cost --format json` and `export` (2: the `prices` list).
@@ -86,7 +87,8 @@ def latency_rows(result: CostResult) -> list[list[str]]:
     for r in sorted(result.components, key=lambda r: (-(r.latency_per_request or 0.0), r.name)):
         if not r.latency_per_request and not r.happy_path_latency_per_request:
             continue
-        rows.append([r.name, present.duration(r.happy_path_latency_per_request), present.duration(r.latency_per_request),
+        rows.append([r.name, present.duration(r.happy_path_latency_per_request),
+                     present.duration(r.latency_per_request),
                      present.signed_duration(r.latency_per_request - r.happy_path_latency_per_request),
                      _pct(r.latency_per_request / total) if total else ""])
     return rows
@@ -99,8 +101,10 @@ def latency_summary_rows(result: CostResult) -> list[list[str]]:
     """The expected time of one request, in the system and in the happy path."""
     if not result.has_latency:
         return []
-    return [["expected latency per request", present.duration(result.latency_per_request)],
-            ["happy-path latency per request", present.duration(result.happy_path_latency_per_request)]]
+    return [["expected latency per request", present.duration(result.latency_per_request)
+             + f" (standard deviation {present.duration(result.latency_std_dev)})"],
+            ["happy-path latency per request", present.duration(result.happy_path_latency_per_request)
+             + f" (standard deviation {present.duration(result.happy_path_latency_std_dev)})"]]
 
 
 def price_rows(result: CostResult) -> list[list[str]]:

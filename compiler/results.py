@@ -75,6 +75,10 @@ class CostResult:
     #: the system and in the happy path; None when the file declares no latency.
     latency_per_request: Optional[float] = None
     happy_path_latency_per_request: Optional[float] = None
+    #: The standard deviation of one request's latency over the random path it takes (the
+    #: spread between requests at these parameter values), in the system and the happy path.
+    latency_std_dev: Optional[float] = None
+    happy_path_latency_std_dev: Optional[float] = None
 
     @property
     def has_latency(self) -> bool:
@@ -83,7 +87,8 @@ class CostResult:
     def latency_json(self) -> dict:
         """The `latency` object of `cost --format json` and `export` (seconds)."""
         return {"per_request": self.latency_per_request, "happy_path_per_request": self.happy_path_latency_per_request,
-                "failure_overhead_per_request": self.latency_per_request - self.happy_path_latency_per_request}
+                "failure_overhead_per_request": self.latency_per_request - self.happy_path_latency_per_request,
+                "std_dev": self.latency_std_dev, "happy_path_std_dev": self.happy_path_latency_std_dev}
 
     @property
     def failure_overhead_per_request(self) -> float:
@@ -191,7 +196,7 @@ class OutputLayout:
     def of(cls, rows: int, fixed: int, latency: bool = False) -> "OutputLayout":
         """`latency`: the file declares latency; then a request's seconds and each row's follow."""
         k = len(CATEGORIES)
-        timed = (("latency_per_request", 1), ("row_latency", rows)) if latency else ()
+        timed = (("latency_per_request", 1), ("latency_variance", 1), ("row_latency", rows)) if latency else ()
         return cls((("cost_per_request", 1), ("p_success", 1), ("requests_per_month", 1),
                     ("per_request_by_category", k), ("fixed_by_category", k), ("row_visits", rows),
                     ("row_cost", rows), ("fixed_items", fixed)) + timed)
@@ -255,7 +260,18 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
         happy_path_monthly=rpm * happy_cpr + sum(fixed_by_category.values()),
         components=components, prices=tuple(prices), uncertain=tuple(uncertain),
         latency_per_request=system["latency_per_request"][0] if timed else None,
-        happy_path_latency_per_request=happy["latency_per_request"][0] if timed else None)
+        happy_path_latency_per_request=happy["latency_per_request"][0] if timed else None,
+        latency_std_dev=_std_dev(system["latency_variance"][0], system["latency_per_request"][0]) if timed else None,
+        happy_path_latency_std_dev=(_std_dev(happy["latency_variance"][0], happy["latency_per_request"][0])
+                                    if timed else None))
+
+
+def _std_dev(variance: float, mean: float) -> float:
+    """√variance; a variance that rounding makes slightly negative (E[R²] − E[R]² of a path
+    that hardly varies) is 0."""
+    if variance <= 1e-12 * max(1.0, mean * mean):
+        return 0.0
+    return math.sqrt(variance)
 
 
 def check_problem(kind: str, what: str, value: float, where: str) -> Optional[tuple[str, str, Optional[str]]]:

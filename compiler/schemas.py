@@ -55,6 +55,9 @@ class Latency(_Strict):
     per_request: float = Field(description="seconds, in the system (retries, backoff and fallbacks included)")
     happy_path_per_request: float = Field(description="seconds, failures off")
     failure_overhead_per_request: float = Field(description="system − happy path, seconds")
+    std_dev: float = Field(description="standard deviation of one request's latency over the path it takes "
+                           "(between requests, at these parameter values), seconds")
+    happy_path_std_dev: float = Field(description="the same with failures off, seconds")
 
 
 class Results(_Strict):

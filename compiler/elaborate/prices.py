@@ -53,7 +53,8 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
                                     ttft=ttft, tokens_per_second=speed, speed_broken=broken)
 
 
-def speed_fields(x: ExpressionCompiler, f: dict, owner: str) -> tuple[Optional[sympy.Expr], Optional[sympy.Expr], bool]:
+def speed_fields(x: ExpressionCompiler, f: dict,
+                 owner: str) -> tuple[Optional[sympy.Expr], Optional[sympy.Expr], bool]:
     """`ttft` (a time) and `tokens_per_second` (tokens per time, more than 0), each None
     when absent or wrong (reported); and whether one was given but wrong."""
     ttft = speed = None
@@ -66,7 +67,8 @@ def speed_fields(x: ExpressionCompiler, f: dict, owner: str) -> tuple[Optional[s
         item = f["tokens_per_second"]
         speed = x.expect(item.value, (TOKEN / TIME,), f"`tokens_per_second` of {owner}")
         if speed is not None:
-            x.state.checks.append(ir.Check("positive", speed / SECONDS_PER_DAY, f"`tokens_per_second` of {owner}", item.value.span))
+            x.state.checks.append(ir.Check("positive", speed / SECONDS_PER_DAY, f"`tokens_per_second` of {owner}",
+                                           item.value.span))
     broken = ("ttft" in f and ttft is None) or ("tokens_per_second" in f and speed is None)
     return ttft, speed, broken
 

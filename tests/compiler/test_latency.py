@@ -41,6 +41,26 @@ def test_call_tried_n_times_with_backoff(compile_text, p, attempts, backoff):
     assert row.latency_per_request == pytest.approx(result.latency_per_request, rel=1e-12)
 
 
+# (0.2, 3, 1.0) is the example of docs/capacity.md
+@pytest.mark.parametrize("p, attempts, backoff", [(0.1, 2, 0.0), (0.2, 3, 1.0), (0.5, 5, 2.5)])
+def test_the_spread_of_a_retried_call_by_enumerating_its_paths(compile_text, p, attempts, backoff):
+    """K attempts are made with P(K = k) = p^(k−1)(1 − p) for k < N and p^(N−1) for k = N;
+    the request then takes t·K + b·(K − 1)."""
+    model = compile_text(HEADER + f"""
+        tool call {{ cost = 0.01 USD; latency = 300 ms; fail_rate = {p}; attempts = {attempts}; backoff = {backoff} s;
+                     fallback = success }}
+        flow {{ start -> call }}
+    """)
+    result = model.cost()
+    paths = [(p ** (k - 1) * (1 - p) if k < attempts else p ** (attempts - 1), 0.3 * k + backoff * (k - 1))
+             for k in range(1, attempts + 1)]
+    mean = sum(w * x for w, x in paths)
+    variance = sum(w * (x - mean) ** 2 for w, x in paths)
+    assert result.latency_per_request == pytest.approx(mean, rel=1e-12)
+    assert result.latency_std_dev == pytest.approx(math.sqrt(variance), rel=1e-9)
+    assert result.happy_path_latency_std_dev == 0.0
+
+
 def test_model_call_time_and_fallback_model(compile_text):
     """ttft + output ÷ tokens_per_second, the fallback copy at its own model's speed."""
     model = compile_text(HEADER + """
@@ -84,6 +104,8 @@ def test_guardrail_regeneration_loop_is_geometric(compile_text):
     assert result.latency_per_request == pytest.approx((0.4 + 2 + 0.05) / (1 - r), rel=1e-12)
     # a regeneration the flow asks for is not a failure: the happy path takes it too
     assert result.happy_path_latency_per_request == pytest.approx(result.latency_per_request, rel=1e-12)
+    # K passes, geometric: Var K = r / (1 − r)²
+    assert result.latency_std_dev == pytest.approx(2.45 * math.sqrt(r) / (1 - r), rel=1e-9)
 
 
 def test_human_review_takes_its_time_once_the_file_declares_time(compile_text):
@@ -221,7 +243,9 @@ def timed_architectures(draw):
     return "\n".join(lines + ["flow {"] + flow + ["}"]) + "\n"
 
 
-def _solve_export(export: dict) -> float:
+def _solve_export(export: dict) -> tuple[float, float]:
+    """(mean, standard deviation) of a request's time from the exported chain: the first two
+    moments of the time from each node on, m₁ = t + P m₁ and m₂ = t² + 2 t·(P m₁) + P m₂."""
     ids = [n["id"] for n in export["nodes"]]
     index = {n: i for i, n in enumerate(ids)}
     P = np.zeros((len(ids), len(ids)))
@@ -230,22 +254,26 @@ def _solve_export(export: dict) -> float:
     for n in export["nodes"]:
         if n["outcome"] is not None:
             P[index[n["id"]], :] = 0.0
-    entry = np.zeros(len(ids))
-    entry[index[export["entry"]]] = 1.0
-    visits = np.linalg.solve(np.eye(len(ids)) - P.T, entry)
-    return float(sum(visits[index[n["id"]]] * n["latency_per_visit"] for n in export["nodes"]))
+    t = np.array([n["latency_per_visit"] for n in export["nodes"]])
+    solve = np.linalg.inv(np.eye(len(ids)) - P)
+    first = solve @ t
+    second = solve @ (t * t + 2 * t * (P @ first))
+    i = index[export["entry"]]
+    return float(first[i]), float(math.sqrt(max(second[i] - first[i] ** 2, 0.0)))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(timed_architectures())
-def test_expected_latency_matches_a_numpy_solve_of_the_export(tmp_path, source):
+def test_expected_latency_and_its_spread_match_a_numpy_solve_of_the_export(tmp_path, source):
     path = tmp_path / "random.llmarch"
     path.write_text(source)
     model = llmarch.load(path)
     result = model.cost()
     export = model.export()
     assert export["results"]["latency"]["per_request"] == result.latency_per_request
-    assert math.isclose(result.latency_per_request, _solve_export(export), rel_tol=1e-9, abs_tol=1e-12)
+    mean, std_dev = _solve_export(export)
+    assert math.isclose(result.latency_per_request, mean, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(result.latency_std_dev, std_dev, rel_tol=1e-6, abs_tol=1e-6)
     assert math.isclose(sum(r.latency_per_request or 0.0 for r in result.components), result.latency_per_request,
                         rel_tol=1e-9, abs_tol=1e-12)
