@@ -69,6 +69,10 @@ class SensitivityRow:
     high: float
     monthly_at_low: float
     monthly_at_high: float
+    #: when the file declares latency: d(expected latency per request)/d(parameter), seconds
+    #: per unit, and the % change of the latency per 1% change of the parameter
+    derivative_latency: Optional[float] = None
+    latency_elasticity: Optional[float] = None
 
     @property
     def swing(self) -> float:
@@ -79,7 +83,9 @@ class SensitivityRow:
                 "derivative_per_request": self.derivative_per_request,
                 "derivative_per_success": self.derivative_per_success, "elasticity": self.elasticity,
                 "low": self.low, "high": self.high, "monthly_at_low": self.monthly_at_low,
-                "monthly_at_high": self.monthly_at_high}
+                "monthly_at_high": self.monthly_at_high,
+                **({"derivative_latency": self.derivative_latency, "latency_elasticity": self.latency_elasticity}
+                   if self.derivative_latency is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,8 @@ _ZERO = sympy.Integer(0)
 _ONE = sympy.Integer(1)
 #: The unit vectors that seed the reverse sweep of `Analyzer._build_gradient`.
 _SEEDS = tuple(np.eye(4))
+#: with latency declared, a fifth output (the expected latency per request) is swept too
+_TIMED_SEEDS = tuple(np.eye(5))
 
 
 def _unreachable(parameter: str, lo: float, hi: float, what: str, values: np.ndarray):
@@ -297,9 +305,10 @@ class Analyzer:
 
     # --- exact derivatives ---------------------------------------------------------------------
     def gradient(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None,
-                 resolution: Optional[Resolution] = None) -> dict[str, tuple[float, float, float, float, float, float]]:
+                 resolution: Optional[Resolution] = None) -> dict[str, tuple]:
         """For every input parameter: (d monthly, d cost/request, d P(success)) with the values
-        (monthly, cost/request, P(success)) — exact, from one reverse sweep per output."""
+        (monthly, cost/request, P(success)), then (d latency, latency) — None when the file
+        declares no latency — exact, from one reverse sweep for every output at once."""
         resolution = resolution or self.evaluator.resolve(scenario, sets)
         key = (tuple(resolution.inputs), tuple(sorted((n, sympy.srepr(d)) for n, d in resolution.definitions.items()
                                                       if n not in resolution.inputs)))
@@ -308,22 +317,28 @@ class Analyzer:
             from .gc_pause import collector_paused
             with collector_paused():
                 function = self._gradient_functions[key] = self._build_gradient(resolution)
-        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0] + list(_SEEDS)
+        timed = self.model.latency_per_request is not None
+        seeds = _TIMED_SEEDS if timed else _SEEDS
+        args = [resolution.env[p.symbol] for p in self.arch.parameters.values()] + [1.0] + list(seeds)
         with np.errstate(all="ignore"):
             out = function(*args)
-        monthly, cpr, ps, rpm = (float(x) for x in out[:4])
+        values = [float(x) for x in out[:len(seeds)]]
+        monthly, cpr, ps, rpm = values[:4]
+        latency = values[4] if timed else None
         rows = {}
-        for name, adjoint in zip(resolution.inputs, out[4:]):
-            d_cpr, d_success, d_requests, d_fixed = (float(x) for x in np.broadcast_to(adjoint, (4,)))
+        for name, adjoint in zip(resolution.inputs, out[len(seeds):]):
+            d = [float(x) for x in np.broadcast_to(adjoint, (len(seeds),))]
+            d_cpr, d_success, d_requests, d_fixed = d[:4]
             # the monthly total's derivative by the product rule: rpm × cpr + fixed
-            rows[name] = (rpm * d_cpr + cpr * d_requests + d_fixed, d_cpr, d_success, monthly, cpr, ps)
+            rows[name] = (rpm * d_cpr + cpr * d_requests + d_fixed, d_cpr, d_success, monthly, cpr, ps,
+                          d[4] if timed else None, latency)
         return rows
 
     def _build_gradient(self, resolution: Resolution):
         """One reverse sweep for four outputs at once (cost per request, P(success), requests
-        per month, fixed monthly): every adjoint is a 4-vector, seeded by the arguments
-        `_e0` … `_e3` (the unit vectors), so the chain is walked and printed once, not four
-        times."""
+        per month, fixed monthly; a fifth, the expected latency, when the file declares it):
+        every adjoint is a vector, seeded by the arguments `_e0` … `_e3` (the unit vectors),
+        so the chain is walked and printed once, not four times."""
         params = self.arch.parameters
         inputs = [params[n].symbol for n in resolution.inputs]
         chain: list[tuple[sympy.Symbol, sympy.Expr]] = []
@@ -338,7 +353,13 @@ class Analyzer:
         per_request, success = sympy.Symbol("_total_cpr", real=True), sympy.Symbol("_total_ps", real=True)
         chain += [(per_request, m.cost_per_request), (success, m.p_success)]
         outputs = [m.requests_per_month * per_request + m.fixed_monthly, per_request, success, m.requests_per_month]
-        seeds = [sympy.Symbol(f"_e{i}", real=True) for i in range(len(_SEEDS))]
+        swept = [per_request, success, m.requests_per_month, m.fixed_monthly]
+        if m.latency_per_request is not None:
+            latency = sympy.Symbol("_total_latency", real=True)
+            chain.append((latency, m.latency_per_request))
+            outputs.append(latency)
+            swept.append(latency)
+        seeds = [sympy.Symbol(f"_e{i}", real=True) for i in range(len(swept))]
         definitions = list(chain)
         counter = [0]
 
@@ -347,7 +368,7 @@ class Analyzer:
             return sympy.Symbol(f"_g{counter[0]}", real=True)
 
         adjoint: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
-        for seed, output in zip(seeds, [per_request, success, m.requests_per_month, m.fixed_monthly]):
+        for seed, output in zip(seeds, swept):
             if output.is_Symbol:
                 adjoint[output].append(seed)
                 continue
@@ -388,12 +409,15 @@ class Analyzer:
         grads = self.gradient(resolution=resolution)
         rows = []
         for swing in self._swings(scenario, sets, resolution, spread):
-            d_monthly, d_cpr, d_ps, monthly, cpr, ps = grads[swing.name]
+            d_monthly, d_cpr, d_ps, monthly, cpr, ps, d_latency, latency = grads[swing.name]
             d_cps = (d_cpr * ps - cpr * d_ps) / (ps * ps) if ps > 0 else math.nan
             elasticity = d_monthly * swing.value / monthly if monthly else 0.0
+            latency_elasticity = None
+            if d_latency is not None:
+                latency_elasticity = d_latency * swing.value / latency if latency else 0.0
             rows.append(SensitivityRow(swing.name, self.arch.parameters[swing.name].unit, swing.value, d_monthly,
                                        d_cpr, d_cps, elasticity, swing.low, swing.high, swing.monthly_at_low,
-                                       swing.monthly_at_high))
+                                       swing.monthly_at_high, d_latency, latency_elasticity))
         rows.sort(key=lambda r: (-abs(r.elasticity), r.name))
         return rows
 
@@ -462,7 +486,7 @@ class Analyzer:
                 pinned = dict(point)
                 pinned[name] = repr(float(at_time.values[name]))
                 grads = self.gradient(resolution=self.evaluator.resolve(scenario, pinned))
-                d_monthly, _, _, monthly, _, _ = grads[name]
+                d_monthly, _, _, monthly = grads[name][:4]
                 exponent = d_monthly * at_time.values[name] / monthly if monthly else 0.0
                 first = scaling.get(name, (exponent, exponent))[0]
                 scaling[name] = (first, exponent)

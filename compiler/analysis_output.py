@@ -39,14 +39,36 @@ def sensitivity_text(rows: list[SensitivityRow], title: str, markdown: bool = Fa
              _usd(r.monthly_at_high), _usd(r.swing)] for r in rows]
     kind = "Tornado (ranked by swing)" if tornado else "Sensitivity (ranked by |elasticity|)"
     right = set(range(1, 9))
+    latency = _latency_rows(rows, markdown)
     if markdown:
-        return "\n".join([f"### {kind}: {title}", ""] + markdown_table(header, body, right)) + "\n"
+        out = [f"### {kind}: {title}", ""] + markdown_table(header, body, right)
+        if latency:
+            out += ["", "#### Latency (ranked by |elasticity|)", ""] + markdown_table(LATENCY_HEADER, latency, {1, 2, 3})
+        return "\n".join(out) + "\n"
     lines = [f"{kind}: {title}", ""] + text_table(header, body, right)
     lines += ["", "elasticity: % change of the monthly total for a 1% change of the parameter; "
               "low/high: the declared range, or ±20% without one"]
+    if latency:
+        lines += ["", "Latency (ranked by |elasticity|)", ""] + text_table(LATENCY_HEADER, latency, {1, 2, 3})
+        lines += ["", "latency elasticity: % change of the expected latency per request for a 1% change of the "
+                  "parameter"]
     if tornado and rows:
         lines += ["", _tornado_bars(rows)]
     return "\n".join(lines) + "\n"
+
+
+#: The latency table of `sensitivity`: a parameter's effect on a request's expected time.
+LATENCY_HEADER = ["parameter", "value", "d latency / d param", "elasticity"]
+
+
+def _latency_rows(rows: list[SensitivityRow], markdown: bool) -> list[list[str]]:
+    """The parameters that move the expected latency (a derivative not 0), by |elasticity|;
+    empty when the file declares no latency."""
+    timed = [r for r in rows if r.derivative_latency is not None and abs(r.derivative_latency) > 0]
+    timed.sort(key=lambda r: (-abs(r.latency_elasticity or 0.0), r.name))
+    return [[r.name if not markdown else f"`{r.name}`", _g(r.value) + _unit(r),
+             _g(r.derivative_latency) + (f" s per {r.unit}" if r.unit else " s"),
+             present.signed(r.latency_elasticity or 0.0)] for r in timed]
 
 
 def _tornado_bars(rows: list[SensitivityRow], width: int = 30) -> str:

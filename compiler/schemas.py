@@ -178,6 +178,12 @@ class SensitivityRow(_Strict):
     high: float
     monthly_at_low: float
     monthly_at_high: float
+    derivative_latency: Optional[float] = Field(
+        None, description="d expected latency per request / d parameter, seconds per unit; present only when "
+        "the file declares latency")
+    latency_elasticity: Optional[float] = Field(
+        None, description="% change of the expected latency for a 1% change of the parameter; present only when "
+        "the file declares latency")
 
 
 class SensitivityDocument(_Strict):

@@ -3,16 +3,23 @@ optional field's value."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import sympy
 
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import did_you_mean
 
 from .. import ir
+from ..units import SECONDS_PER_DAY, TIME, TOKEN
 from .expressions import ExpressionCompiler
 from .state import State
 
-__all__ = ["fields", "optional"]
+__all__ = ["fields", "optional", "SPEED_FIELDS", "speed_fields"]
+
+#: how fast a model answers (on a model, or a model call): the time to its first token and
+#: its output speed
+SPEED_FIELDS = ("ttft", "tokens_per_second")
 
 
 def fields(state: State, body: ast.Body, allowed: tuple[str, ...], owner: str,
@@ -53,3 +60,23 @@ def optional(x: ExpressionCompiler, f: dict, key: str, dims, what: str, check: s
     if check:
         x.state.checks.append(ir.Check(check, v, what, item.value.span))
     return v
+
+
+def speed_fields(x: ExpressionCompiler, f: dict,
+                 owner: str) -> tuple[Optional[sympy.Expr], Optional[sympy.Expr], bool]:
+    """`ttft` (a time) and `tokens_per_second` (tokens per time, more than 0), each None
+    when absent or wrong (reported); and whether one was given but wrong."""
+    ttft = speed = None
+    if "ttft" in f and not isinstance(f["ttft"], ast.Block):
+        ttft = x.expect(f["ttft"].value, (TIME,), f"`ttft` of {owner}")
+        if ttft is not None:
+            x.state.checks.append(ir.Check("nonnegative", ttft * SECONDS_PER_DAY, f"`ttft` of {owner} (in seconds)",
+                                           f["ttft"].value.span))
+    if "tokens_per_second" in f and not isinstance(f["tokens_per_second"], ast.Block):
+        item = f["tokens_per_second"]
+        speed = x.expect(item.value, (TOKEN / TIME,), f"`tokens_per_second` of {owner}")
+        if speed is not None:
+            x.state.checks.append(ir.Check("positive", speed / SECONDS_PER_DAY, f"`tokens_per_second` of {owner}",
+                                           item.value.span))
+    broken = ("ttft" in f and ttft is None) or ("tokens_per_second" in f and speed is None)
+    return ttft, speed, broken

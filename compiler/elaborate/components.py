@@ -16,9 +16,8 @@ from llmarch.dsl.diagnostics import did_you_mean
 
 from .. import ir
 from ..units import DIMENSIONLESS, SECONDS_PER_DAY, TIME, TOKEN, USD
-from .common import fields, optional
+from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import COST_PER_VISIT, PRICE_PER_TOKEN, ExpressionCompiler
-from .prices import SPEED_FIELDS, speed_fields
 from .state import State
 
 __all__ = ["run", "MAX_ATTEMPTS"]

@@ -12,16 +12,14 @@ from llmarch.dsl import ast
 
 from .. import ir
 from ..provenance import PriceSource
-from ..units import DIMENSIONLESS, SECONDS_PER_DAY, TIME, TOKEN
-from .common import fields, optional
+from ..units import DIMENSIONLESS
+from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
 
-__all__ = ["run", "SPEED_FIELDS", "speed_fields"]
+__all__ = ["run"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
-#: how fast the model answers: the time to its first token and its output speed
-SPEED_FIELDS = ("ttft", "tokens_per_second")
 
 
 def run(state: State) -> None:
@@ -51,26 +49,6 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
                                     cached if cached is not None else values["input"], m.span,
                                     cache_write=values.get("cache_write"), source=PriceSource(m.name),
                                     ttft=ttft, tokens_per_second=speed, speed_broken=broken)
-
-
-def speed_fields(x: ExpressionCompiler, f: dict,
-                 owner: str) -> tuple[Optional[sympy.Expr], Optional[sympy.Expr], bool]:
-    """`ttft` (a time) and `tokens_per_second` (tokens per time, more than 0), each None
-    when absent or wrong (reported); and whether one was given but wrong."""
-    ttft = speed = None
-    if "ttft" in f and not isinstance(f["ttft"], ast.Block):
-        ttft = x.expect(f["ttft"].value, (TIME,), f"`ttft` of {owner}")
-        if ttft is not None:
-            x.state.checks.append(ir.Check("nonnegative", ttft * SECONDS_PER_DAY, f"`ttft` of {owner} (in seconds)",
-                                           f["ttft"].value.span))
-    if "tokens_per_second" in f and not isinstance(f["tokens_per_second"], ast.Block):
-        item = f["tokens_per_second"]
-        speed = x.expect(item.value, (TOKEN / TIME,), f"`tokens_per_second` of {owner}")
-        if speed is not None:
-            x.state.checks.append(ir.Check("positive", speed / SECONDS_PER_DAY, f"`tokens_per_second` of {owner}",
-                                           item.value.span))
-    broken = ("ttft" in f and ttft is None) or ("tokens_per_second" in f and speed is None)
-    return ttft, speed, broken
 
 
 def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:

@@ -277,3 +277,51 @@ def test_expected_latency_and_its_spread_match_a_numpy_solve_of_the_export(tmp_p
     assert math.isclose(result.latency_std_dev, std_dev, rel_tol=1e-6, abs_tol=1e-6)
     assert math.isclose(sum(r.latency_per_request or 0.0 for r in result.components), result.latency_per_request,
                         rel_tol=1e-9, abs_tol=1e-12)
+
+
+# --- sensitivity: exact derivatives of the expected latency --------------------------------
+
+def test_latency_derivatives_match_finite_differences(compile_text):
+    model = compile_text(HEADER + """
+        param lookup = 200 ms
+        param speed = 80 tokens/s
+        param failing = 10%
+        param regenerate = 20%
+        tool search { cost = 0.001 USD; latency = lookup * 2 }
+        llm answer { model = m; input = 500 tokens; output = 240 tokens; tokens_per_second = speed;
+                     fail_rate = failing; attempts = 3; backoff = 1 s }
+        guardrail check { cost = 0.0001 USD; latency = 50 ms }
+        flow {
+          start -> search -> answer -> check
+          check -> answer (p = regenerate)
+        }
+    """)
+    rows = {r.name: r for r in model.sensitivity()}
+    base = model.cost().latency_per_request
+    for name, value, step in [("lookup", 200, 1e-3), ("speed", 80, 1e-4), ("failing", 0.1, 1e-6),
+                              ("regenerate", 0.2, 1e-6)]:
+        up = model.cost(set={name: value + step}).latency_per_request
+        down = model.cost(set={name: value - step}).latency_per_request
+        assert rows[name].derivative_latency == pytest.approx((up - down) / (2 * step), rel=1e-5)
+        assert rows[name].latency_elasticity == pytest.approx(rows[name].derivative_latency * value / base, rel=1e-12)
+    # by hand: the search takes 2 × lookup, read in ms: 2 ms a ms, 0.002 s per ms
+    assert rows["lookup"].derivative_latency == pytest.approx(0.002, rel=1e-12)
+    from llmarch.compiler import analysis_output
+    text = analysis_output.sensitivity_text(model.sensitivity(), "case")
+    assert "d latency / d param" in text and "0.002 s per ms" in text
+    DOCUMENTS["sensitivity"].model_validate(analysis_output.sensitivity_json(model.sensitivity(), "case", None)
+                                            | {"at_month": None})
+
+
+def test_sensitivity_without_latency_is_unchanged(compile_text):
+    model = compile_text("""
+        architecture "case"
+        traffic = 1000 requests/day
+        param price = 0.01 USD
+        tool search { cost = price }
+        flow { start -> search }
+    """)
+    (row,) = model.sensitivity()
+    assert row.derivative_latency is None and "derivative_latency" not in row.to_json()
+    from llmarch.compiler import analysis_output
+    assert "latency" not in analysis_output.sensitivity_text([row], "case")
