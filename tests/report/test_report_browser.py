@@ -540,3 +540,31 @@ def test_uncertainty_fan_chart_over_time(browser, tmp_path):
     assert page.page.locator("#lm-no-spread").is_visible()          # at month 0 the guess moves nothing
     page.assert_clean()
     page.page.close()
+
+
+def test_a_latency_budget_follows_the_sliders(browser, tmp_path):
+    """The report recomputes a request's expected latency for a `budget latency < …` and flags
+    an output speed of 0 as Python does (E423)."""
+    source = tmp_path / "timed.llmarch"
+    source.write_text('architecture "timed"\ntraffic = 100 requests/day\n'
+                      'param lookup = 200 ms in [0, 2000]\nparam speed = 80 tokens/s in [0, 200]\n'
+                      'model m { input = 1 USD/Mtok; output = 2 USD/Mtok; ttft = 400 ms; tokens_per_second = speed }\n'
+                      'tool search { cost = 0.001 USD; latency = lookup }\n'
+                      'llm answer { model = m; input = 100 tokens; output = 80 tokens }\n'
+                      'flow { start -> search -> answer }\nbudget latency < 2 s\n', encoding="utf-8")
+    model = llmarch.load(source)
+    path = tmp_path / "timed.html"
+    path.write_text(model.report(), encoding="utf-8")
+    page = Page(browser, path)
+    row = page.page.locator('tr[data-b="0"]')
+    assert "1.6 s" in row.locator('[data-col="value"]').inner_text()
+    assert row.locator('[data-col="verdict"]').inner_text() == "holds"
+    page.slide(index_of(model, "lookup"), 1000)
+    assert model.cost(set={"lookup": 1000}).latency_per_request == pytest.approx(2.4)
+    assert "2.4 s" in row.locator('[data-col="value"]').inner_text()
+    assert row.locator('[data-col="verdict"]').inner_text() == "does not hold"
+    banner = page.page.locator("#lm-invalid")
+    page.slide(index_of(model, "speed"), 0)
+    assert banner.is_visible() and "more than 0" in banner.inner_text()
+    page.assert_clean()
+    page.page.close()
