@@ -212,6 +212,9 @@ def diff_results(old: Compiled, new: Compiled, old_name: str, new_name: str, sce
               DiffRow("P(success)", before.p_success, after.p_success),
               DiffRow("requests per month", before.requests_per_month, after.requests_per_month),
               DiffRow("failure overhead per month", before.failure_overhead_monthly, after.failure_overhead_monthly)]
+    if before.has_latency or after.has_latency:
+        # seconds; a side that declares no time has none ("—")
+        totals.append(DiffRow(LATENCY_ROW, before.latency_per_request, after.latency_per_request))
     categories = [DiffRow(c, before.by_category[c], after.by_category[c]) for c in ir.CATEGORIES]
     monthly_before = {r.name: r.monthly for r in before.components}
     monthly_after = {r.name: r.monthly for r in after.components}
@@ -252,10 +255,16 @@ class _ParamRow(DiffRow):
         return {"name": self.name, "before": self.before, "after": self.after, "status": self.status}
 
 
+#: The totals' row for a request's expected latency (seconds), when either side declares time.
+LATENCY_ROW = "expected latency per request"
+
+
 def _money(row: DiffRow, small: bool) -> list[str]:
     def fmt(x):
         if x is None:
             return "—"
+        if row.name == LATENCY_ROW:
+            return present.duration(x)
         if row.name == "P(success)":
             return present.p_success(x)
         if row.name == "requests per month":
@@ -266,6 +275,8 @@ def _money(row: DiffRow, small: bool) -> list[str]:
         shown = ("+" if delta >= 0 else present.MINUS) + f"{abs(100 * delta):.4f} pts"
     elif row.name == "requests per month":
         shown = ("+" if delta >= 0 else present.MINUS) + present.whole(abs(delta))
+    elif row.name == LATENCY_ROW:
+        shown = present.signed_duration(delta)
     else:
         shown = present.signed_money(delta, small)
     percent = "" if row.percent is None else ("+" if row.percent >= 0 else present.MINUS) + f"{abs(row.percent):.1f}%"

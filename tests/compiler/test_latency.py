@@ -325,3 +325,22 @@ def test_sensitivity_without_latency_is_unchanged(compile_text):
     assert row.derivative_latency is None and "derivative_latency" not in row.to_json()
     from llmarch.compiler import analysis_output
     assert "latency" not in analysis_output.sensitivity_text([row], "case")
+
+
+def test_diff_shows_the_change_of_latency(tmp_path):
+    from llmarch.compiler.diff import compile_side, diff_json, diff_results, diff_text
+    old, new, plain = tmp_path / "old.llmarch", tmp_path / "new.llmarch", tmp_path / "plain.llmarch"
+    body = 'architecture "case"\ntraffic = 1000 requests/day\ntool search {{ cost = 0.001 USD{} }}\nflow {{ start -> search }}\n'
+    old.write_text(body.format("; latency = 300 ms"))
+    new.write_text(body.format("; latency = 120 ms"))
+    plain.write_text(body.format(""))
+    d = diff_results(compile_side(str(old)), compile_side(str(new)), "old", "new")
+    (row,) = [r for r in d.totals if r.name == "expected latency per request"]
+    assert (row.before, row.after) == (pytest.approx(0.3), pytest.approx(0.12))
+    assert "300 ms" in diff_text(d) and "\u2212180 ms" in diff_text(d)
+    DOCUMENTS["diff"].model_validate(diff_json(d))
+    d = diff_results(compile_side(str(plain)), compile_side(str(old)), "plain", "old")
+    (row,) = [r for r in d.totals if r.name == "expected latency per request"]
+    assert row.before is None and row.status == "added"
+    d = diff_results(compile_side(str(plain)), compile_side(str(plain)), "plain", "plain")
+    assert all(r.name != "expected latency per request" for r in d.totals)
