@@ -43,7 +43,8 @@ def sensitivity_text(rows: list[SensitivityRow], title: str, markdown: bool = Fa
     if markdown:
         out = [f"### {kind}: {title}", ""] + markdown_table(header, body, right)
         if latency:
-            out += ["", "#### Latency (ranked by |elasticity|)", ""] + markdown_table(LATENCY_HEADER, latency, {1, 2, 3})
+            out += ["", "#### Latency (ranked by |elasticity|)", ""]
+            out += markdown_table(LATENCY_HEADER, latency, {1, 2, 3})
         return "\n".join(out) + "\n"
     lines = [f"{kind}: {title}", ""] + text_table(header, body, right)
     lines += ["", "elasticity: % change of the monthly total for a 1% change of the parameter; "

@@ -120,6 +120,7 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
             state.checks.append(ir.Check("nonnegative", minutes, "review time", f["time"].value.span))
             state.checks.append(ir.Check("nonnegative", rate, "hourly rate", f["rate"].value.span))
             cost = cost + minutes * rate
+        comp.latency = minutes   # a review takes its time (unless `latency` says otherwise)
     comp.cost = cost
     comp.fail_rate = optional(x, f, "fail_rate", (DIMENSIONLESS,), "`fail_rate`", "probability")
     if "attempts" in f and "retries" in f:
@@ -137,8 +138,8 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
 
 def _time(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> None:
     """How long one visit takes: `latency`; else, for a model call, `ttft` plus the output
-    tokens over `tokens_per_second` (the component's, else its model's); else a review's
-    `time`. And `backoff`, waited before each retry."""
+    tokens over `tokens_per_second` (the component's, else its model's); a review keeps its
+    `time` (set with its cost). And `backoff`, waited before each retry."""
     state = x.state
     error = state.collector.error
     owner = f"{s.kind} `{s.name}`"
@@ -146,8 +147,8 @@ def _time(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) 
         comp.declares_time = True
         latency = x.expect(f["latency"].value, (TIME,), f"`latency` of {owner}")
         if latency is not None:
-            state.checks.append(ir.Check("nonnegative", latency * SECONDS_PER_DAY, f"`latency` of {owner} (in seconds)",
-                                         f["latency"].value.span))
+            state.checks.append(ir.Check("nonnegative", latency * SECONDS_PER_DAY,
+                                         f"`latency` of {owner} (in seconds)", f["latency"].value.span))
             comp.latency = comp.fallback_latency = latency
         for key in SPEED_FIELDS:
             if key in f:
@@ -163,9 +164,6 @@ def _time(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) 
             if comp.fallback_model is not None:
                 comp.fallback_latency = _call_time(x, s, f, comp.fallback_model, None, None, "fallback_model",
                                                  comp.output_tokens)
-    elif s.kind == "human" and "time" in f:
-        review = x.expect(f["time"].value, (TIME,), f"`time` of {owner}")
-        comp.latency = review if review is not None else None
     if "backoff" in f and not isinstance(f["backoff"], ast.Block):
         comp.declares_time = True
         if comp.attempts < 2:
@@ -173,8 +171,8 @@ def _time(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) 
                   f["backoff"].span, help="add `attempts = 3`, or delete `backoff`")
         backoff = x.expect(f["backoff"].value, (TIME,), f"`backoff` of {owner}")
         if backoff is not None:
-            state.checks.append(ir.Check("nonnegative", backoff * SECONDS_PER_DAY, f"`backoff` of {owner} (in seconds)",
-                                         f["backoff"].value.span))
+            state.checks.append(ir.Check("nonnegative", backoff * SECONDS_PER_DAY,
+                                         f"`backoff` of {owner} (in seconds)", f["backoff"].value.span))
             comp.backoff = backoff
 
 

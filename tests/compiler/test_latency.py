@@ -360,7 +360,8 @@ def test_sensitivity_without_latency_is_unchanged(compile_text):
 def test_diff_shows_the_change_of_latency(tmp_path):
     from llmarch.compiler.diff import compile_side, diff_json, diff_results, diff_text
     old, new, plain = tmp_path / "old.llmarch", tmp_path / "new.llmarch", tmp_path / "plain.llmarch"
-    body = 'architecture "case"\ntraffic = 1000 requests/day\ntool search {{ cost = 0.001 USD{} }}\nflow {{ start -> search }}\n'
+    body = ('architecture "case"\ntraffic = 1000 requests/day\n'
+            'tool search {{ cost = 0.001 USD{} }}\nflow {{ start -> search }}\n')
     old.write_text(body.format("; latency = 300 ms"))
     new.write_text(body.format("; latency = 120 ms"))
     plain.write_text(body.format(""))
