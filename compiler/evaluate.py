@@ -509,7 +509,8 @@ class Evaluator:
             row.cost = self.model.node_cost[row.nodes[0]]
             if self.model.node_latency:
                 # but a retry may take longer (its backoff): seconds per request, node by node
-                row.latency = sympy.Add(*[self.model.visits[n] * self.model.node_latency[n] for n in row.nodes])
+                row.latency = sympy.Add(*[sympy.Mul(self.model.visits[n], self.model.node_latency[n], evaluate=False)
+                                          for n in row.nodes], evaluate=False)
         return list(rows.values())
 
     def evaluate(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, str]] = None) -> "CostResult":

@@ -76,6 +76,7 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
     visits: dict[str, sympy.Symbol] = {}
     definitions: list[tuple[sympy.Symbol, sympy.Expr]] = []
     loops: list[Loop] = []
+    factors: dict[tuple, "_Factors"] = {}      # each loop's elimination, kept for a second right-hand side
     counter = 0
 
     def new_symbol(prefix: str) -> sympy.Symbol:
@@ -114,7 +115,7 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
                 b.append(symbol)
             else:
                 b.append(sympy.Integer(0))
-        solution = _solve_loop(g, scc, b, new_symbol, definitions)
+        solution, factors[tuple(scc)] = _solve_loop(g, scc, b, new_symbol, definitions)
         for node, value in zip(scc, solution):
             symbol = new_symbol("v")
             visits[node] = symbol
@@ -161,14 +162,37 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
     latency_per_request = latency_variance = None
     if arch.has_latency:
         # time is a reward like cost: a request's expected time is Σ visits × time per visit
-        node_latency = {n: data["latency"] * SECONDS_PER_DAY for n, data in g.nodes(data=True)
-                        if data["outcome"] is None}
-        latency_per_request = _sum([_times(t, visits[n]) for n, t in node_latency.items() if t != 0])
-        remaining = _expected_remaining(g, condensed, groups, order, node_latency, new_symbol, definitions)
-        # E[R²] = Σᵢ vᵢ tᵢ (2 hᵢ − tᵢ), with hᵢ the expected time from node i on (tᵢ included):
-        # E[Nᵢ Nⱼ] = vᵢ Nᵢⱼ + vⱼ Nⱼᵢ − [i = j] vᵢ for the visit counts of an absorbing chain
-        second = sympy.Add(*[visits[n] * t * (2 * remaining[n] - t) for n, t in node_latency.items() if t != 0])
-        latency_variance = second - latency_per_request ** 2
+        seconds: dict[sympy.Expr, sympy.Expr] = {}     # a time in days -> its seconds, named once
+        plain: dict[sympy.Expr, sympy.Expr] = {}       # ... and as an expression (for the export)
+        named: dict[str, sympy.Expr] = {}
+        for n, data in g.nodes(data=True):
+            if data["outcome"] is not None:
+                continue
+            days = data["latency"]
+            if days not in seconds:
+                value = plain[days] = days * SECONDS_PER_DAY
+                if value.is_Number:
+                    seconds[days] = value
+                else:
+                    # the attempts of a component share one time: a name keeps the chain short
+                    symbol = new_symbol("t")
+                    definitions.append((symbol, value))
+                    seconds[days] = symbol
+            named[n] = seconds[days]
+            node_latency[n] = plain[days]
+        expected = new_symbol("l")
+        definitions.append((expected, _sum([_times(t, visits[n]) for n, t in named.items() if t != 0])))
+        latency_per_request = expected
+        before = _time_before(g, condensed, groups, order, flow.entry, visits, named, factors, new_symbol,
+                              definitions)
+        # R = Σₖ t(Xₖ) over the steps k of the walk: R² = Σₖ t(Xₖ)² + 2 Σₖ t(Xₖ)·(time before step k),
+        # so E[R²] = Σₙ vₙ tₙ² + 2 Σₙ tₙ aₙ with aₙ the expected time spent before the visits to n
+        second = _sum([sympy.Mul(t, sympy.Add(sympy.Mul(visits[n], t, evaluate=False),
+                                              sympy.Mul(2, before[n], evaluate=False), evaluate=False),
+                                 evaluate=False)
+                       for n, t in named.items() if t != 0])
+        latency_variance = sympy.Add(second, sympy.Mul(-1, sympy.Pow(expected, 2, evaluate=False), evaluate=False),
+                                     evaluate=False)
     return CostModel(
         arch=arch, flow=flow, visits=visits, definitions=definitions, node_cost=node_cost,
         cost_per_request=sympy.Add(*category_exprs.values()), by_category=category_exprs,
@@ -190,48 +214,108 @@ def _sum(terms: list) -> sympy.Expr:
     return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
 
 
-def _expected_remaining(g, condensed, groups, order, reward: dict, new_symbol, definitions) -> dict:
-    """h = t + P h: for every transient node, the expected reward (seconds) from a visit to
-    it until the walk ends, its own included — the backward twin of the visits, solved one
-    strongly connected component at a time in reverse topological order."""
-    remaining: dict[str, sympy.Expr] = {}
-    components = list(nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in groups[c])))
-    for c in reversed(components):
+def _time_before(g, condensed, groups, order, entry, visits, reward: dict, factors: dict, new_symbol,
+                 definitions) -> dict:
+    """aₙ = Σᵤ P(u, n) · (aᵤ + tᵤ · vᵤ): the expected time a walk has spent before its visits
+    to n, summed over those visits — solved like the visits themselves, one strongly
+    connected component at a time, a loop reusing the elimination of its visits (only the
+    right-hand side is new)."""
+    before: dict[str, sympy.Expr] = {}
+
+    def carried(u: str) -> list:
+        t = reward.get(u, 0)
+        out = [] if t == 0 else [sympy.Mul(t, visits[u], evaluate=False)]
+        return out + ([before[u]] if u in before and before[u] != 0 else [])
+
+    for c in nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in groups[c])):
         scc = sorted(groups[c], key=order.__getitem__)
-        if all(n not in reward for n in scc):   # outcomes: nothing follows
-            for n in scc:
-                remaining[n] = sympy.Integer(0)
+        if len(scc) == 1 and not g.has_edge(scc[0], scc[0]):
+            node = scc[0]
+            terms = []
+            for u in g.predecessors(node):
+                inflow = carried(u)
+                if inflow:
+                    terms.append(_times(g.edges[u, node]["probability"], _sum(inflow)))
+            if terms:
+                symbol = new_symbol("w")
+                definitions.append((symbol, _sum(terms)))
+                before[node] = symbol
+            else:
+                before[node] = sympy.Integer(0)
             continue
         inside = set(scc)
         b = []
         for node in scc:
-            later = [_times(g.edges[node, m]["probability"], remaining[m]) for m in g.successors(node)
-                     if m not in inside and remaining[m] != 0]
-            terms = ([reward[node]] if reward[node] != 0 else []) + later
-            if len(scc) == 1 and not g.has_edge(node, node):
-                symbol = new_symbol("h")
-                definitions.append((symbol, _sum(terms)))
-                remaining[node] = symbol
-                break
+            terms = []
+            for u in g.predecessors(node):
+                # from inside the loop only the time carried in is known; a_u itself is solved for
+                inflow = carried(u) if u not in inside else (
+                    [sympy.Mul(reward[u], visits[u], evaluate=False)] if reward.get(u, 0) != 0 else [])
+                if inflow:
+                    terms.append(_times(g.edges[u, node]["probability"], _sum(inflow)))
             if terms:
                 symbol = new_symbol("b")
-                definitions.append((symbol, sympy.Add(*terms)))
+                definitions.append((symbol, _sum(terms)))
                 b.append(symbol)
             else:
                 b.append(sympy.Integer(0))
-        else:
-            for node, value in zip(scc, _solve_loop(g, scc, b, new_symbol, definitions, backward=True)):
-                remaining[node] = value
-    return remaining
+        for node, value in zip(scc, factors[tuple(scc)].solve(b, new_symbol, definitions)):
+            before[node] = value
+    return before
 
 
-def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions,
-                backward: bool = False) -> list[sympy.Expr]:
-    """Solve (I - P_SSᵀ) v = b (or, `backward`, (I - P_SS) h = b) by Gaussian elimination,
-    naming every intermediate value.
+@dataclass
+class _Factors:
+    """A loop's elimination: the row operations (row r −= factor × row i) in order, and the
+    upper-triangular rows left (pivots on the diagonal), so that another right-hand side is
+    solved without eliminating again."""
 
-    I - Pᵀ of a substochastic P is column diagonally dominant (I - P row diagonally
-    dominant), so elimination without pivoting is stable; naming intermediates keeps each definition small, so the work
+    operations: list[tuple[int, int, sympy.Expr]]
+    rows: list[dict[int, sympy.Expr]]
+
+    def solve(self, b: list[sympy.Expr], new_symbol, definitions) -> list[sympy.Expr]:
+        # built without sympy's canonicalization: this right-hand side is dense, and the
+        # generated code does not need it (as `_times`)
+        rhs = list(b)
+        for r, i, factor in self.operations:
+            if rhs[i] != 0:
+                rhs[r] = _named(sympy.Add(rhs[r], sympy.Mul(-1, factor, rhs[i], evaluate=False), evaluate=False),
+                                "b", new_symbol, definitions)
+        return _back_substitute(self.rows, rhs, new_symbol, definitions, evaluate=False)
+
+
+def _named(expr: sympy.Expr, prefix: str, new_symbol, definitions) -> sympy.Expr:
+    if expr.is_Atom:
+        return expr
+    symbol = new_symbol(prefix)
+    definitions.append((symbol, expr))
+    return symbol
+
+
+def _back_substitute(rows, rhs, new_symbol, definitions, evaluate: bool = True) -> list[sympy.Expr]:
+    k = len(rows)
+    solution: list[sympy.Expr] = [sympy.Integer(0)] * k
+    for i in reversed(range(k)):
+        if evaluate:
+            acc = rhs[i] - sympy.Add(*[value * solution[c] for c, value in rows[i].items() if c > i])
+            solution[i] = _named(acc / rows[i][i], "x", new_symbol, definitions)
+            continue
+        terms = [rhs[i]] if rhs[i] != 0 else []
+        terms += [sympy.Mul(-1, value, solution[c], evaluate=False) for c, value in rows[i].items()
+                  if c > i and solution[c] != 0]
+        acc = _sum(terms)
+        solution[i] = acc if acc == 0 else _named(
+            sympy.Mul(acc, sympy.Pow(rows[i][i], -1, evaluate=False), evaluate=False), "x", new_symbol, definitions)
+    return solution
+
+
+def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol,
+                definitions) -> tuple[list[sympy.Expr], _Factors]:
+    """Solve (I - P_SSᵀ) v = b by Gaussian elimination, naming every intermediate value;
+    also return the elimination, for another right-hand side.
+
+    I - Pᵀ of a substochastic P is column diagonally dominant, so elimination without
+    pivoting is stable; naming intermediates keeps each definition small, so the work
     grows with the loop's fill-in rather than with the size of a closed-form inverse.
     """
     inside = {n: i for i, n in enumerate(scc)}
@@ -240,16 +324,13 @@ def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions,
     for u in scc:
         for v in g.successors(u):
             if v in inside:
-                r, c = (inside[u], inside[v]) if backward else (inside[v], inside[u])
+                r, c = inside[v], inside[u]
                 rows[r][c] = rows[r].get(c, sympy.Integer(0)) - g.edges[u, v]["probability"]
     rhs = list(b)
+    operations: list[tuple[int, int, sympy.Expr]] = []
 
     def name(expr: sympy.Expr, prefix: str) -> sympy.Expr:
-        if expr.is_Atom:
-            return expr
-        symbol = new_symbol(prefix)
-        definitions.append((symbol, expr))
-        return symbol
+        return _named(expr, prefix, new_symbol, definitions)
 
     for i in range(k):
         pivot = rows[i][i] = name(rows[i][i], "a")
@@ -258,6 +339,7 @@ def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions,
             if below is None or below == 0:
                 continue
             factor = name(below / pivot, "f")
+            operations.append((r, i, factor))
             del rows[r][i]
             for c, value in rows[i].items():
                 if c <= i:
@@ -265,8 +347,4 @@ def _solve_loop(g, scc: list[str], b: list[sympy.Expr], new_symbol, definitions,
                 rows[r][c] = name(rows[r].get(c, sympy.Integer(0)) - factor * value, "a")
             if rhs[i] != 0:
                 rhs[r] = name(rhs[r] - factor * rhs[i], "b")
-    solution: list[sympy.Expr] = [sympy.Integer(0)] * k
-    for i in reversed(range(k)):
-        acc = rhs[i] - sympy.Add(*[value * solution[c] for c, value in rows[i].items() if c > i])
-        solution[i] = name(acc / rows[i][i], "x")
-    return solution
+    return _back_substitute(rows, rhs, new_symbol, definitions), _Factors(operations, rows)
