@@ -30,7 +30,6 @@ from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
 from . import options
 from .codegen import BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, function_from_code
-from .distributions import Distribution
 from .metrics import Budget
 from .provenance import PriceSource
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
@@ -52,7 +51,9 @@ def _span(raw) -> Optional[Span]:
     return None if raw is None else Span(*raw)
 
 
-def _distribution(raw) -> Distribution:
+def _distribution(raw):
+    """A stored distribution (imported when a file has one: `cost` of others never loads it)."""
+    from .distributions import Distribution
     kind, args, weights, span, written = raw
     return Distribution(kind, tuple(args), tuple(weights), _span(span), written)
 
@@ -111,7 +112,7 @@ class NumericModel:
                               or f"scenarios: {known}")
         return self.artifact["scenario_data"][self.scenarios.index(scenario) + 1 if scenario is not None else 0]
 
-    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict[str, Distribution]:
+    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict:
         """As `ir.Architecture.uncertain`: the scenario's uncertain parameters, in order."""
         data = self._scenario(scenario)
         defaults, own = self.artifact["distributions"], data["distributions"]
