@@ -114,17 +114,20 @@ class NumericModel:
 
     def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict:
         """As `ir.Architecture.uncertain`: the scenario's uncertain parameters, in order."""
+        return {name: _distribution(raw) for name, raw in self._uncertain_raw(scenario, pinned)}
+
+    def _uncertain_raw(self, scenario: Optional[str], pinned) -> list[tuple[str, tuple]]:
         data = self._scenario(scenario)
         defaults, own = self.artifact["distributions"], data["distributions"]
-        out = {}
+        out = []
         for name in self.parameter_names:
             if name in pinned:
                 continue
             if scenario is not None and name in data["spans"]:
                 if name in own:
-                    out[name] = _distribution(own[name])
+                    out.append((name, own[name]))
             elif name in defaults:
-                out[name] = _distribution(defaults[name])
+                out.append((name, defaults[name]))
         return out
 
     def values(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
@@ -243,7 +246,7 @@ class NumericModel:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
         return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy, self._prices,
-                            tuple(self.uncertain(scenario, pinned=set(sets or ()))))
+                            tuple(name for name, _ in self._uncertain_raw(scenario, set(sets or ()))))
 
     # --- Monte Carlo (see montecarlo.py) ------------------------------------------------------
     @property
