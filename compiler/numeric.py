@@ -30,7 +30,6 @@ from llmarch.dsl.vocabulary import BASE_UNITS, CALENDAR_WORDS, UNIT_WORDS
 
 from . import options
 from .codegen import BLOCK, MEMORY_FLOATS, blocked, blocked_extremes, function_from_code
-from .distributions import Distribution
 from .metrics import Budget
 from .provenance import PriceSource
 from .results import (CheckInfo, CostResult, LoopInfo, OutputLayout, RowInfo, build_result, check_findings,
@@ -52,7 +51,9 @@ def _span(raw) -> Optional[Span]:
     return None if raw is None else Span(*raw)
 
 
-def _distribution(raw) -> Distribution:
+def _distribution(raw):
+    """A stored distribution (imported when a file has one: `cost` of others never loads it)."""
+    from .distributions import Distribution
     kind, args, weights, span, written = raw
     return Distribution(kind, tuple(args), tuple(weights), _span(span), written)
 
@@ -111,19 +112,22 @@ class NumericModel:
                               or f"scenarios: {known}")
         return self.artifact["scenario_data"][self.scenarios.index(scenario) + 1 if scenario is not None else 0]
 
-    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict[str, Distribution]:
+    def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict:
         """As `ir.Architecture.uncertain`: the scenario's uncertain parameters, in order."""
+        return {name: _distribution(raw) for name, raw in self._uncertain_raw(scenario, pinned)}
+
+    def _uncertain_raw(self, scenario: Optional[str], pinned) -> list[tuple[str, tuple]]:
         data = self._scenario(scenario)
         defaults, own = self.artifact["distributions"], data["distributions"]
-        out = {}
+        out = []
         for name in self.parameter_names:
             if name in pinned:
                 continue
             if scenario is not None and name in data["spans"]:
                 if name in own:
-                    out[name] = _distribution(own[name])
+                    out.append((name, own[name]))
             elif name in defaults:
-                out[name] = _distribution(defaults[name])
+                out.append((name, defaults[name]))
         return out
 
     def values(self, scenario: Optional[str] = None, sets: Optional[Mapping[str, object]] = None,
@@ -242,7 +246,7 @@ class NumericModel:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                               "values (a probability of exactly 1 on a loop?)")
         return build_result(self.title, scenario, values, self._rows, self._fixed, system, happy, self._prices,
-                            tuple(self.uncertain(scenario, pinned=set(sets or ()))))
+                            tuple(name for name, _ in self._uncertain_raw(scenario, set(sets or ()))))
 
     # --- Monte Carlo (see montecarlo.py) ------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Iterator, Mapping
 
 __all__ = ["command_words", "in_command", "unknown_in", "override", "overridden_with", "grid", "grids",
-           "months", "search_range", "dot_output", "at_month", "at_month_hint"]
+           "months", "search_range", "dot_output", "summary", "at_month", "at_month_hint"]
 
 _COMMAND: ContextVar[bool] = ContextVar("llmarch_command_words", default=False)
 
@@ -90,6 +90,11 @@ def search_range(both: bool = False) -> str:
 def dot_output() -> str:
     """How to write the diagram as DOT text: `-o diagram.dot`, or `Model.render("diagram.dot")`."""
     return _pick('`render("diagram.dot")`', "`-o diagram.dot`")
+
+
+def summary() -> str:
+    """How the summary diagram is asked for."""
+    return _pick("`summary=True`", "`--summary`")
 
 
 def at_month() -> str:

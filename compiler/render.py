@@ -603,8 +603,8 @@ def render_dot(dot_text: str, fmt: str, *, timeout: float = 30.0) -> bytes:
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise usage_error(f"Graphviz `dot` took longer than {timeout:g} s to lay out the diagram",
-                          f"write the DOT ({options.dot_output()}) and lay it out separately, or show fewer "
-                          "components") from None
+                          f"draw the summary by cost vector ({options.summary()}), or write the DOT "
+                          f"({options.dot_output()}) and lay it out separately") from None
     except OSError as exc:
         raise usage_error(f"cannot run Graphviz `dot`: {exc.strerror or exc}") from None
     if done.returncode != 0:

@@ -262,6 +262,13 @@ class SweepDocument(_Strict):
     rows: list[list[float]]
 
 
+class Note(_Strict):
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+
 class Finding(_Strict):
     severity: Literal["error", "warning"]
     code: str
@@ -270,6 +277,8 @@ class Finding(_Strict):
     line: Optional[int] = None
     column: Optional[int] = None
     help: Optional[str] = None
+    notes: Optional[list[Note]] = Field(None, description="where the finding comes from: a template instance, "
+                                        "a guessed role, the line that drives it")
 
 
 class LintDocument(_Strict):

@@ -66,6 +66,10 @@ class Diagnostic:
             out.update(file=self.span.file, line=self.span.line, column=self.span.column)
         if self.help:
             out["help"] = self.help
+        if self.notes:
+            out["notes"] = [{"message": message, **({"file": span.file, "line": span.line, "column": span.column}
+                                                    if span is not None else {})}
+                            for message, span in self.notes]
         return out
 
 

@@ -52,7 +52,7 @@ _TERMINAL_NAMES = {
     "_NL": "a new line", "KIND": "a component kind", "LBRACE": "`{`", "RBRACE": "`}`",
     "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "CIRCUMFLEX": "`^`",
-    "PERCENT": "`%`", "COLON": "`:`", "_AS": "`as`", "$END": "the end of the file",
+    "PERCENT": "`%`", "COLON": "`:`", "_AS": "`as`", "_IN": "`in`", "_TO": "`to`", "_WITH": "`with`", "_EXTENDS": "`extends`", "$END": "the end of the file",
 }
 
 

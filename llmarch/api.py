@@ -217,13 +217,18 @@ class Model:
         return summary_html(self._compiled)
 
     # diagrams (see docs/render.md)
-    def to_dot(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> str:
-        """The cost-annotated diagram as Graphviz DOT text (deterministic; no Graphviz needed)."""
-        from llmarch.compiler.render import architecture_dot
-        return architecture_dot(self._compiled, self.evaluation(scenario, set))
+    def to_dot(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+               summary: bool = False) -> str:
+        """The cost-annotated diagram as Graphviz DOT text (deterministic; no Graphviz needed);
+        `summary`: one box per cost vector instead of every component (for architectures too
+        large to lay out, as the report does past 150 components)."""
+        from llmarch.compiler.render import architecture_dot, summary_dot
+        evaluation = self.evaluation(scenario, set)
+        return summary_dot(self._compiled, evaluation) if summary else architecture_dot(self._compiled, evaluation)
 
     def render(self, path: str | os.PathLike, scenario: Optional[str] = None,
-               set: Optional[Mapping[str, object]] = None, format: Optional[str] = None) -> str:
+               set: Optional[Mapping[str, object]] = None, format: Optional[str] = None,
+               summary: bool = False) -> str:
         """Write the diagram to `path` as svg, png, pdf or dot (`format`, else `path`'s
         extension); returns the format written. Without Graphviz's `dot` program, writes
         the DOT next to `path` (`diagram.dot`) and raises `render.GraphvizMissing`."""
@@ -233,7 +238,7 @@ class Model:
         if fmt not in FORMATS:
             raise usage_error(f"cannot tell the diagram format from `{path}`" if not format
                               else f"unknown diagram format `{format}`", "formats: svg, png, pdf, dot")
-        dot_text = self.to_dot(scenario, set)
+        dot_text = self.to_dot(scenario, set, summary=summary)
         if fmt == "dot":
             _write(path, dot_text.encode("utf-8"))
             return fmt

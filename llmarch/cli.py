@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="FILE", help="where to write it; `-` or none: DOT on standard output")
     c.add_argument("--format", "-f", choices=("svg", "png", "pdf", "dot"),
                    help="default: from the extension of --output")
+    c.add_argument("--summary", action="store_true",
+                   help="one box per cost vector instead of every component (for very large architectures)")
     c = common("report", "a self-contained interactive HTML report, or its summary in Markdown")
     c.add_argument("--output", "-o", metavar="FILE", help="where to write it (default: standard output)")
     c.add_argument("--format", "-f", choices=("html", "markdown"),
@@ -249,9 +251,9 @@ def _render(api, model, args, sets) -> int:
     to_stdout = args.output in (None, "-")
     try:
         if not to_stdout:
-            model.render(args.output, args.scenario, sets, args.format)
+            model.render(args.output, args.scenario, sets, args.format, summary=args.summary)
             return EXIT_OK
-        dot_text = model.to_dot(args.scenario, sets)
+        dot_text = model.to_dot(args.scenario, sets, summary=args.summary)
         if args.format in (None, "dot"):
             sys.stdout.write(dot_text)
         else:

@@ -8,7 +8,7 @@ import math
 from .. import ir
 from ..evaluate import CostResult
 from .facts import Facts, monthly_budget
-from .htmlkit import attr, escape, pct, usd, usd0
+from .htmlkit import attr, escape, nice_max, pct, usd, usd0
 from .settings import CATEGORY_COLORS, PROJECTION_COMPONENTS, TORNADO_ROWS
 
 
@@ -18,17 +18,6 @@ BAR = {"width": 520, "label": 80, "text": 170, "row": 26}
 TORNADO = {"width": 720, "label": 170, "text": 200, "row": 22}
 PROJECTION = {"width": 660, "height": 290, "left": 88, "right": 12, "top": 14, "bottom": 46}
 SCENARIOS = {"width": 720, "label": 130, "text": 110, "row": 30, "axis": 34}
-
-
-def nice_max(v: float) -> float:
-    """The axis maximum: the smallest 1, 2, 2.5 or 5 × 10^k at or above `v`."""
-    if not (v > 0) or not math.isfinite(v):
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(v))
-    for f in (1, 2, 2.5, 5, 10):
-        if f * magnitude >= v * (1 - 1e-12):
-            return f * magnitude
-    return 10 * magnitude  # pragma: no cover
 
 
 def vector_chart(result: CostResult) -> str:

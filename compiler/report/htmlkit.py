@@ -19,6 +19,17 @@ from ..pipeline import Compiled
 from . import settings
 
 
+def nice_max(v: float) -> float:
+    """The axis maximum: the smallest 1, 2, 2.5 or 5 × 10^k at or above `v`."""
+    if not (v > 0) or not math.isfinite(v):
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(v))
+    for f in (1, 2, 2.5, 5, 10):
+        if f * magnitude >= v * (1 - 1e-12):
+            return f * magnitude
+    return 10 * magnitude  # pragma: no cover
+
+
 # --- number formats (the JavaScript in _APP_JS mirrors each one) ----------------------------
 
 def g4(x: float) -> str:

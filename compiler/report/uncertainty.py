@@ -20,8 +20,7 @@ from .. import present
 from ..montecarlo import DEFAULT_SAMPLES, ProjectionRisk, Simulation, project_risk, simulate
 from ..sobol import SobolResult, sobol
 from ..uncertainty_output import describe
-from .charts import nice_max
-from .htmlkit import escape
+from .htmlkit import escape, nice_max
 
 __all__ = ["Uncertainty", "gather_uncertainty", "uncertainty_section", "uncertainty_markdown",
            "REPORT_SOBOL_BASE", "HISTOGRAM_BINS"]

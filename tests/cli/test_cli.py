@@ -111,3 +111,15 @@ def test_python_module_entry_point():
     done = subprocess.run([sys.executable, "-m", "llmarch", "cost", SUPPORT, "-f", "json"],
                           capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["results"]["monthly_total"] > 0
+
+
+def test_render_summary_draws_one_box_per_cost_vector(capsys):
+    """`render --summary` is the report's summary by cost vector: a box per vector that has
+    a component (the support example has all five), no component boxes."""
+    import re
+    assert main(["render", SUPPORT, "--summary", "-f", "dot"]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith("// llmarch render: summary by cost vector")
+    nodes = re.findall(r"^\t(\w+) \[label=", dot, re.M)
+    assert nodes == ["start", "v_inference", "v_retrieval", "v_human", "v_ops", "v_infra", "success", "failure",
+                     "legend"]

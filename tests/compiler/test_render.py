@@ -284,11 +284,13 @@ def test_render_dot_times_out(tmp_path, monkeypatch):
         render_dot("digraph {}", "svg", timeout=0.3)
     (diagnostic,) = info.value.diagnostics
     assert diagnostic.code == "E600" and "longer than 0.3 s" in diagnostic.message
-    assert diagnostic.help.startswith('write the DOT (`render("diagram.dot")`)')     # the API's words
+    assert diagnostic.help.startswith("draw the summary by cost vector (`summary=True`), or write the DOT "
+                                      "(`render(\"diagram.dot\")`)")     # the API's words
     from llmarch.api import command_words
     with command_words(), pytest.raises(LlmarchError) as info:
         render_dot("digraph {}", "svg", timeout=0.3)
-    assert info.value.diagnostics[0].help.startswith("write the DOT (`-o diagram.dot`)")   # the command's
+    assert info.value.diagnostics[0].help.startswith("draw the summary by cost vector (`--summary`), or write the DOT "
+                                                     "(`-o diagram.dot`)")   # the command's
 
 
 def test_render_dot_reports_a_failing_dot(tmp_path, monkeypatch):
