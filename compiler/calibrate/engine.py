@@ -1,0 +1,62 @@
+"""DuckDB: the normalized spans and the span map loaded into one in-memory database, and
+the queries of `queries.py` run over them. The only module that imports DuckDB for the
+aggregation (the Parquet reader in `readers.py` uses it to read); both import it lazily."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from typing import Iterable, Optional
+
+from . import queries
+from .readers import COLUMNS, Span
+
+__all__ = ["SpanMapRow", "aggregate"]
+
+_TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "parent_id": "VARCHAR",
+          "name": "VARCHAR", "model": "VARCHAR", "start_s": "DOUBLE", "end_s": "DOUBLE",
+          "input_tokens": "BIGINT", "cached_tokens": "BIGINT", "cache_write_tokens": "BIGINT",
+          "output_tokens": "BIGINT", "is_error": "BOOLEAN", "cache_hit": "BOOLEAN", "recorded_cost": "DOUBLE"}
+
+SpanMapRow = tuple  # (span_name, model_prefix or None, row_name, component, is_copy)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)
+
+
+def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional[float], until: Optional[float],
+              skips) -> dict[str, list[tuple]]:
+    """Every query of `queries.QUERIES` over `spans` (those outside [since, until) counted
+    in `skips`), as lists of rows."""
+    import duckdb
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory(prefix="llmarch-calibrate-") as folder:
+        path = os.path.join(folder, "spans.csv")
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for span in spans:
+                if since is not None and span.start_s is not None and span.start_s < since:
+                    skips["before --since"] += 1
+                    continue
+                if until is not None and span.start_s is not None and span.start_s >= until:
+                    skips["at or after --until"] += 1
+                    continue
+                writer.writerow([_cell(v) for v in span])
+        columns = ", ".join(f"'{c}': '{_TYPES[c]}'" for c in COLUMNS)
+        # read_csv with explicit columns: nothing is guessed from the data
+        con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
+                    "nullstr = '', quote = '\"', escape = '\"')", [path])
+    con.execute("CREATE TABLE span_map (span_name VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
+                "component VARCHAR, is_copy BOOLEAN)")
+    if span_map:
+        con.executemany("INSERT INTO span_map VALUES (?, ?, ?, ?, ?)", span_map)
+    con.execute(queries.MAPPED)
+    out = {name: con.execute(sql).fetchall() for name, sql in queries.QUERIES.items()}
+    con.close()
+    return out
