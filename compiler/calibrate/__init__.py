@@ -49,6 +49,8 @@ class Calibration:
     orphans: int
     unknown_models: int
     unmatched: list[tuple[str, int]]
+    #: rows priced by tokens whose spans carry no token counts: (row, spans), left out of token means
+    without_tokens: list[tuple[str, int]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
     @property
@@ -94,6 +96,7 @@ class Calibration:
                 "skipped": dict(self.skips.most_common()), "orphans": self.orphans,
                 "unknown_models": self.unknown_models,
                 "unmatched": [{"name": n, "spans": s} for n, s in self.unmatched],
+                "without_tokens": [{"row": n, "spans": s} for n, s in self.without_tokens],
                 "estimates": [clean(e.to_dict()) for e in self.estimates],
                 "fitted": {e.parameter: e.value for e in self.fitted},
                 "reconciliation": [clean(r.to_dict()) for r in self.reconciliation]}
@@ -128,7 +131,14 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
         estimates=estimates(arch, agg, traces, days), reconciliation=reconcile(arch, result, agg, traces, days),
         skips=skips, orphans=agg["orphans"][0][0], unknown_models=unknown,
         unmatched=[(name, n) for name, n in _by_name(agg["unmatched"])],
+        without_tokens=[(r[0], r[3] - r[7]) for r in agg["rows"]
+                        if r[3] > r[7] and _priced_by_tokens(arch, r[1])],
         sources=sorted({os.path.basename(os.fspath(p)) for p in paths}))
+
+
+def _priced_by_tokens(arch, component: str) -> bool:
+    comp = arch.components.get(component)
+    return comp is not None and comp.input_tokens is not None and comp.model is not None
 
 
 def _by_name(rows) -> list[tuple[str, int]]:

@@ -51,7 +51,7 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
         columns = ", ".join(f"'{c}': '{_TYPES[c]}'" for c in COLUMNS)
         # read_csv with explicit columns: nothing is guessed from the data
         con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
-                    "nullstr = '', quote = '\"', escape = '\"')", [path])
+                    "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
     con.execute("CREATE TABLE span_map (span_name VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
                 "component VARCHAR, is_copy BOOLEAN)")
     if span_map:

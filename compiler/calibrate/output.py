@@ -18,13 +18,14 @@ def _estimate_rows(cal) -> list[list[str]]:
 
 
 def _money(x):
-    return "" if x is None else present.money(x)
+    """Cents, or three significant digits under a dollar (a short window's rows are small)."""
+    return "" if x is None else present.money(x, per_request=abs(x) < 1)
 
 
 def _gap(x, share):
     if x is None:
         return ""
-    return present.signed_money(x) + ("" if share is None else f" ({present.signed(100 * share, 1)}%)")
+    return present.signed_money(x, per_request=abs(x) < 1) + ("" if share is None else f" ({present.signed(100 * share, 1)}%)")
 
 
 def _reconcile_rows(cal) -> list[list[str]]:
@@ -53,6 +54,9 @@ def _notes(cal) -> list[str]:
         out.append(f"kept {cal.orphans:,} spans whose parent is not in their trace (orphans)")
     if cal.unknown_models:
         out.append(f"kept {cal.unknown_models:,} spans named like a component but on a model the file does not declare")
+    for row, spans in cal.without_tokens:
+        out.append(f"kept {spans:,} `{row}` spans with no token counts (gen_ai.usage.input_tokens or "
+                   "usage_details.input): counted as calls, left out of token means and costs")
     for name, spans in cal.unmatched:
         out.append(f"unmatched: {spans:,} spans named `{name}` (no component of that name)")
     return out
