@@ -119,6 +119,7 @@ class Component:
     spans: dict[str, Span] = field(default_factory=dict)
     input_parts: dict[str, InputPart] = field(default_factory=dict)   # the named parts of `input { }`
     group: Optional[str] = None                  # the template instance that declared it ("faq"), or None
+    telemetry_span: Optional[str] = None         # `span = "…"`: the trace span name (a glob) calibrate reads
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E222", "a role (`as history`) written on something other than a part of an `input { }` block", "fields"),
     Code("E223", "unknown role of an input part (the roles: instructions, history, retrieved, user, payload)",
          "fields"),
+    Code("E224", "a component's `span` (the trace span name calibrate reads) not a quoted name or pattern", "fields"),
+    Code("E225", "text (a quoted string) where a value belongs", "fields"),
     # scenarios: compiler/semantics.py, compiler/evaluate.py
     Code("E230", "scenario extends itself", "scenarios"),
     Code("E231", "unknown scenario (in `extends` or a budget)", "scenarios"),

@@ -19,7 +19,7 @@ _TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "par
           "input_tokens": "BIGINT", "cached_tokens": "BIGINT", "cache_write_tokens": "BIGINT",
           "output_tokens": "BIGINT", "is_error": "BOOLEAN", "cache_hit": "BOOLEAN", "recorded_cost": "DOUBLE"}
 
-SpanMapRow = tuple  # (span_name, model_prefix or None, row_name, component, is_copy)
+SpanMapRow = tuple  # (span_pattern, model_prefix or None, row_name, component, is_copy, priority)
 
 
 def _cell(value) -> str:
@@ -52,10 +52,10 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
         # read_csv with explicit columns: nothing is guessed from the data
         con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
                     "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
-    con.execute("CREATE TABLE span_map (span_name VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
-                "component VARCHAR, is_copy BOOLEAN)")
+    con.execute("CREATE TABLE span_map (span_pattern VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
+                "component VARCHAR, is_copy BOOLEAN, priority INTEGER)")
     if span_map:
-        con.executemany("INSERT INTO span_map VALUES (?, ?, ?, ?, ?)", span_map)
+        con.executemany("INSERT INTO span_map VALUES (?, ?, ?, ?, ?, ?)", span_map)
     con.execute(queries.MAPPED)
     out = {name: con.execute(sql).fetchall() for name, sql in queries.QUERIES.items()}
     con.close()

@@ -1,12 +1,31 @@
 """Which spans are which component: by default a span (or Langfuse observation) named like
 a component is that component, and one named like it on its `fallback_model` is its
-fallback copy (the `name@model` row of the cost table)."""
+fallback copy (the `name@model` row of the cost table). A component's `span = "…"` field
+replaces its name with a glob (`*` any text, `?` one character), matched with SQL `LIKE`."""
 
 from __future__ import annotations
 
 from llmarch.compiler import ir
 
-__all__ = ["model_prefixes", "span_map"]
+__all__ = ["model_prefixes", "span_map", "like_pattern"]
+
+#: The escape character of the `LIKE` patterns (`LIKE … ESCAPE '!'`, standard SQL).
+ESCAPE = "!"
+
+
+def like_pattern(glob: str) -> str:
+    """A glob (`chat gpt-4*`) as a `LIKE` pattern: `%` and `_` taken literally, `*` → `%`, `?` → `_`."""
+    out = []
+    for ch in glob:
+        if ch in (ESCAPE, "%", "_"):
+            out.append(ESCAPE + ch)
+        elif ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def model_prefixes(price: ir.Price) -> list[str]:
@@ -23,15 +42,20 @@ def model_prefixes(price: ir.Price) -> list[str]:
 
 
 def span_map(arch: ir.Architecture) -> list[tuple]:
-    """Rows of the `span_map` table (see `queries`)."""
+    """Rows of the `span_map` table (see `queries`): (span pattern, model prefix or None,
+    row, component, is a fallback copy, priority: 1 for a `span` glob, 2 for a name)."""
     rows = []
     for comp in arch.components.values():
-        rows.append((comp.name, None, comp.name, comp.name, False))
+        if comp.kind == "observe":
+            continue
+        glob = comp.telemetry_span
+        pattern, priority = (like_pattern(glob), 1) if glob is not None else (like_pattern(comp.name), 2)
+        rows.append((pattern, None, comp.name, comp.name, False, priority))
         if comp.model is not None and comp.model in arch.prices:
             for prefix in model_prefixes(arch.prices[comp.model]):
-                rows.append((comp.name, prefix, comp.name, comp.name, False))
+                rows.append((pattern, prefix, comp.name, comp.name, False, priority))
         if comp.fallback_model is not None:
             copy = f"{comp.name}@{comp.fallback_model.name}"
             for prefix in model_prefixes(comp.fallback_model):
-                rows.append((comp.name, prefix, copy, comp.name, True))
+                rows.append((pattern, prefix, copy, comp.name, True, priority))
     return rows

@@ -1,32 +1,36 @@
 """The aggregation, as plain SQL over two tables — the one place calibration computes over spans.
 
 `spans` holds the normalized spans (`readers.COLUMNS`); `span_map` says which span names
-(and model-name prefixes) are which row of the cost table:
+(`LIKE` patterns, escape `!`) and model-name prefixes are which row of the cost table:
 
-    span_map(span_name VARCHAR, model_prefix VARCHAR NULL, row_name VARCHAR,
-             component VARCHAR, is_copy BOOLEAN)
+    span_map(span_pattern VARCHAR, model_prefix VARCHAR NULL, row_name VARCHAR,
+             component VARCHAR, is_copy BOOLEAN, priority INTEGER)
 
 The queries use only standard SQL (joins, GROUP BY, CASE, window functions `LAG`, `LEAD`,
 `ROW_NUMBER`, `COUNT(DISTINCT …)`, `COALESCE`), so they run unchanged on Spark SQL and
 Trino once the two tables exist there (docs/calibrate.md). Nothing here is DuckDB-only.
 Each query returns plain rows; `estimate.py` turns them into estimates with intervals.
+Money is summed as DECIMAL: a parallel sum of doubles depends on the order the threads
+finish in, and the printed cost must not.
 """
 
 from __future__ import annotations
 
 __all__ = ["MAPPED", "TRAFFIC", "ROWS", "CALLS_PER_TRACE", "ATTEMPT_GROUPS", "TRANSITIONS", "FIRST_STEPS", "UNMATCHED", "ORPHANS", "QUERIES"]
 
-#: Each span with the cost-table row it belongs to (the longest matching model prefix
-#: wins: `gpt-4o-mini` is not `gpt-4o`); spans that match no row keep a NULL row.
+#: Each span with the cost-table row it belongs to: a component's own name before a `span`
+#: glob (priority), then the longest matching model prefix (`gpt-4o-mini` is not
+#: `gpt-4o`); spans that match no row keep a NULL row.
 MAPPED = """
 CREATE OR REPLACE VIEW mapped AS
 SELECT * FROM (
   SELECT s.*, m.row_name, m.component, COALESCE(m.is_copy, FALSE) AS is_copy, m.model_prefix AS matched_prefix,
          ROW_NUMBER() OVER (PARTITION BY s.trace_id, s.span_id
-                            ORDER BY LENGTH(COALESCE(m.model_prefix, '')) DESC) AS rank_of_match
+                            ORDER BY m.priority DESC, LENGTH(COALESCE(m.model_prefix, '')) DESC,
+                                     m.row_name) AS rank_of_match
   FROM spans s
   LEFT JOIN span_map m
-    ON s.name = m.span_name
+    ON s.name LIKE m.span_pattern ESCAPE '!'
    AND (m.model_prefix IS NULL OR LOWER(COALESCE(s.model, '')) LIKE m.model_prefix || '%')
 ) ranked
 WHERE rank_of_match = 1
@@ -56,7 +60,7 @@ SELECT row_name, component, is_copy,
        SUM(COALESCE(output_tokens, 0)) AS output_sum,
        SUM(CAST(COALESCE(output_tokens, 0) AS DOUBLE) * COALESCE(output_tokens, 0)) AS output_sq,
        SUM(CASE WHEN recorded_cost IS NOT NULL THEN 1 ELSE 0 END) AS with_cost,
-       SUM(COALESCE(recorded_cost, 0)) AS recorded_cost,
+       CAST(SUM(CAST(COALESCE(recorded_cost, 0) AS DECIMAL(38, 12))) AS DOUBLE) AS recorded_cost,
        SUM(CASE WHEN model IS NOT NULL AND matched_prefix IS NULL THEN 1 ELSE 0 END) AS unknown_model
 FROM mapped
 WHERE row_name IS NOT NULL
@@ -125,7 +129,7 @@ SELECT name, COALESCE(model, '') AS model, COUNT(*) AS spans,
        SUM(COALESCE(input_tokens, 0)) AS uncached_sum, SUM(COALESCE(cached_tokens, 0)) AS cached_sum,
        SUM(COALESCE(output_tokens, 0)) AS output_sum,
        SUM(CASE WHEN recorded_cost IS NOT NULL THEN 1 ELSE 0 END) AS with_cost,
-       SUM(COALESCE(recorded_cost, 0)) AS recorded_cost
+       CAST(SUM(CAST(COALESCE(recorded_cost, 0) AS DECIMAL(38, 12))) AS DOUBLE) AS recorded_cost
 FROM mapped
 WHERE row_name IS NULL
 GROUP BY name, COALESCE(model, '')
