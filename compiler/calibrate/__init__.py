@@ -91,7 +91,7 @@ class Calibration:
             return {k: (None if isinstance(v, float) and not math.isfinite(v) else
                         [None if isinstance(x, float) and not math.isfinite(x) else x for x in v]
                         if isinstance(v, list) else v) for k, v in d.items()}
-        return {"architecture": self.title, "scenario": self.scenario, "traces": self.traces, "spans": self.spans,
+        return {"format_version": 1, "architecture": self.title, "scenario": self.scenario, "traces": self.traces, "spans": self.spans,
                 "days": self.days, "sources": self.sources,
                 "skipped": dict(self.skips.most_common()), "orphans": self.orphans,
                 "unknown_models": self.unknown_models,
