@@ -36,6 +36,7 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
     in `skips`), as lists of rows."""
     import duckdb
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")   # DuckDB's bar would write to the terminal
     with tempfile.TemporaryDirectory(prefix="llmarch-calibrate-") as folder:
         path = os.path.join(folder, "spans.csv")
         with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -56,6 +57,7 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
                 "component VARCHAR, is_copy BOOLEAN, priority INTEGER)")
     if span_map:
         con.executemany("INSERT INTO span_map VALUES (?, ?, ?, ?, ?, ?)", span_map)
+    con.execute(queries.NAME_MAP)
     con.execute(queries.MAPPED)
     out = {name: con.execute(sql).fetchall() for name, sql in queries.QUERIES.items()}
     con.close()

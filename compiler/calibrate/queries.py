@@ -6,7 +6,7 @@
     span_map(span_pattern VARCHAR, model_prefix VARCHAR NULL, row_name VARCHAR,
              component VARCHAR, is_copy BOOLEAN, priority INTEGER)
 
-The queries use only standard SQL (joins, GROUP BY, CASE, window functions `LAG`, `LEAD`,
+The queries use only standard SQL (CREATE TABLE … AS SELECT, joins, GROUP BY, CASE, window functions `LAG`, `LEAD`,
 `ROW_NUMBER`, `COUNT(DISTINCT …)`, `COALESCE`), so they run unchanged on Spark SQL and
 Trino once the two tables exist there (docs/calibrate.md). Nothing here is DuckDB-only.
 Each query returns plain rows; `estimate.py` turns them into estimates with intervals.
@@ -16,24 +16,35 @@ finish in, and the printed cost must not.
 
 from __future__ import annotations
 
-__all__ = ["MAPPED", "TRAFFIC", "ROWS", "CALLS_PER_TRACE", "ATTEMPT_GROUPS", "TRANSITIONS", "FIRST_STEPS", "UNMATCHED", "ORPHANS", "QUERIES"]
+__all__ = ["NAME_MAP", "MAPPED", "TRAFFIC", "ROWS", "CALLS_PER_TRACE", "ATTEMPT_GROUPS", "TRANSITIONS", "FIRST_STEPS", "UNMATCHED", "ORPHANS", "QUERIES"]
 
-#: Each span with the cost-table row it belongs to: a component's own name before a `span`
-#: glob (priority), then the longest matching model prefix (`gpt-4o-mini` is not
-#: `gpt-4o`); spans that match no row keep a NULL row.
-MAPPED = """
-CREATE OR REPLACE VIEW mapped AS
-SELECT * FROM (
-  SELECT s.*, m.row_name, m.component, COALESCE(m.is_copy, FALSE) AS is_copy, m.model_prefix AS matched_prefix,
-         ROW_NUMBER() OVER (PARTITION BY s.trace_id, s.span_id
+#: Each distinct (span name, model) with the cost-table row it belongs to: a component's
+#: own name before a `span` glob (priority), then the longest matching model prefix
+#: (`gpt-4o-mini` is not `gpt-4o`). The pattern join runs over the distinct pairs (a few
+#: hundred), not over the spans; pairs that match no row keep a NULL row.
+NAME_MAP = """
+CREATE TABLE name_map AS
+SELECT span_name, span_model, row_name, component, is_copy, matched_prefix FROM (
+  SELECT d.span_name, d.span_model, m.row_name, m.component, COALESCE(m.is_copy, FALSE) AS is_copy,
+         m.model_prefix AS matched_prefix,
+         ROW_NUMBER() OVER (PARTITION BY d.span_name, d.span_model
                             ORDER BY m.priority DESC, LENGTH(COALESCE(m.model_prefix, '')) DESC,
                                      m.row_name) AS rank_of_match
-  FROM spans s
+  FROM (SELECT DISTINCT name AS span_name, COALESCE(model, '') AS span_model FROM spans) d
   LEFT JOIN span_map m
-    ON s.name LIKE m.span_pattern ESCAPE '!'
-   AND (m.model_prefix IS NULL OR LOWER(COALESCE(s.model, '')) LIKE m.model_prefix || '%')
+    ON d.span_name LIKE m.span_pattern ESCAPE '!'
+   AND (m.model_prefix IS NULL OR LOWER(d.span_model) LIKE m.model_prefix || '%')
 ) ranked
 WHERE rank_of_match = 1
+"""
+
+#: Each span with its row (an equality join on the name and model), made once as a table
+#: that every query below reads.
+MAPPED = """
+CREATE TABLE mapped AS
+SELECT s.*, n.row_name, n.component, COALESCE(n.is_copy, FALSE) AS is_copy, n.matched_prefix
+FROM spans s
+LEFT JOIN name_map n ON s.name = n.span_name AND COALESCE(s.model, '') = n.span_model
 """
 
 #: Requests (traces) and the window they span.
