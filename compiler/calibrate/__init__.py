@@ -107,6 +107,7 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     """Read `paths`, fit `compiled`'s architecture, reconcile with `result` (its cost at
     the chosen scenario). Raise `CalibrationError` for input it cannot use at all."""
     import os
+    from .columnar import is_columnar
     from .engine import aggregate
     from .mapping import span_map
 
@@ -114,7 +115,14 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     if since is not None and until is not None and until <= since:
         raise CalibrationError("the window is empty: --until is not after --since")
     skips = Skips()
-    agg = aggregate(read_traces(paths, trace_format, skips), span_map(arch), since, until, skips)
+    paths = [os.fspath(p) for p in paths]
+    for path in paths:
+        if not os.path.isfile(path):
+            raise CalibrationError(f"{path}: no such trace file")
+    # Langfuse Parquet and CSV are normalized in SQL (columnar.py); JSON goes through Python
+    columnar = [p for p in paths if trace_format == "langfuse" and is_columnar(p)]
+    rows = [p for p in paths if p not in columnar]
+    agg = aggregate(read_traces(rows, trace_format, skips), span_map(arch), since, until, skips, columnar)
     traces, first, last = agg["traffic"][0]
     if not traces:
         why = "; ".join(skips.describe()) or "the files hold no spans"

@@ -22,6 +22,25 @@ _TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "par
 SpanMapRow = tuple  # (span_pattern, model_prefix or None, row_name, component, is_copy, priority)
 
 
+def _load_columnar(con, path: str, since: Optional[float], until: Optional[float], skips) -> None:
+    """A Langfuse Parquet or CSV export into `spans`, normalized in SQL (`columnar`)."""
+    from .columnar import langfuse_select
+    con.execute(f"CREATE TEMP TABLE staged AS {langfuse_select(con, path, os.path.basename(path))}")
+    for cause, n in con.execute("SELECT skip_cause, COUNT(*) FROM staged WHERE skip_cause IS NOT NULL "
+                                "GROUP BY skip_cause").fetchall():
+        skips[cause] += n
+    window = []
+    for bound, test, cause in ((since, "start_s < ?", "before --since"), (until, "start_s >= ?", "at or after --until")):
+        if bound is not None:
+            n = con.execute(f"SELECT COUNT(*) FROM staged WHERE skip_cause IS NULL AND {test}", [bound]).fetchone()[0]
+            if n:
+                skips[cause] += n
+            window.append((test, bound))
+    keep = " AND ".join(["skip_cause IS NULL"] + [f"NOT COALESCE({test}, FALSE)" for test, _ in window])
+    con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)} FROM staged WHERE {keep}", [b for _, b in window])
+    con.execute("DROP TABLE staged")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -31,9 +50,10 @@ def _cell(value) -> str:
 
 
 def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional[float], until: Optional[float],
-              skips) -> dict[str, list[tuple]]:
-    """Every query of `queries.QUERIES` over `spans` (those outside [since, until) counted
-    in `skips`), as lists of rows."""
+              skips, columnar: Iterable[str] = ()) -> dict[str, list[tuple]]:
+    """Every query of `queries.QUERIES` over `spans` and the Langfuse columnar exports in
+    `columnar` (spans outside [since, until) and unusable ones counted in `skips`), as
+    lists of rows."""
     import duckdb
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")   # DuckDB's bar would write to the terminal
@@ -53,6 +73,8 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
         # read_csv with explicit columns: nothing is guessed from the data
         con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
                     "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
+    for path in columnar:
+        _load_columnar(con, path, since, until, skips)
     con.execute("CREATE TABLE span_map (span_pattern VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
                 "component VARCHAR, is_copy BOOLEAN, priority INTEGER)")
     if span_map:
