@@ -19,26 +19,34 @@ _TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "par
           "input_tokens": "BIGINT", "cached_tokens": "BIGINT", "cache_write_tokens": "BIGINT",
           "output_tokens": "BIGINT", "is_error": "BOOLEAN", "cache_hit": "BOOLEAN", "recorded_cost": "DOUBLE"}
 
+#: DuckDB's memory limit while calibrating (it spills to a temporary folder beyond it).
+MEMORY_LIMIT = "1200MB"
+
 SpanMapRow = tuple  # (span_pattern, model_prefix or None, row_name, component, is_copy, priority)
 
 
 def _load_columnar(con, path: str, since: Optional[float], until: Optional[float], skips) -> None:
-    """A Langfuse Parquet or CSV export into `spans`, normalized in SQL (`columnar`)."""
+    """A Langfuse Parquet or CSV export into `spans`, normalized in SQL (`columnar`): the
+    file is read twice (skips counted, then usable spans inserted) rather than staged, so
+    a large export is not held in memory twice."""
     from .columnar import langfuse_select
-    con.execute(f"CREATE TEMP TABLE staged AS {langfuse_select(con, path, os.path.basename(path))}")
-    for cause, n in con.execute("SELECT skip_cause, COUNT(*) FROM staged WHERE skip_cause IS NOT NULL "
-                                "GROUP BY skip_cause").fetchall():
-        skips[cause] += n
-    window = []
+    select = langfuse_select(con, path, os.path.basename(path))
+    window, bounds = [], []
     for bound, test, cause in ((since, "start_s < ?", "before --since"), (until, "start_s >= ?", "at or after --until")):
         if bound is not None:
-            n = con.execute(f"SELECT COUNT(*) FROM staged WHERE skip_cause IS NULL AND {test}", [bound]).fetchone()[0]
-            if n:
-                skips[cause] += n
-            window.append((test, bound))
+            window.append((test, cause))
+            bounds.append(bound)
+    outside = "".join(f", SUM(CASE WHEN skip_cause IS NULL AND {test} THEN 1 ELSE 0 END)" for test, _ in window)
+    counts = con.execute(f"SELECT skip_cause, COUNT(*){outside} FROM ({select}) normalized GROUP BY skip_cause",
+                         bounds).fetchall()
+    for cause, n, *out in counts:
+        if cause is not None:
+            skips[cause] += n
+        for (_, word), m in zip(window, out):
+            if m:
+                skips[word] += m
     keep = " AND ".join(["skip_cause IS NULL"] + [f"NOT COALESCE({test}, FALSE)" for test, _ in window])
-    con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)} FROM staged WHERE {keep}", [b for _, b in window])
-    con.execute("DROP TABLE staged")
+    con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)} FROM ({select}) normalized WHERE {keep}", bounds)
 
 
 def _cell(value) -> str:
@@ -55,24 +63,31 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
     `columnar` (spans outside [since, until) and unusable ones counted in `skips`), as
     lists of rows."""
     import duckdb
+    with tempfile.TemporaryDirectory(prefix="llmarch-calibrate-") as folder:
+        return _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar)
+
+
+def _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar) -> dict[str, list[tuple]]:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")   # DuckDB's bar would write to the terminal
-    with tempfile.TemporaryDirectory(prefix="llmarch-calibrate-") as folder:
-        path = os.path.join(folder, "spans.csv")
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            for span in spans:
-                if since is not None and span.start_s is not None and span.start_s < since:
-                    skips["before --since"] += 1
-                    continue
-                if until is not None and span.start_s is not None and span.start_s >= until:
-                    skips["at or after --until"] += 1
-                    continue
-                writer.writerow([_cell(v) for v in span])
-        columns = ", ".join(f"'{c}': '{_TYPES[c]}'" for c in COLUMNS)
-        # read_csv with explicit columns: nothing is guessed from the data
-        con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
-                    "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
+    # a bound on memory (DuckDB spills to `folder` beyond it): 10M spans fit in about 2 GiB
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{folder}'")
+    path = os.path.join(folder, "spans.csv")
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for span in spans:
+            if since is not None and span.start_s is not None and span.start_s < since:
+                skips["before --since"] += 1
+                continue
+            if until is not None and span.start_s is not None and span.start_s >= until:
+                skips["at or after --until"] += 1
+                continue
+            writer.writerow([_cell(v) for v in span])
+    columns = ", ".join(f"'{c}': '{_TYPES[c]}'" for c in COLUMNS)
+    # read_csv with explicit columns: nothing is guessed from the data
+    con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
+                "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
     for path in columnar:
         _load_columnar(con, path, since, until, skips)
     con.execute("CREATE TABLE span_map (span_pattern VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
@@ -81,6 +96,7 @@ def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional
         con.executemany("INSERT INTO span_map VALUES (?, ?, ?, ?, ?, ?)", span_map)
     con.execute(queries.NAME_MAP)
     con.execute(queries.MAPPED)
+    con.execute("DROP TABLE spans")   # `mapped` has every span; keep one copy
     out = {name: con.execute(sql).fetchall() for name, sql in queries.QUERIES.items()}
     con.close()
     return out

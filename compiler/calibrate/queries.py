@@ -50,7 +50,7 @@ LEFT JOIN name_map n ON s.name = n.span_name AND COALESCE(s.model, '') = n.span_
 #: Requests (traces) and the window they span.
 TRAFFIC = """
 SELECT COUNT(DISTINCT trace_id) AS traces, MIN(start_s) AS first_start, MAX(COALESCE(end_s, start_s)) AS last_end
-FROM spans
+FROM mapped
 """
 
 #: Per cost-table row: spans, errors, hits, token sums and sums of squares, recorded cost.
@@ -149,9 +149,9 @@ ORDER BY COUNT(*) DESC, name
 
 #: Spans whose parent is not in their trace (kept, counted).
 ORPHANS = """
-SELECT COUNT(*) FROM spans s
+SELECT COUNT(*) FROM mapped s
 WHERE s.parent_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)
+  AND NOT EXISTS (SELECT 1 FROM mapped p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)
 """
 
 QUERIES = {"traffic": TRAFFIC, "rows": ROWS, "calls_per_trace": CALLS_PER_TRACE,

@@ -77,3 +77,29 @@ def test_the_same_skip_causes_as_the_python_reader(tmp_path):
         "absurd usage_details.output (over 10,000,000)": 1, "no observation name": 1,
         "unreadable start or end time": 1, "no trace_id or id": 1, "usage_details.output is not a number": 1,
         "negative or absurd recorded cost": 1}
+
+
+def test_calibrating_a_parquet_export_gives_what_its_json_lines_give(tmp_path):
+    import sys
+
+    import duckdb
+
+    import llmarch
+    sys.path.insert(0, str(Path(__file__).parent))
+    from trace_generator import START, simulate, write_langfuse_csv, write_langfuse_jsonl
+    model = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "quickstart.llmarch", cache=False)
+    spans = simulate(model, requests=400, days=2, seed=5)
+    jsonl, csv_path, parquet = tmp_path / "o.jsonl", tmp_path / "o.csv", tmp_path / "o.parquet"
+    write_langfuse_jsonl(spans, jsonl)
+    write_langfuse_csv(spans, csv_path)
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true)) TO '{parquet}' "
+                             "(FORMAT parquet)")
+    window = {"since": "2026-05-29", "until": "2026-05-30T06:00:00"}
+    results = [model.calibrate([p], trace_format="langfuse", **window) for p in (jsonl, csv_path, parquet)]
+    first = results[0]
+    assert first.skips["before --since"] > 0 and first.skips["at or after --until"] > 0
+    for other in results[1:]:
+        assert dict(other.skips) == dict(first.skips)
+        assert [(e.field, e.n) for e in other.estimates] == [(e.field, e.n) for e in first.estimates]
+        for a, b in zip(other.estimates, first.estimates):
+            assert a.value == pytest.approx(b.value, nan_ok=True)
