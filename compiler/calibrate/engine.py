@@ -25,28 +25,28 @@ MEMORY_LIMIT = "1200MB"
 SpanMapRow = tuple  # (span_pattern, model_prefix or None, row_name, component, is_copy, priority)
 
 
-def _load_columnar(con, path: str, since: Optional[float], until: Optional[float], skips) -> None:
-    """A Langfuse Parquet or CSV export into `spans`, normalized in SQL (`columnar`): the
-    file is read twice (skips counted, then usable spans inserted) rather than staged, so
-    a large export is not held in memory twice."""
+def _load_columnar(con, paths: Iterable[str], since: Optional[float], until: Optional[float], skips) -> None:
+    """Langfuse Parquet or CSV exports into `spans`, normalized in SQL (`columnar`): each
+    file is read once, with its skip causes; then the causes and the spans outside the
+    window are counted and deleted."""
     from .columnar import langfuse_select
-    select = langfuse_select(con, path, os.path.basename(path))
-    window, bounds = [], []
+    paths = list(paths)
+    if not paths:
+        return
+    for path in paths:
+        select = langfuse_select(con, path, os.path.basename(path))
+        con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)}, skip_cause FROM ({select}) normalized")
+    for cause, n in con.execute("SELECT skip_cause, COUNT(*) FROM spans WHERE skip_cause IS NOT NULL "
+                                "GROUP BY skip_cause").fetchall():
+        skips[cause] += n
+    drop = ["skip_cause IS NOT NULL"]
     for bound, test, cause in ((since, "start_s < ?", "before --since"), (until, "start_s >= ?", "at or after --until")):
         if bound is not None:
-            window.append((test, cause))
-            bounds.append(bound)
-    outside = "".join(f", SUM(CASE WHEN skip_cause IS NULL AND {test} THEN 1 ELSE 0 END)" for test, _ in window)
-    counts = con.execute(f"SELECT skip_cause, COUNT(*){outside} FROM ({select}) normalized GROUP BY skip_cause",
-                         bounds).fetchall()
-    for cause, n, *out in counts:
-        if cause is not None:
-            skips[cause] += n
-        for (_, word), m in zip(window, out):
-            if m:
-                skips[word] += m
-    keep = " AND ".join(["skip_cause IS NULL"] + [f"NOT COALESCE({test}, FALSE)" for test, _ in window])
-    con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)} FROM ({select}) normalized WHERE {keep}", bounds)
+            n = con.execute(f"SELECT COUNT(*) FROM spans WHERE skip_cause IS NULL AND {test}", [bound]).fetchone()[0]
+            if n:
+                skips[cause] += n
+            drop.append(test.replace("?", repr(float(bound))))
+    con.execute(f"DELETE FROM spans WHERE {' OR '.join(drop)}")
 
 
 def _cell(value) -> str:
@@ -86,10 +86,10 @@ def _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar) -
             writer.writerow([_cell(v) for v in span])
     columns = ", ".join(f"'{c}': '{_TYPES[c]}'" for c in COLUMNS)
     # read_csv with explicit columns: nothing is guessed from the data
-    con.execute(f"CREATE TABLE spans AS SELECT * FROM read_csv(?, header = false, columns = {{{columns}}}, "
+    con.execute(f"CREATE TABLE spans AS SELECT *, CAST(NULL AS VARCHAR) AS skip_cause FROM read_csv(?, "
+                f"header = false, columns = {{{columns}}}, "
                 "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
-    for path in columnar:
-        _load_columnar(con, path, since, until, skips)
+    _load_columnar(con, columnar, since, until, skips)
     con.execute("CREATE TABLE span_map (span_pattern VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
                 "component VARCHAR, is_copy BOOLEAN, priority INTEGER)")
     if span_map:
