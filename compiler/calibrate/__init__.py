@@ -126,7 +126,10 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     traces, first, last = agg["traffic"][0]
     if not traces:
         why = "; ".join(skips.describe()) or "the files hold no spans"
-        raise CalibrationError(f"no spans to calibrate from ({why})")
+        window = {"before --since", "at or after --until"}
+        hint = (f"; the files were read as {trace_format}: is that their format? (--trace-format otlp or langfuse)"
+                if skips and not set(skips) & window else "")
+        raise CalibrationError(f"no spans to calibrate from ({why}){hint}")
     start = since if since is not None else first
     end = until if until is not None else last
     if start is None or end is None or end <= start:

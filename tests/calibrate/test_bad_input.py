@@ -83,3 +83,6 @@ def test_the_command_prints_one_line_and_exits_1(tmp_path, capsys):
     assert main(["calibrate", str(QUICKSTART), "--traces", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("llmarch: error:") and "not JSON" in err and "Traceback" not in err
+    assert main(["calibrate", str(QUICKSTART), "--traces", str(Path(__file__).parent / "fixtures" /
+                                                                "langfuse_observations.jsonl")]) == 1
+    assert "the files were read as otlp: is that their format?" in capsys.readouterr().err
