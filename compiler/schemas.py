@@ -422,6 +422,12 @@ class CalibrationMissing(_Strict):
     spans: int
 
 
+class CalibrationGap(_Strict):
+    parameter: Optional[str] = Field(description="a fitted parameter, or null: all of them together")
+    value: str = Field(description="the measured value, as observed.llmarch writes it")
+    change: float = Field(description="USD: how much it moves the prediction for the traced requests")
+
+
 class CalibrateDocument(_Strict):
     """`llmarch calibrate --format json`."""
 
@@ -440,6 +446,7 @@ class CalibrateDocument(_Strict):
     estimates: list[CalibrationEstimate]
     fitted: dict[str, float]
     reconciliation: list[CalibrationRow]
+    gap: list[CalibrationGap]
 
 
 DOCUMENTS: dict[str, type[BaseModel]] = {

@@ -200,9 +200,11 @@ class Model:
         from llmarch.compiler.calibrate import calibrate, parse_moment
         paths = [traces] if isinstance(traces, (str, os.PathLike)) else list(traces)
         result = self.cost(scenario)
-        return calibrate(self._compiled, result, paths, trace_format,
-                         parse_moment(since, "since") if since is not None else None,
-                         parse_moment(until, "until") if until is not None else None)
+        calibration = calibrate(self._compiled, result, paths, trace_format,
+                                parse_moment(since, "since") if since is not None else None,
+                                parse_moment(until, "until") if until is not None else None)
+        calibration.explain(lambda sets: self.cost(scenario, sets).cost_per_request)
+        return calibration
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""

@@ -18,9 +18,9 @@ from typing import Optional, Sequence
 
 from .estimate import Estimate, estimates
 from .readers import FORMATS, CalibrationError, Skips, read_traces
-from .reconcile import Reconciled, reconcile
+from .reconcile import GapShare, Reconciled, reconcile
 
-__all__ = ["Calibration", "CalibrationError", "calibrate", "FORMATS", "parse_moment"]
+__all__ = ["Calibration", "CalibrationError", "calibrate", "FORMATS", "parse_moment", "GapShare"]
 
 
 def parse_moment(text: str, what: str) -> float:
@@ -51,6 +51,8 @@ class Calibration:
     unmatched: list[tuple[str, int]]
     #: rows priced by tokens whose spans carry no token counts: (row, spans), left out of token means
     without_tokens: list[tuple[str, int]] = field(default_factory=list)
+    #: the fitted parameters ranked by how much each moves the prediction (see `explain`)
+    gap: list = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
     @property
@@ -99,7 +101,14 @@ class Calibration:
                 "without_tokens": [{"row": n, "spans": s} for n, s in self.without_tokens],
                 "estimates": [clean(e.to_dict()) for e in self.estimates],
                 "fitted": {e.parameter: e.value for e in self.fitted},
-                "reconciliation": [clean(r.to_dict()) for r in self.reconciliation]}
+                "reconciliation": [clean(r.to_dict()) for r in self.reconciliation],
+                "gap": [g.to_dict() for g in self.gap]}
+
+    def explain(self, cost_per_request) -> None:
+        """Rank the fitted parameters by what each moves the prediction for the traced
+        requests; `cost_per_request(sets)` prices the file at the chosen scenario."""
+        from .reconcile import explain_gap
+        self.gap = explain_gap(self.fitted, cost_per_request, self.traces)
 
 
 def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp",

@@ -41,6 +41,11 @@ def _reconcile_rows(cal) -> list[list[str]]:
     return rows
 
 
+def _gap_rows(cal) -> list[list[str]]:
+    return [[g.parameter or "(all fitted together)", g.value, _gap(g.change, None)] for g in cal.gap]
+
+
+_GAP_HEAD = ["fitted parameter", "measured", "moves the prediction by"]
 _EST_HEAD = ["measured", "value", "95% CI", "n", "parameter", "from"]
 _REC_HEAD = ["row", "category", "spans", "file predicts", "traces imply", "recorded", "implied − predicted",
              "recorded − predicted", "how"]
@@ -67,6 +72,9 @@ def calibration_table(cal) -> str:
     lines += text_table(_EST_HEAD, _estimate_rows(cal), {1, 3})
     lines += ["", "reconciliation over the traced requests (USD)", ""]
     lines += text_table(_REC_HEAD, _reconcile_rows(cal), {2, 3, 4, 5, 6, 7})
+    if cal.gap:
+        lines += ["", "what explains the gap: each fitted parameter alone at its measured value", ""]
+        lines += text_table(_GAP_HEAD, _gap_rows(cal), {1, 2})
     return "\n".join(lines) + "\n"
 
 
@@ -75,6 +83,9 @@ def calibration_markdown(cal) -> str:
     lines += markdown_table(_EST_HEAD, _estimate_rows(cal), {1, 3})
     lines += ["", "#### Reconciliation over the traced requests", ""]
     lines += markdown_table(_REC_HEAD, _reconcile_rows(cal), {2, 3, 4, 5, 6, 7})
+    if cal.gap:
+        lines += ["", "#### What explains the gap", "", "Each fitted parameter alone at its measured value:", ""]
+        lines += markdown_table(_GAP_HEAD, _gap_rows(cal), {1, 2})
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ import sympy
 from llmarch.compiler import ir
 from llmarch.compiler.results import CostResult
 
-__all__ = ["Reconciled", "reconcile"]
+__all__ = ["Reconciled", "reconcile", "GapShare", "explain_gap"]
 
 
 @dataclass(frozen=True)
@@ -102,4 +102,38 @@ def reconcile(arch: ir.Architecture, result: CostResult, agg: dict, traces: int,
         out.append(Reconciled(f"(not in the model) {name}", "unmodeled", spans, None, None,
                               recorded if with_cost else None,
                               f"{uncached + cached:,} input and {output:,} output tokens" + (f" on {model}" if model else "")))
+    return out
+
+
+@dataclass(frozen=True)
+class GapShare:
+    """What setting one fitted parameter (or all of them, `parameter` None) to its measured
+    value does to the file's prediction for the traced requests, in USD."""
+
+    parameter: Optional[str]
+    value: str                 # as written in observed.llmarch
+    change: float
+
+    def to_dict(self) -> dict:
+        return {"parameter": self.parameter, "value": self.value, "change": self.change}
+
+
+def explain_gap(fitted, cost_per_request, traces: int) -> list[GapShare]:
+    """Each fitted parameter alone at its measured value, ranked by how much it moves the
+    prediction, then all of them together. `cost_per_request(sets)` is the file's cost per
+    request at the scenario with `sets` (parameter → text with unit) applied. Traffic is
+    left out: the prediction is per traced request."""
+    from .observed import literal
+    base = cost_per_request({})
+    noise = 1e-12 * max(1.0, abs(base) * traces)    # rounding in the evaluation, not a change
+
+    def change(sets: dict) -> float:
+        moved = (cost_per_request(sets) - base) * traces
+        return 0.0 if abs(moved) < noise else moved
+
+    sets = {e.parameter: literal(e) for e in fitted if e.kind != "rate"}
+    out = [GapShare(name, text, change({name: text})) for name, text in sets.items()]
+    out.sort(key=lambda g: -abs(g.change))
+    if len(sets) > 1:
+        out.append(GapShare(None, "all of the above", change(sets)))
     return out

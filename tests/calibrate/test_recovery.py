@@ -105,5 +105,8 @@ def test_an_exact_model_reconciles_with_its_own_traces(tmp_path):
     recorded = sum(r.recorded for r in cal.reconciliation if r.recorded is not None)
     assert abs(implied - predicted) < 3.29 * standard_error
     assert recorded == pytest.approx(implied, rel=1e-9)     # the generator records tokens at the file's prices
+    assert cal.gap[-1].parameter is None and len(cal.gap) == len([e for e in cal.fitted if e.kind != "rate"]) + 1
+    with_fitted = predicted + cal.gap[-1].change
+    assert abs(implied - with_fitted) < 3.29 * standard_error     # the fitted file explains the traces too
     rows = {r.row: r for r in cal.reconciliation}
     assert "answer@large" in rows and rows["answer@large"].spans > 0
