@@ -130,6 +130,7 @@ class Component:
     fallback_latency: Optional[sympy.Expr] = None   # the `fallback_model` copy's time per visit
     backoff: sympy.Expr = sympy.Integer(0)          # waited before each retry (attempts 2 … N)
     declares_time: bool = False                     # some time field of its own or of its model
+    telemetry_span: Optional[str] = None         # `span = "…"`: the trace span name (a glob) calibrate reads
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """JSON Schemas of every JSON document llmarch prints, from pydantic models.
 
 One model per document (`cost`, `export`, `sensitivity`/`tornado`, `project`, `solve`,
-`sweep`, `lint`, `diff`, `prices`), each with its `format_version`; extra keys are refused,
+`sweep`, `lint`, `diff`, `prices`, `simulate`, `calibrate`), each with its `format_version`; extra keys are refused,
 so a document that grows a field must grow its schema too. `python docs/make_schemas.py`
 writes them to docs/schemas/; tests/test_json_schemas.py validates every command's JSON
 against them and checks the files are current. Not imported by any command.
@@ -424,10 +424,70 @@ class SimulateDocument(_Strict):
 
 
 #: command -> the model of its JSON document
+class CalibrationEstimate(_Strict):
+    field: str = Field(description="what was measured, in the file's words: `summarize.fail_rate`, `check -> route`, `traffic`")
+    kind: Literal["share", "tokens", "rate", "count"]
+    value: Optional[float] = Field(description="shares as fractions, tokens per call, requests per day")
+    ci95: list[Optional[float]] = Field(description="the 95% interval: Wilson for shares, normal for means")
+    n: int = Field(description="the sample size")
+    source: str
+    parameter: Optional[str] = Field(description="the parameter the field names directly (fitted), or null")
+
+
+class CalibrationRow(_Strict):
+    row: str
+    category: str
+    spans: int
+    predicted: Optional[float] = Field(description="USD the file predicts for the traced requests")
+    implied: Optional[float] = Field(description="USD: the traced tokens (or visits) at the file's prices")
+    recorded: Optional[float] = Field(description="USD the traces recorded, or null")
+    gap: Optional[float]
+    gap_share: Optional[float]
+    recorded_gap: Optional[float]
+    note: str
+
+
+class CalibrationSkip(_Strict):
+    name: str
+    spans: int
+
+
+class CalibrationMissing(_Strict):
+    row: str
+    spans: int
+
+
+class CalibrationGap(_Strict):
+    parameter: Optional[str] = Field(description="a fitted parameter, or null: all of them together")
+    value: str = Field(description="the measured value, as observed.llmarch writes it")
+    change: float = Field(description="USD: how much it moves the prediction for the traced requests")
+
+
+class CalibrateDocument(_Strict):
+    """`llmarch calibrate --format json`."""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    traces: int
+    spans: int
+    days: float
+    sources: list[str]
+    skipped: dict[str, int] = Field(description="spans skipped, by cause")
+    orphans: int
+    unknown_models: int
+    unmatched: list[CalibrationSkip]
+    without_tokens: list[CalibrationMissing]
+    estimates: list[CalibrationEstimate]
+    fitted: dict[str, float]
+    reconciliation: list[CalibrationRow]
+    gap: list[CalibrationGap]
+
+
 DOCUMENTS: dict[str, type[BaseModel]] = {
     "cost": CostDocument, "export": ExportDocument, "sensitivity": SensitivityDocument,
     "project": ProjectionDocument, "solve": SolutionDocument, "sweep": SweepDocument, "lint": LintDocument,
-    "diff": DiffDocument, "prices": PricesDocument, "simulate": SimulateDocument,
+    "diff": DiffDocument, "prices": PricesDocument, "simulate": SimulateDocument, "calibrate": CalibrateDocument,
 }
 
 

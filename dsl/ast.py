@@ -15,7 +15,7 @@ from .diagnostics import Span
 
 __all__ = [
     "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call", "Interval", "ChoiceItem", "Choice",
-    "Value", "Correlation",
+    "Value", "Text", "Correlation",
     "Field", "Block", "Body", "Architecture", "Import", "Param", "Traffic", "Settings",
     "Model", "Component", "Scenario", "Budget", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
     "COMPONENT_KINDS",
@@ -105,6 +105,12 @@ class Choice(Node):
 Value = Union[Expr, Interval, Choice]
 
 
+class Text(Node):
+    """`"chat gpt-4*"`: a quoted text where a field takes one (a component's `span`)."""
+
+    value: str
+
+
 # --- bodies --------------------------------------------------------------------------
 
 class Field(Node):
@@ -112,7 +118,7 @@ class Field(Node):
     `history = 6 * turn as history` (`role` "history", `role_span` the word)."""
 
     name: str
-    value: Value
+    value: Union[Value, Text]
     role: Optional[str] = None
     role_span: Optional[Span] = None
 

@@ -109,6 +109,8 @@ _ENTRIES: tuple[Code, ...] = (
          "fields"),
     Code("E224", "conflicting time fields: `latency` with `ttft` or `tokens_per_second`", "fields"),
     Code("E225", "a model call's time without `ttft`, or with output tokens but no `tokens_per_second`", "fields"),
+    Code("E226", "a component's `span` (the trace span name calibrate reads) not a quoted name or pattern", "fields"),
+    Code("E227", "text (a quoted string) where a value belongs", "fields"),
     # scenarios: compiler/semantics.py, compiler/evaluate.py
     Code("E230", "scenario extends itself", "scenarios"),
     Code("E231", "unknown scenario (in `extends` or a budget)", "scenarios"),

@@ -324,6 +324,7 @@ _new = _makers(
     scenario=(ast.Scenario, "span", "name", "name_span", "extends", "extends_span", "description", "body"),
     body=(ast.Body, "span", "items"),
     field=(ast.Field, "span", "name", "value"),
+    text=(ast.Text, "span", "value"),
     field_role=(ast.Field, "span", "name", "value", "role", "role_span"),
     block=(ast.Block, "span", "name", "body"),
     flow=(ast.Flow, "span", "chains"),
@@ -844,6 +845,9 @@ class _Builder:
 
     def role(self, children, first, last):
         return children[0]
+
+    def text(self, children, first, last):
+        return _new.text(span=self._span(first, last), value=_decode_string(children[0]))
 
     def block(self, children, first, last):
         return _new.block(span=self._span(first, last), name=str(children[0]), body=children[1])

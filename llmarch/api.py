@@ -20,10 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from llmarch.compiler.evaluate import Evaluation
     from llmarch.compiler.numeric import NumericModel
     from llmarch.compiler.pipeline import Compiled
+    from llmarch.compiler.calibrate import Calibration
 
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
-           "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words"]
+           "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
+           "format_calibration", "CalibrationError"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -186,6 +188,23 @@ class Model:
                                            lambda: simulate(self._compiled.evaluator, scenario, sets, samples, seed,
                                                             components))
         return memo[key]
+
+    def calibrate(self, traces: Sequence[str | os.PathLike] | str | os.PathLike, trace_format: str = "otlp",
+                  scenario: Optional[str] = None, since: Optional[str] = None,
+                  until: Optional[str] = None) -> "Calibration":
+        """Fit the model to production traces (OpenTelemetry OTLP JSON or a Langfuse export):
+        estimates with sample sizes and 95% intervals, the parameters they fit, and the
+        cost the file predicts for the traced requests reconciled with what the traces
+        imply and record (docs/calibrate.md). `since`/`until` are dates or ISO 8601 times;
+        input calibration cannot use raises `CalibrationError`. Needs DuckDB."""
+        from llmarch.compiler.calibrate import calibrate, parse_moment
+        paths = [traces] if isinstance(traces, (str, os.PathLike)) else list(traces)
+        result = self.cost(scenario)
+        calibration = calibrate(self._compiled, result, paths, trace_format,
+                                parse_moment(since, "since") if since is not None else None,
+                                parse_moment(until, "until") if until is not None else None)
+        calibration.explain(lambda sets: self.cost(scenario, sets).cost_per_request)
+        return calibration
 
     def export(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
         """The lowered graph with numbers, as the JSON document `llmarch export` prints."""
@@ -438,6 +457,14 @@ def format_cost(result: CostResult, format: str = "table", budgets: Sequence = (
     return output.cost_table(result)
 
 
+def format_calibration(calibration: "Calibration", format: str = "table") -> str:
+    """A calibration's estimates and reconciliation as a table, Markdown (for a pull
+    request) or JSON."""
+    from llmarch.compiler.calibrate import output as calibrate_output
+    return {"table": calibrate_output.calibration_table, "markdown": calibrate_output.calibration_markdown,
+            "json": calibrate_output.calibration_json}[format](calibration)
+
+
 def format_sobol(result, format: str = "table") -> str:
     """`llmarch sensitivity --global`: the Sobol ranking as a table, Markdown or JSON."""
     from llmarch.compiler import uncertainty_output as out
@@ -556,4 +583,7 @@ def __getattr__(name: str):
     if name in ("GraphvizMissing", "INSTALL_HELP"):
         from llmarch.compiler import render
         return getattr(render, name)
+    if name == "CalibrationError":   # without importing the calibration stages up front
+        from llmarch.compiler.calibrate.readers import CalibrationError
+        return CalibrationError
     raise AttributeError(f"module 'llmarch.api' has no attribute {name!r}")

@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="random seed (default 0): the same seed, the same numbers")
     c.add_argument("--no-components", dest="components", action="store_false",
                    help="leave out the per-component statistics (the totals and cost vectors only; faster)")
+    c = common("calibrate", "fit the model to production traces (OpenTelemetry or Langfuse) and reconcile it "
+               "with what they cost", sets=False, fmt=("table", "json", "markdown"))
+    c.add_argument("--traces", "-t", nargs="+", required=True, metavar="PATH",
+                   help="trace files: OTLP JSON or JSON lines; Langfuse observations as JSONL, CSV or Parquet")
+    c.add_argument("--trace-format", dest="trace_format", choices=("otlp", "langfuse"), default="otlp",
+                   help="the files' format (default otlp)")
+    c.add_argument("--since", metavar="DATE", help="only spans that start at or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
+    c.add_argument("--until", metavar="DATE", help="only spans that start before DATE")
+    c.add_argument("--output", "-o", metavar="FILE",
+                   help="write the model with a scenario `observed` of the fitted parameters to FILE")
+    c.add_argument("--fit", choices=("points", "distributions"), default="points",
+                   help="write each fitted value (points) or its interval as a `low to high` range (distributions)")
     c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
     c.add_argument("--months", type=int, default=12, help="months to project (default 12)")
     c.add_argument("--budget", type=float, help="monthly budget in USD: report the month it is crossed")
@@ -198,6 +210,8 @@ def _command(api, args) -> int:
             return _render(api, model, args, sets)
         if args.command == "report":
             return _report(model, args, sets)
+        if args.command == "calibrate":
+            return _calibrate(api, model, args)
         if args.command == "simulate":
             simulation = model.simulate(args.scenario, sets, samples=args.samples, seed=args.seed,
                                         components=args.components)
@@ -216,6 +230,24 @@ def _command(api, args) -> int:
             sys.stderr.write(f"\n{n} {what}{'s' if n != 1 else ''} {'not met' if budget else ''}".rstrip() + "\n")
         return EXIT_USAGE if usage else EXIT_BUDGET if budget else EXIT_INVALID
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _calibrate(api, model, args) -> int:
+    """`llmarch calibrate`: the estimates and reconciliation; with --output, observed.llmarch.
+    Trace files it cannot use are an error (exit 1), one clear line, never a traceback."""
+    try:
+        calibration = model.calibrate(args.traces, args.trace_format, args.scenario, args.since, args.until)
+        if args.output:
+            text = calibration.observed_source(args.file, args.output, args.fit == "distributions")
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+    except (api.CalibrationError, OSError) as exc:
+        sys.stderr.write(f"llmarch: error: {exc}\n")
+        return EXIT_INVALID
+    sys.stdout.write(api.format_calibration(calibration, args.format))
+    if args.output:
+        sys.stderr.write(f"wrote {args.output}: `llmarch cost {args.output} --scenario observed` prices it\n")
+    return EXIT_OK
 
 
 def _budget_verdict(model, budgets) -> int:

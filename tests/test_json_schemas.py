@@ -32,6 +32,8 @@ COMMANDS = [
               "-f", "json"]),
     ("prices", ["prices", "openai:gpt-4o*", "-f", "json"]),
     ("simulate", ["simulate", "examples/quickstart.llmarch", "--samples", "2000", "-f", "json"]),
+    ("calibrate", ["calibrate", SUPPORT, "--scenario", "production", "--traces",
+                   "examples/traces/support_assistant.otlp.jsonl", "-f", "json"]),
 ]
 
 

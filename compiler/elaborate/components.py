@@ -31,14 +31,14 @@ _DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": 
 # Which fields each kind of component takes. "common" fields are shared by every
 # kind that sits in the flow.
 _MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model") + SPEED_FIELDS
-_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback", "latency", "backoff")
+_COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback", "latency", "backoff", "span")
 _FIELDS = {
     "llm": _MODEL_FIELDS + _COMMON,
     "embedding": _MODEL_FIELDS + _COMMON,
     "guardrail": _MODEL_FIELDS + _COMMON,
     "retrieval": _COMMON,
     "tool": _COMMON,
-    "router": ("cost", "category", "latency"),
+    "router": ("cost", "category", "latency", "span"),
     "cache": _COMMON + ("hit_rate", "on_hit", "match"),
     "human": _COMMON + ("time", "rate"),
     "observe": ("per_request", "per_call", "per_token", "sample", "category"),
@@ -93,6 +93,8 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
         comp.category = "inference"
     if "match" in f:
         _enum(state, f["match"], ("exact", "semantic"), "cache match")
+    if "span" in f:
+        comp.telemetry_span = _telemetry_span(state, f["span"], owner)
     if s.kind == "fixed":
         return _fixed_cost(x, s, f, comp)
     if s.kind == "observe":
@@ -234,6 +236,16 @@ def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
     if cost is not None:
         state.fixed[s.name] = ir.FixedCost(s.name, s.label, comp.category, cost * state.month_days, s.span,
                                            model=comp.model)
+
+
+def _telemetry_span(state: State, item: ast.Field, owner: str) -> Optional[str]:
+    """`span = "chat gpt-4*"`: the trace span name (a glob) that `llmarch calibrate` reads
+    as this component, instead of the component's own name."""
+    if not isinstance(item.value, ast.Text) or not item.value.value.strip():
+        state.collector.error("E226", f"`span` of {owner} must be a quoted span name or pattern", item.value.span,
+                              help='write the name its trace spans carry: `span = "chat gpt-4o"` (`*` matches any text)')
+        return None
+    return item.value.value
 
 
 def _token_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Component) -> Optional[sympy.Expr]:

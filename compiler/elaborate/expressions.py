@@ -104,6 +104,11 @@ class ExpressionCompiler:
         return v.expr
 
     # --- one method per node class ----------------------------------------------------
+    def visit_Text(self, e: ast.Text, allow_params: bool) -> Optional[Value]:
+        self.state.collector.error("E227", f"text where a value belongs: \"{e.value}\"", e.span,
+                                   help="only a component's `span` takes text; a value is a number, a name or a formula")
+        return None
+
     def visit_Quantity(self, e: ast.Quantity, allow_params: bool) -> Optional[Value]:
         number = sympy.Rational(e.value)
         if e.unit is None:

@@ -1,0 +1,338 @@
+"""Readers: trace files → normalized spans, one tuple per model or component call.
+
+Every reader yields `Span` tuples (see `COLUMNS`) and counts what it skips, by cause, in a
+`Skips`; nothing is dropped silently, and no reader looks at prompt or completion contents
+(OTel's `gen_ai.input.messages`, Langfuse's `input`/`output` are never read).
+
+Token counts follow one rule whatever the source: `input_tokens` is the *non-cached*
+input, `cached_tokens` the input read from the provider's prompt cache, so that
+`input_tokens + cached_tokens` is the whole prompt. OpenTelemetry's
+`gen_ai.usage.input_tokens` includes the cached tokens (GenAI semantic conventions), so
+the OTLP reader subtracts `gen_ai.usage.cache_read.input_tokens`; Langfuse's
+`usage_details.input` already excludes them (its OpenAI/Anthropic usage mapping puts them
+under `input_cached_tokens` / `cache_read_input_tokens`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Iterable, Iterator, NamedTuple, Optional
+
+__all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMATS", "MAX_TOKENS"]
+
+#: A token count above this in one call is "absurd" (no model has a 10M-token window).
+MAX_TOKENS = 10_000_000
+FORMATS = ("otlp", "langfuse")
+
+
+class CalibrationError(Exception):
+    """Input that calibration cannot use at all (no file, another format, an empty window)."""
+
+
+class Span(NamedTuple):
+    source: str
+    trace_id: str
+    span_id: str
+    parent_id: Optional[str]
+    name: str
+    model: Optional[str]
+    start_s: Optional[float]       # seconds since the epoch
+    end_s: Optional[float]
+    input_tokens: Optional[int]    # not cached
+    cached_tokens: Optional[int]
+    cache_write_tokens: Optional[int]
+    output_tokens: Optional[int]
+    is_error: bool
+    cache_hit: Optional[bool]
+    recorded_cost: Optional[float]  # USD, as the source recorded it
+
+
+COLUMNS = Span._fields
+
+
+class Skips(Counter):
+    """Spans (or lines) skipped, by cause, and notes on spans kept (`orphan`)."""
+
+    def describe(self) -> list[str]:
+        return [f"skipped {n:,} {'span' if n == 1 else 'spans'}: {cause}" for cause, n in self.most_common()]
+
+
+class _Bad(Exception):
+    """One span that cannot be used; its message is the skip cause."""
+
+
+def _count(value, what: str) -> Optional[int]:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _Bad(f"{what} is not a number") from None
+    if number != number or number < 0:
+        raise _Bad(f"negative {what}")
+    if number > MAX_TOKENS:
+        raise _Bad(f"absurd {what} (over {MAX_TOKENS:,})")
+    return int(number)
+
+
+def _cost(value) -> Optional[float]:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _Bad("recorded cost is not a number") from None
+    if number != number or number < 0 or number > 1e6:
+        raise _Bad("negative or absurd recorded cost")
+    return number
+
+
+def _time(value) -> Optional[float]:
+    """Seconds since the epoch from nanoseconds (OTLP) or an ISO 8601 text (Langfuse)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return int(value) / 1e9
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise _Bad("unreadable start or end time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _split_cached(total_input: Optional[int], cached: Optional[int]) -> Optional[int]:
+    if total_input is None or cached is None:
+        return total_input
+    if cached > total_input:
+        raise _Bad("gen_ai.usage.cache_read.input_tokens exceeds gen_ai.usage.input_tokens")
+    return total_input - cached
+
+
+# --- OpenTelemetry ---------------------------------------------------------------------------
+
+def _otlp_value(value):
+    """An OTLP JSON AnyValue (`{"intValue": "12"}`, …) as a Python value."""
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        return int(value["intValue"])
+    return None
+
+
+def _otlp_attributes(raw) -> dict:
+    if isinstance(raw, dict):          # JSON lines written by hand or by a collector's transform
+        return {k: _otlp_value(v) for k, v in raw.items()}
+    out = {}
+    for item in raw or ():
+        if isinstance(item, dict) and "key" in item:
+            out[item["key"]] = _otlp_value(item.get("value"))
+    return out
+
+
+def _otlp_span(source: str, raw: dict) -> Span:
+    if not isinstance(raw, dict):
+        raise _Bad("a span is not a JSON object")
+    a = _otlp_attributes(raw.get("attributes"))
+    trace_id = raw.get("traceId") or raw.get("trace_id")
+    span_id = raw.get("spanId") or raw.get("span_id")
+    if not trace_id or not span_id:
+        raise _Bad("no trace id or span id")
+    name = raw.get("name")
+    if not name:
+        raise _Bad("no span name")
+    status = raw.get("status") or {}
+    code = status.get("code") if isinstance(status, dict) else None
+    is_error = code in (2, "2", "STATUS_CODE_ERROR", "ERROR") or bool(a.get("error.type"))
+    cached = _count(a.get("gen_ai.usage.cache_read.input_tokens"), "gen_ai.usage.cache_read.input_tokens")
+    hit = a.get("llmarch.cache_hit", a.get("cache.hit"))
+    return Span(
+        source, str(trace_id), str(span_id), (raw.get("parentSpanId") or raw.get("parent_span_id") or None),
+        str(name), a.get("gen_ai.response.model") or a.get("gen_ai.request.model"),
+        _time(raw.get("startTimeUnixNano")), _time(raw.get("endTimeUnixNano")),
+        _split_cached(_count(a.get("gen_ai.usage.input_tokens"), "gen_ai.usage.input_tokens"), cached),
+        cached,
+        _count(a.get("gen_ai.usage.cache_creation.input_tokens"), "gen_ai.usage.cache_creation.input_tokens"),
+        _count(a.get("gen_ai.usage.output_tokens"), "gen_ai.usage.output_tokens"),
+        is_error, None if hit is None else hit in (True, "true", 1),
+        _cost(a.get("llmarch.cost_usd")))
+
+
+def _otlp_document(source: str, doc, skips: Skips) -> Iterator[Span]:
+    """An ExportTraceServiceRequest (`resourceSpans`), a list of them, or one span."""
+    if isinstance(doc, list):
+        for item in doc:
+            yield from _otlp_document(source, item, skips)
+        return
+    if not isinstance(doc, dict):
+        skips["a line is not a JSON object"] += 1
+        return
+    if "resourceSpans" in doc:
+        for resource in doc.get("resourceSpans") or ():
+            for scope in (resource or {}).get("scopeSpans") or ():
+                for raw in (scope or {}).get("spans") or ():
+                    yield from _guarded(source, raw, _otlp_span, skips)
+    elif "traceId" in doc or "trace_id" in doc:
+        yield from _guarded(source, doc, _otlp_span, skips)
+    else:
+        skips["a JSON object that is neither OTLP resourceSpans nor a span"] += 1
+
+
+def _guarded(source, raw, make, skips) -> Iterator[Span]:
+    try:
+        yield make(source, raw)
+    except _Bad as bad:
+        skips[str(bad)] += 1
+
+
+def _json_documents(path: str, skips: Skips) -> Iterator:
+    """The file as one JSON document, or as JSON lines (malformed lines counted)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CalibrationError(f"{path}: not UTF-8 text, so not a JSON trace file") from None
+    stripped = text.lstrip()
+    if not stripped:
+        return
+    if stripped[0] not in "{[":
+        raise CalibrationError(f"{path}: not JSON (the file starts with {stripped[:20]!r})")
+    try:
+        yield json.loads(text)
+        return
+    except json.JSONDecodeError:
+        pass
+    good = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError:
+            skips["malformed JSON line"] += 1
+            continue
+        good += 1
+        yield doc
+    if not good:
+        raise CalibrationError(f"{path}: no line is valid JSON")
+
+
+def read_otlp(path: str, skips: Skips) -> Iterator[Span]:
+    source = os.path.basename(path)
+    for doc in _json_documents(path, skips):
+        yield from _otlp_document(source, doc, skips)
+
+
+# --- Langfuse --------------------------------------------------------------------------------
+
+def _first(row: dict, *keys):
+    for key in keys:
+        if key in row and row[key] not in (None, ""):
+            return row[key]
+    return None
+
+
+def _mapping(value) -> dict:
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _Bad("usage_details or cost_details is not JSON") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _langfuse_span(source: str, row: dict) -> Span:
+    if not isinstance(row, dict):
+        raise _Bad("an observation is not a JSON object")
+    trace_id = _first(row, "trace_id", "traceId")
+    span_id = _first(row, "id")
+    if not trace_id or not span_id:
+        raise _Bad("no trace_id or id")
+    name = _first(row, "name")
+    if not name:
+        raise _Bad("no observation name")
+    usage = _mapping(_first(row, "usage_details", "usageDetails"))
+    costs = _mapping(_first(row, "cost_details", "costDetails"))
+    cached = _count(_first(usage, "input_cached_tokens", "cache_read_input_tokens", "input_cache_read"),
+                    "cached input tokens")
+    metadata = _first(row, "metadata")
+    hit = None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except json.JSONDecodeError:
+            metadata = None
+    if isinstance(metadata, dict) and "cache_hit" in metadata:
+        hit = metadata["cache_hit"] in (True, "true", 1)
+    total = _first(row, "total_cost", "calculatedTotalCost")
+    if total is None:
+        total = costs.get("total")
+    return Span(
+        source, str(trace_id), str(span_id), _first(row, "parent_observation_id", "parentObservationId"),
+        str(name), _first(row, "provided_model_name", "model"),
+        _time(_first(row, "start_time", "startTime")), _time(_first(row, "end_time", "endTime")),
+        _count(usage.get("input"), "usage_details.input"), cached,
+        _count(_first(usage, "input_cache_creation", "cache_creation_input_tokens"), "cache creation tokens"),
+        _count(usage.get("output"), "usage_details.output"),
+        str(_first(row, "level") or "").upper() == "ERROR", hit, _cost(total))
+
+
+def read_langfuse(path: str, skips: Skips) -> Iterator[Span]:
+    source = os.path.basename(path)
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "trace_id" not in reader.fieldnames:
+                raise CalibrationError(f"{path}: not a Langfuse observations CSV (no `trace_id` column)")
+            for row in reader:
+                yield from _guarded(source, row, _langfuse_span, skips)
+        return
+    if lower.endswith(".parquet"):
+        import duckdb
+        try:
+            cursor = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [path])
+        except duckdb.Error as error:
+            raise CalibrationError(f"{path}: not a readable Parquet file ({str(error).splitlines()[0]})") from None
+        names = [d[0] for d in cursor.description]
+        if "trace_id" not in names:
+            raise CalibrationError(f"{path}: not a Langfuse observations Parquet file (no `trace_id` column)")
+        while True:
+            batch = cursor.fetchmany(100_000)
+            if not batch:
+                return
+            for values in batch:
+                yield from _guarded(source, dict(zip(names, values)), _langfuse_span, skips)
+    for doc in _json_documents(path, skips):
+        for row in (doc if isinstance(doc, list) else [doc]):
+            if isinstance(row, dict) and "resourceSpans" in row:
+                raise CalibrationError(f"{path}: an OpenTelemetry file, not a Langfuse export: use --trace-format otlp")
+            yield from _guarded(source, row, _langfuse_span, skips)
+
+
+_READERS = {"otlp": read_otlp, "langfuse": read_langfuse}
+
+
+def read_traces(paths: Iterable[str], trace_format: str, skips: Skips) -> Iterator[Span]:
+    """Every usable span of every file, in order; unusable ones counted in `skips`."""
+    if trace_format not in _READERS:
+        raise CalibrationError(f"unknown trace format {trace_format!r}: one of {', '.join(FORMATS)}")
+    for path in paths:
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise CalibrationError(f"{path}: no such trace file")
+        yield from _READERS[trace_format](path, skips)

@@ -1,0 +1,88 @@
+"""The broken-trace corpus: each damage is a counted skip with its cause, or one clear error;
+never a traceback, never a silent drop."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import llmarch
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "examples" / "quickstart.llmarch"
+
+
+def _span(trace, span, name="answer", parent=None, **attributes):
+    out = {"traceId": trace, "spanId": span, "name": name, "startTimeUnixNano": str(1780000000 * 10**9 + int(span, 16)),
+           "endTimeUnixNano": str(1780000000 * 10**9 + int(span, 16) + 10**8), "attributes": attributes}
+    if parent:
+        out["parentSpanId"] = parent
+    return json.dumps(out)
+
+
+GOOD = [_span("t1", "1", "answers"), _span("t1", "2", **{"gen_ai.request.model": "gpt-4o-mini",
+                                                      "gen_ai.usage.input_tokens": 480, "gen_ai.usage.output_tokens": 250}),
+        _span("t2", "3", "answers"), _span("t2", "4", **{"gen_ai.request.model": "gpt-4o-mini",
+                                                      "gen_ai.usage.input_tokens": 470, "gen_ai.usage.output_tokens": 240})]
+
+CASES = {
+    "malformed line": (['{"traceId": "t9", "spanId": "9", "name": "answer", '], "skipped 1 span: malformed JSON line"),
+    "no trace id": ([json.dumps({"spanId": "9", "name": "answer"})],
+                    "skipped 1 span: a JSON object that is neither OTLP resourceSpans nor a span"),
+    "no name": ([json.dumps({"traceId": "t9", "spanId": "9"})], "skipped 1 span: no span name"),
+    "negative tokens": ([_span("t9", "9", **{"gen_ai.usage.input_tokens": -5})],
+                        "skipped 1 span: negative gen_ai.usage.input_tokens"),
+    "absurd tokens": ([_span("t9", "9", **{"gen_ai.usage.output_tokens": 10**12})],
+                      "skipped 1 span: absurd gen_ai.usage.output_tokens (over 10,000,000)"),
+    "cached over input": ([_span("t9", "9", **{"gen_ai.usage.input_tokens": 10,
+                                                "gen_ai.usage.cache_read.input_tokens": 20})],
+                          "skipped 1 span: gen_ai.usage.cache_read.input_tokens exceeds gen_ai.usage.input_tokens"),
+    "not a number": ([_span("t9", "9", **{"gen_ai.usage.input_tokens": "many"})],
+                     "skipped 1 span: gen_ai.usage.input_tokens is not a number"),
+    "missing tokens": ([_span("t1", "9", **{"gen_ai.request.model": "gpt-4o-mini"})],
+                       "kept 1 `answer` spans with no token counts"),
+    "orphan": ([_span("t1", "9", parent="ffff")], "kept 1 spans whose parent is not in their trace (orphans)"),
+    "unknown model": ([_span("t1", "9", **{"gen_ai.request.model": "claude-3-haiku"})],
+                      "kept 1 spans named like a component but on a model the file does not declare"),
+    "unmatched": ([_span("t1", "9", "moderation")], "unmatched: 1 spans named `moderation` (no component of that name)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_damage_is_counted_and_reported(tmp_path, case):
+    lines, message = CASES[case]
+    path = tmp_path / "traces.jsonl"
+    path.write_text("\n".join(GOOD + lines) + "\n")
+    model = llmarch.load(QUICKSTART, cache=False)
+    cal = model.calibrate([path])
+    text = llmarch.api.format_calibration(cal)
+    assert message in text
+    assert cal.traces == 2 or case in ("missing tokens", "orphan", "unknown model", "unmatched")
+
+
+def test_unusable_input_is_one_clear_error(tmp_path):
+    model = llmarch.load(QUICKSTART, cache=False)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(llmarch.api.CalibrationError, match="no spans to calibrate from"):
+        model.calibrate([empty])
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(GOOD) + "\n")
+    with pytest.raises(llmarch.api.CalibrationError, match=r"no spans to calibrate from \(skipped 4 spans: before --since\)"):
+        model.calibrate([good], since="2030-01-01")
+    with pytest.raises(llmarch.api.CalibrationError, match="--until is not after --since"):
+        model.calibrate([good], since="2026-02-01", until="2026-01-01")
+    with pytest.raises(llmarch.api.CalibrationError, match="is not a date"):
+        model.calibrate([good], since="last tuesday")
+
+
+def test_the_command_prints_one_line_and_exits_1(tmp_path, capsys):
+    from llmarch.cli import main
+    bad = tmp_path / "log.txt"
+    bad.write_text("INFO started\n")
+    assert main(["calibrate", str(QUICKSTART), "--traces", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("llmarch: error:") and "not JSON" in err and "Traceback" not in err
+    assert main(["calibrate", str(QUICKSTART), "--traces", str(Path(__file__).parent / "fixtures" /
+                                                                "langfuse_observations.jsonl")]) == 1
+    assert "the files were read as otlp: is that their format?" in capsys.readouterr().err
