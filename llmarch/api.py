@@ -192,7 +192,7 @@ class Model:
     def calibrate(self, traces: Sequence[str | os.PathLike] | str | os.PathLike, trace_format: str = "otlp",
                   scenario: Optional[str] = None, since: Optional[str] = None,
                   until: Optional[str] = None) -> "Calibration":
-        """Fit the model to production traces (OpenTelemetry OTLP JSON or a Langfuse export):
+        """Fit the model to production traces (OpenTelemetry OTLP JSON, a Langfuse or a Helicone export):
         estimates with sample sizes and 95% intervals, the parameters they fit, and the
         cost the file predicts for the traced requests reconciled with what the traces
         imply and record (docs/calibrate.md). `since`/`until` are dates or ISO 8601 times;

@@ -78,11 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="random seed (default 0): the same seed, the same numbers")
     c.add_argument("--no-components", dest="components", action="store_false",
                    help="leave out the per-component statistics (the totals and cost vectors only; faster)")
-    c = common("calibrate", "fit the model to production traces (OpenTelemetry or Langfuse) and reconcile it "
+    c = common("calibrate", "fit the model to production traces (OpenTelemetry, Langfuse or Helicone) and reconcile it "
                "with what they cost", sets=False, fmt=("table", "json", "markdown"))
     c.add_argument("--traces", "-t", nargs="+", required=True, metavar="PATH",
-                   help="trace files: OTLP JSON or JSON lines; Langfuse observations as JSONL, CSV or Parquet")
-    c.add_argument("--trace-format", dest="trace_format", choices=("otlp", "langfuse"), default="otlp",
+                   help="trace files: OTLP JSON or JSON lines; Langfuse observations as JSONL, CSV or Parquet; a Helicone export as JSON, JSONL or CSV")
+    c.add_argument("--trace-format", dest="trace_format", choices=("otlp", "langfuse", "helicone"), default="otlp",
                    help="the files' format (default otlp)")
     c.add_argument("--since", metavar="DATE", help="only spans that start at or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     c.add_argument("--until", metavar="DATE", help="only spans that start before DATE")

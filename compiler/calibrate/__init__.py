@@ -1,7 +1,7 @@
 """Calibration: production traces → the architecture's parameters, with uncertainty, and
 the model reconciled with the bill.
 
-The stages, each a module: `readers` (OTLP JSON, Langfuse JSONL/CSV/Parquet → normalized
+The stages, each a module: `readers` (OTLP JSON, Langfuse JSONL/CSV/Parquet, Helicone JSON/JSONL/CSV → normalized
 spans, skips counted by cause) → `mapping` (span names → cost-table rows) → `engine`
 (DuckDB runs the plain SQL of `queries`) → `estimate` (values with n and 95% intervals,
 and the parameters they fit) → `reconcile` (predicted vs implied vs recorded cost) →
@@ -136,7 +136,7 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     if not traces:
         why = "; ".join(skips.describe()) or "the files hold no spans"
         window = {"before --since", "at or after --until"}
-        hint = (f"; the files were read as {trace_format}: is that their format? (--trace-format otlp or langfuse)"
+        hint = (f"; the files were read as {trace_format}: is that their format? (--trace-format otlp, langfuse or helicone)"
                 if skips and not set(skips) & window else "")
         raise CalibrationError(f"no spans to calibrate from ({why}){hint}")
     start = since if since is not None else first

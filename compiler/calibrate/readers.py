@@ -10,7 +10,9 @@ input, `cached_tokens` the input read from the provider's prompt cache, so that
 `gen_ai.usage.input_tokens` includes the cached tokens (GenAI semantic conventions), so
 the OTLP reader subtracts `gen_ai.usage.cache_read.input_tokens`; Langfuse's
 `usage_details.input` already excludes them (its OpenAI/Anthropic usage mapping puts them
-under `input_cached_tokens` / `cache_read_input_tokens`).
+under `input_cached_tokens` / `cache_read_input_tokens`). Helicone's `prompt_tokens` is the
+provider's prompt count, which (as OpenAI counts it) includes `prompt_cache_read_tokens`,
+so the Helicone reader subtracts them, as the OTLP reader does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ __all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMA
 
 #: A token count above this in one call is "absurd" (no model has a 10M-token window).
 MAX_TOKENS = 10_000_000
-FORMATS = ("otlp", "langfuse")
+FORMATS = ("otlp", "langfuse", "helicone")
 
 
 class CalibrationError(Exception):
@@ -109,11 +111,13 @@ def _time(value) -> Optional[float]:
     return moment.timestamp()
 
 
-def _split_cached(total_input: Optional[int], cached: Optional[int]) -> Optional[int]:
+def _split_cached(total_input: Optional[int], cached: Optional[int],
+                  words: tuple[str, str] = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.input_tokens")
+                  ) -> Optional[int]:
     if total_input is None or cached is None:
         return total_input
     if cached > total_input:
-        raise _Bad("gen_ai.usage.cache_read.input_tokens exceeds gen_ai.usage.input_tokens")
+        raise _Bad(f"{words[0]} exceeds {words[1]}")
     return total_input - cached
 
 
@@ -324,7 +328,100 @@ def read_langfuse(path: str, skips: Skips) -> Iterator[Span]:
             yield from _guarded(source, row, _langfuse_span, skips)
 
 
-_READERS = {"otlp": read_otlp, "langfuse": read_langfuse}
+# --- Helicone --------------------------------------------------------------------------------
+
+#: The custom property (header `Helicone-Property-Component`) that names the component a
+#: request is; Helicone keys properties by the header's tail.
+COMPONENT_PROPERTY = "Component"
+#: Helicone's session headers: the session groups a request's calls (a trace); the path
+#: (`/request/answer`) places a call in it.
+SESSION_ID = "Helicone-Session-Id"
+SESSION_PATH = "Helicone-Session-Path"
+
+
+def _properties(row: dict) -> dict:
+    """A Helicone row's custom properties, from `request_properties` / `properties` (an
+    object, or JSON text in a CSV) and flattened `properties.KEY` columns; keys matched
+    without regard to case."""
+    out: dict = {}
+    raw = _first(row, "request_properties", "properties")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise _Bad("request_properties is not JSON") from None
+    if isinstance(raw, dict):
+        out.update({str(k).lower(): v for k, v in raw.items()})
+    for key, value in row.items():
+        if isinstance(key, str) and key.lower().startswith(("properties.", "request_properties.")) \
+                and value not in (None, ""):
+            out[key.split(".", 1)[1].lower()] = value
+    return out
+
+
+def _status_is_error(value) -> bool:
+    if value in (None, ""):
+        return False
+    try:
+        code = int(float(value))
+    except (TypeError, ValueError):
+        raise _Bad("response_status is not a number") from None
+    return not 200 <= code < 300
+
+
+def _helicone_span(source: str, row: dict) -> Span:
+    if not isinstance(row, dict):
+        raise _Bad("a request is not a JSON object")
+    request_id = _first(row, "request_id", "id")
+    if not request_id:
+        raise _Bad("no request_id")
+    props = _properties(row)
+    model = _first(row, "response_model", "model", "request_model", "model_override")
+    path = str(props.get(SESSION_PATH.lower()) or "").strip("/")
+    name = props.get(COMPONENT_PROPERTY.lower()) or (path.rsplit("/", 1)[-1] if path else None) or model
+    if not name:
+        raise _Bad("no Component property, session path or model")
+    start = _time(_first(row, "request_created_at", "created_at"))
+    end = _time(_first(row, "response_created_at"))
+    latency = _first(row, "latency", "delay_ms")
+    if end is None and start is not None and latency is not None:
+        try:
+            end = start + float(latency) / 1000     # milliseconds
+        except (TypeError, ValueError):
+            raise _Bad("latency is not a number") from None
+    cached = _count(_first(row, "prompt_cache_read_tokens"), "prompt_cache_read_tokens")
+    hit = props.get("cache_hit")
+    return Span(
+        source, str(props.get(SESSION_ID.lower()) or request_id), str(request_id), None, str(name),
+        model, start, end,
+        _split_cached(_count(_first(row, "prompt_tokens"), "prompt_tokens"), cached,
+                      ("prompt_cache_read_tokens", "prompt_tokens")),
+        cached, _count(_first(row, "prompt_cache_write_tokens"), "prompt_cache_write_tokens"),
+        _count(_first(row, "completion_tokens"), "completion_tokens"),
+        _status_is_error(_first(row, "response_status", "status")),
+        None if hit is None else str(hit).lower() in ("true", "1"),
+        _cost(_first(row, "cost", "cost_usd", "costUSD")))
+
+
+def read_helicone(path: str, skips: Skips) -> Iterator[Span]:
+    """A Helicone export (`@helicone/export`: JSON, JSONL or CSV of request rows)."""
+    source = os.path.basename(path)
+    if path.lower().endswith(".csv"):
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "request_id" not in reader.fieldnames:
+                raise CalibrationError(f"{path}: not a Helicone export CSV (no `request_id` column)")
+            for row in reader:
+                yield from _guarded(source, row, _helicone_span, skips)
+        return
+    for doc in _json_documents(path, skips):
+        for row in (doc if isinstance(doc, list) else [doc]):
+            if isinstance(row, dict) and "resourceSpans" in row:
+                raise CalibrationError(f"{path}: an OpenTelemetry file, not a Helicone export: use --trace-format otlp")
+            yield from _guarded(source, row, _helicone_span, skips)
+
+
+_READERS = {"otlp": read_otlp, "langfuse": read_langfuse, "helicone": read_helicone}
 
 
 def read_traces(paths: Iterable[str], trace_format: str, skips: Skips) -> Iterator[Span]:

@@ -86,3 +86,23 @@ def test_the_command_prints_one_line_and_exits_1(tmp_path, capsys):
     assert main(["calibrate", str(QUICKSTART), "--traces", str(Path(__file__).parent / "fixtures" /
                                                                 "langfuse_observations.jsonl")]) == 1
     assert "the files were read as otlp: is that their format?" in capsys.readouterr().err
+
+
+def test_a_helicone_export_end_to_end(tmp_path, capsys):
+    """The hand-written Helicone fixture through the command: the `Component` property maps
+    requests to components, the unnamed moderation call is listed by its model, and the
+    recorded `cost` is reconciled."""
+    from llmarch.cli import main
+    fixture = Path(__file__).parent / "fixtures" / "helicone_export.jsonl"
+    assert main(["calibrate", str(QUICKSTART), "--traces", str(fixture), "--trace-format", "helicone",
+                 "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["traces"] == 2 and out["skipped"] == {}
+    assert out["unmatched"] == [{"name": "omni-moderation-latest", "spans": 1}]
+    rows = {r["row"]: r for r in out["reconciliation"]}
+    assert rows["answer"]["recorded"] == pytest.approx(0.000072 + 0.000192)
+    estimates = {e["field"]: e for e in out["estimates"]}
+    assert estimates["answer.fail_rate"]["value"] == pytest.approx(0.5)
+    # a Helicone file read as OTLP is one clear error that names the flag
+    assert main(["calibrate", str(QUICKSTART), "--traces", str(fixture)]) == 1
+    assert "--trace-format otlp, langfuse or helicone" in capsys.readouterr().err

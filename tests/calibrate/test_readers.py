@@ -18,6 +18,17 @@ Where each field's meaning comes from:
   `level` (DEBUG, DEFAULT, WARNING, ERROR), `usage_details` (`input`, `output`,
   `input_cached_tokens`, …), `cost_details` ("key is the name of the cost metric, value is
   the cost in USD; the total key is the sum"), `total_cost`.
+- Helicone requests (the REST API's `HeliconeRequest`, docs.helicone.ai/rest/request/
+  post-v1requestquery-clickhouse, whose rows the `@helicone/export` tool writes as JSON,
+  JSONL or CSV, docs.helicone.ai/tools/export): `request_id`, `request_created_at` and
+  `response_created_at` (ISO 8601), `request_model`/`response_model`, `response_status`
+  (the HTTP status: "Success (200), error (4xx/5xx)", docs.helicone.ai observability/
+  requests), `prompt_tokens`, `completion_tokens`, `prompt_cache_read_tokens`,
+  `prompt_cache_write_tokens`, `cost` ("calculated cost in USD", HQL's `cost`), `latency`
+  / `delay_ms` (milliseconds), `request_properties` (custom properties, a string map set
+  by `Helicone-Property-NAME` headers; the session headers `Helicone-Session-Id` and
+  `Helicone-Session-Path` land there too, HQL's `properties['Helicone-Session-Id']`).
+  The `Component` property is llmarch's own (no convention names a component).
 `llmarch.cache_hit` (OTLP) and `metadata.cache_hit` (Langfuse) are llmarch's own marks for
 a semantic cache's verdict (no convention has one; docs/calibrate.md).
 """
@@ -99,3 +110,56 @@ def test_a_file_of_another_format_is_a_clear_error(tmp_path):
         list(read_traces([bad], "otlp", Skips()))
     with pytest.raises(CalibrationError, match="no such trace file"):
         list(read_traces([tmp_path / "missing.jsonl"], "otlp", Skips()))
+
+
+@pytest.mark.parametrize("name", ["helicone_export.jsonl", "helicone_export.csv"])
+def test_helicone_export(name):
+    spans, skips = _read(name, "helicone")
+    assert not skips
+    # the `Component` property, else the session path's last segment, else the model
+    assert [s.name for s in spans] == ["answers", "answer", "answer", "omni-moderation-latest"]
+    cache, failed, ok, moderation = spans
+    # a session is a trace; a request with no session is a trace of its own
+    assert {cache.trace_id, failed.trace_id, ok.trace_id} == {"sess-1"}
+    assert moderation.trace_id == moderation.span_id
+    assert all(s.parent_id is None for s in spans)       # Helicone records no parent request
+    assert cache.cache_hit is False and cache.recorded_cost is None
+    assert failed.is_error and not ok.is_error               # HTTP 500 vs 200
+    assert failed.model == "gpt-4o-mini-2024-07-18"          # the response model wins
+    assert failed.recorded_cost == pytest.approx(0.000072)
+    # prompt_tokens includes the cache reads: 480 = 80 not cached + 400 read from the cache
+    assert (ok.input_tokens, ok.cached_tokens, ok.output_tokens) == (80, 400, 250)
+    assert ok.end_s - ok.start_s == pytest.approx(2.4)        # latency in milliseconds
+    assert failed.end_s - failed.start_s == pytest.approx(1.0)  # response_created_at when present
+    assert all("SECRET" not in repr(s) for s in spans)
+
+
+def test_helicone_bad_rows(tmp_path):
+    path = tmp_path / "helicone.jsonl"
+    path.write_text("\n".join([
+        '{"request_id": "a", "request_created_at": "2026-05-28T09:00:00Z", "response_status": 200, '
+        '"request_model": "gpt-4o", "prompt_tokens": -3}',
+        '{"request_id": "b", "request_created_at": "2026-05-28T09:00:00Z", "response_status": 200, '
+        '"request_model": "gpt-4o", "prompt_tokens": 10, "prompt_cache_read_tokens": 20}',
+        '{"request_created_at": "2026-05-28T09:00:00Z", "request_model": "gpt-4o"}',
+        '{"request_id": "d", "request_created_at": "2026-05-28T09:00:00Z"}',
+        '{"request_id": "e", "request_created_at": "2026-05-28T09:00:00Z", "request_model": "gpt-4o", '
+        '"response_status": "teapot"}',
+        '{"request_id": "f", "request_model": "gpt-4o", "request_properties": "{oops"}',
+        '{not json',
+        '{"request_id": "g", "request_created_at": "2026-05-28T09:00:00Z", "request_model": "gpt-4o", "cost": 2}',
+    ]))
+    skips = Skips()
+    spans = list(read_traces([path], "helicone", skips))
+    assert [s.span_id for s in spans] == ["g"]
+    assert dict(skips) == {"negative prompt_tokens": 1, "prompt_cache_read_tokens exceeds prompt_tokens": 1,
+                           "no request_id": 1, "no Component property, session path or model": 1,
+                           "response_status is not a number": 1, "request_properties is not JSON": 1,
+                           "malformed JSON line": 1}
+
+
+def test_helicone_refuses_other_formats():
+    with pytest.raises(CalibrationError, match="not a Helicone export CSV"):
+        _read("langfuse_observations.csv", "helicone")
+    with pytest.raises(CalibrationError, match="use --trace-format otlp"):
+        _read("otlp_exporter.json", "helicone")

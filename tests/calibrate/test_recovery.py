@@ -1,7 +1,7 @@
 """Calibration recovers a known model from its own simulated traces.
 
-A few random models (seeded) are simulated with `trace_generator`, written as OTLP and as
-Langfuse files, and calibrated: every parameter the file names must come back inside its
+A few random models (seeded) are simulated with `trace_generator`, written as OTLP, Langfuse
+and Helicone files, and calibrated: every parameter the file names must come back inside its
 interval. With a dozen 95% intervals per model some would miss by chance, so the test asks
 every parameter to be inside its interval widened to 99.9% (3.29 standard errors) and at
 least 85% of them inside the 95% one. The reconciliation of the exact model must show a
@@ -19,7 +19,11 @@ import pytest
 import llmarch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from trace_generator import DAY, START, simulate, write_langfuse_jsonl, write_otlp  # noqa: E402
+from trace_generator import (DAY, START, simulate, write_helicone_csv, write_helicone_jsonl,  # noqa: E402
+                             write_langfuse_jsonl, write_otlp)
+
+WRITERS = {"otlp": write_otlp, "langfuse": write_langfuse_jsonl, "helicone": write_helicone_jsonl,
+           "helicone-csv": write_helicone_csv}
 
 WIDEN = 3.2905 / 1.95996
 
@@ -58,7 +62,7 @@ def _in_unit(name, value):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("fmt", ["otlp", "langfuse"])
+@pytest.mark.parametrize("fmt", ["otlp", "langfuse", "helicone", "helicone-csv"])
 def test_parameters_come_back_inside_their_intervals(tmp_path, seed, fmt):
     text, truth = _random_model(seed)
     path = tmp_path / "model.llmarch"
@@ -66,9 +70,9 @@ def test_parameters_come_back_inside_their_intervals(tmp_path, seed, fmt):
     model = llmarch.load(path, cache=False)
     days = 7
     spans = simulate(model, requests=truth["questions"] * days, days=days, seed=seed)
-    traces = tmp_path / f"traces.{fmt}.jsonl"
-    (write_otlp if fmt == "otlp" else write_langfuse_jsonl)(spans, traces)
-    cal = model.calibrate([traces], trace_format=fmt, since=_iso(START), until=_iso(START + days * DAY))
+    traces = tmp_path / f"traces.{fmt}.{'csv' if fmt.endswith('csv') else 'jsonl'}"
+    WRITERS[fmt](spans, traces)
+    cal = model.calibrate([traces], trace_format=fmt.split("-")[0], since=_iso(START), until=_iso(START + days * DAY))
     fitted = {e.parameter: e for e in cal.fitted}
     assert set(fitted) == set(truth)
     inside = 0
@@ -87,15 +91,16 @@ def _iso(seconds):
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
-def test_an_exact_model_reconciles_with_its_own_traces(tmp_path):
+@pytest.mark.parametrize("fmt", ["otlp", "helicone"])
+def test_an_exact_model_reconciles_with_its_own_traces(tmp_path, fmt):
     text, truth = _random_model(7)
     path = tmp_path / "model.llmarch"
     path.write_text(text)
     model = llmarch.load(path, cache=False)
     spans = simulate(model, requests=4000, days=7, seed=7, cached_share=0.0)   # the file declares no prompt cache
     traces = tmp_path / "traces.jsonl"
-    write_otlp(spans, traces)
-    cal = model.calibrate([traces])
+    WRITERS[fmt](spans, traces)
+    cal = model.calibrate([traces], trace_format=fmt)     # Helicone: its recorded `cost` is reconciled
     per_trace: dict[str, float] = {}
     for s in spans:
         per_trace[s.trace_id] = per_trace.get(s.trace_id, 0.0) + (s.cost or 0.0)

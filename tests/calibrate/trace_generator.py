@@ -1,5 +1,6 @@
 """A trace generator for the calibration tests: simulated walks of a known model, written
-as OpenTelemetry (OTLP JSON lines) and Langfuse (observations JSONL / CSV) exports.
+as OpenTelemetry (OTLP JSON lines), Langfuse (observations JSONL / CSV) and Helicone
+(request rows, JSONL / CSV) exports.
 
 Each request is one trace: a root span `request`, and under it one span per component
 visit, named like the component (attempts of a retried call are siblings; a
@@ -224,6 +225,41 @@ def write_langfuse_jsonl(spans, path) -> None:
 
 def write_langfuse_csv(spans, path) -> None:
     rows = [langfuse_row(s) for s in spans]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, dict) else ("" if v is None else v)
+                             for k, v in row.items()})
+
+
+def helicone_row(s: GenSpan) -> dict:
+    """One request as Helicone's export writes it (the REST API's HeliconeRequest): the
+    trace is the `Helicone-Session-Id` property, the component the `Component` property;
+    `prompt_tokens` counts the cache reads too, `latency` is in milliseconds."""
+    props = {"Helicone-Session-Id": s.trace_id, "Helicone-Session-Path": f"/request/{s.name}", "Component": s.name}
+    if s.cache_hit is not None:
+        props["cache_hit"] = "true" if s.cache_hit else "false"
+    return {"request_id": s.span_id, "request_created_at": _iso(s.start), "request_model": s.model,
+            "response_model": s.model, "response_status": 500 if s.error else 200,
+            "prompt_tokens": s.input_tokens, "prompt_cache_read_tokens": s.cached_tokens,
+            "completion_tokens": s.output_tokens, "latency": round((s.end - s.start) * 1000), "cost": s.cost,
+            "request_properties": props}
+
+
+def _helicone_rows(spans):
+    # Helicone logs the calls it proxies: the request's own root span is not one
+    return [helicone_row(s) for s in spans if s.parent_id is not None]
+
+
+def write_helicone_jsonl(spans, path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in _helicone_rows(spans):
+            f.write(json.dumps(row) + "\n")
+
+
+def write_helicone_csv(spans, path) -> None:
+    rows = _helicone_rows(spans)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
