@@ -76,9 +76,12 @@ def langfuse_select(con, path: str, source: str) -> str:
                   "json_extract_string(usage, '$.cache_read_input_tokens'), json_extract_string(usage, '$.input_cache_read'))",
         "written": "COALESCE(json_extract_string(usage, '$.input_cache_creation'), "
                    "json_extract_string(usage, '$.cache_creation_input_tokens'))",
+        "reasoning": "COALESCE(json_extract_string(usage, '$.output_reasoning_tokens'), "
+                     "json_extract_string(usage, '$.output_reasoning'))",
     }
     words = {"input": "usage_details.input", "output": "usage_details.output", "cached": "cached input tokens",
-             "written": "cache creation tokens"}
+             "written": "cache creation tokens",
+             "reasoning": "reasoning output tokens"}
 
     def checks(key: str) -> list[str]:
         raw, word = tokens[key], words[key]
@@ -97,7 +100,7 @@ def langfuse_select(con, path: str, source: str) -> str:
         "WHEN TRY_CAST(total_raw AS DOUBLE) < 0 OR TRY_CAST(total_raw AS DOUBLE) > 1e6 "
         "THEN 'negative or absurd recorded cost'",
         "WHEN start_bad OR end_bad THEN 'unreadable start or end time'",
-        *checks("input"), *checks("written"), *checks("output"),
+        *checks("input"), *checks("written"), *checks("output"), *checks("reasoning"),
     ])
 
     def whole(key: str) -> str:
@@ -106,11 +109,14 @@ def langfuse_select(con, path: str, source: str) -> str:
     return f"""
 SELECT {_quote(source)} AS source, trace_id, span_id, parent_id, name, model, start_s, end_s,
        {whole('input')} AS input_tokens, {whole('cached')} AS cached_tokens,
-       {whole('written')} AS cache_write_tokens, {whole('output')} AS output_tokens,
+       {whole('written')} AS cache_write_tokens,
+       -- Langfuse's `output` leaves the reasoning tokens out: the whole output is their sum
+       CASE WHEN {whole('reasoning')} IS NULL THEN {whole('output')}
+            ELSE COALESCE({whole('output')}, 0) + {whole('reasoning')} END AS output_tokens,
        UPPER(COALESCE(level, '')) = 'ERROR' AS is_error,
        CASE WHEN json_extract_string(metadata, '$.cache_hit') IS NULL THEN NULL
             ELSE json_extract_string(metadata, '$.cache_hit') IN ('true', '1') END AS cache_hit,
-       TRY_CAST(total_raw AS DOUBLE) AS recorded_cost,
+       TRY_CAST(total_raw AS DOUBLE) AS recorded_cost, {whole('reasoning')} AS reasoning_tokens,
        CASE {cause} ELSE NULL END AS skip_cause
 FROM (SELECT *, COALESCE(total_raw_own, json_extract_string(costs, '$.total')) AS total_raw
       FROM (SELECT *,

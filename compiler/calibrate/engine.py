@@ -17,7 +17,8 @@ __all__ = ["SpanMapRow", "aggregate"]
 _TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "parent_id": "VARCHAR",
           "name": "VARCHAR", "model": "VARCHAR", "start_s": "DOUBLE", "end_s": "DOUBLE",
           "input_tokens": "BIGINT", "cached_tokens": "BIGINT", "cache_write_tokens": "BIGINT",
-          "output_tokens": "BIGINT", "is_error": "BOOLEAN", "cache_hit": "BOOLEAN", "recorded_cost": "DOUBLE"}
+          "output_tokens": "BIGINT", "is_error": "BOOLEAN", "cache_hit": "BOOLEAN", "recorded_cost": "DOUBLE",
+          "reasoning_tokens": "BIGINT"}
 
 #: DuckDB's memory limit while calibrating (it spills to a temporary folder beyond it).
 MEMORY_LIMIT = "1200MB"

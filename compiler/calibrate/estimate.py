@@ -121,6 +121,12 @@ def estimates(arch: ir.Architecture, agg: dict, traces: int, days: float) -> lis
                 out.append(Estimate(f"{comp.name}.output", "tokens", mean, lo, hi, n,
                                     f"output tokens of {n:,} `{comp.name}` spans",
                                     direct_parameter(arch, sympy.expand(comp.tokens - comp.input_tokens))))
+        if row[19]:
+            n = row[19]
+            mean, lo, hi = mean_interval(row[20], row[21], n)
+            out.append(Estimate(f"{comp.name}.reasoning", "tokens", mean, lo, hi, n,
+                                f"reasoning tokens (priced as output, counted in its output) of {n:,} "
+                                f"`{comp.name}` spans"))
         if comp.name in groups and (comp.fail_rate != 0 or comp.attempts > 1):
             _, ncalls, attempts, attempts_sq, most, fell_back, all_failed = groups[comp.name]
             mean, lo, hi = mean_interval(attempts, attempts_sq, ncalls)

@@ -53,7 +53,8 @@ SELECT COUNT(DISTINCT trace_id) AS traces, MIN(start_s) AS first_start, MAX(COAL
 FROM mapped
 """
 
-#: Per cost-table row: spans, errors, hits, token sums and sums of squares, recorded cost.
+#: Per cost-table row: spans, errors, hits, token sums and sums of squares, recorded cost,
+#: and the reasoning tokens (a part of the output) of the spans that report them.
 ROWS = """
 SELECT row_name, component, is_copy,
        COUNT(*) AS spans,
@@ -72,7 +73,10 @@ SELECT row_name, component, is_copy,
        SUM(CAST(COALESCE(output_tokens, 0) AS DOUBLE) * COALESCE(output_tokens, 0)) AS output_sq,
        SUM(CASE WHEN recorded_cost IS NOT NULL THEN 1 ELSE 0 END) AS with_cost,
        CAST(SUM(CAST(COALESCE(recorded_cost, 0) AS DECIMAL(38, 12))) AS DOUBLE) AS recorded_cost,
-       SUM(CASE WHEN model IS NOT NULL AND matched_prefix IS NULL THEN 1 ELSE 0 END) AS unknown_model
+       SUM(CASE WHEN model IS NOT NULL AND matched_prefix IS NULL THEN 1 ELSE 0 END) AS unknown_model,
+       SUM(CASE WHEN reasoning_tokens IS NOT NULL THEN 1 ELSE 0 END) AS with_reasoning,
+       SUM(COALESCE(reasoning_tokens, 0)) AS reasoning_sum,
+       SUM(CAST(COALESCE(reasoning_tokens, 0) AS DOUBLE) * COALESCE(reasoning_tokens, 0)) AS reasoning_sq
 FROM mapped
 WHERE row_name IS NOT NULL
 GROUP BY row_name, component, is_copy

@@ -6,7 +6,12 @@ Every reader yields `Span` tuples (see `COLUMNS`) and counts what it skips, by c
 
 Token counts follow one rule whatever the source: `input_tokens` is the *non-cached*
 input, `cached_tokens` the input read from the provider's prompt cache, so that
-`input_tokens + cached_tokens` is the whole prompt. OpenTelemetry's
+`input_tokens + cached_tokens` is the whole prompt. Likewise `output_tokens` is the whole
+output billed and `reasoning_tokens` the part of it spent reasoning: OpenTelemetry's
+`gen_ai.usage.reasoning.output_tokens` "SHOULD be included in `gen_ai.usage.output_tokens`",
+while Langfuse's SDKs move reasoning out of `usage_details.output` into
+`output_reasoning_tokens` (OpenAI) or `output_reasoning` (LangChain), so that reader adds it
+back. OpenTelemetry's
 `gen_ai.usage.input_tokens` includes the cached tokens (GenAI semantic conventions), so
 the OTLP reader subtracts `gen_ai.usage.cache_read.input_tokens`; Langfuse's
 `usage_details.input` already excludes them (its OpenAI/Anthropic usage mapping puts them
@@ -51,6 +56,8 @@ class Span(NamedTuple):
     is_error: bool
     cache_hit: Optional[bool]
     recorded_cost: Optional[float]  # USD, as the source recorded it
+    #: output tokens spent reasoning, a part of `output_tokens` (which is the whole output billed)
+    reasoning_tokens: Optional[int] = None
 
 
 COLUMNS = Span._fields
@@ -145,6 +152,10 @@ def _otlp_attributes(raw) -> dict:
     return out
 
 
+#: The reasoning-token attribute: the GenAI conventions' name, then OpenLLMetry's older one.
+_OTEL_REASONING = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens")
+
+
 def _otlp_span(source: str, raw: dict) -> Span:
     if not isinstance(raw, dict):
         raise _Bad("a span is not a JSON object")
@@ -161,6 +172,11 @@ def _otlp_span(source: str, raw: dict) -> Span:
     is_error = code in (2, "2", "STATUS_CODE_ERROR", "ERROR") or bool(a.get("error.type"))
     cached = _count(a.get("gen_ai.usage.cache_read.input_tokens"), "gen_ai.usage.cache_read.input_tokens")
     hit = a.get("llmarch.cache_hit", a.get("cache.hit"))
+    output = _count(a.get("gen_ai.usage.output_tokens"), "gen_ai.usage.output_tokens")
+    reasoning_key = next((k for k in _OTEL_REASONING if a.get(k) not in (None, "")), _OTEL_REASONING[0])
+    reasoning = _count(a.get(reasoning_key), reasoning_key)
+    if reasoning is not None and output is not None and reasoning > output:
+        raise _Bad(f"{reasoning_key} exceeds gen_ai.usage.output_tokens")
     return Span(
         source, str(trace_id), str(span_id), (raw.get("parentSpanId") or raw.get("parent_span_id") or None),
         str(name), a.get("gen_ai.response.model") or a.get("gen_ai.request.model"),
@@ -168,9 +184,8 @@ def _otlp_span(source: str, raw: dict) -> Span:
         _split_cached(_count(a.get("gen_ai.usage.input_tokens"), "gen_ai.usage.input_tokens"), cached),
         cached,
         _count(a.get("gen_ai.usage.cache_creation.input_tokens"), "gen_ai.usage.cache_creation.input_tokens"),
-        _count(a.get("gen_ai.usage.output_tokens"), "gen_ai.usage.output_tokens"),
-        is_error, None if hit is None else hit in (True, "true", 1),
-        _cost(a.get("llmarch.cost_usd")))
+        output, is_error, None if hit is None else hit in (True, "true", 1),
+        _cost(a.get("llmarch.cost_usd")), reasoning)
 
 
 def _otlp_document(source: str, doc, skips: Skips) -> Iterator[Span]:
@@ -285,14 +300,17 @@ def _langfuse_span(source: str, row: dict) -> Span:
     total = _first(row, "total_cost", "calculatedTotalCost")
     if total is None:
         total = costs.get("total")
+    output = _count(usage.get("output"), "usage_details.output")
+    reasoning = _count(_first(usage, "output_reasoning_tokens", "output_reasoning"), "reasoning output tokens")
+    if reasoning is not None:
+        output = (output or 0) + reasoning        # Langfuse's `output` leaves reasoning out
     return Span(
         source, str(trace_id), str(span_id), _first(row, "parent_observation_id", "parentObservationId"),
         str(name), _first(row, "provided_model_name", "model"),
         _time(_first(row, "start_time", "startTime")), _time(_first(row, "end_time", "endTime")),
         _count(usage.get("input"), "usage_details.input"), cached,
         _count(_first(usage, "input_cache_creation", "cache_creation_input_tokens"), "cache creation tokens"),
-        _count(usage.get("output"), "usage_details.output"),
-        str(_first(row, "level") or "").upper() == "ERROR", hit, _cost(total))
+        output, str(_first(row, "level") or "").upper() == "ERROR", hit, _cost(total), reasoning)
 
 
 def read_langfuse(path: str, skips: Skips) -> Iterator[Span]:

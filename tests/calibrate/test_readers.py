@@ -33,6 +33,7 @@ Where each field's meaning comes from:
 a semantic cache's verdict (no convention has one; docs/calibrate.md).
 """
 
+import json
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,28 @@ def test_helicone_refuses_other_formats():
         _read("langfuse_observations.csv", "helicone")
     with pytest.raises(CalibrationError, match="use --trace-format otlp"):
         _read("otlp_exporter.json", "helicone")
+
+
+def test_reasoning_tokens(tmp_path):
+    """OpenTelemetry's `gen_ai.usage.reasoning.output_tokens` ("the number of output tokens
+    used for reasoning"; it "SHOULD be included in `gen_ai.usage.output_tokens`", semconv
+    gen-ai registry), OpenLLMetry's older `gen_ai.usage.reasoning_tokens`, and Langfuse's
+    `usage_details.output_reasoning_tokens`, which its SDKs subtract from `output` (as they
+    subtract `input_cached_tokens` from `input`)."""
+    otlp = tmp_path / "spans.jsonl"
+    otlp.write_text("\n".join(json.dumps({"traceId": "t", "spanId": str(i), "name": "answer",
+                                          "startTimeUnixNano": "1780000000000000000", "attributes": a})
+                              for i, a in enumerate([
+                                  {"gen_ai.usage.output_tokens": 900, "gen_ai.usage.reasoning.output_tokens": 600},
+                                  {"gen_ai.usage.output_tokens": 300, "gen_ai.usage.reasoning_tokens": 100},
+                                  {"gen_ai.usage.output_tokens": 30, "gen_ai.usage.reasoning.output_tokens": 60},
+                                  {"gen_ai.usage.output_tokens": 30}])))
+    skips = Skips()
+    spans = list(read_traces([otlp], "otlp", skips))
+    assert [(s.output_tokens, s.reasoning_tokens) for s in spans] == [(900, 600), (300, 100), (30, None)]
+    assert dict(skips) == {"gen_ai.usage.reasoning.output_tokens exceeds gen_ai.usage.output_tokens": 1}
+    langfuse = tmp_path / "observations.jsonl"
+    langfuse.write_text(json.dumps({"id": "o1", "trace_id": "t", "name": "answer",
+                                    "usage_details": {"input": 10, "output": 300, "output_reasoning_tokens": 600}}))
+    spans = list(read_traces([langfuse], "langfuse", Skips()))
+    assert (spans[0].output_tokens, spans[0].reasoning_tokens) == (900, 600)   # the whole output billed

@@ -69,7 +69,7 @@ def test_parameters_come_back_inside_their_intervals(tmp_path, seed, fmt):
     path.write_text(text)
     model = llmarch.load(path, cache=False)
     days = 7
-    spans = simulate(model, requests=truth["questions"] * days, days=days, seed=seed)
+    spans = simulate(model, requests=truth["questions"] * days, days=days, seed=seed, reasoning_share=0.4)
     traces = tmp_path / f"traces.{fmt}.{'csv' if fmt.endswith('csv') else 'jsonl'}"
     WRITERS[fmt](spans, traces)
     cal = model.calibrate([traces], trace_format=fmt.split("-")[0], since=_iso(START), until=_iso(START + days * DAY))
@@ -84,6 +84,15 @@ def test_parameters_come_back_inside_their_intervals(tmp_path, seed, fmt):
         assert wide[0] <= value <= wide[1], f"{name}: {value} outside {wide} (n={e.n})"
         inside += low <= value <= high
     assert inside >= 0.85 * len(truth)
+    # reasoning tokens, where the format carries them, are their own figure, part of the output
+    reasoning = {e.field: e for e in cal.estimates}.get("answer.reasoning")
+    if fmt.startswith("helicone"):
+        assert reasoning is None
+    else:
+        true_mean = statistics.mean(s.reasoning_tokens for s in spans
+                                    if s.name == "answer" and s.reasoning_tokens is not None)
+        assert reasoning.low <= true_mean <= reasoning.high or abs(reasoning.value - true_mean) < 1e-9
+        assert reasoning.parameter is None and reasoning.value < fitted["answer_tokens"].value
 
 
 def _iso(seconds):

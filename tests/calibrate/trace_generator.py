@@ -40,6 +40,7 @@ class GenSpan:
     error: bool = False
     cache_hit: bool | None = None
     cost: float | None = None
+    reasoning_tokens: int | None = None   # a part of output_tokens
 
 
 def _value(expr, env) -> float:
@@ -51,12 +52,15 @@ def _model_id(price: ir.Price) -> str:
     return (ref or price.name).split(":", 1)[-1]
 
 
-def simulate(model, scenario=None, requests=2000, days=7.0, seed=0, cached_share=0.25):
-    """Spans of `requests` simulated requests of `model` (an `llmarch.Model`)."""
+def simulate(model, scenario=None, requests=2000, days=7.0, seed=0, cached_share=0.25, reasoning_share=0.0):
+    """Spans of `requests` simulated requests of `model` (an `llmarch.Model`); up to
+    `reasoning_share` of a call's output is reasoning (drawn from a second generator, so
+    the spans do not change with it)."""
     compiled = model.compiled
     arch = compiled.arch
     env = dict(model.evaluation(scenario).resolution.env)
     rng = random.Random(seed)
+    reasoning_rng = random.Random(seed + 1)
     out: list[GenSpan] = []
     edges: dict[str, list[tuple[str, float]]] = {}
     for e in arch.edges:
@@ -84,6 +88,8 @@ def simulate(model, scenario=None, requests=2000, days=7.0, seed=0, cached_share
             cost = _value(comp.cost, env)
         s = GenSpan(trace, new_id(), parent, comp.name, _model_id(price) if price is not None else None,
                     clock, clock + 0.5, tokens_in, cached, tokens_out, error, None, cost)
+        if tokens_out is not None and reasoning_share:
+            s.reasoning_tokens = round(tokens_out * reasoning_share * reasoning_rng.random())
         out.append(s)
         return s
 
@@ -174,6 +180,8 @@ def otlp_span(s: GenSpan) -> dict:
                        _attr("gen_ai.usage.output_tokens", s.output_tokens)]
         if s.cached_tokens:
             attributes.append(_attr("gen_ai.usage.cache_read.input_tokens", s.cached_tokens))
+        if s.reasoning_tokens is not None:     # a part of gen_ai.usage.output_tokens
+            attributes.append(_attr("gen_ai.usage.reasoning.output_tokens", s.reasoning_tokens))
     if s.error:
         attributes.append(_attr("error.type", "timeout"))
     if s.cache_hit is not None:
@@ -208,8 +216,13 @@ def langfuse_row(s: GenSpan) -> dict:
     usage = {}
     if s.input_tokens is not None:
         cached = s.cached_tokens or 0
-        usage = {"input": s.input_tokens - cached, "output": s.output_tokens, "input_cached_tokens": cached,
+        reasoning = s.reasoning_tokens or 0
+        # Langfuse's SDKs move the details out of the totals: `input` without the cache
+        # reads, `output` without the reasoning
+        usage = {"input": s.input_tokens - cached, "output": s.output_tokens - reasoning, "input_cached_tokens": cached,
                  "total": s.input_tokens + s.output_tokens}
+        if s.reasoning_tokens is not None:
+            usage["output_reasoning_tokens"] = reasoning
     return {"id": s.span_id, "trace_id": s.trace_id, "parent_observation_id": s.parent_id,
             "type": "GENERATION" if s.model else "SPAN", "name": s.name, "provided_model_name": s.model,
             "start_time": _iso(s.start), "end_time": _iso(s.end), "level": "ERROR" if s.error else "DEFAULT",
