@@ -425,7 +425,7 @@ class SimulateDocument(_Strict):
 
 #: command -> the model of its JSON document
 class CalibrationEstimate(_Strict):
-    field: str = Field(description="what was measured, in the file's words: `summarize.fail_rate`, `check -> route`, `traffic`")
+    field: str = Field(description="what was measured, in the file's words: `summarize.fail_rate`, `check.rejection_rate`, `route -> summarize`, `traffic`")
     kind: Literal["share", "tokens", "rate", "count"]
     value: Optional[float] = Field(description="shares as fractions, tokens per call, requests per day")
     ci95: list[Optional[float]] = Field(description="the 95% interval: Wilson for shares, normal for means")

@@ -152,10 +152,13 @@ def estimates(arch: ir.Architecture, agg: dict, traces: int, days: float) -> lis
                                 direct_parameter(arch, comp.hit_rate)))
 
     first = {r[0]: r[1] for r in agg["first_steps"]}
+    figures = _loop_figures(arch)
+    aggregates: dict[tuple[str, str], list] = {}          # (source, figure) -> [hits, n]
     for edge in arch.edges:
         p_name = direct_parameter(arch, edge.probability)
         if edge.probability == 1:
             continue
+        figure = figures.get((edge.source, edge.target))
         if edge.source == "start":
             n = sum(first.values())
             hits = first.get(edge.target, 0)
@@ -169,7 +172,64 @@ def estimates(arch: ir.Architecture, agg: dict, traces: int, days: float) -> lis
             how = f"`{edge.source}` steps followed by `{edge.target}`, of {n:,}"
         if n == 0:
             continue
+        field = f"{edge.source} -> {edge.target}"
+        if figure is not None:
+            name, alone = figure
+            field = f"{edge.source}.{name}" if alone else f"{edge.source}.{name} (to {edge.target})"
+            how = (f"`{edge.source}` checks that rejected, back to `{edge.target}`, of {n:,}"
+                   if name == "rejection_rate" else
+                   f"`{edge.source}` steps that went round the loop again, to `{edge.target}`, of {n:,}")
+            if not alone:
+                total = aggregates.setdefault((edge.source, name), [0, n])
+                total[0] += hits
         p, lo, hi = wilson(hits, n)
-        out.append(Estimate(f"{edge.source} -> {edge.target}", "share", p, lo, hi, n, how, p_name,
+        out.append(Estimate(field, "share", p, lo, hi, n, how, p_name,
                             None if p_name else "a formula or `otherwise`"))
+    for (source, name), (hits, n) in aggregates.items():
+        p, lo, hi = wilson(hits, n)
+        what = "checks that rejected" if name == "rejection_rate" else "steps that went round the loop again"
+        out.append(Estimate(f"{source}.{name}", "share", p, lo, hi, n, f"`{source}` {what}, of {n:,}"))
     return out
+
+
+def _loop_figures(arch: ir.Architecture) -> dict[tuple[str, str], tuple[str, bool]]:
+    """The edges that are a figure of their own, `(source, target) -> (figure, alone)`: a
+    guardrail's `on_failure` edges are its rejections (`rejection_rate`); any other
+    branching edge that leads back to its source, not through a rejection, is a loop's
+    continuation (`continuation_rate`). `alone`: the source has one edge of that figure, so the figure
+    is the edge's probability; with several, each is named by its target and their sum is
+    the figure."""
+    def rejection(e) -> bool:
+        comp = arch.components.get(e.source)
+        return comp is not None and comp.kind == "guardrail" and e.on_failure and e.probability != 1
+
+    # a loop is what brings a request back without a guardrail's rejection: the edges on
+    # the way round to a rejection are not a loop of their own
+    successors: dict[str, set[str]] = {}
+    for e in arch.edges:
+        if not rejection(e):
+            successors.setdefault(e.source, set()).add(e.target)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.extend(successors.get(node, ()))
+        return False
+
+    kinds: dict[tuple[str, str], str] = {}
+    for e in arch.edges:
+        if e.probability == 1 or e.source == "start":
+            continue
+        if rejection(e):
+            kinds[(e.source, e.target)] = "rejection_rate"
+        elif reaches(e.target, e.source):
+            kinds[(e.source, e.target)] = "continuation_rate"
+    counts: dict[tuple[str, str], int] = {}
+    for (source, _), name in kinds.items():
+        counts[(source, name)] = counts.get((source, name), 0) + 1
+    return {edge: (name, counts[(edge[0], name)] == 1) for edge, name in kinds.items()}
