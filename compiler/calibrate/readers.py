@@ -216,36 +216,57 @@ def _guarded(source, raw, make, skips) -> Iterator[Span]:
 
 
 def _json_documents(path: str, skips: Skips) -> Iterator:
-    """The file as one JSON document, or as JSON lines (malformed lines counted)."""
+    """The file as JSON lines (malformed lines counted), streamed a line at a time so that
+    memory stays bounded by the longest line; or as one JSON document (pretty-printed, or a
+    single array) when its first line is not JSON on its own — only then is it read whole."""
     with open(path, "rb") as handle:
-        data = handle.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CalibrationError(f"{path}: not UTF-8 text, so not a JSON trace file") from None
-    stripped = text.lstrip()
-    if not stripped:
-        return
-    if stripped[0] not in "{[":
-        raise CalibrationError(f"{path}: not JSON (the file starts with {stripped[:20]!r})")
-    try:
-        yield json.loads(text)
-        return
-    except json.JSONDecodeError:
-        pass
-    good = 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
+        first = handle.readline()
+        while first and not first.strip():
+            first = handle.readline()
+        head = _text(path, first).lstrip()
+        if not head:
+            return
+        if head[0] not in "{[":
+            raise CalibrationError(f"{path}: not JSON (the file starts with {head[:20]!r})")
         try:
-            doc = json.loads(line)
+            doc = json.loads(head)
         except json.JSONDecodeError:
-            skips["malformed JSON line"] += 1
-            continue
-        good += 1
-        yield doc
+            doc = _NOT_JSON
+        if doc is _NOT_JSON:
+            # one document over several lines, or JSON lines whose first line is damaged
+            handle.seek(0)
+            try:
+                yield json.loads(_text(path, handle.read()))
+                return
+            except json.JSONDecodeError:
+                pass
+            handle.seek(0)
+        else:
+            yield doc
+        good = doc is not _NOT_JSON
+        for raw in handle:
+            line = _text(path, raw)
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError:
+                skips["malformed JSON line"] += 1
+                continue
+            good = True
+            yield doc
     if not good:
         raise CalibrationError(f"{path}: no line is valid JSON")
+
+
+_NOT_JSON = object()
+
+
+def _text(path: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CalibrationError(f"{path}: not UTF-8 text, so not a JSON trace file") from None
 
 
 def read_otlp(path: str, skips: Skips) -> Iterator[Span]:

@@ -106,3 +106,30 @@ def test_a_helicone_export_end_to_end(tmp_path, capsys):
     # a Helicone file read as OTLP is one clear error that names the flag
     assert main(["calibrate", str(QUICKSTART), "--traces", str(fixture)]) == 1
     assert "--trace-format otlp, langfuse or helicone" in capsys.readouterr().err
+
+
+def test_a_damaged_first_line_is_counted_too(tmp_path):
+    path = tmp_path / "traces.jsonl"
+    path.write_text("\n".join(['{"traceId": "t9", "spanId": "9", "name": "ans'] + GOOD + ["\xff not json"]) + "\n")
+    cal = llmarch.load(QUICKSTART, cache=False).calibrate([path])
+    assert cal.traces == 2 and dict(cal.skips) == {"malformed JSON line": 2}
+
+
+def test_json_lines_are_streamed(tmp_path):
+    """Memory stays bounded by a line, not the file: reading 10 MB of OTLP lines peaks far
+    below the file's size (Python's own allocations, tracemalloc)."""
+    import tracemalloc
+
+    from llmarch.compiler.calibrate.readers import Skips, read_traces
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [json.loads(s) for s in GOOD * 25]}]}]})
+    path = tmp_path / "big.jsonl"
+    with open(path, "w") as f:
+        for _ in range(10_000_000 // len(line)):
+            f.write(line + "\n")
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in read_traces([path], "otlp", Skips()))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count > 40_000 and peak < 2_000_000, (count, peak)
