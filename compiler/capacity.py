@@ -3,7 +3,8 @@
 Computed from one `Evaluation` (the scenario already resolved and evaluated): the expected
 visits of every lowered node, the same chain the cost comes from. For a model, a request
 makes `calls` = Σ vₙ over the nodes that call it (every attempt, `fallback_model` copies
-on the fallback model), sends Σ vₙ · input tokens and receives Σ vₙ · output tokens, and
+on the fallback model), sends Σ vₙ · input tokens and receives Σ vₙ · output tokens (`tpm`
+counts both), and
 keeps Σ vₙ · (seconds of a call) of call time; with λ the arrival rate, the demand on a
 limit is λ times that amount (Little's law for `concurrency`). The peak is the mean times
 `settings { peak = … }`. See docs/capacity.md.
@@ -21,7 +22,7 @@ from .units import SECONDS_PER_DAY
 __all__ = ["Capacity", "LimitRow", "InFlightRow", "capacity", "LIMIT_UNITS"]
 
 #: the unit each limit is read and shown in, and what a request's amount is counted in
-LIMIT_UNITS = {"rpm": ("requests/min", "calls"), "input_tpm": ("tokens/min", "tokens"),
+LIMIT_UNITS = {"rpm": ("requests/min", "calls"), "tpm": ("tokens/min", "tokens"), "input_tpm": ("tokens/min", "tokens"),
                "output_tpm": ("tokens/min", "tokens"), "concurrency": ("requests", "call-seconds")}
 
 _MINUTES_PER_DAY = 1440
@@ -32,7 +33,7 @@ class LimitRow:
     """One provider limit: what a request asks of it and how close the traffic comes."""
 
     model: str
-    limit: str                   # "rpm", "input_tpm", "output_tpm" or "concurrency"
+    limit: str                   # "rpm", "tpm", "input_tpm", "output_tpm" or "concurrency"
     value: float                 # the limit, requests/min, tokens/min or requests in flight
     per_request: float           # calls, tokens, or seconds of calls that one request makes
     mean_demand: float           # in the limit's unit, at the mean traffic
@@ -142,10 +143,12 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
             if price is None:
                 continue
             call_time = comp.fallback_latency if clone else comp.latency
-            a = amounts.setdefault(price.name, {"rpm": 0.0, "input_tpm": 0.0, "output_tpm": 0.0, "concurrency": 0.0})
+            a = amounts.setdefault(price.name, dict.fromkeys(ir.LIMIT_FIELDS, 0.0))
+            tokens_in, tokens_out = _value(comp.input_tokens, env), _value(comp.output_tokens, env)
             a["rpm"] += v
-            a["input_tpm"] += v * _value(comp.input_tokens, env)
-            a["output_tpm"] += v * _value(comp.output_tokens, env)
+            a["tpm"] += v * (tokens_in + tokens_out)
+            a["input_tpm"] += v * tokens_in
+            a["output_tpm"] += v * tokens_out
             a["concurrency"] += v * _seconds(call_time, env)
         if arch.has_latency:
             in_flight += [InFlightRow(name, comp.name, seconds, per_day / SECONDS_PER_DAY * seconds,

@@ -17,7 +17,7 @@ IN_FLIGHT_HEADER = ["in flight", "seconds per request", "mean", "peak"]
 
 def _limit_cells(r: LimitRow) -> list[str]:
     unit = r.unit
-    per = {"rpm": "calls", "input_tpm": "tokens", "output_tpm": "tokens"}.get(r.limit)
+    per = {"rpm": "calls", "tpm": "tokens", "input_tpm": "tokens", "output_tpm": "tokens"}.get(r.limit)
     if per == "calls" and present.count(r.per_request) == "1":
         per = "call"
     per_request = present.duration(r.per_request) + " of calls" if per is None else f"{present.count(r.per_request)} {per}"

@@ -52,7 +52,7 @@ class Parameter:
 
 
 #: A model's provider limits, in the order tables list them.
-LIMIT_FIELDS = ("rpm", "input_tpm", "output_tpm", "concurrency")
+LIMIT_FIELDS = ("rpm", "tpm", "input_tpm", "output_tpm", "concurrency")
 
 
 #: Stands for the input tokens of one call inside a tiered price (`Price.input` may be a
@@ -78,7 +78,8 @@ class Price:
     tokens_per_second: Optional[sympy.Expr] = None
     speed_broken: bool = False                   # a speed field given in the wrong unit (reported)
     #: the provider's limits on the model, when declared (`LIMIT_FIELDS`): `rpm` in requests
-    #: per day, `input_tpm`, `output_tpm` in tokens per day, `concurrency` in requests;
+    #: per day, `tpm` (input and output together), `input_tpm`, `output_tpm` in tokens per
+    #: day, `concurrency` in requests;
     #: each (field, value, span)
     limits: tuple[tuple[str, sympy.Expr, Span], ...] = ()
 

@@ -492,11 +492,11 @@ class CapacityTraffic(_Strict):
 
 class CapacityLimit(_Strict):
     model: str
-    limit: Literal["rpm", "input_tpm", "output_tpm", "concurrency"]
+    limit: Literal["rpm", "tpm", "input_tpm", "output_tpm", "concurrency"]
     unit: Literal["requests/min", "tokens/min", "requests"]
     value: float = Field(description="the limit, in `unit`")
-    per_request: float = Field(description="what one request asks of the model: calls (rpm), input or output "
-                               "tokens (tpm), seconds of calls (concurrency); retries and fallback copies included")
+    per_request: float = Field(description="what one request asks of the model: calls (rpm), tokens (tpm: input "
+                               "and output; input_tpm, output_tpm), seconds of calls (concurrency); retries and fallback copies included")
     mean_demand: float = Field(description="in `unit`, at the mean traffic")
     peak_demand: float = Field(description="in `unit`, at the peak traffic")
     mean_utilisation: float

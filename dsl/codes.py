@@ -159,7 +159,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E420", "probability outside [0, 1]", "probabilities"),
     Code("E421", "probabilities of a component's edges that add up to more than 1", "probabilities"),
     Code("E422", "negative amount: traffic, a price, a cost, a time, a rate or a token count", "probabilities"),
-    Code("E423", "a speed or limit that is not positive: `tokens_per_second`, `rpm`, `input_tpm`, `output_tpm`, "
+    Code("E423", "a speed or limit that is not positive: `tokens_per_second`, `rpm`, `tpm`, `input_tpm`, `output_tpm`, "
          "`concurrency`", "probabilities"),
     Code("E430", "a loop that never exits", "probabilities"),
     Code("E503", "a value that is not a finite number", "probabilities"),

@@ -208,3 +208,43 @@ def test_demand_and_in_flight_match_the_exported_graphs_visits(tmp_path_factory,
     system = sum(visits[n] * times[n] for n in visits)
     assert sum(r.seconds_per_request for r in c.in_flight) == pytest.approx(system, rel=1e-9)
     assert sum(r.mean for r in c.in_flight) == pytest.approx(1000 / 86400 * system, rel=1e-9)
+
+
+def test_the_example_of_the_docs(tmp_path):
+    """docs/capacity.md's worked example: the file there, the figures derived there by hand,
+    and the table it shows is the one the command prints."""
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[2] / "docs" / "capacity.md").read_text(encoding="utf-8")
+    section = page.split("## Provider limits and the peak", 1)[1]
+    source = section.split("```llmarch\n", 1)[1].split("```", 1)[0]
+    shown = "model  limit" + section.split("```\nmodel  limit", 1)[1].split("```", 1)[0]
+    path = tmp_path / "doc.llmarch"
+    path.write_text(source)
+    c = llmarch.load(path, cache=False).capacity()
+    tpm = _limit(c, "m", "tpm")
+    assert tpm.per_request == pytest.approx(1.11 * 1200, rel=1e-12)
+    assert tpm.binds_at == pytest.approx(1440 * 5000 / 3996, rel=1e-12)
+    assert c.binding == tpm
+    assert _limit(c, "m", "output_tpm").binds_at == pytest.approx(1440 * 1000 / 666, rel=1e-12)
+    assert _limit(c, "big", "rpm").per_request == pytest.approx(0.001, rel=1e-9)
+    assert _limit(c, "m", "concurrency").mean_demand == pytest.approx(1.11 * 4.4 / 60, rel=1e-12)
+    (answer, copy) = c.in_flight
+    assert answer.seconds_per_request == pytest.approx(1.11 * 4.4 + 0.11, rel=1e-12)
+    assert copy.seconds_per_request == pytest.approx(0.001 * 8.8, rel=1e-9)
+    printed = format_capacity(c)
+    assert shown.strip() in printed
+
+
+def test_the_support_examples_limits_as_the_docs_show_them(capsys, monkeypatch):
+    """docs/capacity.md quotes `llmarch capacity` on the support example: every line it
+    shows is printed (the page leaves rows out with `...`)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    page = (root / "docs" / "capacity.md").read_text(encoding="utf-8")
+    shown = page.split("## The support example's limits", 1)[1].split("```\n", 2)[1].split("```", 1)[0]
+    assert main(["capacity", "examples/support_assistant.llmarch", "--scenario", "production"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    for line in shown.splitlines():
+        if line and line != "...":
+            assert line in printed
