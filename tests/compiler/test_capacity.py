@@ -242,9 +242,19 @@ def test_the_support_examples_limits_as_the_docs_show_them(capsys, monkeypatch):
     root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
     page = (root / "docs" / "capacity.md").read_text(encoding="utf-8")
-    shown = page.split("## The support example's limits", 1)[1].split("```\n", 2)[1].split("```", 1)[0]
+    section = page.split("## The support example's limits", 1)[1]
+    shown = section.split("```\n", 2)[1].split("```", 1)[0]
     assert main(["capacity", "examples/support_assistant.llmarch", "--scenario", "production"]) == 0
     printed = capsys.readouterr().out.splitlines()
     for line in shown.splitlines():
+        if line and line != "...":
+            assert line in printed
+
+    # and at 2,500 tickets a day (`--set`), GPT-4's tpm is over its limit at the peak
+    over = section.split("--set tickets_per_day=2500\n", 1)[1].split("```", 1)[0]
+    assert main(["capacity", "examples/support_assistant.llmarch", "--scenario", "production",
+                 "--set", "tickets_per_day=2500"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    for line in over.splitlines():
         if line and line != "...":
             assert line in printed
