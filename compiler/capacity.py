@@ -151,8 +151,9 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
             a["output_tpm"] += v * tokens_out
             a["concurrency"] += v * _seconds(call_time, env)
         if arch.has_latency:
-            in_flight += [InFlightRow(name, comp.name, seconds, per_day / SECONDS_PER_DAY * seconds,
-                                      arch.peak * per_day / SECONDS_PER_DAY * seconds) for name, seconds in rows.items()]
+            per_second = per_day / SECONDS_PER_DAY
+            in_flight += [InFlightRow(name, comp.name, seconds, per_second * seconds, arch.peak * per_second * seconds)
+                          for name, seconds in rows.items()]
     limits = []
     for price in arch.prices.values():
         for key, value, _ in price.limits:

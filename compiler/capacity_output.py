@@ -20,7 +20,10 @@ def _limit_cells(r: LimitRow) -> list[str]:
     per = {"rpm": "calls", "tpm": "tokens", "input_tpm": "tokens", "output_tpm": "tokens"}.get(r.limit)
     if per == "calls" and present.count(r.per_request) == "1":
         per = "call"
-    per_request = present.duration(r.per_request) + " of calls" if per is None else f"{present.count(r.per_request)} {per}"
+    if per is None:
+        per_request = present.duration(r.per_request) + " of calls"
+    else:
+        per_request = f"{present.count(r.per_request)} {per}"
     binds = "never" if r.binds_at is None else f"{present.count(r.binds_at)} requests/day"
     return [r.model, r.limit, f"{present.count(r.value)} {unit}", per_request,
             present.count(r.mean_demand), present.count(r.peak_demand), present.share(r.peak_utilisation),
@@ -28,8 +31,8 @@ def _limit_cells(r: LimitRow) -> list[str]:
 
 
 def _traffic_line(c: Capacity) -> str:
-    return (f"traffic: {present.count(c.traffic)} requests/day at the mean, {present.count(c.peak_traffic)} at the peak "
-            f"(peak = {present.number(c.peak)})")
+    return (f"traffic: {present.count(c.traffic)} requests/day at the mean, "
+            f"{present.count(c.peak_traffic)} at the peak (peak = {present.number(c.peak)})")
 
 
 def _binding_line(c: Capacity) -> str:

@@ -82,7 +82,7 @@ def _untimed_concurrency(state: State) -> None:
     a call), so every call on it must declare a time."""
     for price in state.prices.values():
         span = next((at for key, _, at in price.limits if key == "concurrency"), None)
-        if span is None:
+        if span is None or price.speed_broken:   # a speed in the wrong unit is reported already
             continue
         for comp in state.components.values():
             untimed = ((comp.model == price.name and comp.latency is None)

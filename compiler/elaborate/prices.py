@@ -22,8 +22,8 @@ __all__ = ["run"]
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
 
 #: a provider limit's dimension: requests or tokens a minute, requests in flight
-_LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,), "output_tpm": (TOKEN / TIME,),
-               "concurrency": (REQUEST, DIMENSIONLESS)}
+_LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,),
+               "output_tpm": (TOKEN / TIME,), "concurrency": (REQUEST, DIMENSIONLESS)}
 _LIMIT_HINTS = {"rpm": "write requests per minute with their unit, e.g. `500 requests/min`",
                 "tpm": "write tokens per minute with their unit, e.g. `30000 tokens/min`",
                 "input_tpm": "write tokens per minute with their unit, e.g. `30000 tokens/min`",
