@@ -21,7 +21,7 @@ from .units import Dim
 
 __all__ = ["Parameter", "Price", "InputPart", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
            "Correlation", "Distribution",
-           "CATEGORIES", "FAILURE_SWITCH", "Budget", "BUDGET_METRICS", "SAMPLED_METRICS", "CALL_INPUT_TOKENS"]
+           "CATEGORIES", "FAILURE_SWITCH", "LIMIT_FIELDS", "Budget", "BUDGET_METRICS", "SAMPLED_METRICS", "CALL_INPUT_TOKENS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
 #: `failure`). The system is evaluated at 1; the happy path at 0.
@@ -51,6 +51,10 @@ class Parameter:
         return self.symbol * self.scale
 
 
+#: A model's provider limits, in the order tables list them.
+LIMIT_FIELDS = ("rpm", "tpm", "input_tpm", "output_tpm", "concurrency")
+
+
 #: Stands for the input tokens of one call inside a tiered price (`Price.input` may be a
 #: `Piecewise` over it); replaced by the call's input tokens where the call is priced.
 CALL_INPUT_TOKENS = sympy.Symbol("_call_input", nonnegative=True)
@@ -73,6 +77,11 @@ class Price:
     ttft: Optional[sympy.Expr] = None
     tokens_per_second: Optional[sympy.Expr] = None
     speed_broken: bool = False                   # a speed field given in the wrong unit (reported)
+    #: the provider's limits on the model, when declared (`LIMIT_FIELDS`): `rpm` in requests
+    #: per day, `tpm` (input and output together), `input_tpm`, `output_tpm` in tokens per
+    #: day, `concurrency` in requests;
+    #: each (field, value, span)
+    limits: tuple[tuple[str, sympy.Expr, Span], ...] = ()
 
     def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
                written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
@@ -215,6 +224,8 @@ class Architecture:
     groups: dict[str, str] = field(default_factory=dict)   # template instance name -> its label, in order
     instance_spans: dict[str, Span] = field(default_factory=dict)   # template instance -> its `use`
     correlations: list[Correlation] = field(default_factory=list)
+    peak: float = 1.0                        # `settings { peak = 3 }`: peak traffic over the mean
+    peak_span: Optional[Span] = None
 
     @property
     def has_latency(self) -> bool:

@@ -1,7 +1,7 @@
 """JSON Schemas of every JSON document llmarch prints, from pydantic models.
 
 One model per document (`cost`, `export`, `sensitivity`/`tornado`, `project`, `solve`,
-`sweep`, `lint`, `diff`, `prices`, `simulate`, `calibrate`), each with its `format_version`; extra keys are refused,
+`sweep`, `lint`, `diff`, `prices`, `simulate`, `calibrate`, `capacity`), each with its `format_version`; extra keys are refused,
 so a document that grows a field must grow its schema too. `python docs/make_schemas.py`
 writes them to docs/schemas/; tests/test_json_schemas.py validates every command's JSON
 against them and checks the files are current. Not imported by any command.
@@ -484,10 +484,72 @@ class CalibrateDocument(_Strict):
     gap: list[CalibrationGap]
 
 
+class CapacityTraffic(_Strict):
+    mean: float = Field(description="requests per day")
+    peak: float = Field(description="requests per day: the mean times the peak factor")
+    peak_factor: float = Field(description="`settings { peak = … }`, 1 when not given")
+
+
+class CapacityLimit(_Strict):
+    model: str
+    limit: Literal["rpm", "tpm", "input_tpm", "output_tpm", "concurrency"]
+    unit: Literal["requests/min", "tokens/min", "requests"]
+    value: float = Field(description="the limit, in `unit`")
+    per_request: float = Field(description="what one request asks of the model: calls (rpm), tokens (tpm: input "
+                               "and output; input_tpm, output_tpm), seconds of calls (concurrency); retries and fallback copies included")
+    mean_demand: float = Field(description="in `unit`, at the mean traffic")
+    peak_demand: float = Field(description="in `unit`, at the peak traffic")
+    mean_utilisation: float
+    peak_utilisation: float
+    headroom: float = Field(description="value − peak demand, in `unit` (negative: over the limit)")
+    throttled_share: float = Field(description="max(0, 1 − value ÷ peak demand): the share refused at the peak; "
+                                   "reported, not fed back into cost")
+    binds_at: Optional[float] = Field(description="mean traffic (requests/day) at which the peak demand reaches "
+                                      "the limit; null when the flow never calls the model")
+
+
+class CapacityBinding(_Strict):
+    model: str
+    limit: str
+    binds_at: float
+
+
+class InFlightComponent(_Strict):
+    name: str = Field(description="a component, or a `component@model` fallback copy")
+    component: str
+    seconds_per_request: float = Field(description="expected visits × seconds per visit, backoffs included")
+    mean: float = Field(description="requests in it at once at the mean traffic (Little's law)")
+    peak: float
+
+
+class InFlightSystem(_Strict):
+    seconds_per_request: float
+    mean: float
+    peak: float
+
+
+class InFlight(_Strict):
+    components: list[InFlightComponent]
+    system: InFlightSystem
+
+
+class CapacityDocument(_Strict):
+    """`llmarch capacity --format json`."""
+
+    format_version: Literal[1]
+    architecture: str
+    scenario: Optional[str]
+    traffic: CapacityTraffic
+    limits: list[CapacityLimit]
+    binding: Optional[CapacityBinding] = Field(description="the limit the traffic reaches first, or null")
+    in_flight: Optional[InFlight] = Field(description="null when the file declares no time")
+
+
 DOCUMENTS: dict[str, type[BaseModel]] = {
     "cost": CostDocument, "export": ExportDocument, "sensitivity": SensitivityDocument,
     "project": ProjectionDocument, "solve": SolutionDocument, "sweep": SweepDocument, "lint": LintDocument,
     "diff": DiffDocument, "prices": PricesDocument, "simulate": SimulateDocument, "calibrate": CalibrateDocument,
+    "capacity": CapacityDocument,
 }
 
 

@@ -22,5 +22,6 @@ LINT_THRESHOLDS: dict[str, float] = {
     "projection_months": 12,     # L103, L302: how far ahead growth is compared
 }
 
-#: Every name `settings` accepts: the month convention, then the lint thresholds.
-SETTING_NAMES = ("month", *LINT_THRESHOLDS)
+#: Every name `settings` accepts: the month convention, the traffic's peak over its mean
+#: (`capacity`), then the lint thresholds.
+SETTING_NAMES = ("month", "peak", *LINT_THRESHOLDS)

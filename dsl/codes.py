@@ -111,6 +111,9 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E225", "a model call's time without `ttft`, or with output tokens but no `tokens_per_second`", "fields"),
     Code("E226", "a component's `span` (the trace span name calibrate reads) not a quoted name or pattern", "fields"),
     Code("E227", "text (a quoted string) where a value belongs", "fields"),
+    Code("E228", "a `peak` setting below 1 (the peak traffic is at least the mean)", "fields"),
+    Code("E229", "a model's `concurrency` limit when a call on it declares no time (in-flight calls need one)",
+         "fields"),
     # scenarios: compiler/semantics.py, compiler/evaluate.py
     Code("E230", "scenario extends itself", "scenarios"),
     Code("E231", "unknown scenario (in `extends` or a budget)", "scenarios"),
@@ -156,7 +159,8 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E420", "probability outside [0, 1]", "probabilities"),
     Code("E421", "probabilities of a component's edges that add up to more than 1", "probabilities"),
     Code("E422", "negative amount: traffic, a price, a cost, a time, a rate or a token count", "probabilities"),
-    Code("E423", "a speed that is not positive: `tokens_per_second`", "probabilities"),
+    Code("E423", "a speed or limit that is not positive: `tokens_per_second`, `rpm`, `tpm`, `input_tpm`, `output_tpm`, "
+         "`concurrency`", "probabilities"),
     Code("E430", "a loop that never exits", "probabilities"),
     Code("E503", "a value that is not a finite number", "probabilities"),
     # usage: dsl/diagnostics.py (usage_error), raised by the API and the CLI

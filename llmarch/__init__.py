@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from llmarch._version import __version__
 
-__all__ = ["load", "loads", "prices", "diff", "Model", "CostResult", "ComponentResult", "Evaluation", "Diff",
+__all__ = ["load", "loads", "prices", "diff", "Model", "CostResult", "ComponentResult", "Evaluation", "Diff", "Capacity",
            "Diagnostic", "LlmarchError", "__version__"]
 
 _LAZY = {
     "load": "llmarch.api", "loads": "llmarch.api", "prices": "llmarch.api", "diff": "llmarch.api",
     "Model": "llmarch.api", "CostResult": "llmarch.compiler.results", "ComponentResult": "llmarch.compiler.results",
     "Evaluation": "llmarch.compiler.evaluate", "Diff": "llmarch.compiler.diff",
+    "Capacity": "llmarch.compiler.capacity",
     "Diagnostic": "llmarch.dsl.diagnostics", "LlmarchError": "llmarch.dsl.diagnostics",
 }
 

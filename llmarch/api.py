@@ -21,11 +21,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from llmarch.compiler.numeric import NumericModel
     from llmarch.compiler.pipeline import Compiled
     from llmarch.compiler.calibrate import Calibration
+    from llmarch.compiler.capacity import Capacity
 
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
-           "format_calibration", "CalibrationError"]
+           "format_calibration", "CalibrationError", "format_capacity"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -122,6 +123,14 @@ class Model:
         `.resolution` (parameter values) and `.graph` (visits of every lowered node). Every
         method of the model shares it."""
         return self._compiled.evaluator.evaluation(scenario, _sets(set))
+
+    def capacity(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> "Capacity":
+        """The providers' limits (`rpm`, `input_tpm`, `output_tpm`, `concurrency` on a model)
+        against the demand at the mean and at the peak traffic, the limit reached first,
+        and the requests in flight per component (Little's law): a `Capacity`."""
+        from llmarch.compiler.capacity import capacity
+        compiled = self._compiled
+        return capacity(compiled.arch, compiled.flow, self.evaluation(scenario, set))
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
@@ -455,6 +464,14 @@ def format_cost(result: CostResult, format: str = "table", budgets: Sequence = (
     if format == "markdown":
         return output.cost_markdown(result)
     return output.cost_table(result)
+
+
+def format_capacity(capacity, format: str = "table") -> str:
+    """`llmarch capacity`: the limits table and the requests in flight, as text, Markdown or JSON."""
+    from llmarch.compiler import capacity_output as out
+    if format == "json":
+        return output.to_json_text(out.capacity_json(capacity))
+    return out.capacity_text(capacity, markdown=format == "markdown")
 
 
 def format_calibration(calibration: "Calibration", format: str = "table") -> str:

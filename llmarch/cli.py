@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     common("check", "report diagnostics only (checks the defaults and every scenario)", scenario=False, sets=False)
     common("cost", "expected cost per request, per success and per month", fmt=("table", "json", "markdown"))
+    common("capacity", "provider limits (requests and tokens a minute, concurrency) against the traffic at its "
+           "mean and peak; requests in flight", fmt=("table", "json", "markdown"))
     common("explain", "closed-form cost expressions (pretty-printed and LaTeX)", sets=False)
     common("lint", "the field manual's cost archetypes as rules, and the budgets", fmt=("table", "json"))
     common("export", "the lowered flow graph as JSON")
@@ -200,6 +202,9 @@ def _command(api, args) -> int:
                                      f"{len(broken)} budget{'s' if len(broken) != 1 else ''} not met"
                                      + (f", {close} too close to call" if close else "") + "\n")
             return EXIT_BUDGET if broken else EXIT_LINT if findings else EXIT_OK
+        if args.command == "capacity":
+            sys.stdout.write(api.format_capacity(model.capacity(args.scenario, sets), args.format))
+            return EXIT_OK
         if args.command == "explain":
             sys.stdout.write(model.explain(args.scenario))
             return EXIT_OK

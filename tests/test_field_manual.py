@@ -211,7 +211,12 @@ def test_every_assumption_says_where_it_comes_from(name):
             unsourced.append(f"{number}: {stripped}")
     assert unsourced == []
     models = [line for line in text.splitlines() if line.startswith("model ")]
-    assert models and all(re.fullmatch(r'model \w+( "[^"]*")? = "\w+:[\w.-]+" as of "2025-06-15"', m) for m in models)
+    # a body may declare the provider's limits (rpm, tpm, …), never a price
+    head = r'model \w+( "[^"]*")? = "\w+:[\w.-]+" as of "2025-06-15"'
+    limits = r"(rpm|tpm|input_tpm|output_tpm|concurrency) = [^;{}]+"
+    assert models and all(re.fullmatch(head + rf"( \{{ {limits}(; {limits})* \}}| \{{)?", m) for m in models)
+    bodies = re.findall(r'as of "2025-06-15" \{\n(.*?)\n\}', text, re.S)
+    assert all(re.fullmatch(rf"\s*{limits}(; {limits})*\s*(#.*)?", line) for b in bodies for line in b.splitlines())
 
 
 def test_the_numbers_the_how_column_quotes():

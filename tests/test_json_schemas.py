@@ -34,6 +34,8 @@ COMMANDS = [
     ("simulate", ["simulate", "examples/quickstart.llmarch", "--samples", "2000", "-f", "json"]),
     ("calibrate", ["calibrate", SUPPORT, "--scenario", "production", "--traces",
                    "examples/traces/support_assistant.otlp.jsonl", "-f", "json"]),
+    ("capacity", ["capacity", SUPPORT, "--scenario", "production", "-f", "json"]),
+    ("capacity", ["capacity", "examples/quickstart.llmarch", "-f", "json"]),
 ]
 
 

@@ -59,4 +59,5 @@ def _architecture(state: State) -> ir.Architecture:
         entry=state.entry, fixed=state.fixed, scenarios=state.scenarios, checks=state.checks,
         budgets=state.budgets, lint_settings=state.lint_settings, lint_spans=state.lint_spans,
         groups={name: i.label or name for name, i in state.instances.items()},
-        instance_spans={name: i.span for name, i in state.instances.items()}, correlations=state.correlations)
+        instance_spans={name: i.span for name, i in state.instances.items()}, correlations=state.correlations,
+        peak=state.peak, peak_span=state.peak_span)

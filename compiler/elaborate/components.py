@@ -69,11 +69,31 @@ def run(state: State) -> None:
             state.collector.context = state.instance_notes(s.name)
             _links(state, s)
     state.collector.context = ()
+    _untimed_concurrency(state)
     for name, instance in state.origin.items():
         if name in state.components:
             state.components[name].group = instance.name
         if name in state.fixed:
             state.fixed[name] = dataclasses.replace(state.fixed[name], group=instance.name)
+
+
+def _untimed_concurrency(state: State) -> None:
+    """A model's `concurrency` limit counts calls in flight (Little's law: arrivals × time of
+    a call), so every call on it must declare a time."""
+    for price in state.prices.values():
+        span = next((at for key, _, at in price.limits if key == "concurrency"), None)
+        if span is None or price.speed_broken:   # a speed in the wrong unit is reported already
+            continue
+        for comp in state.components.values():
+            untimed = ((comp.model == price.name and comp.latency is None)
+                       or (comp.fallback_model is not None and comp.fallback_model.name == price.name
+                           and comp.fallback_latency is None))
+            if untimed:
+                state.collector.error(
+                    "E229", f"model `{price.name}` has a `concurrency` limit but {comp.kind} `{comp.name}` gives no "
+                    "time for its calls", span,
+                    help=f"add `ttft` and `tokens_per_second` to model `{price.name}`, or `latency` to `{comp.name}`")
+                break
 
 
 def _component(x: ExpressionCompiler, s: ast.Component) -> None:

@@ -1,6 +1,7 @@
 """Pass `configure`: the main file's `settings { }`. `month` (the days in a month, which
-every later `/month` unit is converted with) and the lint thresholds; settings are
-numbers, never parameters."""
+every later `/month` unit is converted with), `peak` (the peak traffic over its mean, which
+`capacity` checks the limits at) and the lint thresholds; settings are numbers, never
+parameters."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def run(state: State) -> None:
             if value is not None:
                 state.lint_settings[item.name] = float(value)
                 state.lint_spans[item.name] = item.span
+            continue
+        if not isinstance(item, ast.Block) and item.name == "peak":
+            value = x.expect(item.value, (DIMENSIONLESS,), "`peak`", allow_params=False)
+            if value is not None:
+                if not value >= 1:
+                    error("E228", f"`peak` is {float(value):.6g}; the peak traffic is at least the mean (1)",
+                          item.value.span, help="`peak = 3` means the busiest minutes see three times the mean traffic")
+                else:
+                    state.peak, state.peak_span = float(value), item.span
             continue
         if isinstance(item, ast.Block) or item.name != "month":
             error("E205", f"unknown setting `{item.name}`", item.span,

@@ -71,16 +71,19 @@ class ExpressionCompiler:
             return None
         return result
 
-    def expect(self, expr: ast.Expr, dims: Iterable[Dim], what: str, allow_params: bool = True) -> Optional[sympy.Expr]:
-        """Compile `expr` and require one of `dims`; USD/request counts as USD for per-visit costs."""
+    def expect(self, expr: ast.Expr, dims: Iterable[Dim], what: str, allow_params: bool = True,
+               hint: Optional[str] = None) -> Optional[sympy.Expr]:
+        """Compile `expr` and require one of `dims`; USD/request counts as USD for per-visit costs.
+        `hint` replaces the help a wrong unit gets."""
         dims = tuple(dims)
         v = self.value(expr, allow_params)
         if v is None:
             return None
         if v.dim not in dims:
             wanted = " or ".join(format_dim(d) for d in dims)
-            hint = None
-            if USD in dims and v.dim == USD / TIME:
+            if hint is not None:
+                pass
+            elif USD in dims and v.dim == USD / TIME:
                 hint = ("this field is paid per visit, in USD (or USD/request); a monthly amount belongs in a "
                         "`fixed` component (`fixed x { cost = 500 USD/month }`), or multiply the rate by the "
                         "time one visit takes (`45 USD/hour * 6 min`)")

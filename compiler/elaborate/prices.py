@@ -12,7 +12,7 @@ from llmarch.dsl import ast
 
 from .. import ir
 from ..provenance import PriceSource
-from ..units import DIMENSIONLESS
+from ..units import DIMENSIONLESS, REQUEST, TIME, TOKEN
 from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
@@ -20,6 +20,15 @@ from .state import State
 __all__ = ["run"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+
+#: a provider limit's dimension: requests or tokens a minute, requests in flight
+_LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,),
+               "output_tpm": (TOKEN / TIME,), "concurrency": (REQUEST, DIMENSIONLESS)}
+_LIMIT_HINTS = {"rpm": "write requests per minute with their unit, e.g. `500 requests/min`",
+                "tpm": "write tokens per minute with their unit, e.g. `30000 tokens/min`",
+                "input_tpm": "write tokens per minute with their unit, e.g. `30000 tokens/min`",
+                "output_tpm": "write tokens per minute with their unit, e.g. `30000 tokens/min`",
+                "concurrency": "write the requests in flight as a number, e.g. `50 requests`"}
 
 
 def run(state: State) -> None:
@@ -34,7 +43,7 @@ def run(state: State) -> None:
 
 def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state = x.state
-    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     for key in ("input", "output"):
@@ -48,7 +57,8 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state.prices[m.name] = ir.Price(m.name, m.label, values["input"], values["output"],
                                     cached if cached is not None else values["input"], m.span,
                                     cache_write=values.get("cache_write"), source=PriceSource(m.name),
-                                    ttft=ttft, tokens_per_second=speed, speed_broken=broken)
+                                    ttft=ttft, tokens_per_second=speed, speed_broken=broken,
+                                    limits=_limits(x, m, f))
 
 
 def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:
@@ -87,7 +97,7 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")
@@ -122,7 +132,20 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         m.name, m.label or found.name or found.ref, scaled["input"], scaled["output"],
         scaled["cached_input"] if scaled["cached_input"] is not None else scaled["input"], m.span,
         cache_write=scaled["cache_write"], source=source, ttft=ttft, tokens_per_second=speed,
-        speed_broken=broken)
+        speed_broken=broken, limits=_limits(x, m, f))
+
+
+def _limits(x: ExpressionCompiler, m: ast.Model, f: dict) -> tuple:
+    """The provider limits the model declares, (field, value in base units, span), each
+    more than 0 in every scenario; a limit in the wrong unit is reported and left out."""
+    found = []
+    for key in ir.LIMIT_FIELDS:
+        if key in f and not isinstance(f[key], ast.Block):
+            value = x.expect(f[key].value, _LIMIT_DIMS[key], f"`{key}` of model `{m.name}`", hint=_LIMIT_HINTS[key])
+            if value is not None:
+                x.state.checks.append(ir.Check("positive", value, f"`{key}` of model `{m.name}`", f[key].value.span))
+                found.append((key, value, f[key].span))
+    return tuple(found)
 
 
 def _rate(rate) -> sympy.Expr:

@@ -49,6 +49,8 @@ class State:
     month_days: sympy.Expr = DEFAULT_MONTH_DAYS
     lint_settings: dict[str, float] = field(default_factory=dict)
     lint_spans: dict[str, Span] = field(default_factory=dict)
+    peak: float = 1.0
+    peak_span: Optional[Span] = None
 
     # declarations: every top-level name, its kind and where it was first declared
     declared: dict[str, tuple[str, Span]] = field(default_factory=dict)
