@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
-           "format_calibration", "CalibrationError", "format_capacity"]
+           "format_calibration", "CalibrationError", "format_capacity", "serve_lsp"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -587,6 +587,19 @@ def command_words():
     runs in it; a tool that passes its own users' flags through the API may too."""
     from llmarch.compiler.options import command_words as words
     return words()
+
+
+def serve_lsp() -> int:
+    """Run the language server (`llmarch lsp`) on standard input and output until the
+    editor says `exit`; returns 0. Needs pygls (the `lsp` extra); without it, raises
+    `LlmarchError` (E600) saying how to install it. See docs/editors.md."""
+    try:
+        from llmarch import lsp
+    except ImportError as exc:
+        raise usage_error(f"the language server needs pygls ({exc})",
+                          help="pip install 'llmarch[lsp]'") from None
+    lsp.serve(loads)
+    return 0
 
 
 def render_dot(dot_text: str, format: str) -> bytes:

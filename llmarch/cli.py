@@ -132,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="a glob (`openai:gpt-4o*`) or a substring of provider:model (`gemini`)")
     c.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the prices on that date (default: newest)")
     c.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    sub.add_parser("lsp", help="a Language Server Protocol server on standard input and output, for editors "
+                   "(needs the `lsp` extra: pip install 'llmarch[lsp]'; see docs/editors.md)",
+                   description="a Language Server Protocol server on standard input and output, for editors "
+                   "(needs the `lsp` extra: pip install 'llmarch[lsp]'; see docs/editors.md)")
     return p
 
 
@@ -168,6 +172,8 @@ def _command(api, args) -> int:
             return EXIT_USAGE
         sets[name.strip()] = value.strip()
     try:
+        if args.command == "lsp":
+            return api.serve_lsp()
         if args.command == "prices":
             return _prices(api, args)
         if args.command == "diff":

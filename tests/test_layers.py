@@ -114,7 +114,7 @@ def test_help_version_and_usage_errors_import_no_compiler():
               "        except SystemExit:\n"
               "            pass\n"
               "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'numpy', 'lark', 'networkx',"
-              " 'pydantic', 'graphviz', 'genai_prices') or m.startswith('llmarch.compiler'))\n"
+              " 'pydantic', 'graphviz', 'genai_prices', 'pygls', 'lsprotocol') or m.startswith('llmarch.compiler'))\n"
               "print(heavy)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
