@@ -236,7 +236,7 @@ def _price_hover(name: str, state: _Document) -> str:
     try:
         per_million = [(label, float(expr) * 1e6) for label, expr in
                        (("input", price.input), ("output", price.output), ("cached input", price.cached_input))]
-        lines.append(", ".join(f"{label} ${value:,.4g}" for label, value in per_million) + " per million tokens")
+        lines.append(", ".join(f"{label} {present.money(value)}" for label, value in per_million) + " per million tokens")
     except TypeError:   # a price over parameters: no single number
         pass
     return "\n\n".join(lines)

@@ -186,3 +186,30 @@ def test_every_prefix_of_the_quickstart_leaves_the_server_standing(tmp_path):
         assert not any("internal error" in m for m in s.logs), s.logs
 
     _run(session())
+
+
+def test_definition_goes_into_an_imported_file(tmp_path):
+    shared = tmp_path / "shared.llmarch"
+    shared.write_text('param daily = 100 requests/day "requests a day"\n', encoding="utf-8")
+    main = tmp_path / "main.llmarch"
+    text = ('architecture "m"\nimport "shared.llmarch"\ntraffic = daily\n'
+            'tool db { cost = 0.001 USD/call }\nflow { start -> db }\n')
+    main.write_text(text, encoding="utf-8")
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(main, text)
+            assert await s.published(uri) == []
+            location = await s.client.text_document_definition_async(types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=12)))
+            assert location.uri == from_fs_path(str(shared))
+            assert (location.range.start.line, location.range.start.character, location.range.end.character) == (0, 6, 11)
+            symbols = await s.client.text_document_document_symbol_async(types.DocumentSymbolParams(
+                text_document=types.TextDocumentIdentifier(uri=uri)))
+            assert [x.name for x in symbols] == ["db"]   # the outline is this file's own
+        finally:
+            await s.stop()
+
+    _run(session())
