@@ -213,3 +213,13 @@ def test_definition_goes_into_an_imported_file(tmp_path):
             await s.stop()
 
     _run(session())
+
+
+def test_without_pygls_the_command_says_how_to_install_it():
+    import subprocess
+    script = ("import sys; sys.modules['pygls'] = None\n"
+              "from llmarch import cli; sys.exit(cli.main(['lsp']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "error[E600]: the language server needs pygls" in done.stderr
+    assert "pip install 'llmarch[lsp]'" in done.stderr
