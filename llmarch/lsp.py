@@ -287,13 +287,10 @@ def _declarations(state: _Document):
         yield name, "scenario", s.span
 
 
-def _name_range(span: Span, name: str, path: str) -> types.Range:
-    """The range of `name` in its declaration's first line (the whole declaration if not found)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            line = handle.read().splitlines()[span.line - 1]
-    except (OSError, IndexError, UnicodeDecodeError):
-        return _range(span)
+def _name_range(span: Span, name: str, state: _Document) -> types.Range:
+    """The range of `name` in its declaration's first line, in the text that compiled (the
+    whole declaration when the name is not written there, as for a template's parts)."""
+    line = state.model.compiled.sources.line(span.file, span.line) or ""
     found = re.search(rf"\b{re.escape(name)}\b", line[span.column - 1:])
     if not found:
         return _range(span)
@@ -310,20 +307,11 @@ def _definition(ls: LlmarchServer, params: types.DefinitionParams) -> Optional[t
     for name, _kind, span in _declarations(state):
         if name == word:
             if _same_file(span, state.path, state.model):
-                text = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
-                line = text[span.line - 1] if span.line - 1 < len(text) else ""
-                found = re.search(rf"\b{re.escape(name)}\b", line[span.column - 1:])
-                if found:
-                    start = span.column - 1 + found.start()
-                    where = types.Range(start=types.Position(line=span.line - 1, character=start),
-                                        end=types.Position(line=span.line - 1, character=start + len(name)))
-                else:
-                    where = _range(span)
-                return types.Location(uri=params.text_document.uri, range=where)
+                return types.Location(uri=params.text_document.uri, range=_name_range(span, name, state))
             other = _disk_path(span.file, state.model)
             if other is None:
                 return None
-            return types.Location(uri=from_fs_path(other), range=_name_range(span, name, other))
+            return types.Location(uri=from_fs_path(other), range=_name_range(span, name, state))
     return None
 
 
@@ -336,20 +324,12 @@ def _symbols(ls: LlmarchServer, params: types.DocumentSymbolParams) -> list[type
     state = ls.documents.get(params.text_document.uri)
     if state is None or state.model is None:
         return []
-    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
     out = []
     for name, kind, span in _declarations(state):
-        if not _same_file(span, state.path, state.model) or span.line - 1 >= len(lines):
-            continue
-        whole = _range(span)
-        found = re.search(rf"\b{re.escape(name)}\b", lines[span.line - 1][span.column - 1:])
-        chosen = whole
-        if found:
-            start = span.column - 1 + found.start()
-            chosen = types.Range(start=types.Position(line=span.line - 1, character=start),
-                                 end=types.Position(line=span.line - 1, character=start + len(name)))
-        out.append(types.DocumentSymbol(name=name, detail=kind, kind=_SYMBOL_KIND.get(kind, types.SymbolKind.Function),
-                                        range=whole, selection_range=chosen))
+        if _same_file(span, state.path, state.model):
+            out.append(types.DocumentSymbol(name=name, detail=kind,
+                                            kind=_SYMBOL_KIND.get(kind, types.SymbolKind.Function),
+                                            range=_range(span), selection_range=_name_range(span, name, state)))
     out.sort(key=lambda s: (s.range.start.line, s.range.start.character))
     return out
 
