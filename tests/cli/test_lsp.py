@@ -223,3 +223,21 @@ def test_without_pygls_the_command_says_how_to_install_it():
     assert done.returncode == 2, done.stderr
     assert "error[E600]: the language server needs pygls" in done.stderr
     assert "pip install 'llmarch[lsp]'" in done.stderr
+
+
+def test_notes_become_related_locations_and_the_help_is_appended(tmp_path):
+    from llmarch.dsl.diagnostics import Diagnostic, Span
+    from llmarch.lsp import to_lsp_diagnostics
+    path = tmp_path / "a.llmarch"
+    here = Span(str(path), 3, 5, 3, 9)
+    note_here = Span(str(path), 1, 1, 1, 4)
+    found = to_lsp_diagnostics([Diagnostic("warning", "L101", "too many tokens", here, "trim the prompt",
+                                           (("declared here", note_here), ("a note without a place", None)))],
+                               str(path), "abc\n\nxx  name\n")
+    (d,) = found
+    assert d.code == "L101" and d.severity == types.DiagnosticSeverity.Warning
+    assert (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character) == (2, 4, 2, 8)
+    assert d.message == "too many tokens\nhelp: trim the prompt\nnote: a note without a place"
+    (related,) = d.related_information
+    assert related.message == "declared here" and related.location.uri == from_fs_path(str(path))
+    assert (related.location.range.start.line, related.location.range.end.character) == (0, 3)
