@@ -27,7 +27,7 @@ __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_li
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
            "format_calibration", "CalibrationError", "format_capacity", "pr_comment", "format_pr_comment",
-           "init_text"]
+           "init_text", "init"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -471,6 +471,28 @@ def format_pr_comment(comment) -> str:
     """The comment as Markdown, starting with the marker CI finds it by (`<!-- llmarch -->`)."""
     from llmarch.compiler.pr_comment import pr_comment_markdown
     return pr_comment_markdown(comment)
+
+
+def init_text() -> str:
+    """The commented starter architecture `llmarch init` writes: it passes `check`, `cost`
+    and `lint`."""
+    from importlib import resources
+    return resources.files("llmarch").joinpath("starter.llmarch").read_text(encoding="utf-8")
+
+
+def init(path: str | os.PathLike = "architecture.llmarch") -> str:
+    """Write the starter architecture to `path` (never over an existing file: a usage
+    error); returns the path written."""
+    path = os.fspath(path)
+    try:
+        with open(path, "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(init_text())
+    except FileExistsError:
+        raise usage_error(f"`{path}` already exists; llmarch init does not overwrite a file",
+                          "name another file: llmarch init FILE") from None
+    except OSError as exc:
+        raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 # --- text: what the command prints -------------------------------------------------------------

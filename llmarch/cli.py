@@ -123,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--samples", "-n", type=int, metavar="N",
                    help="with uncertain parameters: samples per side (default 50,000)")
     c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
+    c = sub.add_parser("init", help="write a commented starter architecture that checks",
+                       description="write a commented starter architecture (it passes check, cost and lint); "
+                       "never overwrites a file",
+                       epilog="example: llmarch init && llmarch cost architecture.llmarch")
+    c.add_argument("file", nargs="?", default="architecture.llmarch",
+                   help="where to write it (default: architecture.llmarch in the current folder)")
     c = sub.add_parser("pr-comment", help="one Markdown pull-request comment: the diff, budgets and lint of every "
                        "changed .llmarch file", description="one Markdown pull-request comment for the .llmarch files "
                        "changed between two git revisions (or FILES): the diff of each, its budgets and lint at HEAD; "
@@ -190,6 +196,10 @@ def _command(api, args) -> int:
         if args.command == "diff":
             sys.stdout.write(api.format_diff(api.diff(args.old, args.new, args.scenario, sets, args.samples, args.seed),
                                              args.format))
+            return EXIT_OK
+        if args.command == "init":
+            path = api.init(args.file)
+            sys.stderr.write(f"wrote {path}: `llmarch cost {path}` prices it\n")
             return EXIT_OK
         if args.command == "pr-comment":
             return _pr_comment(api, args, sets)
