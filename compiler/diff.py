@@ -326,8 +326,9 @@ def _sections(d: Diff, markdown: bool):
         [quote(p.name), p.before or "—", p.after or "—"] for p in d.parameters]
 
 
-def diff_text(d: Diff, markdown: bool = False) -> str:
-    title = f"{d.old} → {d.new}" + (f" — scenario {d.scenario}" if d.scenario else "")
+def diff_text(d: Diff, markdown: bool = False, title: Optional[str] = None) -> str:
+    """The diff as a table or Markdown, under `title` (default `OLD → NEW — scenario S`)."""
+    title = title or f"{d.old} → {d.new}" + (f" — scenario {d.scenario}" if d.scenario else "")
     out = [("### " if markdown else "") + title, ""]
     for name, header, rows in _sections(d, markdown):
         if not rows:

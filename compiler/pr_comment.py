@@ -29,11 +29,23 @@ __all__ = ["MARKER", "FileSection", "PrComment", "pr_comment", "pr_comment_markd
 #: The first line of every comment: CI finds the comment to update by it. Never change it.
 MARKER = "<!-- llmarch -->"
 
+#: The only errors of a file meant to be imported (a price sheet, a module): it is no
+#: architecture of its own, which is not a failure of the pull request.
+MODULE_CODES = {"E401", "E402"}
+
+
+def _short(revision: str) -> str:
+    """A full commit id (what CI passes) cut to 12 digits for the reader; anything else as written."""
+    if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower()):
+        return revision[:12]
+    return revision
+
 
 @dataclass(frozen=True)
 class FileSection:
-    """One file's part of the comment; `status` is `changed`, `added`, `deleted` or `invalid`
-    (does not compile at HEAD)."""
+    """One file's part of the comment; `status` is `changed`, `added`, `deleted`, `module`
+    (no `traffic` or `flow` of its own: a file others import) or `invalid` (does not
+    compile at HEAD)."""
 
     path: str                          # relative to the repository's top folder
     status: str
@@ -82,6 +94,7 @@ def _repository_path(file: str, root: Path) -> str:
 
 def _section(name: str, root: Path, base: str, head: str, base_commit: str, head_commit: str,
              scenario, sets, samples, seed) -> FileSection:
+    base, head = _short(base), _short(head)     # from here on, names for the reader only
     # compile_side reads `REV:path` with the path from the working directory
     local = os.path.relpath(root / name)
     before_exists, after_exists = diffs.exists_at(base_commit, name, root), diffs.exists_at(head_commit, name, root)
@@ -100,6 +113,10 @@ def _section(name: str, root: Path, base: str, head: str, base_commit: str, head
     try:
         new = diffs.compile_side(f"{head_commit}:{local}")
     except LlmarchError as exc:
+        if {d.code for d in exc.diagnostics if d.severity == "error"} <= MODULE_CODES:
+            return FileSection(name, "module", f"### `{name}` (a module)\n\nNo `traffic` or `flow` of its own at "
+                               f"`{head}`: a file other architectures import. Its changes show in theirs; name them "
+                               "as FILEs to compare them.\n")
         return FileSection(name, "invalid", f"### `{name}` (does not compile at `{head}`)\n\n```text\n"
                            + exc.render().rstrip() + "\n```\n")
     old = None
@@ -109,14 +126,20 @@ def _section(name: str, root: Path, base: str, head: str, base_commit: str, head
         except LlmarchError:
             old = None
     sets = dict(sets or {})
-    if scenario is not None and scenario not in new.arch.scenarios:
-        raise usage_error(f"`{name}` has no scenario `{scenario}` at `{head}`")
+    note = ""
+    if scenario is not None and (scenario not in new.arch.scenarios
+                                 or (old is not None and scenario not in old.arch.scenarios)):
+        # one file without the scenario must not hide the others: this one at its defaults
+        where = f"`{head}`" if scenario not in new.arch.scenarios else f"`{base}`"
+        note = f"\n\n> no scenario `{scenario}` at {where}: priced at the file's defaults"
+        scenario = None
     if old is not None:
         d = diffs.diff_results(old, new, f"{base}:{name}", f"{head}:{name}", scenario, sets, samples, seed)
-        body, status = diffs.diff_text(d, markdown=True), "changed"
+        title = f"`{name}`: `{base}` → `{head}`" + (f" — scenario {scenario}" if scenario else "")
+        body, status = diffs.diff_text(d, markdown=True, title=title + note), "changed"
     else:
         heading = f"### `{name}` (added)" if not before_exists else f"### `{name}` (does not compile at `{base}`)"
-        body = heading + "\n\n" + cost_markdown(new.evaluator.evaluate(scenario, sets)).replace("### ", "#### ", 1)
+        body = heading + note + "\n\n" + cost_markdown(new.evaluator.evaluate(scenario, sets)).replace("### ", "#### ", 1)
         status = "added"
     budgets, findings = _budgets_and_lint(new, scenario, sets, samples, seed)
     failed = sum(b.holds is False for b in budgets)
@@ -158,9 +181,10 @@ def _status(head: str, budgets, findings: Sequence[Diagnostic]) -> str:
 
 def pr_comment_markdown(comment: PrComment) -> str:
     """The whole comment: the marker, a title, and each file's section."""
-    out = [MARKER, f"## llmarch: `{comment.base}` → `{comment.head}`", ""]
+    base, head = _short(comment.base), _short(comment.head)
+    out = [MARKER, f"## llmarch: `{base}` → `{head}`", ""]
     if not comment.sections:
-        out.append(f"No `.llmarch` file changed between `{comment.base}` and `{comment.head}`.")
+        out.append(f"No `.llmarch` file changed between `{base}` and `{head}`.")
     for section in comment.sections:
         out += [section.markdown.rstrip(), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -25,6 +25,7 @@ budget monthly_total < 300 USD/month
 """
 AFTER = BEFORE.replace("10% to 30%", "30% to 50%").replace("tool rerank { cost = 0.001 USD }\n", "").replace(
     "-> search -> rerank", "-> search")
+MODULE = "param unit = 0.01 USD\n"     # a price sheet: imported, no architecture of its own
 ADDED = "traffic = 100 requests/day\ntool t { cost = 0.01 USD }\nflow { start -> t }\n"
 DELETED = "traffic = 50 requests/day\ntool t { cost = 0.02 USD }\nflow { start -> t }\n"
 
@@ -42,11 +43,13 @@ def repo(tmp_path, monkeypatch):
     (repo / "arch").mkdir()
     (repo / "arch" / "bot.llmarch").write_text(BEFORE)
     (repo / "old.llmarch").write_text(DELETED)
+    (repo / "prices.llmarch").write_text(MODULE)
     (repo / "README.md").write_text("not an architecture\n")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "one")
     (repo / "arch" / "bot.llmarch").write_text(AFTER)
     (repo / "new.llmarch").write_text(ADDED)
+    (repo / "prices.llmarch").write_text(MODULE.replace("0.01", "0.02"))
     (repo / "README.md").write_text("changed, not an architecture\n")
     git(repo, "rm", "-q", "old.llmarch")
     git(repo, "add", ".")
@@ -94,10 +97,22 @@ def test_revisions_cannot_smuggle_git_options(repo, capsys):
     assert "is not a git revision" in capsys.readouterr().err
     assert main(["pr-comment", "HEAD~9", "HEAD"]) == EXIT_USAGE
     assert "`HEAD~9` is not a revision" in capsys.readouterr().err
-    assert sorted(p.name for p in repo.iterdir()) == [".git", "README.md", "arch", "new.llmarch"]
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "README.md", "arch", "new.llmarch", "prices.llmarch"]
 
 
 def test_outside_a_repository(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["pr-comment", "HEAD~1", "HEAD"]) == EXIT_USAGE
     assert "runs inside a git repository" in capsys.readouterr().err
+
+
+def test_a_scenario_one_file_lacks_and_full_commit_ids(repo, capsys):
+    (repo / "arch" / "bot.llmarch").write_text(AFTER + "scenario production { questions = 4000 requests/day }\n")
+    git(repo, "commit", "-qam", "three")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    assert main(["pr-comment", "HEAD~2", head, "--scenario", "production", "-n", "2000"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"## llmarch: `HEAD~2` → `{head[:12]}`" in out and head not in out
+    # the file had no `production` at the base: the diff is at the defaults, and says so
+    assert "> no scenario `production` at `HEAD~2`: priced at the file's defaults" in out
+    assert "> no scenario `production` at `" + head[:12] + "`" in out     # new.llmarch has none
