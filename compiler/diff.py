@@ -25,7 +25,8 @@ from .loader import display_path
 from .output import markdown_table, text_table
 from .pipeline import Compiled, compile_file
 
-__all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json"]
+__all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json", "git_root",
+           "git_commit", "changed_files", "exists_at"]
 
 
 
@@ -129,17 +130,8 @@ def compile_side(spec: str) -> Compiled:
         # nothing the user writes may reach git as an option
         raise usage_error(f"`{revision}` is not a git revision", "write REV:path such as HEAD~1:arch.llmarch")
     where = Path(path).parent if Path(path).parent.is_dir() else Path(".")
-    try:
-        top = _git(["rev-parse", "--show-toplevel"], where).decode("utf-8", "replace").strip()
-    except _GitFailed:
-        raise usage_error(f"`{spec}` names a git revision, but `{where}` is not inside a git repository") from None
-    root = Path(top)
-    try:
-        commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
-                      root).decode("ascii").strip()
-    except (_GitFailed, UnicodeDecodeError):
-        raise usage_error(f"`{revision}` is not a revision of the repository at `{display_path(root)}`",
-                          "check the revision: a branch, a tag, a commit or HEAD~1") from None
+    root = git_root(where, f"`{spec}` names a git revision, but `{where}` is not inside a git repository")
+    commit = git_commit(revision, root)
 
     def reader(file: Path, shown: str) -> bytes:
         absolute = Path(file) if Path(file).is_absolute() else Path.cwd() / file
@@ -166,6 +158,44 @@ def compile_side(spec: str) -> Compiled:
     except SourceError as exc:
         raise LlmarchError([Diagnostic("error", exc.code, exc.message, exc.span, exc.help)], sources) from None
     return compile_file(path, text=text, reader=reader)
+
+
+def git_root(where: Path, problem: str) -> Path:
+    """The top folder of the git repository `where` is in; a usage error saying `problem` if none."""
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], where).decode("utf-8", "replace").strip())
+    except _GitFailed:
+        raise usage_error(problem) from None
+
+
+def git_commit(revision: str, root: Path) -> str:
+    """The commit `revision` names in the repository at `root`, as hexadecimal; a usage error
+    for a revision git does not know, or one that could be read as an option."""
+    if not revision or revision.startswith("-") or "\0" in revision:
+        # nothing the user writes may reach git as an option
+        raise usage_error(f"`{revision}` is not a git revision", "a branch, a tag, a commit or HEAD~1")
+    try:
+        return _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
+                    root).decode("ascii").strip()
+    except (_GitFailed, UnicodeDecodeError):
+        raise usage_error(f"`{revision}` is not a revision of the repository at `{display_path(root)}`",
+                          "check the revision: a branch, a tag, a commit or HEAD~1") from None
+
+
+def changed_files(base: str, head: str, root: Path, suffix: str = ".llmarch") -> list[str]:
+    """The files ending in `suffix` that differ between two commits (hexadecimal, from
+    `git_commit`), relative to `root`, sorted; a rename counts as a deletion and an addition."""
+    out = _git(["diff", "--name-only", "--no-renames", "--no-ext-diff", "-z", base, head, "--"], root)
+    names = {n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n}
+    return sorted(n for n in names if n.endswith(suffix))
+
+
+def exists_at(commit: str, relative: str, root: Path) -> bool:
+    """Whether `relative` (a path from `root`) is a file at `commit` (hexadecimal)."""
+    try:
+        return _git(["cat-file", "-t", f"{commit}:{relative}"], root).strip() == b"blob"
+    except _GitFailed:
+        return False
 
 
 class _GitFailed(Exception):
@@ -296,8 +326,9 @@ def _sections(d: Diff, markdown: bool):
         [quote(p.name), p.before or "—", p.after or "—"] for p in d.parameters]
 
 
-def diff_text(d: Diff, markdown: bool = False) -> str:
-    title = f"{d.old} → {d.new}" + (f" — scenario {d.scenario}" if d.scenario else "")
+def diff_text(d: Diff, markdown: bool = False, title: Optional[str] = None) -> str:
+    """The diff as a table or Markdown, under `title` (default `OLD → NEW — scenario S`)."""
+    title = title or f"{d.old} → {d.new}" + (f" — scenario {d.scenario}" if d.scenario else "")
     out = [("### " if markdown else "") + title, ""]
     for name, header, rows in _sections(d, markdown):
         if not rows:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_lint", "format_sensitivity",
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
-           "format_calibration", "CalibrationError", "format_capacity", "serve_lsp"]
+           "format_calibration", "CalibrationError", "format_capacity", "serve_lsp", "pr_comment",
+           "format_pr_comment", "init_text", "init"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -451,6 +452,47 @@ def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenari
 
     (before, old_name), (after, new_name) = side(old), side(new)
     return diffs.diff_results(before, after, old_name, new_name, scenario, _sets(set), samples, seed)
+
+
+def pr_comment(base: str, head: str, files: Optional[Sequence[str | os.PathLike]] = None,
+               scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+               samples: Optional[int] = None, seed: int = 0):
+    """A pull request's cost comment, run inside a git repository: for every `.llmarch` file
+    that changed between the revisions `base` and `head` (or each of `files`, paths from the
+    working directory), the diff, and the budgets and lint findings at `head` (a
+    `pr_comment.PrComment`; `.budgets_failed`, `.invalid`). `format_pr_comment` writes it
+    as Markdown that starts with the hidden marker `<!-- llmarch -->`. See docs/ci.md."""
+    from llmarch.compiler.pr_comment import pr_comment as comment
+    return comment(base, head, [os.fspath(f) for f in files] if files else None, scenario, _sets(set),
+                   samples, seed)
+
+
+def format_pr_comment(comment) -> str:
+    """The comment as Markdown, starting with the marker CI finds it by (`<!-- llmarch -->`)."""
+    from llmarch.compiler.pr_comment import pr_comment_markdown
+    return pr_comment_markdown(comment)
+
+
+def init_text() -> str:
+    """The commented starter architecture `llmarch init` writes: it passes `check`, `cost`
+    and `lint`."""
+    from importlib import resources
+    return resources.files("llmarch").joinpath("starter.llmarch").read_text(encoding="utf-8")
+
+
+def init(path: str | os.PathLike = "architecture.llmarch") -> str:
+    """Write the starter architecture to `path` (never over an existing file: a usage
+    error); returns the path written."""
+    path = os.fspath(path)
+    try:
+        with open(path, "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(init_text())
+    except FileExistsError:
+        raise usage_error(f"`{path}` already exists; llmarch init does not overwrite a file",
+                          "name another file: llmarch init FILE") from None
+    except OSError as exc:
+        raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 # --- text: what the command prints -------------------------------------------------------------

@@ -123,6 +123,29 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--samples", "-n", type=int, metavar="N",
                    help="with uncertain parameters: samples per side (default 50,000)")
     c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
+    c = sub.add_parser("init", help="write a commented starter architecture that checks",
+                       description="write a commented starter architecture (it passes check, cost and lint); "
+                       "never overwrites a file",
+                       epilog="example: llmarch init && llmarch cost architecture.llmarch")
+    c.add_argument("file", nargs="?", default="architecture.llmarch",
+                   help="where to write it (default: architecture.llmarch in the current folder)")
+    c = sub.add_parser("pr-comment", help="one Markdown pull-request comment: the diff, budgets and lint of every "
+                       "changed .llmarch file", description="one Markdown pull-request comment for the .llmarch files "
+                       "changed between two git revisions (or FILES): the diff of each, its budgets and lint at HEAD; "
+                       "it starts with the marker <!-- llmarch --> so CI can update it. Exit 4 when a budget does not "
+                       "hold at HEAD, 1 when a file does not compile there",
+                       epilog="example: llmarch pr-comment origin/main HEAD > comment.md")
+    c.add_argument("base", help="the revision before (the pull request's base: origin/main, a commit)")
+    c.add_argument("head", help="the revision after (HEAD)")
+    c.add_argument("files", nargs="*", metavar="FILE",
+                   help="the .llmarch files to compare (default: those that changed between BASE and HEAD)")
+    c.add_argument("--scenario", "-s", help="a scenario the files declare (default: their defaults)")
+    c.add_argument("--set", dest="sets", action="append", default=[], metavar="PARAM=VALUE",
+                   help="override a parameter on both sides (where it exists)")
+    c.add_argument("--samples", "-n", type=int, metavar="N",
+                   help="with uncertain parameters: samples per side (default 50,000)")
+    c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
+    c.add_argument("--output", "-o", metavar="FILE", help="write the comment there (default: standard output)")
     c = common("sweep", "evaluate over a grid of parameter values in one vectorized call", fmt=("csv", "json"))
     c.add_argument("--grid", action="append", required=True, metavar="PARAM=LOW:HIGH[:log]:POINTS")
     c.add_argument("--output", "-o", metavar="FILE", help="write there instead of standard output")
@@ -180,6 +203,12 @@ def _command(api, args) -> int:
             sys.stdout.write(api.format_diff(api.diff(args.old, args.new, args.scenario, sets, args.samples, args.seed),
                                              args.format))
             return EXIT_OK
+        if args.command == "init":
+            path = api.init(args.file)
+            sys.stderr.write(f"wrote {path}: `llmarch cost {path}` prices it\n")
+            return EXIT_OK
+        if args.command == "pr-comment":
+            return _pr_comment(api, args, sets)
         model = api.load(args.file)
         if args.command == "check":
             for warning in model.check():
@@ -258,6 +287,30 @@ def _calibrate(api, model, args) -> int:
     sys.stdout.write(api.format_calibration(calibration, args.format))
     if args.output:
         sys.stderr.write(f"wrote {args.output}: `llmarch cost {args.output} --scenario observed` prices it\n")
+    return EXIT_OK
+
+
+def _pr_comment(api, args, sets) -> int:
+    """`llmarch pr-comment`: the comment to --output or standard output; exit 1 when a file
+    does not compile at HEAD, else 4 when a budget does not hold there."""
+    comment = api.pr_comment(args.base, args.head, args.files, args.scenario, sets, args.samples, args.seed)
+    text = api.format_pr_comment(comment)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except OSError as exc:
+            sys.stderr.write(f"llmarch: error: cannot write {args.output}: {exc.strerror or exc}\n")
+            return EXIT_USAGE
+    if comment.invalid:
+        sys.stderr.write(f"llmarch: {len(comment.invalid)} file(s) do not compile at {args.head}: "
+                         + ", ".join(comment.invalid) + "\n")
+        return EXIT_INVALID
+    if comment.budgets_failed:
+        sys.stderr.write(f"llmarch: {comment.budgets_failed} budget(s) not met at {args.head}\n")
+        return EXIT_BUDGET
     return EXIT_OK
 
 
