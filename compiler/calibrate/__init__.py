@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Optional, Sequence
 
 from .estimate import Estimate, estimates
-from .readers import FORMATS, CalibrationError, Skips, read_traces
+from .readers import FORMATS, CalibrationError, Skips, check_trace_file, read_traces
 from .reconcile import GapShare, Reconciled, reconcile
 
 __all__ = ["Calibration", "CalibrationError", "calibrate", "FORMATS", "parse_moment", "GapShare"]
@@ -126,8 +126,7 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     skips = Skips()
     paths = [os.fspath(p) for p in paths]
     for path in paths:
-        if not os.path.isfile(path):
-            raise CalibrationError(f"{path}: no such trace file")
+        check_trace_file(path)
     # Langfuse Parquet and CSV are normalized in SQL (columnar.py); JSON goes through Python
     columnar = [p for p in paths if trace_format == "langfuse" and is_columnar(p)]
     rows = [p for p in paths if p not in columnar]

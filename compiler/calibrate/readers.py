@@ -469,6 +469,14 @@ def read_traces(paths: Iterable[str], trace_format: str, skips: Skips) -> Iterat
         raise CalibrationError(f"unknown trace format {trace_format!r}: one of {', '.join(FORMATS)}")
     for path in paths:
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise CalibrationError(f"{path}: no such trace file")
+        check_trace_file(path)
         yield from _READERS[trace_format](path, skips)
+
+
+def check_trace_file(path: str) -> None:
+    """A trace file must be a regular file: a missing path, a folder or a device is one clear error."""
+    if not os.path.exists(path):
+        raise CalibrationError(f"{path}: no such trace file")
+    if not os.path.isfile(path):
+        what = "a folder" if os.path.isdir(path) else "not a regular file (a device, pipe or socket)"
+        raise CalibrationError(f"{path}: {what}, not a trace file")

@@ -111,6 +111,10 @@ def test_a_file_of_another_format_is_a_clear_error(tmp_path):
         list(read_traces([bad], "otlp", Skips()))
     with pytest.raises(CalibrationError, match="no such trace file"):
         list(read_traces([tmp_path / "missing.jsonl"], "otlp", Skips()))
+    with pytest.raises(CalibrationError, match="a folder, not a trace file"):
+        list(read_traces([tmp_path], "otlp", Skips()))
+    with pytest.raises(CalibrationError, match="not a regular file"):       # never read: /dev/zero has no end
+        list(read_traces(["/dev/zero"], "otlp", Skips()))
 
 
 @pytest.mark.parametrize("name", ["helicone_export.jsonl", "helicone_export.csv"])
