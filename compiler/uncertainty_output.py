@@ -7,7 +7,7 @@ from typing import Optional
 
 from . import present
 from .metrics import CATEGORIES
-from .montecarlo import KEEP_COMPONENTS, Simulation, Summary
+from .montecarlo import KEEP_COMPONENTS, Simulation
 from .output import markdown_table, text_table
 
 __all__ = ["sobol_table", "sobol_json", "simulation_table", "simulation_markdown", "simulation_json", "FIGURE_LABELS", "show_figure",
@@ -86,34 +86,26 @@ COMPONENT_HEADER = ["component", "category", "mean a month", "p5", "p50", "p95"]
 PARAMETER_HEADER = ["uncertain parameter", "distribution", "point value (median)"]
 
 
-def simulation_table(sim: Simulation, budgets=()) -> str:
-    out = [sim.architecture, _heading(sim), ""]
+def _simulation_text(sim: Simulation, budgets, markdown: bool) -> str:
+    table, item = (markdown_table, "- ") if markdown else (text_table, "")
+    out = ([f"# {sim.architecture}", ""] if markdown else [sim.architecture]) + [_heading(sim), ""]
     if sim.uncertain:
-        out += text_table(PARAMETER_HEADER, parameter_rows(sim), {2}) + [""]
-    out += text_table(FIGURE_HEADER, _figure_rows(sim), set(range(1, 7))) + [""]
+        out += table(PARAMETER_HEADER, parameter_rows(sim), {2}) + [""]
+    out += table(FIGURE_HEADER, _figure_rows(sim), set(range(1, 7))) + [""]
     if sim.components:
-        out += text_table(COMPONENT_HEADER, _component_rows(sim), set(range(2, 6))) + [""]
-    out += [f"note: {n}" for n in _notes(sim)]
+        out += table(COMPONENT_HEADER, _component_rows(sim), set(range(2, 6))) + [""]
+    out += [f"{item or 'note: '}{n}" for n in _notes(sim)]
     if budgets:
-        out += [""] + [b.line() for b in budgets]
+        out += [""] + [f"{item}{b.line()}" for b in budgets]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def simulation_table(sim: Simulation, budgets=()) -> str:
+    return _simulation_text(sim, budgets, markdown=False)
 
 
 def simulation_markdown(sim: Simulation, budgets=()) -> str:
-    out = [f"# {sim.architecture}", "", _heading(sim), ""]
-    if sim.uncertain:
-        out += markdown_table(PARAMETER_HEADER, parameter_rows(sim), {2}) + [""]
-    out += markdown_table(FIGURE_HEADER, _figure_rows(sim), set(range(1, 7))) + [""]
-    if sim.components:
-        out += markdown_table(COMPONENT_HEADER, _component_rows(sim), set(range(2, 6))) + [""]
-    out += [f"- {n}" for n in _notes(sim)]
-    if budgets:
-        out += [""] + [f"- {b.line()}" for b in budgets]
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _summary_json(s: Summary) -> dict:
-    return s.to_json()
+    return _simulation_text(sim, budgets, markdown=True)
 
 
 def simulation_json(sim: Simulation, budgets=()) -> dict:
@@ -131,8 +123,8 @@ def simulation_json(sim: Simulation, budgets=()) -> dict:
         "correlations": [{"first": c.first, "second": c.second, "rank": c.rank} for c in sim.correlations],
         "point": {"monthly_total": sim.point.monthly_total, "cost_per_request": sim.point.cost_per_request,
                   "p_success": sim.point.p_success} if sim.point is not None else None,
-        "results": {metric: _summary_json(s) for metric, s in sim.figures.items()},
-        "components": {name: _summary_json(s) for name, s in sim.components.items()},
+        "results": {metric: s.to_json() for metric, s in sim.figures.items()},
+        "components": {name: s.to_json() for name, s in sim.components.items()},
         "budgets": [b.to_json() for b in budgets],
     }
 

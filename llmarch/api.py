@@ -172,11 +172,6 @@ class Model:
         return self._from_numeric(lambda n: sobol(n, scenario, sets, base, seed),
                                   lambda: sobol(self._compiled.evaluator, scenario, sets, base, seed))
 
-    @staticmethod
-    def budget_diagnostics(budgets) -> list[Diagnostic]:
-        """`budget_failures` of these budget results."""
-        return budget_failures(budgets)
-
     def simulate(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
                  samples: Optional[int] = None, seed: int = 0, components: bool = True):
         """Monte Carlo over the uncertain parameters (see docs/uncertainty.md): every sample

@@ -219,7 +219,7 @@ def _command(api, args) -> int:
             result = model.cost(args.scenario, sets)
             budgets = model.budgets(args.scenario, sets)
             sys.stdout.write(api.format_cost(result, args.format, budgets))
-            return _budget_verdict(model, budgets)
+            return _budget_verdict(api, model, budgets)
         if args.command == "lint":
             findings = model.lint(args.scenario, sets)
             budgets = api.budget_failures(model.budgets(args.scenario, sets))
@@ -257,7 +257,7 @@ def _command(api, args) -> int:
                                         components=args.components)
             budgets = model.budgets(args.scenario, sets, samples=args.samples, seed=args.seed)
             sys.stdout.write(api.format_simulation(simulation, args.format, budgets))
-            return _budget_verdict(model, budgets)
+            return _budget_verdict(api, model, budgets)
         return _analysis(api, model, args, sets)
     except api.LlmarchError as exc:
         sys.stderr.write(exc.render() + "\n")
@@ -297,13 +297,8 @@ def _pr_comment(api, args, sets) -> int:
     text = api.format_pr_comment(comment)
     if args.output in (None, "-"):
         sys.stdout.write(text)
-    else:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        except OSError as exc:
-            sys.stderr.write(f"llmarch: error: cannot write {args.output}: {exc.strerror or exc}\n")
-            return EXIT_USAGE
+    elif _write_file(args.output, text) != EXIT_OK:
+        return EXIT_USAGE
     if comment.invalid:
         sys.stderr.write(f"llmarch: {len(comment.invalid)} file(s) do not compile at {args.head}: "
                          + ", ".join(comment.invalid) + "\n")
@@ -314,9 +309,20 @@ def _pr_comment(api, args, sets) -> int:
     return EXIT_OK
 
 
-def _budget_verdict(model, budgets) -> int:
+def _write_file(path: str, text: str) -> int:
+    """Write `text` to `path`; a path that cannot be written is a usage error (exit 2)."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        sys.stderr.write(f"llmarch: error: cannot write {path}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _budget_verdict(api, model, budgets) -> int:
     """Budgets that do not hold are errors (exit 4); one too close to call is a warning."""
-    found = model.budget_diagnostics(budgets)
+    found = api.budget_failures(budgets)
     errors = [d for d in found if d.severity == "error"]
     for d in found:
         if d.severity != "error":
@@ -333,13 +339,7 @@ def _report(model, args, sets) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
         return EXIT_OK
-    try:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as exc:
-        sys.stderr.write(f"llmarch: error: cannot write {args.output}: {exc.strerror or exc}\n")
-        return EXIT_USAGE
-    return EXIT_OK
+    return _write_file(args.output, text)
 
 
 def _render(api, model, args, sets) -> int:
@@ -395,10 +395,8 @@ def _analysis(api, model, args, sets) -> int:
         names, arrays, batch = model.sweep(grids, args.scenario, sets)
         text = api.format_sweep(names, arrays, batch, fmt)
         if args.output:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        else:
-            sys.stdout.write(text)
+            return _write_file(args.output, text)
+        sys.stdout.write(text)
     return EXIT_OK
 
 

@@ -58,11 +58,21 @@ def mean_interval(total: float, squares: float, n: float) -> tuple[float, float,
     return mean, mean - half, mean + half
 
 
+def as_expr(value) -> sympy.Expr:
+    """An ir field as a sympy expression: sympy objects pass, numbers become sympy numbers,
+    anything else (text above all: `sympify` would evaluate it) is a TypeError."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+    raise TypeError(f"not an expression: {type(value).__name__}")
+
+
 def direct_parameter(arch: ir.Architecture, expr: Optional[sympy.Expr]) -> Optional[str]:
     """The parameter `expr` is, when a field is written as a bare parameter name."""
     if expr is None:
         return None
-    expr = sympy.sympify(expr).xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
+    expr = as_expr(expr).xreplace({ir.FAILURE_SWITCH: sympy.Integer(1)})
     symbols = expr.free_symbols
     if len(symbols) != 1:
         return None

@@ -334,16 +334,21 @@ def _langfuse_span(source: str, row: dict) -> Span:
         output, str(_first(row, "level") or "").upper() == "ERROR", hit, _cost(total), reasoning)
 
 
+def _csv_rows(path: str, column: str, what: str) -> Iterator[dict]:
+    """The rows of a CSV export, a row at a time; a file without `column` is not `what`."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or column not in reader.fieldnames:
+            raise CalibrationError(f"{path}: not {what} (no `{column}` column)")
+        yield from reader
+
+
 def read_langfuse(path: str, skips: Skips) -> Iterator[Span]:
     source = os.path.basename(path)
     lower = path.lower()
     if lower.endswith(".csv"):
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "trace_id" not in reader.fieldnames:
-                raise CalibrationError(f"{path}: not a Langfuse observations CSV (no `trace_id` column)")
-            for row in reader:
-                yield from _guarded(source, row, _langfuse_span, skips)
+        for row in _csv_rows(path, "trace_id", "a Langfuse observations CSV"):
+            yield from _guarded(source, row, _langfuse_span, skips)
         return
     if lower.endswith(".parquet"):
         import duckdb
@@ -446,12 +451,8 @@ def read_helicone(path: str, skips: Skips) -> Iterator[Span]:
     """A Helicone export (`@helicone/export`: JSON, JSONL or CSV of request rows)."""
     source = os.path.basename(path)
     if path.lower().endswith(".csv"):
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "request_id" not in reader.fieldnames:
-                raise CalibrationError(f"{path}: not a Helicone export CSV (no `request_id` column)")
-            for row in reader:
-                yield from _guarded(source, row, _helicone_span, skips)
+        for row in _csv_rows(path, "request_id", "a Helicone export CSV"):
+            yield from _guarded(source, row, _helicone_span, skips)
         return
     for doc in _json_documents(path, skips):
         for row in (doc if isinstance(doc, list) else [doc]):

@@ -16,6 +16,8 @@ import sympy
 from llmarch.compiler import ir
 from llmarch.compiler.results import CostResult
 
+from .estimate import as_expr
+
 __all__ = ["Reconciled", "reconcile", "GapShare", "explain_gap"]
 
 
@@ -54,7 +56,7 @@ class Reconciled:
 
 def _rate(expr: sympy.Expr, prompt: float) -> Optional[float]:
     try:
-        return float(sympy.sympify(expr).xreplace({ir.CALL_INPUT_TOKENS: prompt}))
+        return float(as_expr(expr).xreplace({ir.CALL_INPUT_TOKENS: prompt}))
     except (TypeError, ValueError):
         return None
 

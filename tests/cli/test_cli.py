@@ -123,3 +123,11 @@ def test_render_summary_draws_one_box_per_cost_vector(capsys):
     nodes = re.findall(r"^\t(\w+) \[label=", dot, re.M)
     assert nodes == ["start", "v_inference", "v_retrieval", "v_human", "v_ops", "v_infra", "success", "failure",
                      "legend"]
+
+
+def test_an_output_that_cannot_be_written_is_a_usage_error(tmp_path, capsys):
+    """`sweep -o`, `report -o` and `pr-comment -o` share one writer: a folder as the output
+    is exit 2 with one line, never an internal error."""
+    assert main(["sweep", SUPPORT, "--grid", "cache_hit=0:0.5:3", "-o", str(tmp_path)]) == EXIT_USAGE
+    assert main(["report", SUPPORT, "-f", "markdown", "-o", str(tmp_path)]) == EXIT_USAGE
+    assert "cannot write" in capsys.readouterr().err
