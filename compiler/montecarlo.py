@@ -142,9 +142,6 @@ class Simulation:
     def subsampled(self) -> bool:
         return self.samples > KEEP
 
-    def figure(self, metric: str) -> Summary:
-        return self.figures[metric]
-
 
 FIGURES = SAMPLED_METRICS
 
