@@ -7,19 +7,23 @@ on the fallback model), sends Σ vₙ · input tokens and receives Σ vₙ · ou
 counts both), and
 keeps Σ vₙ · (seconds of a call) of call time; with λ the arrival rate, the demand on a
 limit is λ times that amount (Little's law for `concurrency`). The peak is the mean times
-`settings { peak = … }`. See docs/capacity.md.
+`settings { peak = … }`. A self-hosted model (`gpu { }`) gets a `GpuRow`: the replicas its
+token demand needs at the mean and at the peak (the ones paid for), by the formula the cost
+uses (`ir.GpuHosting.replicas`). See docs/capacity.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+import sympy
 
 from . import ir
 from .codegen import numeric
 from .units import SECONDS_PER_DAY
 
-__all__ = ["Capacity", "LimitRow", "InFlightRow", "capacity", "LIMIT_UNITS"]
+__all__ = ["Capacity", "LimitRow", "InFlightRow", "GpuRow", "capacity", "LIMIT_UNITS"]
 
 #: the unit each limit is read and shown in, and what a request's amount is counted in
 LIMIT_UNITS = {"rpm": ("requests/min", "calls"), "tpm": ("tokens/min", "tokens"), "input_tpm": ("tokens/min", "tokens"),
@@ -85,6 +89,44 @@ class InFlightRow:
 
 
 @dataclass(frozen=True)
+class GpuRow:
+    """A self-hosted model's replicas: its token demand (every call's input and output
+    tokens) against what a replica serves at the target utilisation."""
+
+    model: str
+    tokens_per_request: float    # input + output tokens a request sends the model, every call counted
+    mean_demand: float           # tokens per second at the mean traffic
+    peak_demand: float           # tokens per second at the peak (mean × peak)
+    throughput: float            # tokens per second one replica serves
+    target_utilisation: float    # the share of `throughput` a replica is sized to use
+    min_replicas: int
+    mean_replicas: int           # what the mean traffic alone would need
+    replicas: int                # what the peak needs: the replicas paid for all month
+    price_per_hour: float        # USD an hour, one replica
+    monthly: float               # USD a month: replicas × price × hours in the month
+    per_request: Optional[float]  # monthly ÷ requests per month (None without traffic)
+    next_replica_at: Optional[float]  # mean traffic (requests/day) above which the peak needs one replica more
+
+    @property
+    def mean_utilisation(self) -> float:
+        """The mean demand over what the replicas paid for can serve (their full throughput)."""
+        return self.mean_demand / (self.replicas * self.throughput) if self.replicas else 0.0
+
+    @property
+    def peak_utilisation(self) -> float:
+        return self.peak_demand / (self.replicas * self.throughput) if self.replicas else 0.0
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "tokens_per_request": self.tokens_per_request,
+                "mean_demand": self.mean_demand, "peak_demand": self.peak_demand, "throughput": self.throughput,
+                "target_utilisation": self.target_utilisation, "min_replicas": self.min_replicas,
+                "mean_replicas": self.mean_replicas, "replicas": self.replicas,
+                "mean_utilisation": self.mean_utilisation, "peak_utilisation": self.peak_utilisation,
+                "price_per_hour": self.price_per_hour, "monthly": self.monthly, "per_request": self.per_request,
+                "next_replica_at": self.next_replica_at}
+
+
+@dataclass(frozen=True)
 class Capacity:
     """The limits table and the requests in flight, at one scenario's values."""
 
@@ -95,6 +137,7 @@ class Capacity:
     limits: list[LimitRow]
     in_flight: list[InFlightRow]  # empty when the file declares no time
     latency_per_request: Optional[float]
+    gpus: list[GpuRow] = field(default_factory=list)   # the self-hosted models the flow calls
 
     @property
     def peak_traffic(self) -> float:
@@ -119,7 +162,7 @@ class Capacity:
                 "limits": [r.to_dict() for r in self.limits],
                 "binding": None if binding is None else {"model": binding.model, "limit": binding.limit,
                                                          "binds_at": binding.binds_at},
-                "in_flight": in_flight}
+                "in_flight": in_flight, "gpus": [g.to_dict() for g in self.gpus]}
 
 
 def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
@@ -168,8 +211,34 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
             binds_at = per_day * limit / peak if peak > 0 else None
             limits.append(LimitRow(price.name, key, limit, per_request, mean, peak, binds_at))
     result = evaluation.result
+    gpus = _gpus(arch, env, per_day, amounts, result)
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
-                    result.latency_per_request if arch.has_latency else None)
+                    result.latency_per_request if arch.has_latency else None, gpus)
+
+
+def _gpus(arch: ir.Architecture, env, per_day: float, amounts: dict, result) -> list[GpuRow]:
+    """A row per self-hosted model that has a GPU cost (one the flow calls)."""
+    monthly = {r.name: r.monthly for r in result.components}
+    hours = float(numeric(arch.month_days, env)) * 24
+    rows = []
+    for name, fixed in arch.fixed.items():
+        if fixed.hosts is None:
+            continue
+        hosting = arch.prices[fixed.hosts].gpu
+        tokens = amounts.get(fixed.hosts, {}).get("tpm", 0.0)
+        mean = per_day * tokens                       # tokens per day
+        peak = mean * arch.peak
+        throughput = float(numeric(hosting.throughput, env))     # tokens per day, one replica
+        target = float(numeric(hosting.utilisation, env))
+        replicas = int(numeric(hosting.replicas(sympy.Float(peak)), env))
+        served = replicas * throughput * target       # what the replicas serve at the target, per day
+        rows.append(GpuRow(
+            fixed.hosts, tokens, mean / SECONDS_PER_DAY, peak / SECONDS_PER_DAY, throughput / SECONDS_PER_DAY,
+            target, hosting.min_replicas, int(numeric(hosting.replicas(sympy.Float(mean)), env)), replicas,
+            float(numeric(hosting.price, env)) / 24, monthly[name],
+            monthly[name] / result.requests_per_month if result.requests_per_month else None,
+            per_day * served / peak if peak > 0 else None))
+    return rows
 
 
 def _value(expr, env) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import present
-from .capacity import Capacity, LimitRow
+from .capacity import Capacity, GpuRow, LimitRow
 from .output import markdown_table, text_table
 
 __all__ = ["FORMAT_VERSION", "capacity_text", "capacity_json"]
@@ -13,6 +13,27 @@ FORMAT_VERSION = 1
 LIMITS_HEADER = ["model", "limit", "value", "per request", "mean demand", "peak demand", "use at peak",
                  "headroom", "throttled", "binds at"]
 IN_FLIGHT_HEADER = ["in flight", "seconds per request", "mean", "peak"]
+GPU_HEADER = ["self-hosted", "tokens per request", "mean tokens/s", "peak tokens/s", "per replica",
+              "replicas at mean", "replicas at peak", "use at mean", "use at peak", "per month", "next replica at"]
+
+
+def _gpu_cells(g: GpuRow) -> list[str]:
+    per_replica = f"{present.count(g.throughput)} tokens/s at {present.share(g.target_utilisation)}"
+    following = "never" if g.next_replica_at is None else f"{present.count(g.next_replica_at)} requests/day"
+    return [g.model, present.count(g.tokens_per_request), present.count(g.mean_demand), present.count(g.peak_demand),
+            per_replica, str(g.mean_replicas), str(g.replicas), present.share(g.mean_utilisation),
+            present.share(g.peak_utilisation), present.money(g.monthly), following]
+
+
+def _gpu_lines(c: Capacity, code) -> list[str]:
+    """Each self-hosted model's bill in words: the replicas paid for and how it is spread."""
+    lines = []
+    for g in c.gpus:
+        spread = "" if g.per_request is None else f", {present.money(g.per_request, True)} a request spread over the month"
+        lines.append(f"GPUs: {code(g.model)} {g.replicas} replica{'s' if g.replicas != 1 else ''} (sized for the "
+                     f"peak; {g.min_replicas} at least) × {present.money(g.price_per_hour)}/h = "
+                     f"{present.money(g.monthly)} a month{spread}")
+    return lines
 
 
 def _limit_cells(r: LimitRow) -> list[str]:
@@ -54,6 +75,9 @@ def capacity_text(c: Capacity, markdown: bool = False) -> str:
         rows = [[code(r[0])] + r[1:] for r in (_limit_cells(x) for x in c.limits)]
         out += table(LIMITS_HEADER, rows, right={2, 3, 4, 5, 6, 7, 8, 9}) + [""]
     out.append(_binding_line(c))
+    if c.gpus:
+        rows = [[code(r[0])] + r[1:] for r in (_gpu_cells(g) for g in c.gpus)]
+        out += [""] + table(GPU_HEADER, rows, right=set(range(1, 11))) + [""] + _gpu_lines(c, code)
     if c.latency_per_request is not None:
         rows = [[code(r.name), present.duration(r.seconds_per_request), present.count(r.mean), present.count(r.peak)]
                 for r in c.in_flight]

@@ -213,7 +213,7 @@ def build_artifact(compiled) -> dict:
         "scenario_data": scenario_data,
         "components": list(arch.components),
         "rows": [(r.key, r.component, r.kind, r.category, r.tokens) for r in evaluator.row_infos],
-        "fixed": [(name, f.category) for name, f in arch.fixed.items()],
+        "fixed": arch.fixed_rows(),
         "layout": [list(b) for b in evaluator.layout.blocks],
         "function": evaluator.function_code,
         "checks": [(c.kind, c.what, _span(c.span), list(c.parameters)) for c in evaluator.check_infos],

@@ -543,7 +543,7 @@ class Evaluator:
             raise usage_error("the model evaluates to a number that is not finite at these parameter "
                                        "values (a probability of exactly 1 on a loop?)")
         result = build_result(self.arch.title, scenario, resolution.values, self._row_info,
-                              [(name, f.category) for name, f in self.arch.fixed.items()], system, happy,
+                              self.arch.fixed_rows(), system, happy,
                               self.price_sources, tuple(self.arch.uncertain(scenario, pinned=set(sets or ()))))
         return Evaluation(scenario, dict(sets or {}), resolution, result, self)
 
@@ -561,8 +561,8 @@ class Evaluator:
         return self.arch.correlations
 
     @property
-    def fixed_items(self) -> list[tuple[str, str]]:
-        return [(name, f.category) for name, f in self.arch.fixed.items()]
+    def fixed_items(self) -> list[tuple[str, str, str]]:
+        return self.arch.fixed_rows()
 
     def uncertain(self, scenario: Optional[str] = None, pinned=()) -> dict:
         return self.arch.uncertain(scenario, pinned)

@@ -19,7 +19,7 @@ from .metrics import BUDGET_METRICS, CATEGORIES, SAMPLED_METRICS, Budget   # noq
 from .provenance import PriceSource
 from .units import Dim
 
-__all__ = ["Parameter", "Price", "InputPart", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
+__all__ = ["Parameter", "Price", "GpuHosting", "InputPart", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
            "Correlation", "Distribution",
            "CATEGORIES", "FAILURE_SWITCH", "LIMIT_FIELDS", "Budget", "BUDGET_METRICS", "SAMPLED_METRICS", "CALL_INPUT_TOKENS"]
 
@@ -55,6 +55,33 @@ class Parameter:
 LIMIT_FIELDS = ("rpm", "tpm", "input_tpm", "output_tpm", "concurrency")
 
 
+#: A demand this close above a whole number of replicas (relatively) counts as that number:
+#: the float arithmetic that computes it must not buy a GPU for a rounding error.
+REPLICA_TOLERANCE = sympy.Float(1e-12)
+
+
+@dataclass(frozen=True)
+class GpuHosting:
+    """A self-hosted model's `gpu { }` block: what one replica (a copy of the model on its
+    GPUs) costs and serves. Base units: `price` USD per day per replica, `throughput`
+    tokens per day per replica (input and output together, at its batch size)."""
+
+    price: sympy.Expr
+    throughput: sympy.Expr
+    utilisation: sympy.Expr          # the target share of `throughput` a replica is sized to use
+    min_replicas: int
+    #: the tokens (input + output) a request sends the model, over every call on it: an
+    #: internal symbol (`_gpu_tokens1`) that `model.build_model` defines from the visits
+    tokens: sympy.Symbol
+    span: Span
+
+    def replicas(self, demand: sympy.Expr) -> sympy.Expr:
+        """Replicas for `demand` tokens per day: max(min_replicas, ⌈demand ÷ (throughput ×
+        utilisation)⌉), a demand within `REPLICA_TOLERANCE` above a multiple counting as it."""
+        needed = demand / (self.throughput * self.utilisation) * (1 - REPLICA_TOLERANCE)
+        return sympy.Max(sympy.Integer(self.min_replicas), sympy.ceiling(needed))
+
+
 #: Stands for the input tokens of one call inside a tiered price (`Price.input` may be a
 #: `Piecewise` over it); replaced by the call's input tokens where the call is priced.
 CALL_INPUT_TOKENS = sympy.Symbol("_call_input", nonnegative=True)
@@ -82,6 +109,9 @@ class Price:
     #: day, `concurrency` in requests;
     #: each (field, value, span)
     limits: tuple[tuple[str, sympy.Expr, Span], ...] = ()
+    #: a self-hosted model (`gpu { }`): no per-token price (input and output are 0), its
+    #: replicas a fixed monthly cost sized for the peak (`FixedCost.hosts`)
+    gpu: Optional[GpuHosting] = None
 
     def priced(self, tokens_in: sympy.Expr, tokens_out: sympy.Expr, cached: sympy.Expr = sympy.Integer(0),
                written: sympy.Expr = sympy.Integer(0)) -> sympy.Expr:
@@ -164,6 +194,12 @@ class FixedCost:
     span: Span
     group: Optional[str] = None                  # the template instance that declared it, or None
     model: Optional[str] = None                  # the model whose input price a batch job pays, or None
+    hosts: Optional[str] = None                  # the self-hosted model whose GPU replicas this is, or None
+
+    @property
+    def kind(self) -> str:
+        """What the cost table calls the row: "gpu" for a self-hosted model's replicas, else "fixed"."""
+        return "fixed" if self.hosts is None else "gpu"
 
 
 @dataclass(frozen=True)
@@ -248,6 +284,10 @@ class Architecture:
             elif p.distribution is not None:
                 out[name] = p.distribution
         return out
+
+    def fixed_rows(self) -> list[tuple[str, str, str]]:
+        """(name, category, kind) of every fixed cost, in order: what the cost table shows of them."""
+        return [(name, f.category, f.kind) for name, f in self.fixed.items()]
 
     def price_sources(self) -> tuple[PriceSource, ...]:
         """Where the prices of the models the architecture uses come from (a component's

@@ -240,7 +240,7 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
     fixed = list(model.fixed_items)
     figures = {name: _Accumulator() for name in FIGURES}
     parts = {row.key: _Accumulator() for row in rows} if components else {}
-    parts.update({name: _Accumulator() for name, _ in fixed} if components else {})
+    parts.update({name: _Accumulator() for name, *_ in fixed} if components else {})
     s = {name: layout.span(name) for name, _ in layout.blocks}
     for chunk, start in enumerate(range(0, samples, CHUNK)):
         size = min(CHUNK, samples - start)
@@ -266,10 +266,10 @@ def simulate(model, scenario: Optional[str] = None, sets: Optional[Mapping[str, 
             visits, costs = out[s["row_visits"]], out[s["row_cost"]]
             for row, v, c in zip(rows, visits, costs):
                 parts[row.key].add(v * c * rpm, size, keep_part)
-            for (name, _), value in zip(fixed, out[s["fixed_items"]]):
+            for (name, *_), value in zip(fixed, out[s["fixed_items"]]):
                 parts[name].add(value, size, keep_part)
     categories = {row.key: row.category for row in rows}
-    categories.update(dict(fixed))
+    categories.update((name, category) for name, category, *_ in fixed)
     units = model.units
     return Simulation(model.title, scenario, samples, seed, uncertain, {n: units[n] for n in uncertain},
                       {name: acc.summary() for name, acc in figures.items()},

@@ -258,7 +258,7 @@ class NumericModel:
         return self._rows
 
     @property
-    def fixed_items(self) -> list[tuple[str, str]]:
+    def fixed_items(self) -> list[tuple[str, str, str]]:
         return self._fixed
 
     @property

@@ -53,6 +53,8 @@ def summary_rows(result: CostResult) -> list[list[str]]:
          + (f" ({present.share(result.failure_overhead_per_request / result.cost_per_request)} of the request)"
             if result.cost_per_request else "")],
         ["fixed monthly costs", _usd(result.fixed_monthly)],
+        # the GPUs are a fixed cost: spread over the month's requests, not in the cost per request
+        *([["GPUs spread per request", _usd(result.gpu_per_request, True)]] if result.gpu_monthly is not None else []),
         ["monthly total", _usd(result.monthly_total)],
     ]
 

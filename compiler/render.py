@@ -177,7 +177,7 @@ def _component_numbers(compiled: Compiled, result: CostResult, numbers: GraphNum
     g = flow.graph
     rows: dict[str, list] = {}
     for row in result.components:
-        if row.kind != "fixed":
+        if not row.is_fixed:
             rows.setdefault(row.component, []).append(row)
     out: dict[str, _Node] = {}
     for name, comp in arch.components.items():
@@ -413,7 +413,7 @@ def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optio
 
     # fixed monthly costs: one box of boxes, stacked without gaps (as nodes of their own, one
     # per rank, they took the height of the flow's ranks beside them: large empty gaps)
-    fixed_rows = {r.name: r for r in result.components if r.kind == "fixed"}
+    fixed_rows = {r.name: r for r in result.components if r.is_fixed}
     if arch.fixed:
         items = []
         for name, fixed in arch.fixed.items():
@@ -423,7 +423,7 @@ def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optio
             rows = [_cell(escape_html(name), bold=True, color=color)]
             if fixed.label:
                 rows.append(_cell(escape_html(fixed.label), size=9, italic=True, color=color))
-            rows.append(_cell(f"fixed · {escape_html(fixed.category)}", size=9, color=color))
+            rows.append(_cell(f"{fixed.kind} · {escape_html(fixed.category)}", size=9, color=color))
             if fixed.group is not None:
                 group_label = arch.groups.get(fixed.group) or fixed.group
                 rows.append(_cell(f"in {escape_html(group_label)}", size=9, color=color))
@@ -513,8 +513,8 @@ def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[s
              fontsize="9", width="0.5", fixedsize="true")
     for category in drawn:
         rows = members[category]
-        flow_rows = [r for r in rows if r.kind != "fixed"]
-        fixed_rows = [r for r in rows if r.kind == "fixed"]
+        flow_rows = [r for r in rows if not r.is_fixed]
+        fixed_rows = [r for r in rows if r.is_fixed]
         monthly = result.by_category[category]
         share = monthly / total if total else 0.0
         fill, font = _shade(share, monthly)

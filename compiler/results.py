@@ -44,6 +44,11 @@ class ComponentResult:
     happy_path_latency_per_request: Optional[float] = None
 
     @property
+    def is_fixed(self) -> bool:
+        """A monthly amount with no visits: a `fixed` cost, or a self-hosted model's GPUs ("gpu")."""
+        return self.kind in ("fixed", "gpu")
+
+    @property
     def failure_overhead_per_request(self) -> Optional[float]:
         if self.cost_per_request is None:
             return None
@@ -89,6 +94,22 @@ class CostResult:
         return {"per_request": self.latency_per_request, "happy_path_per_request": self.happy_path_latency_per_request,
                 "failure_overhead_per_request": self.latency_per_request - self.happy_path_latency_per_request,
                 "std_dev": self.latency_std_dev, "happy_path_std_dev": self.happy_path_latency_std_dev}
+
+    @property
+    def gpu_monthly(self) -> Optional[float]:
+        """USD a month of the self-hosted models' GPU replicas (their "gpu" rows, part of the
+        fixed monthly costs), or None when no model is self-hosted."""
+        rows = [r.monthly for r in self.components if r.kind == "gpu"]
+        return sum(rows) if rows else None
+
+    @property
+    def gpu_per_request(self) -> Optional[float]:
+        """The GPUs' monthly cost spread over the month's requests (not in `cost_per_request`,
+        which counts what each request adds; a self-hosted call costs 0 per token)."""
+        gpu = self.gpu_monthly
+        if gpu is None:
+            return None
+        return gpu / self.requests_per_month if self.requests_per_month else math.inf
 
     @property
     def failure_overhead_per_request(self) -> float:
@@ -171,6 +192,10 @@ class CostResult:
             "requests_per_month": self.requests_per_month,
             "fixed_monthly": self.fixed_monthly,
             **({"latency": self.latency_json()} if self.has_latency else {}),
+            **({"self_hosted": {"gpu_monthly": self.gpu_monthly,
+                                "gpu_per_request": self.gpu_per_request if math.isfinite(self.gpu_per_request)
+                                else None}}
+               if self.gpu_monthly is not None else {}),
         }
 
 
@@ -225,7 +250,7 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
                  fixed: Sequence[tuple[str, str]], system: dict[str, list], happy: dict[str, list],
                  prices: Sequence[PriceSource] = (), uncertain: Sequence[str] = ()) -> CostResult:
     """The cost table from the generated evaluator's outputs with failures on (`system`) and
-    off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category) of each fixed cost,
+    off (`happy`), unpacked by `OutputLayout`; `fixed` is (name, category, kind) of each fixed cost,
     `prices` where the models' prices come from."""
     (cpr,), (p_success,), (rpm,) = system["cost_per_request"], system["p_success"], system["requests_per_month"]
     per_request = dict(zip(CATEGORIES, system["per_request_by_category"]))
@@ -244,8 +269,10 @@ def build_result(title: str, scenario: Optional[str], parameters: dict[str, floa
             share=(per_req * rpm / monthly) if monthly else 0.0, happy_path_cost_per_request=hv * hc,
             token_share=(per_req * rpm / token_monthly) if row.tokens and token_monthly else None,
             latency_per_request=t, happy_path_latency_per_request=ht))
-    for (name, category), value in zip(fixed, system["fixed_items"]):
-        components.append(ComponentResult(name=name, component=name, kind="fixed", category=category,
+    for item, value in zip(fixed, system["fixed_items"]):
+        name, category = item[0], item[1]
+        kind = item[2] if len(item) > 2 else "fixed"    # "gpu": a self-hosted model's replicas
+        components.append(ComponentResult(name=name, component=name, kind=kind, category=category,
                                           expected_visits=None, cost_per_visit=None, cost_per_request=None,
                                           monthly=value, share=(value / monthly) if monthly else 0.0,
                                           happy_path_cost_per_request=None))

@@ -60,6 +60,14 @@ class Latency(_Strict):
     happy_path_std_dev: float = Field(description="the same with failures off, seconds")
 
 
+class SelfHosted(_Strict):
+    """The self-hosted models' GPU replicas: a fixed monthly cost (their `gpu` rows, in `inference`)."""
+
+    gpu_monthly: float = Field(description="USD a month, every self-hosted model's replicas together")
+    gpu_per_request: Optional[float] = Field(description="gpu_monthly ÷ requests per month: the GPUs spread over "
+                                             "the requests (not in cost_per_request); null with no traffic")
+
+
 class Results(_Strict):
     cost_per_request: float
     p_success: float
@@ -72,6 +80,8 @@ class Results(_Strict):
     requests_per_month: float
     fixed_monthly: float
     latency: Optional[Latency] = Field(None, description="present only when the file declares latency")
+    self_hosted: Optional[SelfHosted] = Field(None, description="present only when a model the flow calls is "
+                                              "self-hosted (`gpu { }`)")
 
 
 class Budget(_Strict):
@@ -533,6 +543,28 @@ class InFlight(_Strict):
     system: InFlightSystem
 
 
+class CapacityGpu(_Strict):
+    """A self-hosted model's replicas (`gpu { }`), sized for the peak token demand."""
+
+    model: str
+    tokens_per_request: float = Field(description="input + output tokens a request sends the model, every call "
+                                      "(retries, fallback copies) counted")
+    mean_demand: float = Field(description="tokens per second at the mean traffic")
+    peak_demand: float = Field(description="tokens per second at the peak traffic")
+    throughput: float = Field(description="tokens per second one replica serves")
+    target_utilisation: float
+    min_replicas: int
+    mean_replicas: int = Field(description="max(min_replicas, ⌈mean demand ÷ (throughput × target)⌉)")
+    replicas: int = Field(description="the same at the peak demand: the replicas paid for")
+    mean_utilisation: float = Field(description="mean demand ÷ (replicas × throughput)")
+    peak_utilisation: float = Field(description="peak demand ÷ (replicas × throughput)")
+    price_per_hour: float = Field(description="USD an hour, one replica")
+    monthly: float = Field(description="replicas × price × hours in the month, USD")
+    per_request: Optional[float] = Field(description="monthly ÷ requests per month; null without traffic")
+    next_replica_at: Optional[float] = Field(description="mean traffic (requests/day) above which the peak needs "
+                                             "one replica more; null when the flow sends the model no token")
+
+
 class CapacityDocument(_Strict):
     """`llmarch capacity --format json`."""
 
@@ -543,6 +575,7 @@ class CapacityDocument(_Strict):
     limits: list[CapacityLimit]
     binding: Optional[CapacityBinding] = Field(description="the limit the traffic reaches first, or null")
     in_flight: Optional[InFlight] = Field(description="null when the file declares no time")
+    gpus: list[CapacityGpu] = Field(description="the self-hosted models the flow calls (empty when none)")
 
 
 DOCUMENTS: dict[str, type[BaseModel]] = {

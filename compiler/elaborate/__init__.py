@@ -16,7 +16,7 @@ from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Collector, SourceCache
 
 from .. import ir
-from . import (budgets, components, configure, correlations, declarations, flow, parameters, prices, roles,
+from . import (budgets, components, configure, correlations, declarations, flow, hosting, parameters, prices, roles,
                scenarios, supports,
                statements)
 from .components import MAX_ATTEMPTS
@@ -34,6 +34,7 @@ PASSES: tuple[Callable[[State], None], ...] = (
     prices.run,         # models' prices
     components.run,     # components by kind, then their fallback/on_hit links
     flow.run,           # traffic, then the flow's edges with ports joined away
+    hosting.run,        # self-hosted models' GPU replicas, a fixed monthly cost sized for the peak
     scenarios.run,      # scenarios' overrides, `extends` followed
     correlations.run,   # rank correlations of uncertain parameters
     supports.run,       # distributions that fit where their parameters are used

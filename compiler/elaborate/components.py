@@ -249,6 +249,12 @@ def _fixed_cost(x: ExpressionCompiler, s: ast.Component, f: dict, comp: ir.Compo
         tokens = x.expect(f["tokens"].value, (TOKEN / TIME,), f"`tokens` of fixed `{s.name}`")
         if price is None or tokens is None or cost is None:
             return
+        if price.gpu is not None:
+            state.collector.error("E272", f"fixed `{s.name}` runs a batch job on self-hosted model `{price.name}`",
+                                  f["model"].span,
+                                  help="its replicas are sized for the flow's calls only: give the job's GPU time "
+                                  "as `cost = … USD/month` instead of `model` and `tokens`")
+            return
         state.checks.append(ir.Check("nonnegative", tokens, "tokens per month", f["tokens"].value.span))
         comp.model = price.name
         # a batch job's calls have no known size: a tiered price is taken at its base rate

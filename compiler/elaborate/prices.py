@@ -1,6 +1,7 @@
 """Pass `prices`: every `model` declaration becomes an `ir.Price` (USD per token). Prices
 are written in the body, or taken from the catalog (`model x = "openai:gpt-4o"`), whose
-prices a body field replaces and `discount` scales."""
+prices a body field replaces and `discount` scales. A self-hosted model (`gpu { }`) has no
+per-token price: its GPU replicas become a fixed monthly cost (pass `hosting`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from llmarch.dsl import ast
 
 from .. import ir
 from ..provenance import PriceSource
-from ..units import DIMENSIONLESS, REQUEST, TIME, TOKEN
+from ..units import DIMENSIONLESS, REQUEST, TIME, TOKEN, USD
 from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
@@ -20,6 +21,9 @@ from .state import State
 __all__ = ["run"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+#: the fields of a self-hosted model's `gpu { }` block
+_GPU_FIELDS = ("price", "throughput", "utilisation", "min_replicas")
+_GPU_EXAMPLE = "gpu { price = 2.49 USD/h; throughput = 2400 tokens/s; utilisation = 70%; min_replicas = 1 }"
 
 #: a provider limit's dimension: requests or tokens a minute, requests in flight
 _LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,),
@@ -43,7 +47,11 @@ def run(state: State) -> None:
 
 def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state = x.state
-    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS + ("gpu",), f"model `{m.name}`",
+               blocks=("gpu",))
+    if "gpu" in f:
+        _self_hosted(x, m, f)
+        return
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     for key in ("input", "output"):
@@ -59,6 +67,80 @@ def _model(x: ExpressionCompiler, m: ast.Model) -> None:
                                     cache_write=values.get("cache_write"), source=PriceSource(m.name),
                                     ttft=ttft, tokens_per_second=speed, speed_broken=broken,
                                     limits=_limits(x, m, f))
+
+
+def _self_hosted(x: ExpressionCompiler, m: ast.Model, f: dict) -> None:
+    """A model with `gpu { }`: it runs on replicas the architecture pays by the hour, so it has
+    no per-token price (its calls cost 0 per token; pass `hosting` prices the replicas)."""
+    state = x.state
+    for key in _PRICE_FIELDS:
+        if key in f:
+            state.collector.error("E270", f"self-hosted model `{m.name}` has a per-token `{key}` price", f[key].span,
+                                  help="a model with `gpu { }` is paid by its GPU hours: remove the token prices, "
+                                  "or remove `gpu { }` to call the model through an API")
+    ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
+    item = f["gpu"]
+    if not isinstance(item, ast.Block):
+        state.collector.error("E211", f"`gpu` of model `{m.name}` is a block, not a value", item.span,
+                              help=f"write `{_GPU_EXAMPLE}`")
+        gpu = None
+    else:
+        gpu = _gpu(x, m, item)
+    zero = sympy.Integer(0)
+    state.prices[m.name] = ir.Price(m.name, m.label, zero, zero, zero, m.span, source=PriceSource(m.name),
+                                    ttft=ttft, tokens_per_second=speed, speed_broken=broken,
+                                    limits=_limits(x, m, f), gpu=gpu)
+
+
+def _gpu(x: ExpressionCompiler, m: ast.Model, block: ast.Block) -> Optional[ir.GpuHosting]:
+    """The `gpu { }` block: a replica's hourly `price` and `throughput` (required), the target
+    `utilisation` (default 100%) and `min_replicas` (default 1); None when one is wrong."""
+    state = x.state
+    owner = f"`gpu` of model `{m.name}`"
+    g = fields(state, block.body, _GPU_FIELDS, owner)
+    helps = {"price": "add `price = 2.49 USD/h`: what one replica (the GPUs one copy of the model runs on) "
+                      "costs an hour",
+             "throughput": "add `throughput = 2400 tokens/s`: the input and output tokens one replica serves "
+                           "a second at its batch size"}
+    missing = False
+    for key in ("price", "throughput"):
+        if key not in g:
+            state.collector.error("E213", f"{owner} has no `{key}`", block.span, help=helps[key])
+            missing = True
+    if missing:
+        return None
+    price = x.expect(g["price"].value, (USD / TIME,), f"`price` of {owner}",
+                     hint="write what one replica costs an hour, e.g. `2.49 USD/h`")
+    throughput = x.expect(g["throughput"].value, (TOKEN / TIME,), f"`throughput` of {owner}",
+                          hint="write the tokens one replica serves a second, e.g. `2400 tokens/s`")
+    utilisation = sympy.Integer(1)
+    if "utilisation" in g:
+        utilisation = x.expect(g["utilisation"].value, (DIMENSIONLESS,), f"`utilisation` of {owner}")
+        if utilisation is not None:
+            # a share of the throughput, more than 0: a replica sized to run at 0% serves nothing
+            x.state.checks.append(ir.Check("probability", utilisation, f"`utilisation` of {owner}",
+                                           g["utilisation"].value.span))
+            x.state.checks.append(ir.Check("positive", utilisation, f"`utilisation` of {owner}",
+                                           g["utilisation"].value.span))
+    min_replicas = _min_replicas(state, g["min_replicas"], owner) if "min_replicas" in g else 1
+    if price is None or throughput is None or utilisation is None or min_replicas is None:
+        return None
+    x.state.checks.append(ir.Check("nonnegative", price, f"`price` of {owner}", g["price"].value.span))
+    x.state.checks.append(ir.Check("positive", throughput, f"`throughput` of {owner}", g["throughput"].value.span))
+    tokens = sympy.Symbol(f"_gpu_tokens{sum(p.gpu is not None for p in state.prices.values()) + 1}", real=True)
+    return ir.GpuHosting(price, throughput, utilisation, min_replicas, tokens, block.span)
+
+
+def _min_replicas(state: State, item, owner: str) -> Optional[int]:
+    """`min_replicas`: a whole number written in the file (it decides a count of machines)."""
+    value = item.value if isinstance(item, ast.Field) else None
+    if isinstance(value, ast.Quantity) and value.unit is None and sympy.Rational(value.value).is_Integer:
+        return int(sympy.Rational(value.value))
+    shown = "a parameter" if isinstance(value, ast.Name) else "not a whole number"
+    state.collector.error("E271", f"`min_replicas` of {owner} must be a whole number of 0 or more written in the file "
+                          f"({shown} here)", item.span,
+                          help="write `min_replicas = 1` (0 lets the replicas scale to none when no request comes)")
+    return None
 
 
 def _price_fields(x: ExpressionCompiler, m: ast.Model, f: dict) -> dict[str, Optional[sympy.Expr]]:
@@ -97,7 +179,13 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS + ("gpu",),
+               f"model `{m.name}`", blocks=("gpu",))
+    if "gpu" in f:
+        state.collector.error("E270", f"self-hosted model `{m.name}` takes per-token prices from the catalog",
+                              f["gpu"].span, help=f"declare a self-hosted model with a body of its own: "
+                              f"`model {m.name} \"label\" {{ {_GPU_EXAMPLE} }}`")
+        return
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")

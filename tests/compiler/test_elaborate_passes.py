@@ -23,7 +23,7 @@ def _pass_modules() -> list[str]:
 
 def test_the_passes_run_in_the_written_order():
     assert _pass_modules() == ["statements", "roles", "configure", "declarations", "parameters", "prices",
-                               "components", "flow", "scenarios", "correlations", "supports", "budgets"]
+                               "components", "flow", "hosting", "scenarios", "correlations", "supports", "budgets"]
     assert all(run.__name__ == "run" for run in PASSES)
 
 
