@@ -130,6 +130,11 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E261", "bad `as of` date", "catalog"),
     Code("E262", "ambiguous price reference: several catalog entries match it (they are listed)", "catalog"),
     Code("E263", "`as of` date before the model's first price in the catalog", "catalog"),
+    # self-hosted models (`gpu { }`): compiler/elaborate/prices.py, components.py
+    Code("E270", "a per-token price on a self-hosted model (a price field, or a catalog reference, with `gpu { }`)",
+         "fields"),
+    Code("E271", "`min_replicas` of a `gpu { }` block not a whole number of 0 or more written in the file", "fields"),
+    Code("E272", "a `fixed` batch job (`model` and `tokens`) on a self-hosted model", "fields"),
     # units: compiler/semantics.py
     Code("E300", "value in the wrong unit", "units"),
     Code("E301", "values in different units added, subtracted or compared by `min`/`max`", "units"),

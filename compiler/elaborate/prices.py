@@ -179,13 +179,13 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS + ("gpu",),
-               f"model `{m.name}`", blocks=("gpu",))
-    if "gpu" in f:
+    gpu = next((item for item in m.body.items if item.name == "gpu"), None) if m.body is not None else None
+    if gpu is not None:
         state.collector.error("E270", f"self-hosted model `{m.name}` takes per-token prices from the catalog",
-                              f["gpu"].span, help=f"declare a self-hosted model with a body of its own: "
+                              gpu.span, help=f"declare a self-hosted model with a body of its own: "
                               f"`model {m.name} \"label\" {{ {_GPU_EXAMPLE} }}`")
         return
+    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")
