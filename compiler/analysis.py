@@ -580,10 +580,14 @@ class Analyzer:
         if other is not None:
             against = f"{other.arch.path}" + (f" scenario {other_scenario}" if other_scenario else "")
         if not roots and jumps:
+            where = f"`{parameter}` = " + ", ".join(f"{x:.10g}" for x in jumps)
+            if other is not None:
+                raise usage_error(f"the two never cost the same exactly: the difference jumps over 0 at {where}",
+                                  "a step such as a GPU replica more or a long-context price tier: one costs less "
+                                  "on one side of it and more on the other")
             raise usage_error(f"the target is never met exactly: the {kind.replace('_', ' ')} cost jumps over it at "
-                              f"`{parameter}` = " + ", ".join(f"{x:.10g}" for x in jumps),
-                              "a step such as a long-context price tier; the cost is below the target on one "
-                              "side of it and above on the other")
+                              f"{where}", "a step such as a GPU replica more or a long-context price tier; the cost "
+                              "is below the target on one side of it and above on the other")
         if not roots:
             what = "the difference" if other is not None else f"the {kind.replace('_', ' ')} cost"
             raise _unreachable(parameter, lo, hi, what, ys[finite] + (0 if other is not None else target))

@@ -568,3 +568,30 @@ def test_a_latency_budget_follows_the_sliders(browser, tmp_path):
     assert banner.is_visible() and "more than 0" in banner.inner_text()
     page.assert_clean()
     page.page.close()
+
+
+def test_self_hosted_gpus_step_with_the_traffic_slider(browser, tmp_path):
+    """The GPU row (a ceiling of the peak token demand) in the page's JavaScript: at traffic
+    on either side of a replica step, every row and the total match Python's."""
+    model = llmarch.load(ROOT / "examples" / "self_hosted.llmarch")
+    path = tmp_path / "self_hosted.html"
+    path.write_text(model.report(), encoding="utf-8")
+    page = Page(browser, path)
+    arch = model.compiled.arch
+    names = [r.key for r in model.compiled.evaluator.rows] + list(arch.fixed)
+    base = page.page.evaluate("window.llmarchReport.values()")
+    i = index_of(model, "tickets_per_day")
+    seen = set()
+    for tickets in (20000, 135529, 135530, 180000):     # 2 replicas up to 135,529.4 a day, then 3
+        values = list(base)
+        values[i] = tickets
+        got = page.page.evaluate("vals => window.llmarchReport.compute(vals, vals.map(() => 0))", values)
+        result = model.cost(set={"tickets_per_day": tickets})
+        assert close(got["monthly_total"], result.monthly_total)
+        by_name = {c.name: c for c in result.components}
+        for row in got["rows"]:
+            assert close(row["monthly"], by_name[names[row["i"]]].monthly), names[row["i"]]
+        seen.add(round(result.gpu_monthly / (4 * 2.49 * 720)))
+    assert seen == {2, 3}
+    page.assert_clean()
+    page.page.close()
