@@ -219,7 +219,6 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
 def _gpus(arch: ir.Architecture, env, per_day: float, amounts: dict, result) -> list[GpuRow]:
     """A row per self-hosted model that has a GPU cost (one the flow calls)."""
     monthly = {r.name: r.monthly for r in result.components}
-    hours = float(numeric(arch.month_days, env)) * 24
     rows = []
     for name, fixed in arch.fixed.items():
         if fixed.hosts is None:
