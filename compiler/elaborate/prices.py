@@ -127,6 +127,8 @@ def _gpu(x: ExpressionCompiler, m: ast.Model, block: ast.Block) -> Optional[ir.G
         return None
     x.state.checks.append(ir.Check("nonnegative", price, f"`price` of {owner}", g["price"].value.span))
     x.state.checks.append(ir.Check("positive", throughput, f"`throughput` of {owner}", g["throughput"].value.span))
+    if utilisation.is_zero or throughput.is_zero:
+        return None      # reported by the checks (`E423`); a replica count would divide by 0
     tokens = sympy.Symbol(f"_gpu_tokens{sum(p.gpu is not None for p in state.prices.values()) + 1}", real=True)
     return ir.GpuHosting(price, throughput, utilisation, min_replicas, tokens, block.span)
 
