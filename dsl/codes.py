@@ -165,7 +165,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E421", "probabilities of a component's edges that add up to more than 1", "probabilities"),
     Code("E422", "negative amount: traffic, a price, a cost, a time, a rate or a token count", "probabilities"),
     Code("E423", "a speed or limit that is not positive: `tokens_per_second`, `rpm`, `tpm`, `input_tpm`, `output_tpm`, "
-         "`concurrency`", "probabilities"),
+         "`concurrency`, a `gpu { }` block's `throughput` or `utilisation`", "probabilities"),
     Code("E430", "a loop that never exits", "probabilities"),
     Code("E503", "a value that is not a finite number", "probabilities"),
     # usage: dsl/diagnostics.py (usage_error), raised by the API and the CLI

@@ -233,6 +233,10 @@ def _price_hover(name: str, state: _Document) -> str:
     source = price.source
     if source is not None and source.entry:
         lines.append(f"{present.price_source_line(source)}")
+    if price.gpu is not None:
+        lines.append(f"self-hosted on GPUs: no per-token price; its replicas are the fixed cost `{name} (GPUs)` "
+                     "(`llmarch capacity` shows them)")
+        return "\n\n".join(lines)
     try:
         per_million = [(label, float(expr) * 1e6) for label, expr in
                        (("input", price.input), ("output", price.output), ("cached input", price.cached_input))]
@@ -282,7 +286,8 @@ def _declarations(state: _Document):
     for name, c in arch.components.items():
         yield name, c.kind, c.span
     for name, f in arch.fixed.items():
-        yield name, "fixed", f.span
+        if f.hosts is None:      # a self-hosted model's GPUs are its model's, declared with it
+            yield name, "fixed", f.span
     for name, s in arch.scenarios.items():
         yield name, "scenario", s.span
 
