@@ -38,12 +38,41 @@ def export_json(compiled: Compiled, result: CostResult, resolution: Resolution) 
         nodes.append(node)
     edges = [{"source": u, "target": v, "probability": float(numeric(d["probability"], env))}
              for u, v, d in g.edges(data=True)]
+    hosted = _self_hosted(compiled, result, resolution, env)
     return {
         "format_version": FORMAT_VERSION, "architecture": result.architecture, "scenario": result.scenario,
         "entry": compiled.flow.entry, "nodes": nodes, "edges": edges,
         "requests_per_month": result.requests_per_month, "fixed_monthly": result.fixed_monthly,
         "results": result.results_json(), "prices": result.prices_json(),
+        **({"self_hosted": hosted} if hosted else {}),
     }
+
+
+def _self_hosted(compiled: Compiled, result: CostResult, resolution: Resolution, env: dict) -> list[dict]:
+    """What a self-hosted model's GPU row is computed from, so that the export alone gives it:
+    the nodes calling the model and their tokens, the replica's numbers, the replicas and the
+    monthly cost (docs/capacity.md, "Self-hosted models")."""
+    arch = compiled.arch
+    monthly = {r.name: r.monthly for r in result.components}
+    out: list[dict] = []
+    visits: dict = {}
+    for name, fixed in arch.fixed.items():
+        if fixed.hosts is None:
+            continue
+        hosting = arch.prices[fixed.hosts].gpu
+        calls = [(node, float(numeric(tokens, env))) for node, tokens in compiled.flow.calls_on(arch, fixed.hosts)]
+        visits = visits or compiled.evaluator.graph_numbers(resolution).visits
+        per_day = float(numeric(arch.traffic, env))
+        demand = arch.peak * per_day * sum(visits[node] * tokens for node, tokens in calls)
+        out.append({"model": fixed.hosts, "row": name,
+                    "calls": [{"node": node, "tokens_per_visit": tokens} for node, tokens in calls],
+                    "peak_factor": arch.peak,
+                    "throughput": float(numeric(hosting.throughput, env)) / 86400,
+                    "utilisation": float(numeric(hosting.utilisation, env)), "min_replicas": hosting.min_replicas,
+                    "price_per_hour": float(numeric(hosting.price, env)) / 24,
+                    "hours_per_month": float(numeric(arch.month_days, env)) * 24,
+                    "replicas": int(numeric(hosting.replicas(sympy.Float(demand)), env)), "monthly": monthly[name]})
+    return out
 
 
 # --- explain ------------------------------------------------------------------------------

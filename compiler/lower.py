@@ -42,6 +42,21 @@ class FlowGraph:
     nodes_of: dict[str, list[str]]   # component name -> its lowered node ids, in order
     observers: list[str]
 
+    def calls_on(self, arch: ir.Architecture, model: str) -> list[tuple[str, sympy.Expr]]:
+        """(node, input + output tokens of one visit) of every lowered node that calls
+        `model`: every attempt of a component on it, and the `fallback_model` copies
+        (`x@model`) of components falling back to it."""
+        calls = []
+        for comp in arch.components.values():
+            if comp.kind == "observe":
+                continue
+            tokens = sum((t for t in (comp.input_tokens, comp.output_tokens) if t is not None), _ZERO)
+            for node in self.nodes_of[comp.name]:
+                on = comp.fallback_model.name if "@" in node else comp.model
+                if on == model:
+                    calls.append((node, tokens))
+        return calls
+
 
 def lower(arch: ir.Architecture, sources: SourceCache | None = None) -> FlowGraph:
     g = nx.DiGraph()

@@ -124,7 +124,9 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
     for price in arch.prices.values():
         if price.gpu is not None:
             # a self-hosted model's demand: the tokens a request sends it (pass `hosting`)
-            definitions.append((price.gpu.tokens, _sum(_tokens_on(arch, flow, visits, price.name))))
+            definitions.append((price.gpu.tokens, _sum([sympy.Mul(tokens, visits[node], evaluate=False)
+                                                        for node, tokens in flow.calls_on(arch, price.name)
+                                                        if tokens != 0])))
     node_cost: dict[str, sympy.Expr] = {}
     calls = tokens = sympy.Integer(0)
     if flow.observers:
@@ -204,25 +206,6 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         fixed_monthly=sympy.Add(*fixed_by_category.values()), fixed_by_category=fixed_by_category,
         loops=loops, node_latency=node_latency, latency_per_request=latency_per_request,
         latency_variance=latency_variance)
-
-
-def _tokens_on(arch: ir.Architecture, flow: FlowGraph, visits: dict, model: str) -> list:
-    """vₙ × (input + output tokens) of every lowered node that calls `model`: every attempt
-    of a component on it, and the `fallback_model` copies (`x@model`) of components falling
-    back to it."""
-    terms = []
-    for comp in arch.components.values():
-        if comp.kind == "observe":
-            continue
-        tokens = sum((t for t in (comp.input_tokens, comp.output_tokens) if t is not None), sympy.Integer(0))
-        if tokens == 0:
-            continue
-        for node in flow.nodes_of[comp.name]:
-            clone = "@" in node
-            on = comp.fallback_model.name if clone else comp.model
-            if on == model:
-                terms.append(sympy.Mul(tokens, visits[node], evaluate=False))
-    return terms
 
 
 def _times(probability: sympy.Expr, visits: sympy.Symbol) -> sympy.Expr:

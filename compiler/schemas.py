@@ -161,6 +161,28 @@ class ExportEdge(_Strict):
     probability: float
 
 
+class ExportCall(_Strict):
+    node: str = Field(description="a lowered node that calls the model (an attempt, or a `component@model` copy)")
+    tokens_per_visit: float = Field(description="input + output tokens of one call")
+
+
+class ExportSelfHosted(_Strict):
+    """A self-hosted model's GPU row and what it is computed from: replicas = max(min_replicas,
+    ⌈peak_factor × traffic × Σ visits × tokens_per_visit ÷ (throughput × utilisation)⌉)."""
+
+    model: str
+    row: str = Field(description="its row in the cost table, `MODEL (GPUs)`")
+    calls: list[ExportCall]
+    peak_factor: float
+    throughput: float = Field(description="tokens per second, one replica")
+    utilisation: float
+    min_replicas: int
+    price_per_hour: float = Field(description="USD, one replica")
+    hours_per_month: float
+    replicas: int
+    monthly: float = Field(description="replicas × price_per_hour × hours_per_month, USD")
+
+
 class ExportDocument(_Strict):
     """`llmarch export`"""
 
@@ -174,6 +196,8 @@ class ExportDocument(_Strict):
     fixed_monthly: float
     results: Results
     prices: list[PriceSource] = Field(description="the models the architecture uses, in declaration order")
+    self_hosted: Optional[list[ExportSelfHosted]] = Field(None, description="present only when a model the flow "
+                                                          "calls is self-hosted (`gpu { }`)")
 
 
 class SensitivityRow(_Strict):

@@ -236,3 +236,42 @@ def test_monte_carlo_over_uncertain_traffic_prices_each_samples_replicas(compile
     total = model.simulate(samples=40000, seed=3, components=False).figures["monthly_total"]
     assert abs(total.mean - expected) < 4 * total.se
     assert np.allclose(total.raw / 1800, np.round(total.raw / 1800))
+
+
+def test_the_export_alone_gives_the_replicas_and_their_cost(tmp_path, capsys):
+    """From `llmarch export` only: expected visits by a dense numpy solve of (I − Pᵀ) v = e
+    over the exported graph, then Σ visits × tokens over the listed calls, the replicas and
+    the monthly cost — equal to what the export (and cost) report. On the example (a retried
+    call) with a regeneration loop added, so the visits come from a real linear system: the
+    first attempt is visited 1 + 0.2 × 1.25 = 1.25 times, the retry 2% of that, 2,231.25
+    tokens a request; at 150,000 tickets a day the peak asks 3 × 150,000 / 86,400 ×
+    2,231.25 = 11,621 tokens/s of replicas serving 4,200 each: 3 (at 20,000, the minimum 2)."""
+    import numpy as np
+    text = (ROOT / "examples" / "self_hosted.llmarch").read_text(encoding="utf-8").replace(
+        "start -> embed_query -> search -> answer -> check -> success",
+        "start -> embed_query -> search -> answer -> check\n  check -> success (otherwise)\n"
+        "  check -> answer (p = 20%, on_failure)")
+    path = tmp_path / "loop.llmarch"
+    path.write_text(text, encoding="utf-8")
+    for tickets in ("20000", "150000"):
+        assert main(["export", str(path), "--set", f"tickets_per_day={tickets}"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        DOCUMENTS["export"].model_validate(document)
+        ids = [n["id"] for n in document["nodes"]]
+        index = {n: i for i, n in enumerate(ids)}
+        transition = np.zeros((len(ids), len(ids)))
+        for e in document["edges"]:
+            transition[index[e["source"]], index[e["target"]]] = e["probability"]
+        entry = np.zeros(len(ids))
+        entry[index[document["entry"]]] = 1
+        visits = np.linalg.solve(np.eye(len(ids)) - transition.T, entry)
+        (hosted,) = document["self_hosted"]
+        tokens = sum(visits[index[c["node"]]] * c["tokens_per_visit"] for c in hosted["calls"])
+        per_second = document["requests_per_month"] / (hosted["hours_per_month"] * 3600)
+        peak = hosted["peak_factor"] * per_second * tokens
+        replicas = max(hosted["min_replicas"],
+                       int(np.ceil(peak / (hosted["throughput"] * hosted["utilisation"]) * (1 - 1e-12))))
+        assert replicas == hosted["replicas"] == {"20000": 2, "150000": 3}[tickets]
+        monthly = replicas * hosted["price_per_hour"] * hosted["hours_per_month"]
+        assert hosted["monthly"] == pytest.approx(monthly, rel=1e-12)
+        assert document["results"]["self_hosted"]["gpu_monthly"] == pytest.approx(monthly, rel=1e-12)
