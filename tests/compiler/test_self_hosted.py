@@ -275,3 +275,17 @@ def test_the_export_alone_gives_the_replicas_and_their_cost(tmp_path, capsys):
         monthly = replicas * hosted["price_per_hour"] * hosted["hours_per_month"]
         assert hosted["monthly"] == pytest.approx(monthly, rel=1e-12)
         assert document["results"]["self_hosted"]["gpu_monthly"] == pytest.approx(monthly, rel=1e-12)
+
+
+def test_solving_for_a_monthly_target_on_the_staircase(compile_text):
+    """720 USD a month per 86,400 requests a day: 1,000 USD is between two steps (the answer
+    is the jump at 86,400), and 1,440 USD is the whole second step, not one point."""
+    self_hosted = compile_text(SELF, name="self.llmarch")
+    with pytest.raises(LlmarchError) as caught:
+        self_hosted.solve("requests", 1000)
+    assert caught.value.diagnostics[0].message == ("the target is never met exactly: the monthly cost jumps over "
+                                                   "it at `requests` = 86400")
+    with pytest.raises(LlmarchError) as caught:
+        self_hosted.solve("requests", 1440)
+    message = caught.value.diagnostics[0].message
+    assert message.startswith("the target holds for every `requests` in [") and "not at separate points" in message
