@@ -149,16 +149,15 @@ def _section(name: str, root: Path, base: str, head: str, base_commit: str, head
 def _budgets_and_lint(compiled, scenario, sets, samples, seed):
     """What `llmarch cost` and `llmarch lint` report at HEAD: every budget that applies to
     the scenario (the probabilistic ones by Monte Carlo) and the cost-archetype findings."""
-    from .budgets import applies, check_budgets, check_risk_budgets
+    from .budgets import check_all
     from .lint import lint
     from .montecarlo import DEFAULT_SAMPLES, simulate
+    from .spread import request_spreads
     evaluation = compiled.evaluator.evaluation(scenario, sets)
-    budgets = compiled.arch.budgets
-    results: list = check_budgets(budgets, evaluation.result)
-    if any(b.probabilistic and applies(b, scenario) for b in budgets):
-        run = simulate(compiled.evaluator, scenario, sets, DEFAULT_SAMPLES if samples is None else samples, seed,
-                       components=False)
-        results += check_risk_budgets(budgets, run)
+    results = check_all(compiled.arch.budgets, evaluation.result,
+                        lambda: simulate(compiled.evaluator, scenario, sets,
+                                         DEFAULT_SAMPLES if samples is None else samples, seed, components=False),
+                        lambda: request_spreads(compiled.arch, compiled.flow, evaluation))
     return results, lint(compiled, evaluation)
 
 

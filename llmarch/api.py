@@ -128,10 +128,12 @@ class Model:
     def capacity(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> "Capacity":
         """The providers' limits (`rpm`, `input_tpm`, `output_tpm`, `concurrency` on a model)
         against the demand at the mean and at the peak traffic, the limit reached first,
-        and the requests in flight per component (Little's law): a `Capacity`."""
+        the requests in flight per component (Little's law), and the spread of one
+        request's latency and cost (`request_spreads`): a `Capacity`."""
         from llmarch.compiler.capacity import capacity
         compiled = self._compiled
-        return capacity(compiled.arch, compiled.flow, self.evaluation(scenario, set))
+        return capacity(compiled.arch, compiled.flow, self.evaluation(scenario, set),
+                        self.request_spreads(scenario, set))
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
@@ -155,12 +157,20 @@ class Model:
         """The budgets that apply to a scenario, each with its value, margin and verdict. A
         probabilistic budget (`p95(monthly_total) < …`, `P(monthly_total > …) < 10%`) is
         estimated by `simulate` (default sample count and seed unless given)."""
-        from llmarch.compiler.budgets import applies, check_budgets, check_risk_budgets
+        from llmarch.compiler.budgets import check_all
         budgets = self._from_numeric(lambda n: n.budgets, lambda: self._compiled.arch.budgets)
-        results: list = check_budgets(budgets, self.cost(scenario, set))
-        if any(b.probabilistic and applies(b, scenario) for b in budgets):
-            results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed, components=False))
-        return results
+        return check_all(budgets, self.cost(scenario, set),
+                         lambda: self.simulate(scenario, set, samples, seed, components=False),
+                         lambda: self.request_spreads(scenario, set))
+
+    def request_spreads(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
+        """The spread between requests at the scenario's values: metric (`latency` when the
+        file declares time, `cost_per_request`) -> `Spread`, the distribution of one
+        request's figure over the path it takes (retries, fallbacks, loops), with its mean,
+        standard deviation and percentiles (`.quantile(0.95)`); see docs/capacity.md."""
+        from llmarch.compiler.spread import request_spreads
+        compiled = self._compiled
+        return request_spreads(compiled.arch, compiled.flow, self.evaluation(scenario, set))
 
     def sobol(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
               base: Optional[int] = None, seed: int = 0, at_month: Optional[float] = None):
