@@ -18,23 +18,34 @@
     while (whole.length > 3) { out = "," + whole.slice(-3) + out; whole = whole.slice(0, -3); }
     return (neg ? "-" : "") + whole + out + frac;
   }
+  // x to `d` decimals as Python's format() writes it: toFixed rounds an exact tie (998912.5)
+  // up, Python to the even neighbour (998912)
+  function fixed(x, d) {
+    var shown = x.toFixed(d);
+    if (!isFinite(x) || d > 70) { return shown; }
+    var exact = Math.abs(x).toFixed(d + 30), tail = exact.slice(-30);
+    if (!/^50*$/.test(tail)) { return shown; }
+    var down = exact.slice(0, -30).replace(/\.$/, "");
+    if (+down.charAt(down.length - 1) % 2 === 1) { return shown; }
+    return (x < 0 && /[1-9]/.test(down) ? "-" : "") + down;
+  }
   // money as compiler/present.py writes it: a real minus sign (never on a figure that shows
   // as zero), and per request below $0.0001 three significant digits, never exponents
   var MINUS = "\u2212";
   function infinite(x) { return x !== x ? "n/a" : (x > 0 ? "" : MINUS) + "\u221e"; }
   function signed(x, shown) { return x < 0 && /[1-9]/.test(shown) ? MINUS + shown : shown; }
-  function significant(a, digits) { return a.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a)))); }
+  function significant(a, digits) { return fixed(a, Math.max(0, digits - 1 - Math.floor(Math.log10(a)))); }
   function usd(x, small) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
     var a = Math.abs(x);
     if (small && a > 0 && a < 1e-4) { return signed(x, "$" + group(significant(a, 3))); }
-    return signed(x, "$" + group(a.toFixed(small ? 6 : 2)));
+    return signed(x, "$" + group(fixed(a, small ? 6 : 2)));
   }
   function usd0(x) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
-    return signed(x, "$" + group(Math.abs(x).toFixed(0)));
+    return signed(x, "$" + group(fixed(Math.abs(x), 0)));
   }
   function strip(s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); }
   function g4(x) {
@@ -46,23 +57,23 @@
       var digits = Math.abs(exp) < 10 ? "0" + Math.abs(exp) : String(Math.abs(exp));
       return strip(e.slice(0, k)) + "e" + (exp < 0 ? "-" : "+") + digits;
     }
-    return strip(x.toFixed(3 - exp));
+    return strip(fixed(x, 3 - exp));
   }
-  function pct(x) { return (100 * x).toFixed(1) + "%"; }
-  function pct4(x) { return (100 * x).toFixed(4) + "%"; }
-  function count(x) { return isFinite(x) ? group(x.toFixed(0)) : "\u221e"; }
+  function pct(x) { return fixed(100 * x, 1) + "%"; }
+  function pct4(x) { return fixed(100 * x, 4) + "%"; }
+  function count(x) { return isFinite(x) ? group(fixed(x, 0)) : "\u221e"; }
   // expected visits as present.count: four significant digits, never an exponent
   function visits(x) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
     if (x === 0) { return "0"; }
     var a = Math.abs(x);
-    if (a >= 10000) { return signed(x, group(a.toFixed(0))); }
+    if (a >= 10000) { return signed(x, group(fixed(a, 0))); }
     return signed(x, strip(significant(a, 4)));
   }
   function plain(x) {
     if (!isFinite(x)) { return g4(x); }
-    if (Math.abs(x) >= 1000) { return group(x.toFixed(x === Math.trunc(x) ? 0 : 1)); }
+    if (Math.abs(x) >= 1000) { return group(fixed(x, x === Math.trunc(x) ? 0 : 1)); }
     return g4(x);
   }
   function paramText(x, p) {
@@ -389,15 +400,17 @@
     rows.sort(byName(function (x) { return x.latency; }));
     rows = rows.slice(0, slots.length);
     var top = 0;
-    rows.forEach(function (x) { top = Math.max(top, x.latency, x.happy_latency); });
+    rows.forEach(function (x) {
+      [x.latency, x.happy_latency].forEach(function (v) { if (isFinite(v) && v > top) { top = v; } });
+    });
+    function width(v) { return (top > 0 && isFinite(v) && v > 0 ? area * v / top : 0).toFixed(2); }
     var area = latencyBar.width - latencyBar.label - latencyBar.text;
     slots.forEach(function (slot, k) {
       var x = rows[k];
       if (!x) { slot.setAttribute("visibility", "hidden"); return; }
       slot.removeAttribute("visibility");
-      slot.querySelector("[data-l-sys]").setAttribute("width", (top > 0 && x.latency > 0 ? area * x.latency / top : 0).toFixed(2));
-      slot.querySelector("[data-l-happy]").setAttribute("width",
-        (top > 0 && x.happy_latency > 0 ? area * x.happy_latency / top : 0).toFixed(2));
+      slot.querySelector("[data-l-sys]").setAttribute("width", width(x.latency));
+      slot.querySelector("[data-l-happy]").setAttribute("width", width(x.happy_latency));
       setText(slot.querySelector("[data-l-name]"), names[x.i]);
       setText(slot.querySelector("[data-l-text]"), duration(x.latency) + " \u00b7 "
         + (r.latency ? pct(x.latency / r.latency) : "0.0%") + " (happy path " + duration(x.happy_latency) + ")");
@@ -627,7 +640,7 @@
   function signedNumber(x, decimals) {
     if (!isFinite(x)) { return (x > 0 ? "+" : "") + infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
-    var shown = Math.abs(x).toFixed(decimals);
+    var shown = fixed(Math.abs(x), decimals);
     return (x < 0 && /[1-9]/.test(shown) ? MINUS : "+") + shown;
   }
   function same(x, y) {
