@@ -217,6 +217,10 @@
   var limitEls = [], flightEls = [], latencyBar = data.geometry.latency;
   all("tr[data-lim]").forEach(function (tr) { limitEls[+tr.getAttribute("data-lim")] = cells(tr); });
   all("tr[data-fl]").forEach(function (tr) { flightEls[+tr.getAttribute("data-fl")] = cells(tr); });
+  var latencySlots = all("g[data-l]").map(function (g) {
+    return { g: g, sys: g.querySelector("[data-l-sys]"), happy: g.querySelector("[data-l-happy]"),
+             name: g.querySelector("[data-l-name]"), text: g.querySelector("[data-l-text]") };
+  });
   all("[data-pv]").forEach(function (el) { pvEls[+el.getAttribute("data-pv")] = el; });
   all("[data-out]").forEach(function (el) { outEls[+el.getAttribute("data-out")] = el; });
   all("input[type=range][data-p]").forEach(function (el) { inputEls[+el.getAttribute("data-p")] = el; });
@@ -394,7 +398,7 @@
     fig("happy_path_latency_std_dev", r.happy_latency_std_dev, duration(r.happy_latency_std_dev));
     fig("latency_overhead", overhead, signedDuration(overhead));
     fig("latency_overhead_share", share, pct(share));
-    var slots = all("[data-l]");
+    var slots = latencySlots;
     if (!slots.length) { return; }
     var rows = r.rows.slice(0, NROWS).filter(function (x) { return x.latency || x.happy_latency; });
     rows.sort(byName(function (x) { return x.latency; }));
@@ -407,12 +411,12 @@
     var area = latencyBar.width - latencyBar.label - latencyBar.text;
     slots.forEach(function (slot, k) {
       var x = rows[k];
-      if (!x) { slot.setAttribute("visibility", "hidden"); return; }
-      slot.removeAttribute("visibility");
-      slot.querySelector("[data-l-sys]").setAttribute("width", width(x.latency));
-      slot.querySelector("[data-l-happy]").setAttribute("width", width(x.happy_latency));
-      setText(slot.querySelector("[data-l-name]"), names[x.i]);
-      setText(slot.querySelector("[data-l-text]"), duration(x.latency) + " \u00b7 "
+      if (!x) { slot.g.setAttribute("visibility", "hidden"); return; }
+      slot.g.removeAttribute("visibility");
+      slot.sys.setAttribute("width", width(x.latency));
+      slot.happy.setAttribute("width", width(x.happy_latency));
+      setText(slot.name, names[x.i]);
+      setText(slot.text, duration(x.latency) + " \u00b7 "
         + (r.latency ? pct(x.latency / r.latency) : "0.0%") + " (happy path " + duration(x.happy_latency) + ")");
     });
   }

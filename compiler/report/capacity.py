@@ -14,8 +14,6 @@ as `LimitRow` does in Python.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import sympy
 
 from .. import ir, present
@@ -25,8 +23,17 @@ from ..units import SECONDS_PER_DAY
 from .htmlkit import attr, escape
 from .settings import LATENCY_ROWS
 
-__all__ = ["shows_capacity", "capacity_blocks", "capacity_data", "latency_section", "capacity_section",
-           "latency_markdown", "capacity_markdown", "binding_sentence", "LATENCY_BAR"]
+__all__ = [
+    "LATENCY_BAR",
+    "binding_sentence",
+    "capacity_blocks",
+    "capacity_data",
+    "capacity_markdown",
+    "capacity_section",
+    "latency_markdown",
+    "latency_section",
+    "shows_capacity",
+]
 
 _MINUTES_PER_DAY = 1440
 
@@ -85,7 +92,7 @@ def capacity_blocks(compiled) -> tuple:
             ("limit_values", [r[3] for r in rows]))
 
 
-def capacity_data(capacity: Optional[Capacity], rows) -> Optional[dict]:
+def capacity_data(capacity: Capacity | None, rows) -> dict | None:
     """The data block's `capacity`: the peak, each limit row's model, limit and unit, and
     the cost-table row (`Evaluator.rows` index) of each in-flight row."""
     if capacity is None:
@@ -155,8 +162,8 @@ def latency_chart(r: CostResult) -> str:
     top = max([c.latency_per_request for c in rows] + [c.happy_path_latency_per_request for c in rows] + [0.0])
     total = r.latency_per_request
     half = (g["row"] - 8) / 2
-    out = [f'<svg class="chart" id="lm-latency-chart" viewBox="0 0 {g["width"]} {height}" width="{g["width"]}" '
-           f'height="{height}" role="img" aria-label="seconds per request by component">']
+    out = [(f'<svg class="chart" id="lm-latency-chart" viewBox="0 0 {g["width"]} {height}" width="{g["width"]}" '
+            f'height="{height}" role="img" aria-label="seconds per request by component">')]
     for k in range(slots):
         c = rows[k] if k < len(rows) else None
         system = c.latency_per_request if c else 0.0
@@ -199,11 +206,11 @@ def latency_section(r: CostResult) -> str:
         ("latency overhead", _fig("latency_overhead", overhead, present.signed_duration(overhead), "div", "v"),
          _fig("latency_overhead_share", share, present.share(share)) + " of the request's time"),
     ]
-    out = ['<section id="latency"><h2>Latency</h2><p class="note">A request\'s expected time: the time of every '
+    out = [('<section id="latency"><h2>Latency</h2><p class="note">A request\'s expected time: the time of every '
            'visit times its expected visits (visits are sequential), in the system and in the happy path (no '
            'failure: no retry, backoff or fallback). The standard deviation is the spread between requests at '
            'these values (the paths they take), not over the guesses. <code>llmarch cost</code> prints the same '
-           'figures.</p><div class="cards">']
+           'figures.</p><div class="cards">')]
     for title, value, sub in cards:
         out.append(f'<div class="card"><div class="k">{title}</div>{value}<div class="sub">{sub}</div></div>')
     out.append('</div><h3>Where the time goes</h3><p class="note">Seconds per request by component, the '
@@ -234,7 +241,7 @@ def _limit_row(k: int, r: LimitRow) -> str:
             + _cell("binds", r.binds_at if r.binds_at is not None else -1.0, binds_text(r)) + "</tr>")
 
 
-def capacity_section(c: Optional[Capacity], error: Optional[str] = None) -> str:
+def capacity_section(c: Capacity | None, error: str | None = None) -> str:
     """The traffic, the limits table, the limit that binds first and the requests in flight."""
     if error is not None:
         return (f'<section id="capacity"><h2>Capacity</h2><p class="note error">Unavailable at these values: '
@@ -281,7 +288,12 @@ def capacity_section(c: Optional[Capacity], error: Optional[str] = None) -> str:
 
 def latency_markdown(r: CostResult) -> list[str]:
     """The latency table and totals of `llmarch cost --format markdown`, under a heading."""
-    from ..output import LATENCY_HEADER, latency_rows, latency_summary_rows, markdown_table
+    from ..output import (
+        LATENCY_HEADER,
+        latency_rows,
+        latency_summary_rows,
+        markdown_table,
+    )
 
     if not r.has_latency:
         return []
@@ -294,7 +306,7 @@ def latency_markdown(r: CostResult) -> list[str]:
     return out
 
 
-def capacity_markdown(c: Optional[Capacity]) -> list[str]:
+def capacity_markdown(c: Capacity | None) -> list[str]:
     """`llmarch capacity --format markdown` without its title: the traffic, the limits table,
     the binding limit and the requests in flight."""
     from ..capacity_output import capacity_text

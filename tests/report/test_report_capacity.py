@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-
-import llmarch
 from llmarch.compiler import render
 from llmarch.compiler.codegen import generate_function
 from llmarch.compiler.report.capacity import binding_sentence, capacity_blocks
+
+import llmarch
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "examples" / "support_assistant.llmarch"
@@ -54,7 +54,7 @@ def support():
 
 
 def _section(html: str, name: str) -> str:
-    match = re.search(rf'<section id="{name}">.*?</section>', html, flags=re.S)
+    match = re.search(rf'<section id="{name}">.*?</section>', html, flags=re.DOTALL)
     assert match, name
     return match.group(0)
 
