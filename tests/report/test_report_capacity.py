@@ -213,3 +213,20 @@ def test_golden_snippets(limits):
             golden.write_text(text, encoding="utf-8")
         assert golden.exists(), "missing golden: run with LLMARCH_REGEN=1"
         assert text == golden.read_text(encoding="utf-8"), name
+
+
+def test_from_the_command_line(tmp_path, capsys):
+    """`llmarch report` (HTML and Markdown) and `llmarch render` show the limit GPT-4 goes over."""
+    from llmarch.cli import EXIT_OK, main
+
+    page, dot = tmp_path / "busy.html", tmp_path / "busy.dot"
+    busy = ["--scenario", "production", "--set", "tickets_per_day=2500"]
+    assert main(["report", str(SUPPORT), *busy, "-o", str(page)]) == EXIT_OK
+    assert '<tr data-lim="1" class="bad">' in page.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", str(SUPPORT), *busy, "--format", "markdown"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "#### Latency" in out and "#### Capacity" in out
+    assert "| `gpt4` | tpm | 10,000 tokens/min | 2387 tokens | 4145 | 12,434 | 124.3% | −2434 | 19.6% |" in out
+    assert main(["render", str(SUPPORT), *busy, "--format", "dot", "-o", str(dot)]) == EXIT_OK
+    assert "gpt4 tpm at 124.3% at the peak" in dot.read_text(encoding="utf-8")
