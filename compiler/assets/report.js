@@ -411,7 +411,7 @@
     var area = latencyBar.width - latencyBar.label - latencyBar.text;
     slots.forEach(function (slot, k) {
       var x = rows[k];
-      if (!x) { slot.g.setAttribute("visibility", "hidden"); return; }
+      if (!x) { slot.g.setAttribute("visibility", "hidden"); setText(slot.name, ""); setText(slot.text, ""); return; }
       slot.g.removeAttribute("visibility");
       slot.sys.setAttribute("width", width(x.latency));
       slot.happy.setAttribute("width", width(x.happy_latency));

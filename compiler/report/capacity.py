@@ -150,12 +150,13 @@ def _latency_rows(r: CostResult) -> list:
     return sorted(rows, key=lambda c: (-(c.latency_per_request or 0.0), c.name))
 
 
-def latency_chart(r: CostResult) -> str:
+def latency_chart(r: CostResult, timed: int) -> str:
     """Each component's seconds per request, system (dark) over happy path (light), the
-    `LATENCY_ROWS` longest; one slot per flow row up to `LATENCY_ROWS` (a slider may give
-    time to a row that takes none here), the script refilling them as the sliders move."""
+    `LATENCY_ROWS` longest; one slot for each of the `timed` rows that may take time (a
+    slider may give time to a row that takes none here: one never visited), up to
+    `LATENCY_ROWS`, the script refilling them as the sliders move."""
     g = LATENCY_BAR
-    slots = min(LATENCY_ROWS, sum(1 for c in r.components if c.latency_per_request is not None))
+    slots = min(LATENCY_ROWS, max(timed, len(_latency_rows(r))))
     rows = _latency_rows(r)[:slots]
     area = g["width"] - g["label"] - g["text"]
     height = g["row"] * max(1, slots)
@@ -188,9 +189,15 @@ def _latency_bar_text(system: float, happy: float, total: float) -> str:
     return f"{present.duration(system)} · {share} (happy path {present.duration(happy)})"
 
 
-def latency_section(r: CostResult) -> str:
+def _timed_rows(compiled) -> int:
+    seconds = compiled.model.node_latency
+    return sum(1 for row in compiled.evaluator.rows if any(seconds.get(n, 0) != 0 for n in row.nodes))
+
+
+def latency_section(r: CostResult, compiled) -> str:
     """Expected latency per request, happy path versus system, the standard deviations and
-    each component's contribution; empty when the file declares no time."""
+    each component's contribution; empty when the file declares no time. A cost-table row
+    with a node whose time is not 0 whatever the values gets a slot in the chart."""
     if not r.has_latency:
         return ""
     overhead = r.latency_per_request - r.happy_path_latency_per_request
@@ -217,7 +224,7 @@ def latency_section(r: CostResult) -> str:
                f'{LATENCY_ROWS} longest: the system <span class="key sys"></span> (retries and their backoffs '
                'included; a <code>name@model</code> fallback copy on its own) and the happy path '
                '<span class="key happy"></span>; the share is of the request\'s expected time.</p>'
-               f'<div class="scroll">{latency_chart(r)}</div></section>')
+               f'<div class="scroll">{latency_chart(r, _timed_rows(compiled))}</div></section>')
     return "".join(out)
 
 

@@ -609,7 +609,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         _summary_section(facts.result),
         uncertainty_section(facts.uncertainty, facts.uncertainty_error),
         _diagram_section(picture),
-        latency_section(facts.result),
+        latency_section(facts.result, compiled),
         capacity_section(facts.capacity, facts.capacity_error),
         _components_section(facts),
         _prices_section(facts),

@@ -622,6 +622,14 @@ def test_capacity_and_latency_follow_the_sliders(browser, support_page, support)
     # 2,500 tickets a day put GPT-4's tokens a minute over its limit at the peak: the row is marked
     page.slide(index_of(support, "tickets_per_day"), 2500)
     assert page.page.locator('tr[data-lim="1"]').get_attribute("class") == "bad"
+    # the router sends half the tickets to GPT-4o: `summarize_small`, which took no time, gets a bar
+    moved["tickets_per_day"] = 2500
+    moved["small_share"] = page.slide(index_of(support, "small_share"), 0.5)
+    result = support.cost("production", set=moved)
+    longest = sorted((c for c in result.components if c.latency_per_request),
+                     key=lambda c: (-c.latency_per_request, c.name))
+    shown = [n for n in page.page.locator("[data-l-name]").all_text_contents() if n]
+    assert "summarize_small" in shown and shown == [c.name for c in longest]
     page.assert_clean()
     page.page.close()
 
