@@ -150,11 +150,12 @@ class Diagram:
 _NO_GRAPHVIZ = "Diagram unavailable: install Graphviz (the `dot` program) to include it."
 
 
-def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
+def diagram(compiled: Compiled, evaluation: Evaluation, capacity=None) -> Diagram:
     """The full diagram up to `DIAGRAM_LIMIT` components and `DIAGRAM_EDGES` arrows, laid
     out in at most `DIAGRAM_SECONDS`; past any of these, the summary by cost vector
     (`render.summary_dot`), whose size does not grow with the architecture. Imports
-    lazily: Graphviz is optional."""
+    lazily: Graphviz is optional. `capacity` (a `Capacity`) marks the components whose
+    model is at or over a provider limit at the peak."""
     try:
         from .. import render
     except ImportError:
@@ -165,7 +166,7 @@ def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
         why = (f"this architecture has {count:,} components and fixed costs; the report draws the full "
                f"diagram up to {settings.DIAGRAM_LIMIT} (beyond, Graphviz takes minutes and the picture is unreadable)")
     else:
-        text = render.architecture_dot(compiled, evaluation)
+        text = render.architecture_dot(compiled, evaluation, capacity=capacity)
         arrows = render.count_edges(text)
         if arrows > settings.DIAGRAM_EDGES:
             why = (f"its full diagram has {arrows:,} arrows; the report draws it up to {settings.DIAGRAM_EDGES:,} "
@@ -180,7 +181,7 @@ def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
     note = (f"Summarized by cost vector: {why}. Each box is one cost vector; each arrow stands for the edges "
             f"that join them. `llmarch render` draws every component.")
     try:
-        return Diagram(_cleaned(render.render_dot(render.summary_dot(compiled, evaluation), "svg",
+        return Diagram(_cleaned(render.render_dot(render.summary_dot(compiled, evaluation, capacity=capacity), "svg",
                                                   timeout=settings.DIAGRAM_SECONDS)), "summary", note)
     except Exception as exc:
         if type(exc).__name__ == "GraphvizMissing":
