@@ -27,7 +27,7 @@ __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_li
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
            "format_calibration", "CalibrationError", "format_capacity", "serve_lsp", "pr_comment",
-           "format_pr_comment", "init_text", "init"]
+           "format_pr_comment", "init_text", "init", "watch"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -637,6 +637,23 @@ def serve_lsp() -> int:
                           help="pip install 'llmarch[lsp]'") from None
     lsp.serve(loads)
     return 0
+
+
+def watch(path: str | os.PathLike, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+          port: int = 0, open_browser: bool = False, log=None):
+    """Serve the HTML report of `path` on 127.0.0.1 (`port` 0: a free one) and rebuild it
+    when the file or a file it imports changes; while the file does not compile, the page
+    shows its diagnostics. Returns a `watch.Watch`, already answering at `.url`: call
+    `.run()` to poll the files in this thread until Ctrl-C (what `llmarch watch` does) or
+    `.start()` to poll in the background, and `.close()` to stop. `open_browser` opens the
+    page in the default browser; `log(line)` hears a line per build. A port that is taken
+    or out of range raises `LlmarchError` (E600). See docs/report.md."""
+    from llmarch.watch import Watch
+    server = Watch(path, scenario, _sets(set), port=port, log=log)
+    if open_browser:
+        import webbrowser
+        webbrowser.open(server.url)
+    return server
 
 
 def render_dot(dot_text: str, format: str) -> bytes:

@@ -123,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--samples", "-n", type=int, metavar="N",
                    help="with uncertain parameters: samples per side (default 50,000)")
     c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
+    c = common("watch", "serve the HTML report on 127.0.0.1 and reload it in the browser when the file or an "
+               "import changes; a file that does not compile shows its diagnostics in the page")
+    c.epilog = "example: llmarch watch examples/quickstart.llmarch --open   (Ctrl-C stops)"
+    c.add_argument("--port", "-p", type=int, default=0, metavar="N",
+                   help="the port on 127.0.0.1 (default 0: a free one; the address is printed)")
+    c.add_argument("--open", dest="open_browser", action="store_true", help="open the page in the default browser")
     c = sub.add_parser("init", help="write a commented starter architecture that checks",
                        description="write a commented starter architecture (it passes check, cost and lint); "
                        "never overwrites a file",
@@ -209,6 +215,8 @@ def _command(api, args) -> int:
             return EXIT_OK
         if args.command == "pr-comment":
             return _pr_comment(api, args, sets)
+        if args.command == "watch":
+            return _watch(api, args, sets)
         model = api.load(args.file)
         if args.command == "check":
             for warning in model.check():
@@ -306,6 +314,24 @@ def _pr_comment(api, args, sets) -> int:
     if comment.budgets_failed:
         sys.stderr.write(f"llmarch: {comment.budgets_failed} budget(s) not met at {args.head}\n")
         return EXIT_BUDGET
+    return EXIT_OK
+
+
+def _watch(api, args, sets) -> int:
+    """`llmarch watch`: the address on standard output, a line per build on standard
+    error, until Ctrl-C (exit 0)."""
+    server = None
+    try:
+        server = api.watch(args.file, args.scenario, sets, port=args.port, open_browser=args.open_browser,
+                           log=lambda line: sys.stderr.write(line + "\n"))
+        sys.stdout.write(f"serving the report of {args.file} at {server.url} (Ctrl-C stops)\n")
+        sys.stdout.flush()
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.close()
     return EXIT_OK
 
 
