@@ -451,15 +451,16 @@ def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenari
 
 def pr_comment(base: str, head: str, files: Optional[Sequence[str | os.PathLike]] = None,
                scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
-               samples: Optional[int] = None, seed: int = 0):
+               samples: Optional[int] = None, seed: int = 0, all_files: bool = False):
     """A pull request's cost comment, run inside a git repository: for every `.llmarch` file
     that changed between the revisions `base` and `head` (or each of `files`, paths from the
-    working directory), the diff, and the budgets and lint findings at `head` (a
-    `pr_comment.PrComment`; `.budgets_failed`, `.invalid`). `format_pr_comment` writes it
-    as Markdown that starts with the hidden marker `<!-- llmarch -->`. See docs/ci.md."""
+    working directory; or with `all_files`, every `.llmarch` file at `head` and those deleted
+    since `base`), the diff, the budgets and lint findings at `head` and a collapsed Mermaid
+    diagram (a `pr_comment.PrComment`; `.budgets_failed`, `.invalid`). `format_pr_comment`
+    writes it as Markdown that starts with the hidden marker `<!-- llmarch -->`. See docs/ci.md."""
     from llmarch.compiler.pr_comment import pr_comment as comment
     return comment(base, head, [os.fspath(f) for f in files] if files else None, scenario, _sets(set),
-                   samples, seed)
+                   samples, seed, all_files=all_files)
 
 
 def format_pr_comment(comment) -> str:

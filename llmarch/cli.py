@@ -137,7 +137,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to write it (default: architecture.llmarch in the current folder)")
     c = sub.add_parser("pr-comment", help="one Markdown pull-request comment: the diff, budgets and lint of every "
                        "changed .llmarch file", description="one Markdown pull-request comment for the .llmarch files "
-                       "changed between two git revisions (or FILES): the diff of each, its budgets and lint at HEAD; "
+                       "changed between two git revisions (or FILES, or --all of them): the diff of each, its budgets "
+                       "and lint at HEAD and a collapsed Mermaid diagram; "
                        "it starts with the marker <!-- llmarch --> so CI can update it. Exit 4 when a budget does not "
                        "hold at HEAD, 1 when a file does not compile there",
                        epilog="example: llmarch pr-comment origin/main HEAD > comment.md")
@@ -145,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("head", help="the revision after (HEAD)")
     c.add_argument("files", nargs="*", metavar="FILE",
                    help="the .llmarch files to compare (default: those that changed between BASE and HEAD)")
+    c.add_argument("--all", dest="all_files", action="store_true",
+                   help="every .llmarch file at HEAD (and those deleted since BASE), not only those that changed")
     c.add_argument("--scenario", "-s", help="a scenario the files declare (default: their defaults)")
     c.add_argument("--set", dest="sets", action="append", default=[], metavar="PARAM=VALUE",
                    help="override a parameter on both sides (where it exists)")
@@ -301,7 +304,8 @@ def _calibrate(api, model, args) -> int:
 def _pr_comment(api, args, sets) -> int:
     """`llmarch pr-comment`: the comment to --output or standard output; exit 1 when a file
     does not compile at HEAD, else 4 when a budget does not hold there."""
-    comment = api.pr_comment(args.base, args.head, args.files, args.scenario, sets, args.samples, args.seed)
+    comment = api.pr_comment(args.base, args.head, args.files, args.scenario, sets, args.samples, args.seed,
+                             all_files=args.all_files)
     text = api.format_pr_comment(comment)
     if args.output in (None, "-"):
         sys.stdout.write(text)
