@@ -204,7 +204,7 @@ def test_background_polling_and_close_frees_the_port(bot):
 def test_the_command_prints_the_address_and_ctrl_c_exits_0(bot):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "llmarch", "watch", str(bot), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=bot.parent)
     try:
         line = process.stdout.readline()
         match = re.fullmatch(r"serving the report of (.+) at http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops\)\n", line)
