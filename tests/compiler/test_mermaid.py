@@ -87,3 +87,16 @@ def test_past_the_bound_one_box_per_cost_vector(tmp_path):
                      '  start -->|"1 arrow"| v_retrieval\n'
                      '  v_retrieval -->|"40 arrows"| v_retrieval\n'
                      '  v_retrieval -->|"1 arrow"| success\n')
+
+
+def test_the_comment_says_when_the_chart_is_by_cost_vector(tmp_path):
+    from llmarch.compiler.pr_comment import _diagram
+    for n, what in ((3, "diagram (3 components)</summary>"),
+                    (MERMAID_COMPONENTS + 1, f"diagram ({MERMAID_COMPONENTS + 1} components, one box per cost vector)"
+                                             "</summary>")):
+        path = tmp_path / f"chain{n}.llmarch"
+        path.write_text(_chain(n), encoding="utf-8")
+        model = llmarch.load(path, cache=False)
+        folded = _diagram(model.compiled, model.evaluation())
+        assert folded.startswith(f"<details><summary>{what}\n\n```mermaid\nflowchart TB\n")
+        assert folded.endswith("```\n\n</details>\n") and folded.count("```") == 2
