@@ -85,12 +85,14 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def content_security_policy(scripts: list[str], styles: list[str]) -> str:
+def content_security_policy(scripts: list[str], styles: list[str], connect: bool = False) -> str:
     """The policy of the report: nothing from anywhere; only these inline scripts and style
-    sheets (by hash) and `data:` images."""
+    sheets (by hash) and `data:` images. `connect`: scripts may also ask the page's own
+    server (`llmarch watch`'s `/version`), nothing else."""
     return ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in scripts)
             + "; style-src " + " ".join(_sha256(s) for s in styles)
-            + "; img-src data:; base-uri 'none'; form-action 'none'")
+            + "; img-src data:" + ("; connect-src 'self'" if connect else "")
+            + "; base-uri 'none'; form-action 'none'")
 
 
 _SVG_NS = "http://www.w3.org/2000/svg"

@@ -22,6 +22,7 @@ from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, p
 from .settings import (FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_COMPONENTS,
                        PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS)
 from .capacity import LATENCY_BAR, capacity_blocks, capacity_data, capacity_section, latency_section
+from .live import WATCH_JS, watch_script
 from .uncertainty import uncertainty_section
 
 
@@ -571,8 +572,11 @@ def _parameters_section(facts: Facts) -> str:
     return "".join(out)
 
 
-def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None) -> str:
-    """The self-contained interactive report as one HTML document (deterministic)."""
+def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None,
+                watch_version: Optional[str] = None) -> str:
+    """The self-contained interactive report as one HTML document (deterministic).
+    `watch_version`: the page is served by `llmarch watch` as that version, and carries the
+    script that reloads it when the server's version changes (`live.watch_script`)."""
     facts = gather(compiled, scenario, sets)
     js = model_function(compiled, facts.resolution, capacity_blocks(compiled))
     evaluations = 2 + PROJECTION_MONTHS + 1 + 2 * len(facts.tornado or [])
@@ -580,8 +584,8 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
     data = _data(facts, js, live)
     if "</" in _APP_JS or "<!--" in _APP_JS:  # pragma: no cover - a bug in this file
         raise ValueError("the report's script would close its element")
-    scripts = [js.code, _APP_JS]
-    policy = content_security_policy(scripts, [_CSS])
+    scripts = [js.code, _APP_JS] + ([WATCH_JS] if watch_version is not None else [])
+    policy = content_security_policy(scripts, [_CSS], connect=watch_version is not None)
     picture = diagram(compiled, facts.evaluation, facts.capacity)
     arch = compiled.arch
     title = arch.title + (f" — scenario {scenario}" if scenario else "")
@@ -624,6 +628,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         f'<script type="application/json" id="llmarch-data">{json_block(data)}</script>',
         f"<script>{js.code}</script>",
         f"<script>{_APP_JS}</script>",
+        watch_script(watch_version) if watch_version is not None else "",
         "</body></html>\n",
     ]
     return "".join(parts)
