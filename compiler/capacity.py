@@ -137,6 +137,8 @@ class Capacity:
     limits: list[LimitRow]
     in_flight: list[InFlightRow]  # empty when the file declares no time
     latency_per_request: Optional[float]
+    #: one request's latency and cost over the path it takes: metric -> `spread.Spread`
+    requests: dict = field(default_factory=dict)
     gpus: list[GpuRow] = field(default_factory=list)   # the self-hosted models the flow calls
 
     @property
@@ -162,11 +164,14 @@ class Capacity:
                 "limits": [r.to_dict() for r in self.limits],
                 "binding": None if binding is None else {"model": binding.model, "limit": binding.limit,
                                                          "binds_at": binding.binds_at},
-                "in_flight": in_flight, "gpus": [g.to_dict() for g in self.gpus]}
+                "in_flight": in_flight,
+                "requests": {metric: s.to_dict() for metric, s in self.requests.items()},
+                "gpus": [g.to_dict() for g in self.gpus]}
 
 
-def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
-    """The limits and in-flight requests of `arch` (lowered as `flow`) at `evaluation`."""
+def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] = None) -> Capacity:
+    """The limits and in-flight requests of `arch` (lowered as `flow`) at `evaluation`,
+    with `requests`, the spread of one request's figures (`spread.request_spreads`)."""
     env = dict(evaluation.env)
     env[ir.FAILURE_SWITCH] = 1.0
     visits = evaluation.graph.visits
@@ -213,7 +218,7 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
     result = evaluation.result
     gpus = _gpus(arch, env, per_day, amounts, result)
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
-                    result.latency_per_request if arch.has_latency else None, gpus)
+                    result.latency_per_request if arch.has_latency else None, dict(requests or {}), gpus)
 
 
 def _gpus(arch: ir.Architecture, env, per_day: float, amounts: dict, result) -> list[GpuRow]:

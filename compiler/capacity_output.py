@@ -8,11 +8,12 @@ from .output import markdown_table, text_table
 
 __all__ = ["FORMAT_VERSION", "capacity_text", "capacity_json"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 LIMITS_HEADER = ["model", "limit", "value", "per request", "mean demand", "peak demand", "use at peak",
                  "headroom", "throttled", "binds at"]
 IN_FLIGHT_HEADER = ["in flight", "seconds per request", "mean", "peak"]
+REQUESTS_HEADER = ["one request", "mean", "std dev", "p50", "p95", "p99", "how"]
 GPU_HEADER = ["self-hosted", "tokens per request", "mean tokens/s", "peak tokens/s", "per replica",
               "replicas at mean", "replicas at peak", "use at mean", "use at peak", "per month", "next replica at"]
 
@@ -87,7 +88,22 @@ def capacity_text(c: Capacity, markdown: bool = False) -> str:
         out += [""] + table(IN_FLIGHT_HEADER, rows, right={1, 2, 3})
     else:
         out += ["", "in flight: the file declares no time (`latency`, `ttft`), so Little's law has nothing to count"]
+    if c.requests:
+        out += [""] + table(REQUESTS_HEADER, [_request_cells(metric, s) for metric, s in c.requests.items()],
+                            right={1, 2, 3, 4, 5})
+        out.append("(the spread between requests over the paths they take, at the scenario's values; "
+                   "not the uncertainty over the guesses)")
     return "\n".join(out) + "\n"
+
+
+def _request_cells(metric: str, s) -> list[str]:
+    if metric == "latency":
+        show = present.duration
+    else:
+        def show(x):
+            return present.money(x, per_request=True)
+    return [metric.replace("_per_request", ""), show(s.mean), show(s.std_dev),
+            *(show(s.quantile(q)) for q in (0.5, 0.95, 0.99)), s.how()]
 
 
 def capacity_json(c: Capacity) -> dict:
