@@ -93,6 +93,11 @@ def explain_text(compiled: Compiled, scenario: Optional[str] = None) -> str:
     latex_names.update({s: r"\mathrm{visits}[\mathrm{" + _latex_escape(node) + "}]"
                         for s, node in node_names.items()})
     latex_names.update({s: r"\mathrm{inflow}_{" + s.name[2:] + "}" for s in intermediate})
+    # a self-hosted model's demand, the tokens a request sends it: `tokens_on[llama]`
+    for name, price in arch.prices.items():
+        if price.gpu is not None and price.gpu.tokens in intermediate:
+            intermediate[price.gpu.tokens] = sympy.Symbol(f"tokens_on[{name}]")
+            latex_names[price.gpu.tokens] = r"\mathrm{tokens\_on}[\mathrm{" + _latex_escape(name) + "}]"
     out = [f"# {arch.title}" + (f" — scenario {scenario}" if scenario else ""), ""]
     out.append("Parameters (symbol = value in its unit):")
     resolution = compiled.evaluator.resolve(scenario)

@@ -289,3 +289,13 @@ def test_solving_for_a_monthly_target_on_the_staircase(compile_text):
         self_hosted.solve("requests", 1440)
     message = caught.value.diagnostics[0].message
     assert message.startswith("the target holds for every `requests` in [") and "not at separate points" in message
+
+
+def test_explain_names_the_tokens_a_request_sends_the_model(monkeypatch):
+    """In the chain of definitions (a model too large for closed forms) the demand is
+    `tokens_on[llama]`: 1,750 tokens on each of `answer`'s two attempts."""
+    from llmarch.compiler import explain
+    monkeypatch.setattr(explain, "MAX_CLOSED_FORM_DEFINITIONS", 0)
+    text = llmarch.load(ROOT / "examples" / "self_hosted.llmarch").explain()
+    assert "tokens_on[llama] = 1750*visits[answer#1] + 1750*visits[answer#2]" in text
+    assert "Max(2, ceiling(" in text and "tokens_on[llama]" in text.split("fixed monthly", 1)[1]
