@@ -313,6 +313,12 @@ class Model:
         return self._analyzer.tornado(scenario, _at_month(set, at_month), spread)
 
     @property
+    def self_hosted(self) -> list[str]:
+        """The self-hosted models (`gpu { }`) the flow calls, whose replicas are a fixed cost
+        that steps with the demand."""
+        return [f.hosts for f in self._compiled.arch.fixed.values() if f.hosts is not None]
+
+    @property
     def uses_time(self) -> bool:
         """True when a result depends on the built-in `time` (the file models growth)."""
         return "time" in self._compiled.evaluator.used_parameters
@@ -555,9 +561,11 @@ def format_lint(findings: Sequence[Diagnostic], scenario: Optional[str] = None) 
 
 
 def format_sensitivity(rows, title: str, scenario: Optional[str] = None, format: str = "table",
-                       tornado: bool = False, at_month: Optional[float] = None, uses_time: bool = False) -> str:
+                       tornado: bool = False, at_month: Optional[float] = None, uses_time: bool = False,
+                       self_hosted: Sequence[str] = ()) -> str:
     """Sensitivity or tornado rows as the command prints them. For a file that models growth,
-    the text says at which month they were computed."""
+    the text says at which month they were computed; with `self_hosted` models, that their
+    replicas are a step the derivatives leave out."""
     from llmarch.compiler import analysis_output as out
     if format == "json":
         data = out.sensitivity_json(rows, title, scenario)
@@ -570,6 +578,10 @@ def format_sensitivity(rows, title: str, scenario: Optional[str] = None, format:
         from llmarch.compiler import options
         text += ("\nat month 0 (the launch): parameters that act through `time` (growth) may matter little now "
                  f"and dominate later; see {options.at_month_hint(12)}\n")
+    if self_hosted:
+        names = ", ".join(f"`{name}`" for name in self_hosted)
+        text += (f"\nthe GPU replicas of {names} step with the demand: flat between steps, so the derivatives and "
+                 "elasticities leave them out; the low/high columns include every step they cross\n")
     return text
 
 

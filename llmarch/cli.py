@@ -401,7 +401,8 @@ def _analysis(api, model, args, sets) -> int:
         method = model.tornado if args.command == "tornado" else model.sensitivity
         rows = method(args.scenario, sets, spread=args.spread, at_month=args.at_month)
         sys.stdout.write(api.format_sensitivity(rows, model.title, args.scenario, fmt, args.command == "tornado",
-                                                at_month=args.at_month, uses_time=model.uses_time))
+                                                at_month=args.at_month, uses_time=model.uses_time,
+                                                self_hosted=model.self_hosted))
     elif args.command == "project":
         projection = model.project(args.scenario, sets, months=args.months, budget=args.budget,
                                    drivers=args.driver, samples=args.samples, seed=args.seed)

@@ -146,7 +146,7 @@ def test_cost_json_and_the_table_carry_the_gpus(compile_text, tmp_path, capsys):
     assert "llama (GPUs)  gpu" in out and "GPUs spread per request       $0.001389" in out
 
 
-def test_the_derivative_of_a_step_is_zero_and_the_tornado_shows_it(compile_text):
+def test_the_derivative_of_a_step_is_zero_and_the_tornado_shows_it(compile_text, tmp_path, capsys):
     """The replicas are flat between steps: d(monthly)/d(requests) is the per-request part
     alone, here 0 (a self-hosted call costs nothing per token); ±20% of 86,400 crosses the
     steps at 86,400 (to 3 replicas) but not 43,200: 3,600 … 5,400 USD."""
@@ -155,6 +155,11 @@ def test_the_derivative_of_a_step_is_zero_and_the_tornado_shows_it(compile_text)
     assert row.derivative == 0 and row.elasticity == 0
     assert (row.monthly_at_low, row.monthly_at_high) == pytest.approx((3600, 5400), rel=1e-12)
     assert "ceiling" in model.explain()
+    assert model.self_hosted == ["llama"]
+    assert main(["sensitivity", str(tmp_path / "case.llmarch")]) == 0
+    assert "the GPU replicas of `llama` step with the demand" in capsys.readouterr().out
+    assert main(["sensitivity", str(ROOT / "examples" / "quickstart.llmarch")]) == 0
+    assert "GPU replicas" not in capsys.readouterr().out
 
 
 def test_the_projection_steps_as_traffic_grows(compile_text):
