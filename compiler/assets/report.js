@@ -180,6 +180,19 @@
     out.limits.forEach(function (x) {
       if (x.binds_at !== null && (out.binding === null || x.binds_at < out.binding.binds_at)) { out.binding = x; }
     });
+    // a self-hosted model's replicas (compiler/capacity.py's GpuRow, ir.GpuHosting.replicas)
+    out.gpus = (c.gpus || []).map(function (info, k) {
+      var tokens = s[L.gpu_tokens + k], throughput = s[L.gpu_throughput + k], target = s[L.gpu_utilisation + k];
+      var mean = perDay * tokens, peak = mean * c.peak;
+      var replicas = function (demand) {
+        return Math.max(info.min_replicas, Math.ceil(demand / (throughput * target) * (1 - 1e-12)));
+      };
+      var paid = replicas(peak), monthly = info.fixed === null ? 0 : s[L.fixed + info.fixed];
+      return { model: info.model, tokens: tokens, mean: mean / 86400, peak: peak / 86400,
+               throughput: throughput / 86400, target: target, mean_replicas: replicas(mean), replicas: paid,
+               mean_use: paid ? mean / (paid * throughput) : 0, peak_use: paid ? peak / (paid * throughput) : 0,
+               monthly: monthly, next: peak > 0 ? perDay * paid * throughput * target / peak : null };
+    });
     if (r.latency !== null) {
       c.in_flight.forEach(function (i) {
         var seconds = i === null ? null : r.rows[i].latency;
@@ -217,6 +230,8 @@
   var limitEls = [], flightEls = [], latencyBar = data.geometry.latency;
   all("tr[data-lim]").forEach(function (tr) { limitEls[+tr.getAttribute("data-lim")] = cells(tr); });
   all("tr[data-fl]").forEach(function (tr) { flightEls[+tr.getAttribute("data-fl")] = cells(tr); });
+  var gpuEls = [];
+  all("tr[data-gpu]").forEach(function (tr) { gpuEls[+tr.getAttribute("data-gpu")] = cells(tr); });
   var latencySlots = all("g[data-l]").map(function (g) {
     return { g: g, sys: g.querySelector("[data-l-sys]"), happy: g.querySelector("[data-l-happy]"),
              name: g.querySelector("[data-l-name]"), text: g.querySelector("[data-l-text]") };
@@ -456,6 +471,20 @@
       if (x.peak_utilisation >= 1) { el.tr.setAttribute("class", "bad"); } else { el.tr.removeAttribute("class"); }
     });
     fig("binding", c.binding === null ? -1 : c.binding.binds_at, bindingSentence(c));
+    c.gpus.forEach(function (x, k) {
+      var el = gpuEls[k];
+      if (!el) { return; }
+      setText(el.tokens, visits(x.tokens), x.tokens);
+      setText(el.mean, visits(x.mean), x.mean);
+      setText(el.peak, visits(x.peak), x.peak);
+      setText(el.per_replica, visits(x.throughput) + " tokens/s at " + pct(x.target), x.throughput);
+      setText(el.mean_replicas, String(x.mean_replicas), x.mean_replicas);
+      setText(el.replicas, String(x.replicas), x.replicas);
+      setText(el.mean_use, pct(x.mean_use), x.mean_use);
+      setText(el.peak_use, pct(x.peak_use), x.peak_use);
+      setText(el.monthly, usd(x.monthly), x.monthly);
+      setText(el.next, x.next === null ? "never" : visits(x.next) + " requests/day", x.next === null ? -1 : x.next);
+    });
     c.in_flight.forEach(function (x, k) {
       var el = flightEls[k];
       if (!el || x === null) { return; }

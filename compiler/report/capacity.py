@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy
 
 from .. import ir, present
-from ..capacity import LIMIT_UNITS, Capacity, LimitRow
+from ..capacity import LIMIT_UNITS, Capacity, GpuRow, LimitRow
 from ..evaluate import CostResult
 from ..units import SECONDS_PER_DAY
 from .htmlkit import attr, escape
@@ -42,8 +42,10 @@ LATENCY_BAR = {"width": 720, "label": 170, "text": 250, "row": 26}
 
 
 def shows_capacity(arch: ir.Architecture) -> bool:
-    """Whether the report has a capacity section: a model declares a limit or the file a peak."""
-    return arch.peak != 1 or any(price.limits for price in arch.prices.values())
+    """Whether the report has a capacity section: a model declares a limit, the file a peak,
+    or the flow calls a self-hosted model."""
+    return (arch.peak != 1 or any(price.limits for price in arch.prices.values())
+            or any(f.hosts is not None for f in arch.fixed.values()))
 
 
 # --- the expressions the page's script evaluates --------------------------------------------------
@@ -88,20 +90,30 @@ def capacity_blocks(compiled) -> tuple:
     if not shows_capacity(compiled.arch):
         return ()
     rows = _limit_expressions(compiled)
+    # a self-hosted model: the tokens a request sends it (the cost model's own definition),
+    # what one replica serves (tokens a day), the target utilisation and a replica's price a day
+    hosted = [compiled.arch.prices[f.hosts].gpu for f in compiled.arch.fixed.values() if f.hosts is not None]
     return (("traffic", [compiled.arch.traffic]), ("limit_amounts", [r[2] for r in rows]),
-            ("limit_values", [r[3] for r in rows]))
+            ("limit_values", [r[3] for r in rows]), ("gpu_tokens", [g.tokens for g in hosted]),
+            ("gpu_throughput", [g.throughput for g in hosted]), ("gpu_utilisation", [g.utilisation for g in hosted]),
+            ("gpu_price", [g.price for g in hosted]))
 
 
-def capacity_data(capacity: Capacity | None, rows) -> dict | None:
-    """The data block's `capacity`: the peak, each limit row's model, limit and unit, and
-    the cost-table row (`Evaluator.rows` index) of each in-flight row."""
+def capacity_data(capacity: Capacity | None, rows, fixed: list[str] = ()) -> dict | None:
+    """The data block's `capacity`: the peak, each limit row's model, limit and unit, the
+    cost-table row (`Evaluator.rows` index) of each in-flight row, and for each self-hosted
+    model its name, `min_replicas` and its GPU row's place among the fixed costs (`fixed`,
+    their names in order)."""
     if capacity is None:
         return None
     index = {row.key: i for i, row in enumerate(rows)}
+    place = {name: j for j, name in enumerate(fixed)}
     return {"peak": capacity.peak,
             "limits": [{"model": r.model, "limit": r.limit, "unit": r.unit, "per": LIMIT_UNITS[r.limit][1]}
                        for r in capacity.limits],
-            "in_flight": [index.get(r.name) for r in capacity.in_flight]}
+            "in_flight": [index.get(r.name) for r in capacity.in_flight],
+            "gpus": [{"model": g.model, "min_replicas": g.min_replicas, "fixed": place.get(f"{g.model} (GPUs)")}
+                     for g in capacity.gpus]}
 
 
 # --- the words and cells, shared by HTML and Markdown ----------------------------------------------
@@ -248,6 +260,29 @@ def _limit_row(k: int, r: LimitRow) -> str:
             + _cell("binds", r.binds_at if r.binds_at is not None else -1.0, binds_text(r)) + "</tr>")
 
 
+_GPU_HEAD = ("<thead><tr><th>self-hosted</th><th class=\"num\">tokens per request</th><th class=\"num\">mean tokens/s</th>"
+             "<th class=\"num\">peak tokens/s</th><th class=\"num\">per replica</th><th class=\"num\">replicas at mean"
+             "</th><th class=\"num\">replicas at peak</th><th class=\"num\">use at mean</th><th class=\"num\">use at peak"
+             "</th><th class=\"num\">per month</th><th class=\"num\">next replica at</th></tr></thead>")
+
+
+def _gpu_row(k: int, g: GpuRow) -> str:
+    return (f'<tr data-gpu="{k}"><td><code>{escape(g.model)}</code></td>'
+            + _cell("tokens", g.tokens_per_request, present.count(g.tokens_per_request))
+            + _cell("mean", g.mean_demand, present.count(g.mean_demand))
+            + _cell("peak", g.peak_demand, present.count(g.peak_demand))
+            + _cell("per_replica", g.throughput,
+                    f"{present.count(g.throughput)} tokens/s at {present.share(g.target_utilisation)}")
+            + _cell("mean_replicas", g.mean_replicas, str(g.mean_replicas))
+            + _cell("replicas", g.replicas, str(g.replicas))
+            + _cell("mean_use", g.mean_utilisation, present.share(g.mean_utilisation))
+            + _cell("peak_use", g.peak_utilisation, present.share(g.peak_utilisation))
+            + _cell("monthly", g.monthly, present.money(g.monthly))
+            + _cell("next", g.next_replica_at if g.next_replica_at is not None else -1.0,
+                    "never" if g.next_replica_at is None else f"{present.count(g.next_replica_at)} requests/day")
+            + "</tr>")
+
+
 def capacity_section(c: Capacity | None, error: str | None = None) -> str:
     """The traffic, the limits table, the limit that binds first and the requests in flight."""
     if error is not None:
@@ -272,6 +307,14 @@ def capacity_section(c: Capacity | None, error: str | None = None) -> str:
     b = c.binding
     out.append(f'<p class="binding">{_fig("binding", b.binds_at if b is not None else -1.0, binding_sentence(c))}'
                "</p>")
+    if c.gpus:
+        out.append('<h3>Self-hosted models</h3><p class="note">The replicas a self-hosted model needs: '
+                   'max(min_replicas, ⌈peak token demand ÷ (throughput × utilisation)⌉), paid every hour of the '
+                   'month; at the mean, what the mean traffic alone would need (not paid for). The use is of the '
+                   'replicas paid for; the last column is the mean traffic above which the peak needs one more '
+                   '(<code>llmarch capacity</code> prints the same rows).</p>'
+                   f'<div class="scroll"><table class="data" id="lm-gpus">{_GPU_HEAD}<tbody>'
+                   + "".join(_gpu_row(k, g) for k, g in enumerate(c.gpus)) + "</tbody></table></div>")
     if c.latency_per_request is not None:
         out.append('<h3>Requests in flight</h3><p class="note">By Little\'s law: the arrival rate times the seconds a '
                    'request spends in the component (its visits × their time, backoffs included), at the mean and '

@@ -117,7 +117,7 @@ def _data(facts: Facts, js, live: bool) -> dict:
         "table_rows": TABLE_ROWS, "folded_rows": FOLDED_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
         "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION, "scenarios": SCENARIOS,
                      "latency": LATENCY_BAR},
-        "capacity": capacity_data(facts.capacity, compiled.evaluator.rows),
+        "capacity": capacity_data(facts.capacity, compiled.evaluator.rows, list(compiled.arch.fixed)),
     }
 
 

@@ -690,5 +690,16 @@ def test_self_hosted_gpus_step_with_the_traffic_slider(browser, tmp_path):
             assert close(row["monthly"], by_name[names[row["i"]]].monthly), names[row["i"]]
         seen.add(round(result.gpu_monthly / (4 * 2.49 * 720)))
     assert seen == {2, 3}
+    # the capacity section's self-hosted table follows the traffic slider, written as Python writes it
+    for tickets in (20000, 135529, 135530, 180000):
+        moved = {"tickets_per_day": page.slide(i, tickets)}
+        python = model.report(None, set=moved)
+        assert page.page.eval_on_selector_all("tr[data-gpu]", _ROW_TEXTS) == _python_rows(python, "data-gpu"), tickets
+        (g,) = model.capacity(None, set=moved).gpus
+        for col, value in (("replicas", g.replicas), ("mean_replicas", g.mean_replicas), ("peak", g.peak_demand),
+                           ("peak_use", g.peak_utilisation), ("monthly", g.monthly), ("next", g.next_replica_at)):
+            shown = float(page.page.locator(f'tr[data-gpu="0"] [data-col="{col}"]').get_attribute("data-value"))
+            assert close(shown, value), (tickets, col, shown, value)
+    assert page.page.locator('tr[data-gpu="0"] [data-col="replicas"]').inner_text() == "3"
     page.assert_clean()
     page.page.close()
