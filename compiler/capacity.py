@@ -97,6 +97,10 @@ class Capacity:
     latency_per_request: Optional[float]
     #: one request's latency and cost over the path it takes: metric -> `spread.Spread`
     requests: dict = field(default_factory=dict)
+    #: the limits enforced (throttled calls retried, `throttle.Throttled`) at the mean and
+    #: at the peak traffic; None when no model declares a limit
+    throttled_mean: Optional[object] = None
+    throttled_peak: Optional[object] = None
 
     @property
     def peak_traffic(self) -> float:
@@ -122,7 +126,9 @@ class Capacity:
                 "binding": None if binding is None else {"model": binding.model, "limit": binding.limit,
                                                          "binds_at": binding.binds_at},
                 "in_flight": in_flight,
-                "requests": {metric: s.to_dict() for metric, s in self.requests.items()}}
+                "requests": {metric: s.to_dict() for metric, s in self.requests.items()},
+                "throttled": None if self.throttled_mean is None else {
+                    "mean": self.throttled_mean.to_dict(), "peak": self.throttled_peak.to_dict()}}
 
 
 def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] = None) -> Capacity:
@@ -172,8 +178,12 @@ def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] =
             binds_at = per_day * limit / peak if peak > 0 else None
             limits.append(LimitRow(price.name, key, limit, per_request, mean, peak, binds_at))
     result = evaluation.result
+    throttled = (None, None)
+    if limits:
+        from .throttle import throttle
+        throttled = (throttle(arch, flow, evaluation, per_day), throttle(arch, flow, evaluation, per_day * arch.peak))
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
-                    result.latency_per_request if arch.has_latency else None, dict(requests or {}))
+                    result.latency_per_request if arch.has_latency else None, dict(requests or {}), *throttled)
 
 
 def _value(expr, env) -> float:

@@ -552,6 +552,31 @@ class RequestSpread(_Strict):
     walks: Optional[int] = Field(description="walks simulated, or null")
 
 
+class ThrottledFree(_Strict):
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+
+
+class Throttled(_Strict):
+    """A request's figures at one traffic with the providers' limits enforced."""
+
+    traffic: float = Field(description="requests per day")
+    shares: dict[str, float] = Field(description="model -> the share of its calls refused (HTTP 429), a fixed point")
+    binding: dict[str, str] = Field(description="model -> the limit that sets its share, for the throttled ones")
+    iterations: int
+    converged: bool
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+    without_limits: ThrottledFree
+
+
+class ThrottledPair(_Strict):
+    mean: Throttled
+    peak: Throttled
+
+
 class CapacityDocument(_Strict):
     """`llmarch capacity --format json`."""
 
@@ -564,6 +589,8 @@ class CapacityDocument(_Strict):
     in_flight: Optional[InFlight] = Field(description="null when the file declares no time")
     requests: dict[str, RequestSpread] = Field(description="the spread between requests: `latency` (when the file "
                                                "declares time) and `cost_per_request`")
+    throttled: Optional[ThrottledPair] = Field(description="the limits enforced at the mean and at the peak traffic; "
+                                               "null when no model declares a limit")
 
 
 DOCUMENTS: dict[str, type[BaseModel]] = {
