@@ -118,8 +118,12 @@ def throttle(arch: ir.Architecture, flow, evaluation, per_day: float) -> Throttl
     figures, iterations, converged = free, 0, True
     if limits:
         converged = False
+        # lowered once with a symbol for each model's share; each round evaluates it at θ
+        symbols = {m: sympy.Symbol(f"_throttle_{i}", real=True) for i, m in enumerate(limits)}
+        throttled_arch = _throttled_arch(arch, symbols)
+        throttled_flow = lower(throttled_arch)
         for iterations in range(1, MAX_ITERATIONS + 1):
-            amounts = demand_per_request(arch, figures.flow, figures.visits, env)
+            amounts = demand_per_request(arch if figures is free else throttled_arch, figures.flow, figures.visits, env)
             new = {}
             for model, rows in limits.items():
                 worst, which = 0.0, None
@@ -136,7 +140,8 @@ def throttle(arch: ir.Architecture, flow, evaluation, per_day: float) -> Throttl
             if not any(shares.values()):
                 figures, converged = free, True
                 break
-            figures = _solve(arch, flow, env, shares)
+            env.update({symbols[m]: shares[m] for m in symbols})
+            figures = _solve(throttled_arch, throttled_flow, env, shares)
             if change < _CLOSE:
                 converged = True
                 break
@@ -154,21 +159,20 @@ class _Figures:
     p_success: float
 
 
-def _throttled_arch(arch: ir.Architecture, shares: dict[str, float]) -> ir.Architecture:
-    """`arch` with the calls to each throttled model failing the more: f → 1 − (1 − f)(1 − θ),
+def _throttled_arch(arch: ir.Architecture, shares: dict[str, sympy.Symbol]) -> ir.Architecture:
+    """`arch` with the calls to each limited model failing the more: f → 1 − (1 − f)(1 − θ),
     and a refused call costing nothing and taking no time (its visit's cost and time × (1 − θ))."""
     components = {}
     for name, comp in arch.components.items():
         price = arch.prices.get(comp.model) if comp.model else None
-        theta = shares.get(price.name, 0.0) if price is not None else 0.0
         changes = {}
-        if theta > 0:
-            keep = sympy.Float(1 - theta)
+        if price is not None and price.name in shares:
+            keep = 1 - shares[price.name]
             changes.update(fail_rate=1 - (1 - comp.fail_rate) * keep, cost=comp.cost * keep)
             if comp.latency is not None:
                 changes["latency"] = comp.latency * keep
-        if comp.fallback_model is not None and shares.get(comp.fallback_model.name, 0.0) > 0:
-            keep = sympy.Float(1 - shares[comp.fallback_model.name])
+        if comp.fallback_model is not None and comp.fallback_model.name in shares:
+            keep = 1 - shares[comp.fallback_model.name]
             changes["fallback_cost"] = comp.fallback_cost * keep
             if comp.fallback_latency is not None:
                 changes["fallback_latency"] = comp.fallback_latency * keep
@@ -180,10 +184,6 @@ def _solve(arch: ir.Architecture, flow, env: dict, shares: dict[str, float]) -> 
     """Visits, cost, time and P(success) of a request, the limits' shares applied."""
     from .spread import _cost_rewards
 
-    throttled = any(s > 0 for s in shares.values())
-    if throttled:
-        arch = _throttled_arch(arch, shares)
-        flow = lower(arch)
     g = flow.graph
     nodes = [n for n in g.nodes if g.nodes[n]["outcome"] is None]
     index = {n: i for i, n in enumerate(nodes)}
