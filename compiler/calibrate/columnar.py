@@ -10,7 +10,7 @@ others by cause. The DuckDB-specific parts (reading the file, `json_extract_stri
 
 from __future__ import annotations
 
-from .readers import MAX_TOKENS, CalibrationError
+from .readers import CLOCK_SKEW, MAX_TOKENS, CalibrationError
 
 __all__ = ["is_columnar", "langfuse_select"]
 
@@ -101,6 +101,7 @@ def langfuse_select(con, path: str, source: str) -> str:
         "THEN 'negative or absurd recorded cost'",
         "WHEN start_bad OR end_bad THEN 'unreadable start or end time'",
         *checks("input"), *checks("written"), *checks("output"), *checks("reasoning"),
+        f"WHEN end_s < start_s THEN '{CLOCK_SKEW}'",
     ])
 
     def whole(key: str) -> str:

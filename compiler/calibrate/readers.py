@@ -29,7 +29,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterable, Iterator, NamedTuple, Optional
 
-__all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMATS", "MAX_TOKENS"]
+__all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMATS", "MAX_TOKENS", "CLOCK_SKEW"]
 
 #: A token count above this in one call is "absurd" (no model has a 10M-token window).
 MAX_TOKENS = 10_000_000
@@ -208,11 +208,21 @@ def _otlp_document(source: str, doc, skips: Skips) -> Iterator[Span]:
         skips["a JSON object that is neither OTLP resourceSpans nor a span"] += 1
 
 
+#: The skip cause of a span whose end precedes its start: two clocks that disagree, or a
+#: broken exporter; its times cannot place it, so it is not used.
+CLOCK_SKEW = "ends before it starts (clock skew)"
+
+
 def _guarded(source, raw, make, skips) -> Iterator[Span]:
     try:
-        yield make(source, raw)
+        span = make(source, raw)
     except _Bad as bad:
         skips[str(bad)] += 1
+        return
+    if span.start_s is not None and span.end_s is not None and span.end_s < span.start_s:
+        skips[CLOCK_SKEW] += 1
+        return
+    yield span
 
 
 def _json_documents(path: str, skips: Skips) -> Iterator:

@@ -39,6 +39,10 @@ CASES = {
                           "skipped 1 span: gen_ai.usage.cache_read.input_tokens exceeds gen_ai.usage.input_tokens"),
     "not a number": ([_span("t9", "9", **{"gen_ai.usage.input_tokens": "many"})],
                      "skipped 1 span: gen_ai.usage.input_tokens is not a number"),
+    # the end 1 s before the start: two clocks that disagree
+    "clock skew": ([json.dumps({"traceId": "t9", "spanId": "9", "name": "answer", "startTimeUnixNano": "1780000001000000000",
+                                "endTimeUnixNano": "1780000000000000000"})],
+                   "skipped 1 span: ends before it starts (clock skew)"),
     "missing tokens": ([_span("t1", "9", **{"gen_ai.request.model": "gpt-4o-mini"})],
                        "kept 1 `answer` spans with no token counts"),
     "orphan": ([_span("t1", "9", parent="ffff")], "kept 1 spans whose parent is not in their trace (orphans)"),

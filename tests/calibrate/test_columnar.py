@@ -25,6 +25,8 @@ BROKEN = [
     {"id": "b7", "trace_id": "tr-9", "name": "answer", "start_time": "2026-05-28T20:26:40Z",
      "usage_details": {"input": 10, "output": "many"}},
     {"id": "b8", "trace_id": "tr-9", "name": "answer", "start_time": "2026-05-28T20:26:40Z", "total_cost": -1},
+    {"id": "b9", "trace_id": "tr-9", "name": "answer", "start_time": "2026-05-28T20:26:40Z",
+     "end_time": "2026-05-28T20:26:39Z"},
 ]
 
 
@@ -76,7 +78,7 @@ def test_the_same_skip_causes_as_the_python_reader(tmp_path):
         "negative usage_details.input": 1, "usage_details or cost_details is not JSON": 1,
         "absurd usage_details.output (over 10,000,000)": 1, "no observation name": 1,
         "unreadable start or end time": 1, "no trace_id or id": 1, "usage_details.output is not a number": 1,
-        "negative or absurd recorded cost": 1}
+        "negative or absurd recorded cost": 1, "ends before it starts (clock skew)": 1}
 
 
 def test_calibrating_a_parquet_export_gives_what_its_json_lines_give(tmp_path):
