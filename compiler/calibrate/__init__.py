@@ -136,10 +136,11 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     paths = [os.fspath(p) for p in paths]
     for path in paths:
         check_trace_file(path)
-    # Langfuse Parquet and CSV are normalized in SQL (columnar.py); JSON goes through Python
-    columnar = [p for p in paths if trace_format == "langfuse" and is_columnar(p)]
+    # Langfuse Parquet and CSV and Helicone CSV are normalized in SQL (columnar.py); JSON goes through Python
+    columnar = [p for p in paths if is_columnar(p, trace_format)]
     rows = [p for p in paths if p not in columnar]
-    agg = aggregate(read_traces(rows, trace_format, skips), span_map(arch), since, until, skips, columnar)
+    agg = aggregate(read_traces(rows, trace_format, skips), span_map(arch), since, until, skips, columnar,
+                    trace_format)
     traces, first, last = agg["traffic"][0]
     if not traces:
         why = "; ".join(skips.describe()) or "the files hold no spans"
