@@ -15,9 +15,16 @@ from __future__ import annotations
 
 from .readers import CLOCK_SKEW, COMPONENT_PROPERTY, MAX_TOKENS, SESSION_ID, SESSION_PATH, CalibrationError
 
-__all__ = ["is_columnar", "columnar_select", "langfuse_select", "helicone_select"]
+__all__ = ["is_columnar", "columnar_select", "langfuse_select", "helicone_select", "MALFORMED_CSV_ROW"]
 
 _TEXT_TYPES = ("VARCHAR", "JSON", '"NULL"')
+#: How a CSV export is read: every column of the header as text, the dialect given (RFC
+#: 4180: `,`, `"` quoted and doubled), nothing guessed from a sample; a row that does not
+#: split into the header's columns (too many, an unterminated quote) is kept out of the
+#: result and recorded in DuckDB's `reject_errors` table, from which `engine` counts it.
+CSV_OPTIONS = "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', store_rejects = true"
+#: The skip cause of such a row.
+MALFORMED_CSV_ROW = "malformed CSV row (not the header's columns)"
 
 
 def is_columnar(path: str, trace_format: str = "langfuse") -> bool:
@@ -37,13 +44,27 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _csv_relation(path: str) -> str:
+    """`read_csv(…)` of a CSV export, its columns named by its header line (read here)."""
+    import csv
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, csv.Error) as error:
+        raise CalibrationError(f"{path}: not a readable CSV ({error})") from None
+    if not header:
+        raise CalibrationError(f"{path}: not a readable CSV (no header line)")
+    columns = ", ".join(f"{_quote(name)}: 'VARCHAR'" for name in header)
+    return f"read_csv({_quote(str(path))}, columns = {{{columns}}}, {CSV_OPTIONS})"
+
+
 def langfuse_select(con, path: str, source: str) -> str:
     """The SELECT that normalizes the Langfuse export at `path`; raise `CalibrationError` for
     a file that is not one."""
     import duckdb
     lower = str(path).lower()
     relation = (f"read_parquet({_quote(str(path))})" if lower.endswith(".parquet") else
-                f"read_csv({_quote(str(path))}, header = true, all_varchar = true)")
+                _csv_relation(path))
     kind = "Parquet file" if lower.endswith(".parquet") else "CSV"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
@@ -177,7 +198,7 @@ def helicone_select(con, path: str, source: str) -> str:
     at `path`, as `readers._helicone_span` does a row; raise `CalibrationError` for a file
     that is not one."""
     import duckdb
-    relation = f"read_csv({_quote(str(path))}, header = true, all_varchar = true)"
+    relation = _csv_relation(path)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error as error:

@@ -31,13 +31,25 @@ def _load_columnar(con, paths: Iterable[str], since: Optional[float], until: Opt
     """Langfuse Parquet or CSV exports, or Helicone CSV exports, into `spans`, normalized in
     SQL (`columnar`): each file is read once, with its skip causes; then the causes and the
     spans outside the window are counted and deleted."""
-    from .columnar import columnar_select
+    import duckdb
+
+    from .columnar import MALFORMED_CSV_ROW, columnar_select
+    from .readers import CalibrationError
     paths = list(paths)
     if not paths:
         return
     for path in paths:
         select = columnar_select(con, path, os.path.basename(path), trace_format)
-        con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)}, skip_cause FROM ({select}) normalized")
+        try:
+            con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)}, skip_cause FROM ({select}) normalized")
+        except duckdb.Error as error:
+            raise CalibrationError(f"{path}: not readable ({str(error).splitlines()[0]})") from None
+    if any(not str(p).lower().endswith(".parquet") for p in paths):
+        # the CSV rows DuckDB could not split (several errors of one line are one row)
+        rejected = con.execute("SELECT COUNT(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM reject_errors)"
+                               ).fetchone()[0]
+        if rejected:
+            skips[MALFORMED_CSV_ROW] += rejected
     for cause, n in con.execute("SELECT skip_cause, COUNT(*) FROM spans WHERE skip_cause IS NOT NULL "
                                 "GROUP BY skip_cause").fetchall():
         skips[cause] += n
