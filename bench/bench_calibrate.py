@@ -18,7 +18,6 @@ Results: docs/performance.md, section "Calibrate".
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

@@ -88,7 +88,7 @@ def test_calibrating_a_parquet_export_gives_what_its_json_lines_give(tmp_path):
 
     import llmarch
     sys.path.insert(0, str(Path(__file__).parent))
-    from trace_generator import START, simulate, write_langfuse_csv, write_langfuse_jsonl
+    from trace_generator import simulate, write_langfuse_csv, write_langfuse_jsonl
     model = llmarch.load(Path(__file__).resolve().parents[2] / "examples" / "quickstart.llmarch", cache=False)
     spans = simulate(model, requests=400, days=2, seed=5, reasoning_share=0.5)
     jsonl, csv_path, parquet = tmp_path / "o.jsonl", tmp_path / "o.csv", tmp_path / "o.parquet"
