@@ -4,6 +4,8 @@ export, against the floor — a bare DuckDB `GROUP BY` over the same file.
     python bench/bench_calibrate.py make 1000000          # writes /tmp/llmarch-bench/spans_1000000.parquet
     python bench/bench_calibrate.py make-otlp 1000000     # OTLP JSON lines of the support assistant (simulated)
     python bench/bench_calibrate.py calibrate-otlp FILE
+    python bench/bench_calibrate.py make-helicone 1000000 # a Helicone export CSV of the support assistant (simulated)
+    python bench/bench_calibrate.py calibrate-helicone FILE
     python bench/bench_calibrate.py calibrate FILE        # Model.calibrate on it (support assistant)
     python bench/bench_calibrate.py floor FILE            # SELECT name, COUNT(*), SUM(...) GROUP BY name
     farm-bench -n 3 --timeout 900 --vs 'python bench/bench_calibrate.py floor FILE' -- \
@@ -16,7 +18,6 @@ Results: docs/performance.md, section "Calibrate".
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -75,6 +76,28 @@ def calibrate_otlp(path: str) -> None:
     print(f"{cal.spans:,} spans, {cal.traces:,} traces")
 
 
+def make_helicone(count: int) -> Path:
+    """About `count` requests of simulated support-assistant traffic as a Helicone export CSV
+    (tests/calibrate's generator: a session per request, the `Component` property)."""
+    sys.path.insert(0, str(ROOT / "tests" / "calibrate"))
+    import llmarch
+    from trace_generator import simulate, write_helicone_csv
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    model = llmarch.load(ROOT / "examples" / "support_assistant.llmarch")
+    spans = simulate(model, "production", requests=max(1, count * 10 // 61), days=7, seed=3)
+    target = FOLDER / f"helicone_{count}.csv"
+    write_helicone_csv(spans, target)
+    print(f"{target}: {len(spans):,} spans, {target.stat().st_size / 1e6:.1f} MB")
+    return target
+
+
+def calibrate_helicone(path: str) -> None:
+    import llmarch
+    model = llmarch.load(ROOT / "examples" / "support_assistant.llmarch")
+    cal = model.calibrate([path], trace_format="helicone", scenario="production")
+    print(f"{cal.spans:,} spans, {cal.traces:,} traces")
+
+
 def floor(path: str) -> None:
     import duckdb
     rows = duckdb.connect().execute(
@@ -86,4 +109,5 @@ def floor(path: str) -> None:
 if __name__ == "__main__":
     command, argument = sys.argv[1], sys.argv[2]
     {"make": lambda a: make(int(a)), "make-otlp": lambda a: make_otlp(int(a)), "calibrate": calibrate,
-     "calibrate-otlp": calibrate_otlp, "floor": floor}[command](argument)
+     "calibrate-otlp": calibrate_otlp, "make-helicone": lambda a: make_helicone(int(a)),
+     "calibrate-helicone": calibrate_helicone, "floor": floor}[command](argument)

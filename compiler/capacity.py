@@ -139,6 +139,10 @@ class Capacity:
     latency_per_request: Optional[float]
     #: one request's latency and cost over the path it takes: metric -> `spread.Spread`
     requests: dict = field(default_factory=dict)
+    #: the limits enforced (throttled calls retried, `throttle.Throttled`) at the mean and
+    #: at the peak traffic; None when no model declares a limit
+    throttled_mean: Optional[object] = None
+    throttled_peak: Optional[object] = None
     gpus: list[GpuRow] = field(default_factory=list)   # the self-hosted models the flow calls
 
     @property
@@ -166,6 +170,8 @@ class Capacity:
                                                          "binds_at": binding.binds_at},
                 "in_flight": in_flight,
                 "requests": {metric: s.to_dict() for metric, s in self.requests.items()},
+                "throttled": None if self.throttled_mean is None else {
+                    "mean": self.throttled_mean.to_dict(), "peak": self.throttled_peak.to_dict()},
                 "gpus": [g.to_dict() for g in self.gpus]}
 
 
@@ -217,8 +223,13 @@ def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] =
             limits.append(LimitRow(price.name, key, limit, per_request, mean, peak, binds_at))
     result = evaluation.result
     gpus = _gpus(arch, env, per_day, amounts, result)
+    throttled = (None, None)
+    if limits:
+        from .throttle import throttle
+        throttled = (throttle(arch, flow, evaluation, per_day), throttle(arch, flow, evaluation, per_day * arch.peak))
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
-                    result.latency_per_request if arch.has_latency else None, dict(requests or {}), gpus)
+                    result.latency_per_request if arch.has_latency else None, dict(requests or {}), *throttled,
+                    gpus=gpus)
 
 
 def _gpus(arch: ir.Architecture, env, per_day: float, amounts: dict, result) -> list[GpuRow]:

@@ -6,9 +6,10 @@ the plain data results and diagnostics need) is written to
 model depends on that can be known before parsing: the cache format, the Python version,
 llmarch's own installed files (path, size, modification time), the installed genai-prices
 data, the working directory, the main file's path and its bytes. The entry also lists every
-imported file with the SHA-256 of its bytes; a lookup re-reads them and any difference is
-a miss. So an edit to the file or to an import, another llmarch, another Python or other
-prices never serve a stale model. A corrupt, truncated or foreign entry is a miss too (and
+other file the model was read from (imports; for a scenario file, the model it names and
+that model's imports) with the SHA-256 of its bytes; a lookup re-reads them and any
+difference is a miss. So an edit to the file, to an import or to the model under a
+scenario file, another llmarch, another Python or other prices never serve a stale model. A corrupt, truncated or foreign entry is a miss too (and
 is overwritten the next time); a folder that cannot be written is silently skipped.
 
 The cache folder is the catalog's (`llmarch._cachedir`): `LLMARCH_NO_CACHE=1` turns both off,

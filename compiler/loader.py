@@ -3,6 +3,12 @@
 `import "path.llmarch"` is relative to the importing file; `import name` reads the
 standard-library module `name` (the `.llmarch` files installed with `llmarch.stdlib`). A
 missing file or module, or an import cycle, is a diagnostic at the `import` statement.
+
+A scenario file starts with `scenarios for "model.llmarch"` (relative to it) and holds
+`scenario`, `param` and `budget` statements (E016); it is read with the file it names,
+which may itself be a scenario file (a loop of them is E017). `scenarios for` anywhere but
+at the top of such a file is E015. The modules come model first (then its imports), the
+scenario files after it, the file given last.
 """
 
 from __future__ import annotations
@@ -68,13 +74,24 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
             collector.error(exc.code, exc.message, exc.span or at, help=exc.help, notes=notes)
         return None
 
-    def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None,
-              shown: str | None = None) -> None:
+    def parse_file(file: Path, at: Span | None, source_text: str | None = None,
+                   shown: str | None = None) -> ast.Module | None:
         shown = printable(shown or display_path(file))
+        if source_text is None and shown.startswith(STDLIB_PREFIX):
+            source_text = file.read_text(encoding="utf-8")   # installed with llmarch, never from `reader`
+        content = source_text if source_text is not None else read(file, shown, at)
+        if content is None:
+            return None
         try:
-            resolved = file.resolve()
-        except (OSError, RuntimeError, ValueError):   # a symlink loop, a NUL byte in the path
-            resolved = Path(os.path.abspath(file))    # read() reports it
+            return parse(content, shown, sources)
+        except LlmarchError as exc:
+            errors.extend(exc.diagnostics)
+            return None
+
+    def visit(file: Path, at: Span | None, stack: tuple[Path, ...], source_text: str | None = None,
+              shown: str | None = None, module: ast.Module | None = None) -> None:
+        shown = printable(shown or display_path(file))
+        resolved = _resolve(file)
         if resolved in stack:
             cycle = " -> ".join(display_path(p) for p in stack[stack.index(resolved):]) + f" -> {shown}"
             collector.error("E012", f"import cycle: {cycle}", at, help="move the shared declarations into a third file")
@@ -84,18 +101,11 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
         if len(done) >= MAX_IMPORTED_FILES:
             collector.error("E013", f"more than {MAX_IMPORTED_FILES} files imported", at)
             return
-        if source_text is None and shown.startswith(STDLIB_PREFIX):
-            source_text = file.read_text(encoding="utf-8")   # installed with llmarch, never from `reader`
-        content = source_text if source_text is not None else read(file, shown, at)
-        if content is None:
-            return
-        try:
-            module = parse(content, shown, sources)
-        except LlmarchError as exc:
-            errors.extend(exc.diagnostics)
-            done.add(resolved)
-            return
+        module = module if module is not None else parse_file(file, at, source_text, shown)
         done.add(resolved)
+        if module is None:
+            return
+        _check_header(module, collector, top=not stack)
         modules.append(module)
         for statement in module.statements:
             if isinstance(statement, ast.Import) and statement.module is not None:
@@ -111,7 +121,75 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
                 target = (file.parent / statement.path)
                 visit(target, statement.span, stack + (resolved,))
 
-    visit(main, None, (), text)
+    # A scenario file (`scenarios for "model.llmarch"`) is read, then the file it names, and
+    # so on down to the model; the model and its imports come first, then the scenario
+    # files, the one named last (the given one) last.
+    scenario_files: list[ast.Module] = []
+    chain: list[Path] = []
+    file, at, source_text = main, None, text
+    while True:
+        resolved = _resolve(file)
+        if resolved in chain:
+            loop = " -> ".join(display_path(p) for p in chain[chain.index(resolved):]) + f" -> {display_path(file)}"
+            collector.error("E017", f"scenario files form a loop: {loop}", at,
+                            help="a scenario file names the model it adds scenarios to, not itself or one over it")
+            break
+        if len(chain) >= MAX_IMPORTED_FILES:
+            collector.error("E013", f"more than {MAX_IMPORTED_FILES} scenario files, one over the other", at)
+            break
+        module = parse_file(file, at, source_text)
+        if module is None:
+            break
+        header = module.over
+        if header is None:
+            visit(file, at, (), module=module)
+            break
+        _check_header(module, collector, top=True)
+        _check_scenario_file(module, collector, header)
+        scenario_files.append(module)
+        chain.append(resolved)
+        file, at, source_text = file.parent / header.path, header.span, None
+    modules.extend(reversed(scenario_files))
     collector.diagnostics.extend(errors)
     collector.raise_if_errors()
     return modules, sources
+
+
+def _resolve(file: Path) -> Path:
+    try:
+        return file.resolve()
+    except (OSError, RuntimeError, ValueError):   # a symlink loop, a NUL byte in the path
+        return Path(os.path.abspath(file))        # reading it reports it
+
+
+#: What a statement is called in messages, by its class.
+_WORDS = {ast.Architecture: "architecture", ast.Import: "import", ast.Traffic: "traffic", ast.Settings: "settings",
+          ast.Model: "model", ast.Flow: "flow", ast.Correlation: "correlate", ast.Template: "template",
+          ast.Use: "use"}
+#: What a scenario file may hold besides its `scenarios for` line.
+_IN_SCENARIO_FILES = (ast.Scenario, ast.Param, ast.Budget)
+
+
+def _check_header(module: ast.Module, collector: Collector, top: bool) -> None:
+    """`scenarios for` is the first statement of the file given to a command (or of a file
+    such a file names), once (E015)."""
+    for index, statement in enumerate(module.statements):
+        if not isinstance(statement, ast.ScenariosFor):
+            continue
+        if index > 0:
+            collector.error("E015", "`scenarios for` must be the first statement of the file", statement.span,
+                            help="a scenario file starts with `scenarios for \"model.llmarch\"`; "
+                                 "a model file does not have one")
+        elif not top:
+            collector.error("E015", "an imported file cannot be a scenario file (`scenarios for`)", statement.span,
+                            help="`import` reads modules; give the scenario file to the command instead")
+
+
+def _check_scenario_file(module: ast.Module, collector: Collector, header: ast.ScenariosFor) -> None:
+    """A scenario file adds scenarios, parameters and budgets, nothing else (E016)."""
+    for statement in module.statements[1:]:
+        if isinstance(statement, (ast.ScenariosFor, *_IN_SCENARIO_FILES)):
+            continue
+        word = statement.kind if isinstance(statement, ast.Component) else _WORDS.get(type(statement), "this")
+        collector.error("E016", f"a scenario file holds `scenario`, `param` and `budget` statements, not `{word}`",
+                        statement.span, help=f"write it in `{header.path}`, the file the scenarios are for")

@@ -586,6 +586,31 @@ class RequestSpread(_Strict):
     walks: Optional[int] = Field(description="walks simulated, or null")
 
 
+class ThrottledFree(_Strict):
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+
+
+class Throttled(_Strict):
+    """A request's figures at one traffic with the providers' limits enforced."""
+
+    traffic: float = Field(description="requests per day")
+    shares: dict[str, float] = Field(description="model -> the share of its calls refused (HTTP 429), a fixed point")
+    binding: dict[str, str] = Field(description="model -> the limit that sets its share, for the throttled ones")
+    iterations: int
+    converged: bool
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+    without_limits: ThrottledFree
+
+
+class ThrottledPair(_Strict):
+    mean: Throttled
+    peak: Throttled
+
+
 class CapacityGpu(_Strict):
     """A self-hosted model's replicas (`gpu { }`), sized for the peak token demand."""
 
@@ -620,6 +645,8 @@ class CapacityDocument(_Strict):
     in_flight: Optional[InFlight] = Field(description="null when the file declares no time")
     requests: dict[str, RequestSpread] = Field(description="the spread between requests: `latency` (when the file "
                                                "declares time) and `cost_per_request`")
+    throttled: Optional[ThrottledPair] = Field(description="the limits enforced at the mean and at the peak traffic; "
+                                               "null when no model declares a limit")
     gpus: list[CapacityGpu] = Field(description="the self-hosted models the flow calls (empty when none)")
 
 

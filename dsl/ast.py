@@ -16,7 +16,7 @@ from .diagnostics import Span
 __all__ = [
     "Node", "Expr", "Quantity", "Percent", "Name", "BinOp", "Neg", "Call", "Interval", "ChoiceItem", "Choice",
     "Value", "Text", "Correlation",
-    "Field", "Block", "Body", "Architecture", "Import", "Param", "Traffic", "Settings",
+    "Field", "Block", "Body", "Architecture", "ScenariosFor", "Import", "Param", "Traffic", "Settings",
     "Model", "Component", "Scenario", "Budget", "EdgeAttr", "Chain", "Flow", "Statement", "Module",
     "COMPONENT_KINDS",
 ]
@@ -142,6 +142,13 @@ class Architecture(Node):
     """`architecture "Support assistant"`: the file's title."""
 
     title: str
+
+
+class ScenariosFor(Node):
+    """`scenarios for "model.llmarch"`: the first statement of a scenario file, which adds
+    `scenario` blocks and `param`s to another main file (path relative to this file)."""
+
+    path: str
 
 
 class Import(Node):
@@ -289,7 +296,7 @@ class Use(Node):
     body: Optional[Body] = None
 
 
-Statement = Union[Architecture, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget,
+Statement = Union[Architecture, ScenariosFor, Import, Param, Traffic, Settings, Model, Component, Flow, Scenario, Budget,
                   Correlation, Template, Use]
 
 
@@ -298,6 +305,12 @@ class Module(Node):
 
     path: str
     statements: tuple[Statement, ...]
+
+    @property
+    def over(self) -> Optional[ScenariosFor]:
+        """The `scenarios for` header when this is a scenario file (its first statement), else None."""
+        first = self.statements[0] if self.statements else None
+        return first if isinstance(first, ScenariosFor) else None
 
 
 for _cls in (BinOp, Neg, Call, Block, Body, Field, Template, Param, Interval, ChoiceItem, Choice):

@@ -62,13 +62,17 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E003", "unexpected token: a word, number or symbol the grammar does not expect here", "syntax"),
     Code("E004", "unknown unit word after a number", "syntax"),
     Code("E005", "unterminated string", "syntax"),
-    # files: compiler/loader.py, compiler/diff.py
+    # files: compiler/loader.py, compiler/diff.py (E015-E017: scenario files, `scenarios for`)
     Code("E010", "file not found or not readable: missing, a directory, a device, pipe or socket, "
                  "a path with a NUL byte; in `diff`, outside the repository or not at the revision", "files"),
     Code("E011", "file is not UTF-8 text", "files"),
     Code("E012", "import cycle", "files"),
     Code("E013", "too many files imported", "files"),
     Code("E014", "unknown standard-library module", "files"),
+    Code("E015", "`scenarios for` that is not the first statement of the file given (or of a scenario file "
+                 "it names): later in a file, or in an imported file", "files"),
+    Code("E016", "a statement a scenario file cannot hold (it holds `scenario`, `param` and `budget`)", "files"),
+    Code("E017", "scenario files that name each other in a loop", "files"),
     # statements: compiler/semantics.py, compiler/templates.py
     Code("E021", "a main-file-only statement (`architecture`, `traffic`, `flow`, `settings`, `budget`) "
                  "in an imported file", "statements"),
@@ -204,6 +208,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("L402", "observability overkill: an overlay traces every token of every request", "lint", "warning", 5),
     Code("L501", "retry storm: too many attempts each time a component is entered", "lint", "warning", 5),
     Code("L502", "retry storm: a loop's best exit probability per pass is too low", "lint", "warning", 5),
+    Code("L601", "success overload: at the peak traffic a provider's limit refuses calls", "lint", "warning", 5),
 )
 
 #: Every code, in the order above (by stage); keys are the codes.

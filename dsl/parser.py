@@ -303,6 +303,7 @@ _new = _makers(
     module=(ast.Module, "span", "path", "statements"),
     architecture=(ast.Architecture, "span", "title"),
     import_path=(ast.Import, "span", "path"),
+    scenarios_for=(ast.ScenariosFor, "span", "path"),
     import_module=(ast.Import, "span", "module"),
     param=(ast.Param, "span", "name", "name_span", "value", "low", "high", "description"),
     traffic=(ast.Traffic, "span", "value"),
@@ -686,6 +687,9 @@ class _Builder:
 
     def architecture(self, children, first, last):
         return _new.architecture(span=self._span(first, last), title=_decode_string(children[0]))
+
+    def scenarios_for(self, children, first, last):
+        return _new.scenarios_for(span=self._span(first, last), path=_decode_string(children[0]))
 
     def import_stmt(self, children, first, last):
         target = children[0]

@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--since", metavar="DATE", help="only spans that start at or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     c.add_argument("--until", metavar="DATE", help="only spans that start before DATE")
     c.add_argument("--output", "-o", metavar="FILE",
-                   help="write the model with a scenario `observed` of the fitted parameters to FILE")
+                   help="write a scenario file over the model (`scenarios for`) with a scenario `observed` of the "
+                        "fitted parameters to FILE")
     c.add_argument("--fit", choices=("points", "distributions"), default="points",
                    help="write each fitted value (points) or its interval as a `low to high` range (distributions)")
     c = common("project", "month-by-month cost as parameters grow with `time`", fmt=("table", "json", "markdown"))
@@ -297,7 +298,8 @@ def _calibrate(api, model, args) -> int:
         return EXIT_INVALID
     sys.stdout.write(api.format_calibration(calibration, args.format))
     if args.output:
-        sys.stderr.write(f"wrote {args.output}: `llmarch cost {args.output} --scenario observed` prices it\n")
+        sys.stderr.write(f"wrote {args.output}: `llmarch cost {args.output} --scenario "
+                         f"{calibration.observed_scenario}` prices it\n")
     return EXIT_OK
 
 

@@ -6,8 +6,8 @@ calls with the document's real path so imports resolve) and answers from the `Mo
 
 - diagnostics as you type: the compiler's codes, messages and spans (1-based lines and
   columns become 0-based LSP positions), the help appended to the message, notes as related
-  information; a diagnostic in an imported file is reported at the `import` line, with the
-  real place as related information;
+  information; a diagnostic in an imported file is reported at the `import` line (in a
+  scenario file, at its `scenarios for` line), with the real place as related information;
 - hover: on a component, its visits, cost per request, per month and share of the monthly
   total in the default scenario; on a parameter, its default value, unit, range and
   description; on a model name or its catalog reference, the catalog entry, dates and prices;
@@ -102,13 +102,18 @@ def _same_file(span: Span, path: str, model: Optional[Model] = None) -> bool:
 
 
 def _import_line(text: str, other: str) -> int:
-    """The 0-based line of the `import` that brings in the file shown as `other` (0 when not found)."""
+    """The 0-based line of the `import` that brings in the file shown as `other`; in a
+    scenario file, else its `scenarios for` line, through which every other file comes in
+    (0 when neither is found)."""
     stem = os.path.splitext(os.path.basename(other))[0]
+    header = 0
     for number, line in enumerate(text.splitlines()):
         stripped = line.strip()
         if stripped.startswith("import") and re.search(rf"\b{re.escape(stem)}\b", stripped):
             return number
-    return 0
+        if re.match(r"scenarios\s+for\b", stripped) and not header:
+            header = number
+    return header
 
 
 def to_lsp_diagnostics(diagnostics: list[Diagnostic], path: str, text: str,

@@ -54,6 +54,15 @@ class Calibration:
     #: the fitted parameters ranked by how much each moves the prediction (see `explain`)
     gap: list = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: the model's scenarios (the observed scenario takes a name none of them has)
+    scenario_names: list[str] = field(default_factory=list)
+
+    @property
+    def observed_scenario(self) -> str:
+        """The name of the scenario `observed_source` writes: `observed`, or `observed_2`, …
+        when the model has one of that name already."""
+        from .observed import scenario_name
+        return scenario_name(self.scenario_names)
 
     @property
     def fitted(self) -> list[Estimate]:
@@ -82,11 +91,11 @@ class Calibration:
 
     def observed_source(self, model_path: str, out_path: str, distributions: bool = False) -> str:
         """The text of `observed.llmarch` for the model at `model_path`, to be written to
-        `out_path` (see `observed.observed_source`)."""
+        `out_path`: a scenario file over the model (see `observed.observed_source`)."""
         from .observed import observed_source
         summary = f"{self.traces:,} traces, {self.spans:,} spans over {self.days:.4g} days from {', '.join(self.sources)}"
         return observed_source(model_path, out_path, self.fitted, self.not_fitted, self.scenario, summary,
-                               distributions)
+                               distributions, self.observed_scenario)
 
     def to_dict(self) -> dict:
         def clean(d):
@@ -127,10 +136,11 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
     paths = [os.fspath(p) for p in paths]
     for path in paths:
         check_trace_file(path)
-    # Langfuse Parquet and CSV are normalized in SQL (columnar.py); JSON goes through Python
-    columnar = [p for p in paths if trace_format == "langfuse" and is_columnar(p)]
+    # Langfuse Parquet and CSV and Helicone CSV are normalized in SQL (columnar.py); JSON goes through Python
+    columnar = [p for p in paths if is_columnar(p, trace_format)]
     rows = [p for p in paths if p not in columnar]
-    agg = aggregate(read_traces(rows, trace_format, skips), span_map(arch), since, until, skips, columnar)
+    agg = aggregate(read_traces(rows, trace_format, skips), span_map(arch), since, until, skips, columnar,
+                    trace_format)
     traces, first, last = agg["traffic"][0]
     if not traces:
         why = "; ".join(skips.describe()) or "the files hold no spans"
@@ -152,7 +162,7 @@ def calibrate(compiled, result, paths: Sequence[str], trace_format: str = "otlp"
         unmatched=[(name, n) for name, n in _by_name(agg["unmatched"])],
         without_tokens=[(r[0], r[3] - r[7]) for r in agg["rows"]
                         if r[3] > r[7] and _priced_by_tokens(arch, r[1])],
-        sources=sorted({os.path.basename(os.fspath(p)) for p in paths}))
+        sources=sorted({os.path.basename(os.fspath(p)) for p in paths}), scenario_names=list(arch.scenarios))
 
 
 def _priced_by_tokens(arch, component: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Iterable, Optional
 from . import queries
 from .readers import COLUMNS, Span
 
-__all__ = ["SpanMapRow", "aggregate"]
+__all__ = ["SpanMapRow", "aggregate", "connect"]
 
 _TYPES = {"source": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "parent_id": "VARCHAR",
           "name": "VARCHAR", "model": "VARCHAR", "start_s": "DOUBLE", "end_s": "DOUBLE",
@@ -26,17 +26,30 @@ MEMORY_LIMIT = "1200MB"
 SpanMapRow = tuple  # (span_pattern, model_prefix or None, row_name, component, is_copy, priority)
 
 
-def _load_columnar(con, paths: Iterable[str], since: Optional[float], until: Optional[float], skips) -> None:
-    """Langfuse Parquet or CSV exports into `spans`, normalized in SQL (`columnar`): each
-    file is read once, with its skip causes; then the causes and the spans outside the
-    window are counted and deleted."""
-    from .columnar import langfuse_select
+def _load_columnar(con, paths: Iterable[str], since: Optional[float], until: Optional[float], skips,
+                   trace_format: str = "langfuse") -> None:
+    """Langfuse Parquet or CSV exports, or Helicone CSV exports, into `spans`, normalized in
+    SQL (`columnar`): each file is read once, with its skip causes; then the causes and the
+    spans outside the window are counted and deleted."""
+    import duckdb
+
+    from .columnar import MALFORMED_CSV_ROW, columnar_select
+    from .readers import CalibrationError
     paths = list(paths)
     if not paths:
         return
     for path in paths:
-        select = langfuse_select(con, path, os.path.basename(path))
-        con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)}, skip_cause FROM ({select}) normalized")
+        select = columnar_select(con, path, os.path.basename(path), trace_format)
+        try:
+            con.execute(f"INSERT INTO spans SELECT {', '.join(COLUMNS)}, skip_cause FROM ({select}) normalized")
+        except duckdb.Error as error:
+            raise CalibrationError(f"{path}: not readable ({str(error).splitlines()[0]})") from None
+    if any(not str(p).lower().endswith(".parquet") for p in paths):
+        # the CSV rows DuckDB could not split (several errors of one line are one row)
+        rejected = con.execute("SELECT COUNT(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM reject_errors)"
+                               ).fetchone()[0]
+        if rejected:
+            skips[MALFORMED_CSV_ROW] += rejected
     for cause, n in con.execute("SELECT skip_cause, COUNT(*) FROM spans WHERE skip_cause IS NOT NULL "
                                 "GROUP BY skip_cause").fetchall():
         skips[cause] += n
@@ -59,18 +72,27 @@ def _cell(value) -> str:
 
 
 def aggregate(spans: Iterable[Span], span_map: list[SpanMapRow], since: Optional[float], until: Optional[float],
-              skips, columnar: Iterable[str] = ()) -> dict[str, list[tuple]]:
-    """Every query of `queries.QUERIES` over `spans` and the Langfuse columnar exports in
-    `columnar` (spans outside [since, until) and unusable ones counted in `skips`), as
-    lists of rows."""
+              skips, columnar: Iterable[str] = (), trace_format: str = "langfuse") -> dict[str, list[tuple]]:
+    """Every query of `queries.QUERIES` over `spans` and the columnar exports in `columnar`
+    (files of `trace_format` that `columnar.is_columnar` reads in SQL; spans outside
+    [since, until) and unusable ones counted in `skips`), as lists of rows."""
     import duckdb
     with tempfile.TemporaryDirectory(prefix="llmarch-calibrate-") as folder:
-        return _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar)
+        return _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar, trace_format)
 
 
-def _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar) -> dict[str, list[tuple]]:
+def connect(duckdb):
+    """A DuckDB connection as calibration runs it: no progress bar (it would write to the
+    terminal), and times without a zone read as UTC, as the Python readers read them (DuckDB
+    would take the machine's zone)."""
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")   # DuckDB's bar would write to the terminal
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar, trace_format) -> dict[str, list[tuple]]:
+    con = connect(duckdb)
     # a bound on memory (DuckDB spills to `folder` beyond it): 10M spans fit in about 2 GiB
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = '{folder}'")
@@ -90,7 +112,7 @@ def _aggregate(duckdb, folder, spans, span_map, since, until, skips, columnar) -
     con.execute(f"CREATE TABLE spans AS SELECT *, CAST(NULL AS VARCHAR) AS skip_cause FROM read_csv(?, "
                 f"header = false, columns = {{{columns}}}, "
                 "delim = ',', auto_detect = false, nullstr = '', quote = '\"', escape = '\"')", [path])
-    _load_columnar(con, columnar, since, until, skips)
+    _load_columnar(con, columnar, since, until, skips, trace_format)
     con.execute("CREATE TABLE span_map (span_pattern VARCHAR, model_prefix VARCHAR, row_name VARCHAR, "
                 "component VARCHAR, is_copy BOOLEAN, priority INTEGER)")
     if span_map:

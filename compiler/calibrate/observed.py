@@ -1,23 +1,20 @@
-"""`observed.llmarch`: the model with one more scenario, `observed`, that sets each fitted
-parameter to what the traces measured, with its sample size, interval and source.
-
-The language imports modules, not main files (`architecture`, `traffic` and `flow` belong
-in the main file, E021), so the file carries the model's text verbatim, between marked
-lines, and the scenario after it; a model that imports project files by relative path must
-be written to its own folder, where those paths still hold."""
+"""`observed.llmarch`: a scenario file over the model (`scenarios for "model.llmarch"`, the
+path relative to the file written) with one scenario, `observed`, that sets each fitted
+parameter to what the traces measured, with its sample size, interval and source. The
+model is named, not copied: the file compiles as the model plus the scenario, and an edit
+to the model shows through it."""
 
 from __future__ import annotations
 
 import os
-import re
-from typing import Optional
+from typing import Optional, Sequence
 
 from llmarch.compiler import present
 
 from .estimate import Estimate
 from .readers import CalibrationError
 
-__all__ = ["literal", "observed_source", "SCENARIO"]
+__all__ = ["literal", "observed_source", "scenario_name", "SCENARIO"]
 
 SCENARIO = "observed"
 _UNITS = {"tokens": " tokens", "rate": " requests/day", "count": ""}
@@ -41,21 +38,45 @@ def _ninety(e: Estimate) -> tuple[float, float]:
     return e.value - (e.value - e.low) * ratio, e.value + (e.high - e.value) * ratio
 
 
+def scenario_name(taken: Sequence[str]) -> str:
+    """`observed`, or `observed_2`, `observed_3`, … when the model already has that scenario
+    (a model calibrated before: its `observed` is the one the new scenario may extend)."""
+    name, n = SCENARIO, 1
+    while name in taken:
+        n += 1
+        name = f"{SCENARIO}_{n}"
+    return name
+
+
+def model_reference(model_path: str, out_path: str) -> str:
+    """The model's path as the scenario file names it: relative to the file's folder, with
+    `/`; absolute when the two share no folder but the root (or a Windows drive's)."""
+    model, folder = os.path.abspath(model_path), os.path.dirname(os.path.abspath(out_path))
+    if os.path.realpath(model) == os.path.realpath(out_path):
+        raise CalibrationError(f"-o {out_path} is the model itself: write the observed scenario to another file")
+    try:
+        common = os.path.commonpath([model, folder])
+    except ValueError:   # two Windows drives
+        common = ""
+    if os.path.dirname(common) == common:
+        return model.replace(os.sep, "/")
+    return os.path.relpath(model, folder).replace(os.sep, "/")
+
+
 def observed_source(model_path: str, out_path: str, fitted: list[Estimate], not_fitted: list[Estimate],
-                    extends: Optional[str], summary: str, distributions: bool = False) -> str:
-    """The text of the scenario file written to `out_path` (the import is relative to it)."""
-    with open(model_path, encoding="utf-8") as handle:
-        model_text = handle.read()
-    same_folder = os.path.dirname(os.path.abspath(model_path)) == os.path.dirname(os.path.abspath(out_path))
-    if not same_folder and re.search(r'^\s*import\s+"', model_text, re.MULTILINE):
-        raise CalibrationError(f"{model_path} imports project files by relative path: write the observed "
-                               f"scenario to its folder ({os.path.dirname(model_path) or '.'})")
-    name = os.path.basename(model_path)
-    lines = [f"# --- {name}, copied verbatim by `llmarch calibrate` (edit the original, not this copy) ---",
-             model_text.rstrip("\n"), f"# --- end of {name} ---", "",
-             f"# Written by `llmarch calibrate`: {summary}.",
-             "# Each value is what the traces measured; the comment gives its sample size, 95% interval and source."]
-    head = f"scenario {SCENARIO}" + (f" extends {extends}" if extends else "") + ' "fitted from production traces" {'
+                    extends: Optional[str], summary: str, distributions: bool = False,
+                    name: str = SCENARIO) -> str:
+    """The text of the scenario file written to `out_path` (its `scenarios for` path is
+    relative to it); the scenario is `name`."""
+    reference = model_reference(model_path, out_path)
+    if '"' in reference or "\\" in reference or "\n" in reference:
+        raise CalibrationError(f"the model's path {reference!r} cannot be written in a `scenarios for` line")
+    lines = [f"# Written by `llmarch calibrate`: {summary}.",
+             f"# The model is {reference}; this file adds the scenario `{name}` to it",
+             f"# (`llmarch cost {os.path.basename(out_path)} --scenario {name}`). Each value is what the traces",
+             "# measured; the comment gives its sample size, 95% interval and source.",
+             f'scenarios for "{reference}"', ""]
+    head = f"scenario {name}" + (f" extends {extends}" if extends else "") + ' "fitted from production traces" {'
     lines.append(head)
     for e in fitted:
         low, high = _ninety(e)

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterable, Iterator, NamedTuple, Optional
 
-__all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMATS", "MAX_TOKENS"]
+__all__ = ["Span", "COLUMNS", "Skips", "CalibrationError", "read_traces", "FORMATS", "MAX_TOKENS", "CLOCK_SKEW"]
 
 #: A token count above this in one call is "absurd" (no model has a 10M-token window).
 MAX_TOKENS = 10_000_000
@@ -105,6 +106,8 @@ def _time(value) -> Optional[float]:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Bad("unreadable start or end time")
         return int(value) / 1e9
     if isinstance(value, datetime):
         moment = value
@@ -138,13 +141,18 @@ def _otlp_value(value):
         if key in value:
             return value[key]
     if "intValue" in value:
-        return int(value["intValue"])
+        try:
+            return int(value["intValue"])
+        except (TypeError, ValueError):
+            return value["intValue"]     # reported where it is read as a number
     return None
 
 
 def _otlp_attributes(raw) -> dict:
     if isinstance(raw, dict):          # JSON lines written by hand or by a collector's transform
         return {k: _otlp_value(v) for k, v in raw.items()}
+    if raw is not None and not isinstance(raw, list):
+        raise _Bad("attributes are not a list or an object")
     out = {}
     for item in raw or ():
         if isinstance(item, dict) and "key" in item:
@@ -198,9 +206,13 @@ def _otlp_document(source: str, doc, skips: Skips) -> Iterator[Span]:
         skips["a line is not a JSON object"] += 1
         return
     if "resourceSpans" in doc:
-        for resource in doc.get("resourceSpans") or ():
-            for scope in (resource or {}).get("scopeSpans") or ():
-                for raw in (scope or {}).get("spans") or ():
+        for resource in _objects(doc.get("resourceSpans"), "resourceSpans", skips):
+            for scope in _objects(resource.get("scopeSpans"), "scopeSpans", skips):
+                spans = scope.get("spans")
+                if spans is not None and not isinstance(spans, list):
+                    skips["`spans` is not a list"] += 1
+                    continue
+                for raw in spans or ():
                     yield from _guarded(source, raw, _otlp_span, skips)
     elif "traceId" in doc or "trace_id" in doc:
         yield from _guarded(source, doc, _otlp_span, skips)
@@ -208,11 +220,41 @@ def _otlp_document(source: str, doc, skips: Skips) -> Iterator[Span]:
         skips["a JSON object that is neither OTLP resourceSpans nor a span"] += 1
 
 
+#: The skip cause of a span whose end precedes its start: two clocks that disagree, or a
+#: broken exporter; its times cannot place it, so it is not used.
+CLOCK_SKEW = "ends before it starts (clock skew)"
+
+
+def _objects(items, what: str, skips: Skips) -> Iterator[dict]:
+    """The objects of an OTLP list (`resourceSpans`, `scopeSpans`); a list that is not one,
+    or an entry that is not an object, is counted."""
+    if items is None:
+        return
+    if not isinstance(items, list):
+        skips[f"`{what}` is not a list"] += 1
+        return
+    for item in items:
+        if isinstance(item, dict):
+            yield item
+        else:
+            skips[f"a `{what}` entry is not a JSON object"] += 1
+
+
 def _guarded(source, raw, make, skips) -> Iterator[Span]:
     try:
-        yield make(source, raw)
+        span = make(source, raw)
     except _Bad as bad:
         skips[str(bad)] += 1
+        return
+    except (TypeError, ValueError, OverflowError, AttributeError, KeyError):
+        # a field of a type no reader expects (a list where a number belongs, …): counted,
+        # never a traceback
+        skips["a field of an unexpected type"] += 1
+        return
+    if span.start_s is not None and span.end_s is not None and span.end_s < span.start_s:
+        skips[CLOCK_SKEW] += 1
+        return
+    yield span
 
 
 def _json_documents(path: str, skips: Skips) -> Iterator:

@@ -54,7 +54,7 @@ def elaborate(modules: list[ast.Module], sources: SourceCache) -> ir.Architectur
 def _architecture(state: State) -> ir.Architecture:
     title, traffic = state.architecture_statement, state.traffic_statement
     return ir.Architecture(
-        title=title.title if title else state.main.path, path=state.main.path, month_days=state.month_days,
+        title=title.title if title else state.main.path, path=state.given.path, month_days=state.month_days,
         traffic=state.traffic, traffic_span=traffic.span if traffic else None,
         parameters=state.params, prices=state.prices, components=state.components, edges=state.edges,
         entry=state.entry, fixed=state.fixed, scenarios=state.scenarios, checks=state.checks,

@@ -80,6 +80,11 @@ class State:
     def main(self) -> ast.Module:
         return self.modules[0]
 
+    @property
+    def given(self) -> ast.Module:
+        """The file given to the command: the main file, or the scenario file over it (last)."""
+        return self.modules[-1] if self.modules[-1].over is not None else self.main
+
     def file_start(self) -> Span:
         """Where a problem with the whole main file is reported: its first character."""
         return Span(file=self.main.path, line=1, column=1, end_line=1, end_column=2)

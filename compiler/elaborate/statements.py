@@ -17,7 +17,8 @@ _ONCE = {ast.Architecture: ("architecture", "architecture_statement"), ast.Traff
 
 
 def run(state: State) -> None:
-    statements = [(m is state.main, s) for m in state.modules for s in m.statements]
+    # a scenario file's statements count as the main file's (its budgets are the model's)
+    statements = [(m is state.main or m.over is not None, s) for m in state.modules for s in m.statements]
     expansion = expand(statements, state.collector)
     state.statements = expansion.statements
     state.instance_flows = expansion.flows

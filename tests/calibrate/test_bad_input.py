@@ -39,6 +39,28 @@ CASES = {
                           "skipped 1 span: gen_ai.usage.cache_read.input_tokens exceeds gen_ai.usage.input_tokens"),
     "not a number": ([_span("t9", "9", **{"gen_ai.usage.input_tokens": "many"})],
                      "skipped 1 span: gen_ai.usage.input_tokens is not a number"),
+    # the end 1 s before the start: two clocks that disagree
+    "clock skew": ([json.dumps({"traceId": "t9", "spanId": "9", "name": "answer", "startTimeUnixNano": "1780000001000000000",
+                                "endTimeUnixNano": "1780000000000000000"})],
+                   "skipped 1 span: ends before it starts (clock skew)"),
+    # the structure of an OTLP document, damaged: each counted by what is wrong, never a traceback
+    "resourceSpans not a list": (['{"resourceSpans": 7}'], "skipped 1 span: `resourceSpans` is not a list"),
+    "resource not an object": (['{"resourceSpans": [5]}'], "skipped 1 span: a `resourceSpans` entry is not a JSON object"),
+    "scopeSpans not a list": (['{"resourceSpans": [{"scopeSpans": 3}]}'], "skipped 1 span: `scopeSpans` is not a list"),
+    "spans not a list": (['{"resourceSpans": [{"scopeSpans": [{"spans": 4}]}]}'], "skipped 1 span: `spans` is not a list"),
+    "attributes not a list": ([json.dumps({"traceId": "t9", "spanId": "9", "name": "answer", "attributes": 5})],
+                              "skipped 1 span: attributes are not a list or an object"),
+    "intValue not a number": ([json.dumps({"traceId": "t9", "spanId": "9", "name": "answer", "attributes": [
+        {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "x"}}]})],
+        "skipped 1 span: gen_ai.usage.input_tokens is not a number"),
+    "NaN time": (['{"traceId": "t9", "spanId": "9", "name": "answer", "startTimeUnixNano": NaN}'],
+                 "skipped 1 span: unreadable start or end time"),
+    "infinite time": (['{"traceId": "t9", "spanId": "9", "name": "answer", "startTimeUnixNano": 1e400}'],
+                      "skipped 1 span: unreadable start or end time"),
+    "an id of another type": ([json.dumps({"traceId": "t9", "spanId": "9", "name": "answer",
+                                           "attributes": [{"key": "gen_ai.usage.input_tokens",
+                                                           "value": {"intValue": [1]}}]})],
+                              "skipped 1 span: gen_ai.usage.input_tokens is not a number"),
     "missing tokens": ([_span("t1", "9", **{"gen_ai.request.model": "gpt-4o-mini"})],
                        "kept 1 `answer` spans with no token counts"),
     "orphan": ([_span("t1", "9", parent="ffff")], "kept 1 spans whose parent is not in their trace (orphans)"),
@@ -133,3 +155,21 @@ def test_json_lines_are_streamed(tmp_path):
     finally:
         tracemalloc.stop()
     assert count > 40_000 and peak < 2_000_000, (count, peak)
+
+
+@pytest.mark.parametrize("trace_format,fixture", [("helicone", "helicone_export.csv"),
+                                                  ("langfuse", "langfuse_observations.csv")])
+def test_a_malformed_csv_row_is_counted(tmp_path, trace_format, fixture):
+    """A row that does not split into the header's columns (one field too many; an
+    unterminated quote, which runs to the end of the file) is a counted skip; the other
+    rows are read as before."""
+    text = (Path(__file__).parent / "fixtures" / fixture).read_bytes().decode("utf-8")
+    path = tmp_path / fixture
+    nl = "\r\n" if "\r\n" in text else "\n"      # the file's own line ends
+    path.write_bytes((text.rstrip("\r\n") + nl + "x," * 30 + "x" + nl + 'y,"unterminated' + nl).encode())
+    model = llmarch.load(QUICKSTART, cache=False)
+    whole = model.calibrate([Path(__file__).parent / "fixtures" / fixture], trace_format=trace_format)
+    damaged = model.calibrate([path], trace_format=trace_format)
+    assert dict(damaged.skips) == {"malformed CSV row (not the header's columns)": 2}
+    assert (damaged.traces, damaged.spans) == (whole.traces, whole.spans)
+    assert "skipped 2 spans: malformed CSV row (not the header's columns)" in llmarch.api.format_calibration(damaged)

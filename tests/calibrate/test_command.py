@@ -1,5 +1,6 @@
 """`llmarch calibrate` on the shipped example traces: the golden table, the formats, and the
-observed scenario file, which must compile and price (`cost --scenario observed`)."""
+observed scenario file, which must compile and price (`cost --scenario observed`): a
+scenario file over the model (`scenarios for`), never a copy of it."""
 
 import json
 import os
@@ -51,6 +52,9 @@ def test_observed_file_compiles_and_prices(capsys, tmp_path, fit):
     assert code == 0 and "wrote" in err
     text = target.read_text(encoding="utf-8")
     assert "scenario observed extends production" in text and "# n=" in text
+    # the model and the file share no folder but the root: the model's absolute path
+    assert f'\nscenarios for "{MODEL.as_posix()}"\n' in text
+    assert "architecture" not in text and "flow {" not in text       # named, not copied
     assert main(["cost", str(target), "--scenario", "observed"]) in (0, 4)   # 4: a budget may not hold
     capsys.readouterr()
     observed = llmarch.load(target, cache=False)
@@ -61,10 +65,59 @@ def test_observed_file_compiles_and_prices(capsys, tmp_path, fit):
             assert value == pytest.approx(e.value * (100 if e.kind == "share" else 1), rel=1e-3) or \
                 value == pytest.approx(e.value, rel=1e-3)
     else:
-        assert " to " in text.split("scenario observed")[1]
+        assert " to " in text.split("\nscenario observed")[1]
 
 
 def test_the_api_matches_the_command(capsys):
     cal = llmarch.load(MODEL).calibrate(TRACES, scenario="production")
     _, out, _ = _run(capsys)
     assert llmarch.api.format_calibration(cal) == out
+
+
+def test_the_shipped_observed_example_is_what_calibrate_writes(capsys, tmp_path):
+    """examples/observed.llmarch is the README's loop: regenerate with LLMARCH_REGEN=1."""
+    shipped = ROOT / "examples" / "observed.llmarch"
+    cal = llmarch.load(MODEL, cache=False).calibrate([TRACES], scenario="production")
+    text = cal.observed_source(str(MODEL), str(shipped))
+    if os.environ.get("LLMARCH_REGEN") == "1":
+        shipped.write_text(text, encoding="utf-8")
+    assert shipped.read_text(encoding="utf-8") == text
+    assert text.splitlines()[4] == 'scenarios for "support_assistant.llmarch"'
+
+
+def test_an_edit_to_the_model_shows_through_the_observed_file(capsys, tmp_path):
+    model = tmp_path / "support_assistant.llmarch"
+    model.write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "fitted").mkdir()
+    target = tmp_path / "fitted" / "observed.llmarch"
+    assert main(["calibrate", str(model), "--scenario", "production", "--traces", str(TRACES), "-o", str(target)]) == 0
+    capsys.readouterr()
+    assert 'scenarios for "../support_assistant.llmarch"' in target.read_text(encoding="utf-8")
+    before = llmarch.load(target, cache=False).cost("observed").monthly_total
+    # the dashboards' fixed cost is not fitted: production's new figure is the observed scenario's
+    model.write_text(model.read_text(encoding="utf-8").replace("  dashboards = 1750 USD/month",
+                                                               "  dashboards = 2750 USD/month"), encoding="utf-8")
+    after = llmarch.load(target, cache=False).cost("observed").monthly_total
+    assert after - before == pytest.approx(1000.0)
+
+
+def test_the_model_itself_is_never_overwritten(capsys, tmp_path):
+    model = tmp_path / "model.llmarch"
+    text = MODEL.read_text(encoding="utf-8")
+    model.write_text(text, encoding="utf-8")
+    assert main(["calibrate", str(model), "--traces", str(TRACES), "-o", str(model)]) == 1
+    assert f"llmarch: error: -o {model} is the model itself" in capsys.readouterr().err
+    assert model.read_text(encoding="utf-8") == text
+
+
+def test_calibrating_an_observed_file_writes_the_next_name_over_it(capsys, tmp_path):
+    first, second = tmp_path / "observed.llmarch", tmp_path / "again.llmarch"
+    assert main(["calibrate", str(MODEL), "--scenario", "production", "--traces", str(TRACES), "-o", str(first)]) == 0
+    assert main(["calibrate", str(first), "--scenario", "observed", "--traces", str(TRACES), "-o", str(second)]) == 0
+    assert "`llmarch cost " + str(second) + " --scenario observed_2` prices it" in capsys.readouterr().err
+    text = second.read_text(encoding="utf-8")
+    assert 'scenarios for "observed.llmarch"' in text and "scenario observed_2 extends observed " in text
+    again = llmarch.load(second, cache=False)
+    assert list(again.scenarios)[-2:] == ["observed", "observed_2"]
+    # the same traces fit the same values: observed_2 over observed changes nothing
+    assert again.cost("observed_2").monthly_total == pytest.approx(again.cost("observed").monthly_total)

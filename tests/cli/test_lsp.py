@@ -161,6 +161,44 @@ def test_a_diagnostic_in_an_imported_file_is_reported_at_the_import(tmp_path):
     _run(session())
 
 
+def test_a_scenario_file_model_errors_at_its_header_and_its_own_at_their_place(tmp_path):
+    """A scenario file (`scenarios for`): a problem in the model it names is reported at the
+    `scenarios for` line, with the model's place as related information; its own problems
+    where they are; its outline is its own scenarios; definition goes into the model."""
+    model = tmp_path / "model.llmarch"
+    model.write_text('architecture "m"\nparam daily = 100 requests/day\ntraffic = daily\n'
+                     'tool db { cost = 0.001 USD/call }\nflow { start -> db }\n', encoding="utf-8")
+    path = tmp_path / "observed.llmarch"
+    good = '# fitted\nscenarios for "model.llmarch"\nscenario observed { daily = 150 requests/day }\n'
+    bad_own = good.replace("daily = 150", "dayly = 150")
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, good)
+            assert await s.published(uri) == []
+            symbols = await s.client.text_document_document_symbol_async(types.DocumentSymbolParams(
+                text_document=types.TextDocumentIdentifier(uri=uri)))
+            assert [x.name for x in symbols] == ["observed"]
+            location = await s.client.text_document_definition_async(types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=22)))
+            assert location.uri == from_fs_path(str(model)) and location.range.start.line == 1
+            s.change(uri, bad_own, 2)
+            found = await s.published(uri)
+            assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == [("E201", 2, 20)]
+            model.write_text(model.read_text(encoding="utf-8").replace("USD/call", "USDD/call"), encoding="utf-8")
+            s.change(uri, good, 3)
+            found = await s.published(uri)
+            assert [(d.code, d.range.start.line) for d in found] == [("E004", 1)]
+            assert found[0].related_information[0].location.uri == from_fs_path(str(model))
+        finally:
+            await s.stop()
+        assert not any("internal error" in m for m in s.logs), s.logs
+
+    _run(session())
+
+
 def test_every_prefix_of_the_quickstart_leaves_the_server_standing(tmp_path):
     """Feeds the quickstart line by line, as someone typing it would; every version gets
     its diagnostics and the server answers hover afterwards."""

@@ -144,6 +144,21 @@ def test_an_edit_to_the_file_or_an_import_is_a_miss(project):
         llmarch.load("main.llmarch")
 
 
+def test_a_scenario_file_is_a_miss_when_the_model_it_names_changes(project):
+    """`scenarios for "main.llmarch"`: the entry of the scenario file lists the model (and
+    the model's imports) with their digests, so an edit to either is a miss."""
+    (project / "observed.llmarch").write_text('scenarios for "main.llmarch"\nscenario observed extends busy '
+                                              '{ unit = 0.03 USD }\n')
+    assert monthly("observed.llmarch", "observed") == (pytest.approx(90.0), False)
+    assert monthly("observed.llmarch", "observed") == (pytest.approx(90.0), True)
+    assert monthly("observed.llmarch") == (pytest.approx(30.0), True)
+    (project / "main.llmarch").write_text(MAIN.format(k=2))
+    assert monthly("observed.llmarch", "observed") == (pytest.approx(180.0), False)
+    assert monthly("observed.llmarch", "observed") == (pytest.approx(180.0), True)
+    (project / "prices.llmarch").write_text("param unit = 0.05 USD\n")
+    assert monthly("observed.llmarch") == (pytest.approx(300.0), False)
+
+
 def test_another_llmarch_or_python_is_a_miss(project, monkeypatch):
     monthly(), monthly()
     monkeypatch.setattr(compile_cache, "_fingerprint", b"another llmarch build")
