@@ -151,21 +151,15 @@ def test_the_manifest_declares_the_language_grammar_and_server_setting():
     assert (EXTENSION / grammar["path"]).resolve() == (EXTENSION / "syntaxes" / "llmarch.tmLanguage.json")
     settings = manifest["contributes"]["configuration"]["properties"]
     assert settings["llmarch.server.command"]["default"] == "llmarch"
-    assert settings["llmarch.server.args"]["default"] == ["lsp"]
+    assert settings["llmarch.server.args"]["default"] == ["lsp"]   # a command the CLI has:
+    from llmarch.cli import _parser
+    assert "lsp" in _parser()._subparsers._group_actions[0].choices
     assert (EXTENSION / manifest["main"]).is_file()
     config = json.loads((EXTENSION / "language-configuration.json").read_text(encoding="utf-8"))
     assert config["comments"]["lineComment"] == "#"
     assert ["{", "}"] in config["brackets"]
     lock = json.loads((EXTENSION / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"][""]["devDependencies"] == manifest["devDependencies"]
-
-
-def test_the_server_the_extension_starts_is_a_command_of_the_cli():
-    """extension.js starts `llmarch.server.command` with `llmarch.server.args` (default `lsp`)."""
-    from llmarch.cli import _parser
-    script = (EXTENSION / "extension.js").read_text(encoding="utf-8")
-    assert 'config.get("server.args", ["lsp"])' in script
-    assert "lsp" in _parser()._subparsers._group_actions[0].choices
 
 
 def _tmgrammar_test() -> Path | None:
@@ -189,3 +183,17 @@ def test_scope_assertions_with_vscode_textmate():
                          cwd=EXTENSION, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("run successfuly") == len(SCOPE_TESTS), run.stdout
+
+
+def test_the_client_starts_the_server_restarts_and_reports_failures():
+    """extension.js against stand-ins for `vscode` and `vscode-languageclient` (Node's own test
+    runner, no packages): the command and arguments it starts, `${workspaceFolder}`, the
+    restart on a settings change and by command, the message when the server cannot start."""
+    if shutil.which("node") is None:
+        if os.environ.get("CI_REQUIRE_NODE") == "1":
+            pytest.fail("CI_REQUIRE_NODE=1 but there is no node")
+        pytest.skip("needs node")
+    run = subprocess.run(["node", "--test", "tests/extension.test.js"], cwd=EXTENSION, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "# pass 5" in run.stdout and "# fail 0" in run.stdout, run.stdout
