@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 from importlib import resources
@@ -83,11 +84,31 @@ def test_the_keywords_are_what_the_language_has():
         "scenario", "template", "use", "flow", "p", "otherwise", "on_failure", "as", "in", "to", "with", "extends"}
 
 
+def _documented_blocks() -> list:
+    """The complete examples of the documentation (its ```llmarch blocks), by file and line."""
+    blocks = []
+    for path in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"^```llmarch\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+            line = text[:match.start()].count("\n") + 1
+            blocks.append(pytest.param(match.group(1), id=f"{path.name}:{line}"))
+    return blocks
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_token_the_parser_reads_is_highlighted_as_what_it_is(path):
     """Keywords as keywords, kinds, units, numbers, strings and comparisons by their scope;
     and a name (a field called `model`, a parameter called `ms_budget`) never as a keyword."""
-    text = path.read_text(encoding="utf-8")
+    _check_highlighting(path.name, path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("text", _documented_blocks())
+def test_the_documented_examples_are_highlighted_as_parsed(text):
+    _check_highlighting("block", text)
+
+
+def _check_highlighting(name: str, text: str) -> None:
+    path = Path(name)
     scopes = Tokenizer(GRAMMAR).tokenize(text)
     keywords = _keywords()
     wrong = []
