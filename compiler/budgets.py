@@ -16,8 +16,8 @@ from . import present
 from .metrics import BUDGET_METRICS, Budget
 from .results import CostResult
 
-__all__ = ["BudgetResult", "RiskBudgetResult", "check_budgets", "check_risk_budgets", "budget_diagnostics",
-           "applies"]
+__all__ = ["BudgetResult", "RiskBudgetResult", "check_budgets", "check_risk_budgets", "check_request_budgets",
+           "check_all", "budget_diagnostics", "applies"]
 
 _COMPARE = {"<": lambda v, l: v < l, "<=": lambda v, l: v <= l, ">": lambda v, l: v > l, ">=": lambda v, l: v >= l}
 
@@ -52,16 +52,20 @@ class BudgetResult:
 
 @dataclass(frozen=True)
 class RiskBudgetResult:
-    """A probabilistic budget against a Monte Carlo run: the estimate, its 95% interval, and
-    the verdict — True, False, or None when the interval straddles the limit (too close to
-    call at this sample count)."""
+    """A probabilistic budget against a Monte Carlo run (or, for a statistic of one
+    request's figure, against the spread between requests): the estimate, its 95% interval,
+    and the verdict — True, False, or None when the interval straddles the limit (too close
+    to call at this sample count)."""
 
     budget: Budget
     scenario: Optional[str]
     value: float
     low: float
     high: float
-    samples: int
+    samples: int                 # Monte Carlo samples, or simulated walks (0: computed exactly)
+    #: over requests: how the spread was computed ("exact", "on a grid of 0.1 ms",
+    #: "200,000 simulated walks"); None for a Monte Carlo over the guesses
+    requests: Optional[str] = None
 
     @property
     def holds(self) -> Optional[bool]:
@@ -81,6 +85,11 @@ class RiskBudgetResult:
         for suffix in (" a month",):
             if low.endswith(suffix) and high.endswith(suffix):
                 low = low[:-len(suffix)]
+        if self.requests is not None:
+            what = "of requests" if self.budget.statistic == "P" else "over requests"
+            bounds = "" if self.low == self.high else f", between {low} and {high}"
+            how = "exact, over every path a request takes" if self.requests == "exact" else self.requests
+            return f"{self._show(self.value)} {what}{bounds} ({how})"
         return f"estimate {self._show(self.value)}, 95% interval {low} to {high}, {self.samples:,} samples"
 
     def to_json(self) -> dict:
@@ -88,7 +97,8 @@ class RiskBudgetResult:
         return {"metric": b.metric, "statistic": b.statistic, "op": b.op, "limit": b.limit,
                 "event": {"op": b.event_op, "limit": b.event_limit} if b.statistic == "P" else None,
                 "scenario": self.scenario, "value": self.value, "interval": [self.low, self.high],
-                "samples": self.samples, "holds": self.holds}
+                "samples": self.samples, "over": "guesses" if self.requests is None else "requests",
+                "method": self.requests, "holds": self.holds}
 
     def line(self) -> str:
         verdict = {True: "holds", False: "does not hold", None: "too close to call"}[self.holds]
@@ -99,11 +109,45 @@ def applies(budget: Budget, scenario: Optional[str]) -> bool:
     return budget.scenario is None or budget.scenario == scenario
 
 
-def check_risk_budgets(budgets: Sequence[Budget], simulation) -> list[RiskBudgetResult]:
-    """Every probabilistic budget that applies to the simulation's scenario, estimated."""
+def check_all(budgets: Sequence[Budget], result: CostResult, simulation=None, spreads=None) -> list:
+    """Every budget that applies to `result`'s scenario: point values from `result`, the
+    statistics over the guesses from `simulation()`, those over requests from `spreads()`
+    (each called only when a budget needs it)."""
+    out: list = check_budgets(budgets, result)
+    mine = [b for b in budgets if b.probabilistic and applies(b, result.scenario)]
+    if any(not b.over_requests for b in mine):
+        out += check_risk_budgets(budgets, simulation())
+    if any(b.over_requests for b in mine):
+        out += check_request_budgets(budgets, result.scenario, spreads())
+    return out
+
+
+def check_request_budgets(budgets: Sequence[Budget], scenario: Optional[str], spreads) -> list[RiskBudgetResult]:
+    """Every statistic of one request's figure (`p95(latency)`, `P(cost_per_request > …)`)
+    that applies to `scenario`, against `spreads` (metric -> `spread.Spread`)."""
     out = []
     for b in budgets:
-        if not b.probabilistic or not applies(b, simulation.scenario):
+        if not b.over_requests or not applies(b, scenario):
+            continue
+        s = spreads[b.metric]
+        if b.statistic == "P":
+            p, se = s.probability(b.event_op, b.event_limit)
+            value, low, high = p, max(0.0, p - 1.96 * se), min(1.0, p + 1.96 * se)
+        elif b.statistic == "mean":
+            value = low = high = s.mean
+        else:
+            value = s.quantile(b.quantile)
+            low, high = s.interval(b.quantile)
+        out.append(RiskBudgetResult(b, scenario, value, low, high, s.walks, s.how()))
+    return out
+
+
+def check_risk_budgets(budgets: Sequence[Budget], simulation) -> list[RiskBudgetResult]:
+    """Every probabilistic budget over the guesses that applies to the simulation's
+    scenario, estimated."""
+    out = []
+    for b in budgets:
+        if not b.probabilistic or b.over_requests or not applies(b, simulation.scenario):
             continue
         s = simulation.figures[b.metric]
         if b.statistic == "P":
@@ -156,11 +200,13 @@ def budget_diagnostics(results: list) -> list[Diagnostic]:
                                           f"{r.estimate()}", r.budget.span))
                 else:
                     scope = f" --scenario {r.scenario}" if r.scenario else ""
+                    hint = (f"more samples narrow the interval: `llmarch simulate FILE{scope} --samples "
+                            f"{max(10 * r.samples, 500_000):,}` decides it, or move the limit")
+                    if r.requests is not None:
+                        hint = "the spread between requests was estimated, not computed exactly: move the limit"
                     out.append(Diagnostic(
                         "warning", "W701", f"budget `{r.budget.text(show_value)}` is too close to call{where}: "
-                        f"{r.estimate()}", r.budget.span,
-                        f"more samples narrow the interval: `llmarch simulate FILE{scope} --samples "
-                        f"{max(10 * r.samples, 500_000):,}` decides it, or move the limit"))
+                        f"{r.estimate()}", r.budget.span, hint))
             continue
         if r.holds:
             continue

@@ -12,7 +12,7 @@ limit is λ times that amount (Little's law for `concurrency`). The peak is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from . import ir
@@ -95,6 +95,12 @@ class Capacity:
     limits: list[LimitRow]
     in_flight: list[InFlightRow]  # empty when the file declares no time
     latency_per_request: Optional[float]
+    #: one request's latency and cost over the path it takes: metric -> `spread.Spread`
+    requests: dict = field(default_factory=dict)
+    #: the limits enforced (throttled calls retried, `throttle.Throttled`) at the mean and
+    #: at the peak traffic; None when no model declares a limit
+    throttled_mean: Optional[object] = None
+    throttled_peak: Optional[object] = None
 
     @property
     def peak_traffic(self) -> float:
@@ -119,11 +125,15 @@ class Capacity:
                 "limits": [r.to_dict() for r in self.limits],
                 "binding": None if binding is None else {"model": binding.model, "limit": binding.limit,
                                                          "binds_at": binding.binds_at},
-                "in_flight": in_flight}
+                "in_flight": in_flight,
+                "requests": {metric: s.to_dict() for metric, s in self.requests.items()},
+                "throttled": None if self.throttled_mean is None else {
+                    "mean": self.throttled_mean.to_dict(), "peak": self.throttled_peak.to_dict()}}
 
 
-def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
-    """The limits and in-flight requests of `arch` (lowered as `flow`) at `evaluation`."""
+def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] = None) -> Capacity:
+    """The limits and in-flight requests of `arch` (lowered as `flow`) at `evaluation`,
+    with `requests`, the spread of one request's figures (`spread.request_spreads`)."""
     env = dict(evaluation.env)
     env[ir.FAILURE_SWITCH] = 1.0
     visits = evaluation.graph.visits
@@ -168,8 +178,12 @@ def capacity(arch: ir.Architecture, flow, evaluation) -> Capacity:
             binds_at = per_day * limit / peak if peak > 0 else None
             limits.append(LimitRow(price.name, key, limit, per_request, mean, peak, binds_at))
     result = evaluation.result
+    throttled = (None, None)
+    if limits:
+        from .throttle import throttle
+        throttled = (throttle(arch, flow, evaluation, per_day), throttle(arch, flow, evaluation, per_day * arch.peak))
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
-                    result.latency_per_request if arch.has_latency else None)
+                    result.latency_per_request if arch.has_latency else None, dict(requests or {}), *throttled)
 
 
 def _value(expr, env) -> float:

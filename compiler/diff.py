@@ -26,7 +26,7 @@ from .output import markdown_table, text_table
 from .pipeline import Compiled, compile_file
 
 __all__ = ["Side", "DiffRow", "Diff", "compile_side", "diff_results", "diff_text", "diff_json", "git_root",
-           "git_commit", "changed_files", "exists_at"]
+           "git_commit", "changed_files", "files_at", "exists_at"]
 
 
 
@@ -186,6 +186,14 @@ def changed_files(base: str, head: str, root: Path, suffix: str = ".llmarch") ->
     """The files ending in `suffix` that differ between two commits (hexadecimal, from
     `git_commit`), relative to `root`, sorted; a rename counts as a deletion and an addition."""
     out = _git(["diff", "--name-only", "--no-renames", "--no-ext-diff", "-z", base, head, "--"], root)
+    names = {n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n}
+    return sorted(n for n in names if n.endswith(suffix))
+
+
+def files_at(commit: str, root: Path, suffix: str = ".llmarch") -> list[str]:
+    """The files ending in `suffix` at a commit (hexadecimal, from `git_commit`), relative
+    to `root`, sorted."""
+    out = _git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--"], root)
     names = {n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n}
     return sorted(n for n in names if n.endswith(suffix))
 

@@ -15,13 +15,14 @@ import sympy
 from llmarch.dsl.diagnostics import Span
 
 from .distributions import Distribution
-from .metrics import BUDGET_METRICS, CATEGORIES, SAMPLED_METRICS, Budget   # noqa: F401 (part of the ir)
+from .metrics import BUDGET_METRICS, CATEGORIES, REQUEST_METRICS, SAMPLED_METRICS, Budget   # noqa: F401 (part of the ir)
 from .provenance import PriceSource
 from .units import Dim
 
 __all__ = ["Parameter", "Price", "InputPart", "Component", "Edge", "FixedCost", "Scenario", "Check", "Architecture",
            "Correlation", "Distribution",
-           "CATEGORIES", "FAILURE_SWITCH", "LIMIT_FIELDS", "Budget", "BUDGET_METRICS", "SAMPLED_METRICS", "CALL_INPUT_TOKENS"]
+           "CATEGORIES", "FAILURE_SWITCH", "LIMIT_FIELDS", "Budget", "BUDGET_METRICS", "SAMPLED_METRICS", "REQUEST_METRICS",
+           "CALL_INPUT_TOKENS"]
 
 #: Multiplies every failure probability (`fail_rate`, `on_failure` edges, edges into
 #: `failure`). The system is evaluated at 1; the happy path at 0.

@@ -168,7 +168,7 @@ class JsModel:
     checks: tuple[int, ...] = ()   # the `arch.checks` the "checks" block holds, by index
 
 
-def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
+def model_function(compiled: Compiled, resolution: Resolution, extra: tuple = ()) -> JsModel:
     """Compile the model at `resolution`'s parameter definitions (a scenario and its `--set`
     values) to one JavaScript function. The returned array holds, in order: cost per
     request, P(success), requests per month, per-request cost by category, fixed monthly
@@ -177,7 +177,10 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
     parameter's value in its declared unit, and the value of every check (`arch.checks`)
     that depends on a parameter (`JsModel.checks`): one without a parameter held when the
     scenario was evaluated and holds whatever the sliders do — at 20,000 components those
-    are most of the 60,000 checks (prices not negative)."""
+    are most of the 60,000 checks (prices not negative). When the file declares time, then
+    the variance of a request's latency (seconds²) and each row's seconds per request
+    (`Evaluator.rows` order). `extra` appends blocks of the caller's own, `(name,
+    [expressions])` over the same parameters (the report's capacity figures)."""
     arch, model, evaluator = compiled.arch, compiled.model, compiled.evaluator
     rows = evaluator.rows
     params = list(arch.parameters.values())
@@ -194,6 +197,9 @@ def model_function(compiled: Compiled, resolution: Resolution) -> JsModel:
         ("checks", [arch.checks[k].expr for k in checks]),
         # a request's expected seconds, when the file declares latency (a latency budget)
         ("latency", [model.latency_per_request] if model.latency_per_request is not None else []),
+        ("latency_variance", [model.latency_variance] if model.latency_variance is not None else []),
+        ("row_latency", [row.latency for row in rows] if model.latency_per_request is not None else []),
+        *extra,
     ]
     layout, sizes, outputs = {}, {}, []
     for name, values in blocks:

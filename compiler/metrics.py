@@ -8,7 +8,7 @@ from typing import Optional
 
 from llmarch.dsl.diagnostics import Span
 
-__all__ = ["CATEGORIES", "BUDGET_METRICS", "SAMPLED_METRICS", "Budget"]
+__all__ = ["CATEGORIES", "BUDGET_METRICS", "SAMPLED_METRICS", "REQUEST_METRICS", "Budget"]
 
 #: The seed's cost vectors, in report order.
 CATEGORIES = ("inference", "retrieval", "human", "ops", "infra")
@@ -24,6 +24,12 @@ BUDGET_METRICS = {"monthly_total": "monthly", "cost_per_request": "per_request",
 #: happy path evaluated at every sample too.
 SAMPLED_METRICS = ("monthly_total", "cost_per_request", "cost_per_success", "p_success",
                    *(f"monthly_{c}" for c in CATEGORIES))
+
+#: The figures of one request, random over the path it takes (retries, fallbacks, loops):
+#: a percentile or a probability of them (`p95(latency)`, `P(cost_per_request > 0.05 USD)`)
+#: is over requests at the scenario's values, not over uncertain parameters; `mean(latency)`
+#: too. `mean(cost_per_request)` stays the mean over the guesses (docs/capacity.md).
+REQUEST_METRICS = ("latency", "cost_per_request")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,13 @@ class Budget:
     @property
     def probabilistic(self) -> bool:
         return self.statistic is not None
+
+    @property
+    def over_requests(self) -> bool:
+        """A statistic of one request's figure over the paths requests take (not a Monte
+        Carlo over the guesses): `p95(latency)`, `p99(cost_per_request)`, `P(latency > 3 s)`."""
+        return (self.statistic is not None and self.metric in REQUEST_METRICS
+                and (self.statistic != "mean" or self.metric == "latency"))
 
     @property
     def quantile(self) -> Optional[float]:

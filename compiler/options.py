@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Iterator, Mapping
 
 __all__ = ["command_words", "in_command", "unknown_in", "override", "overridden_with", "grid", "grids",
-           "months", "search_range", "dot_output", "summary", "at_month", "at_month_hint"]
+           "months", "search_range", "dot_output", "summary", "at_month", "at_month_hint", "every_file"]
 
 _COMMAND: ContextVar[bool] = ContextVar("llmarch_command_words", default=False)
 
@@ -104,3 +104,8 @@ def at_month() -> str:
 def at_month_hint(month: int) -> str:
     """How to ask for another month: `--at-month 12` or `at_month=12`."""
     return _pick(f"at_month={month}", f"--at-month {month}")
+
+
+def every_file() -> str:
+    """How every file is asked for: `--all`, or the API's `all_files=True`."""
+    return _pick("`all_files=True`", "`--all`")

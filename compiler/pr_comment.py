@@ -1,15 +1,19 @@
-"""`llmarch pr-comment BASE HEAD [FILES…]`: one Markdown comment for a pull request.
+"""`llmarch pr-comment BASE HEAD [FILES…|--all]`: one Markdown comment for a pull request.
 
-For every `.llmarch` file that changed between two git revisions (or the files named), one
-section: the diff of `compiler/diff.py` (totals, cost vectors, components, parameters, and
-the p5–p95 change over the uncertain parameters), then the budgets and the lint findings
-at HEAD. A file added or deleted between the revisions is shown as such; one that does not
-compile shows its diagnostics. The comment starts with `MARKER`, a hidden HTML comment CI
-looks for to update the same comment instead of adding one per push.
+For every `.llmarch` file that changed between two git revisions (or the files named, or
+with `--all` every file at HEAD and those deleted), one section: the diff of
+`compiler/diff.py` (totals, cost vectors, components, parameters, and the p5–p95 change
+over the uncertain parameters), then the budgets and the lint findings at HEAD, and a
+collapsed Mermaid diagram of the architecture at HEAD (`compiler/mermaid.py`). A file
+added or deleted between the revisions is shown as such; one that does not compile shows
+its diagnostics; one that neither changed nor imports anything that did says so in one
+line. The comment starts with `MARKER`, a hidden HTML comment CI looks for to update the
+same comment instead of adding one per push.
 
 git is run only through `diff.git_root`, `diff.git_commit`, `diff.changed_files`,
-`diff.exists_at` and `diff.compile_side`: fixed options, revisions verified by
-`git rev-parse --verify --end-of-options`, nothing the user writes read as an option.
+`diff.files_at`, `diff.exists_at` and `diff.compile_side`: fixed options, revisions
+verified by `git rev-parse --verify --end-of-options`, nothing the user writes read as an
+option.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Mapping, Optional, Sequence
 from llmarch.dsl.diagnostics import Diagnostic, LlmarchError, usage_error
 
 from . import diff as diffs
+from . import options, present
+from .mermaid import architecture_mermaid, summarized
 from .output import cost_markdown
 
 __all__ = ["MARKER", "FileSection", "PrComment", "pr_comment", "pr_comment_markdown"]
@@ -43,9 +49,9 @@ def _short(revision: str) -> str:
 
 @dataclass(frozen=True)
 class FileSection:
-    """One file's part of the comment; `status` is `changed`, `added`, `deleted`, `module`
-    (no `traffic` or `flow` of its own: a file others import) or `invalid` (does not
-    compile at HEAD)."""
+    """One file's part of the comment; `status` is `changed`, `unchanged` (neither the file
+    nor what it imports changed: `--all`), `added`, `deleted`, `module` (no `traffic` or
+    `flow` of its own: a file others import) or `invalid` (does not compile at HEAD)."""
 
     path: str                          # relative to the repository's top folder
     status: str
@@ -70,14 +76,19 @@ class PrComment:
 
 def pr_comment(base: str, head: str, files: Optional[Sequence[str]] = None, scenario: Optional[str] = None,
                sets: Optional[Mapping[str, object]] = None, samples: Optional[int] = None,
-               seed: int = 0) -> PrComment:
+               seed: int = 0, all_files: bool = False) -> PrComment:
     """The comment for the files changed between `base` and `head` (or `files`, paths from
-    the working directory), run inside the repository."""
+    the working directory; or with `all_files`, every `.llmarch` file at `head` and those
+    deleted since `base`), run inside the repository."""
+    if files and all_files:
+        raise usage_error(f"name the files to compare or ask for every file with {options.every_file()}, not both")
     root = diffs.git_root(Path("."), "`pr-comment` runs inside a git repository; "
                                      f"`{os.getcwd()}` is not inside one")
     base_commit, head_commit = diffs.git_commit(base, root), diffs.git_commit(head, root)
     if files:
         names = [_repository_path(f, root) for f in files]
+    elif all_files:
+        names = sorted(set(diffs.files_at(head_commit, root)) | set(diffs.changed_files(base_commit, head_commit, root)))
     else:
         names = diffs.changed_files(base_commit, head_commit, root)
     sections = [_section(name, root, base, head, base_commit, head_commit, scenario, sets, samples, seed)
@@ -105,7 +116,6 @@ def _section(name: str, root: Path, base: str, head: str, base_commit: str, head
         try:
             old = diffs.compile_side(f"{base_commit}:{local}")
             total = old.evaluator.evaluate(scenario if scenario in old.arch.scenarios else None).monthly_total
-            from . import present
             before_note = f" (it cost {present.money(total)} a month at `{base}`)"
         except LlmarchError:
             pass
@@ -133,32 +143,54 @@ def _section(name: str, root: Path, base: str, head: str, base_commit: str, head
         where = f"`{head}`" if scenario not in new.arch.scenarios else f"`{base}`"
         note = f"\n\n> no scenario `{scenario}` at {where}: priced at the file's defaults"
         scenario = None
-    if old is not None:
+    evaluation = new.evaluator.evaluation(scenario, sets)
+    if old is not None and _same_sources(old, new):
+        body = (f"### `{name}` (no change)" + note + "\n\n"
+                + f"{present.money(evaluation.result.monthly_total)} a month at `{head}`"
+                + (f" (scenario {scenario})" if scenario else "")
+                + f", as at `{base}`: neither the file nor a file it imports changed.")
+        status = "unchanged"
+    elif old is not None:
         d = diffs.diff_results(old, new, f"{base}:{name}", f"{head}:{name}", scenario, sets, samples, seed)
         title = f"`{name}`: `{base}` → `{head}`" + (f" — scenario {scenario}" if scenario else "")
         body, status = diffs.diff_text(d, markdown=True, title=title + note), "changed"
     else:
         heading = f"### `{name}` (added)" if not before_exists else f"### `{name}` (does not compile at `{base}`)"
-        body = heading + note + "\n\n" + cost_markdown(new.evaluator.evaluate(scenario, sets)).replace("### ", "#### ", 1)
+        body = heading + note + "\n\n" + cost_markdown(evaluation.result).replace("### ", "#### ", 1)
         status = "added"
-    budgets, findings = _budgets_and_lint(new, scenario, sets, samples, seed)
+    budgets, findings = _budgets_and_lint(new, evaluation, scenario, sets, samples, seed)
     failed = sum(b.holds is False for b in budgets)
-    return FileSection(name, status, body.rstrip() + "\n\n" + _status(head, budgets, findings), failed)
+    return FileSection(name, status, body.rstrip() + "\n\n" + _status(head, budgets, findings) + "\n"
+                       + _diagram(new, evaluation), failed)
 
 
-def _budgets_and_lint(compiled, scenario, sets, samples, seed):
+def _same_sources(old, new) -> bool:
+    """Whether two compiles read the same texts in the same order: the file and every file
+    it imports unchanged (so are its numbers)."""
+    return list(old.sources.texts().values()) == list(new.sources.texts().values())
+
+
+def _diagram(compiled, evaluation) -> str:
+    """The architecture at HEAD as a Mermaid flowchart GitHub draws, folded under `diagram`."""
+    components = len(compiled.arch.components)
+    what = f"{components:,} component{'' if components == 1 else 's'}"
+    if summarized(compiled):
+        what += ", one box per cost vector"
+    return (f"<details><summary>diagram ({what})</summary>\n\n```mermaid\n"
+            f"{architecture_mermaid(compiled, evaluation)}```\n\n</details>\n")
+
+
+def _budgets_and_lint(compiled, evaluation, scenario, sets, samples, seed):
     """What `llmarch cost` and `llmarch lint` report at HEAD: every budget that applies to
     the scenario (the probabilistic ones by Monte Carlo) and the cost-archetype findings."""
-    from .budgets import applies, check_budgets, check_risk_budgets
+    from .budgets import check_all
     from .lint import lint
     from .montecarlo import DEFAULT_SAMPLES, simulate
-    evaluation = compiled.evaluator.evaluation(scenario, sets)
-    budgets = compiled.arch.budgets
-    results: list = check_budgets(budgets, evaluation.result)
-    if any(b.probabilistic and applies(b, scenario) for b in budgets):
-        run = simulate(compiled.evaluator, scenario, sets, DEFAULT_SAMPLES if samples is None else samples, seed,
-                       components=False)
-        results += check_risk_budgets(budgets, run)
+    from .spread import request_spreads
+    results = check_all(compiled.arch.budgets, evaluation.result,
+                        lambda: simulate(compiled.evaluator, scenario, sets,
+                                         DEFAULT_SAMPLES if samples is None else samples, seed, components=False),
+                        lambda: request_spreads(compiled.arch, compiled.flow, evaluation))
     return results, lint(compiled, evaluation)
 
 

@@ -6,6 +6,10 @@ monthly total (`SHADES`). A retry loop is drawn as a self-loop labelled with its
 attempts; `fallback_model` is a line on the node; overlays sit in a cluster of their
 own, fixed monthly costs in one box (`fixed`), template instances in one cluster each.
 Edges carry the branch probability as written and the expected traversals per request.
+When the file declares time, a component shows its seconds per request; when a model
+declares provider limits, a component calling a model that is at or over one of them at
+the peak is outlined in red, with the limit named in its label and its tooltip
+(`LIMIT_COLOR`; the limits come from `compiler/capacity.py`).
 
 The numbers come from the scenario's `Evaluation` (the evaluator's expected visits of
 every lowered node and its edge probabilities); the tests check them against an
@@ -64,6 +68,9 @@ DOT_PROGRAM = "dot"
 INSTALL_HELP = ("Graphviz's `dot` program is not installed (or not on PATH); install it with "
                 "`apt-get install graphviz` (Debian, Ubuntu), `brew install graphviz` (macOS) "
                 "or from https://graphviz.org/download/")
+
+#: The outline of a component whose model is at or over a provider limit at the peak.
+LIMIT_COLOR = "#c0392b"
 
 _FONT = "Helvetica"
 _FAILURE_COLOR = "#c0392b"
@@ -160,6 +167,8 @@ class _Node:
     exhausted: float = 0.0        # expected times per request its last attempt fails
     through: float = 0.0          # expected visits that leave by the component's own branches
     ends: float = 0.0             # expected requests per request that end successfully here
+    latency: Optional[float] = None   # seconds per request (its attempts and fallback copy), when timed
+    limits: tuple = ()            # "gpt4 tpm at 124.3% at the peak" for each limit it reaches
 
 
 def _shade(share: float, monthly: float) -> tuple[str, str]:
@@ -189,7 +198,8 @@ def _component_numbers(compiled: Compiled, result: CostResult, numbers: GraphNum
         monthly = sum(r.monthly for r in own)
         node = _Node(name, comp, visits=sum(numbers.visits[n] for n in attempts),
                      cost_per_request=per_request, monthly=monthly,
-                     share=monthly / result.monthly_total if result.monthly_total else 0.0)
+                     share=monthly / result.monthly_total if result.monthly_total else 0.0,
+                     latency=(sum(r.latency_per_request or 0.0 for r in own) if result.has_latency else None))
         if comp.kind != "observe":
             retried = _retried(comp)
             f = float(numeric(comp.fail_rate, env)) if retried else 0.0
@@ -211,10 +221,47 @@ def _retried(comp: ir.Component) -> bool:
     return comp.fail_rate != 0
 
 
-def _table(rows: list[str], fill: str, *, dashed: bool = False) -> str:
+def _table(rows: list[str], fill: str, *, dashed: bool = False, alarm: bool = False) -> str:
+    """A component's box; `alarm` rings it in `LIMIT_COLOR`, a white gap between the ring
+    and the fill so that it shows on the darkest shade too."""
     style = ' STYLE="ROUNDED,DASHED"' if dashed else ' STYLE="ROUNDED"'
-    return (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
-            f'BGCOLOR="{fill}" COLOR="#555555"{style}>' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
+    table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
+             f'BGCOLOR="{fill}" COLOR="#555555"{style}>' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>")
+    if not alarm:
+        return table
+    return (f'<TABLE BORDER="3" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="{LIMIT_COLOR}" '
+            f'BGCOLOR="white" STYLE="ROUNDED"><TR><TD>{table}</TD></TR></TABLE>')
+
+
+def limits_reached(arch: ir.Architecture, capacity) -> dict[str, tuple[str, ...]]:
+    """Component -> the limits its models (its own and its `fallback_model`) are at or over
+    at the peak, as `gpt4 tpm at 124.3% at the peak`; only components that reach one."""
+    if capacity is None:
+        return {}
+    hot: dict[str, list[str]] = {}
+    for row in capacity.limits:
+        if row.peak_utilisation >= 1:
+            hot.setdefault(row.model, []).append(f"{row.model} {row.limit} at {_share(row.peak_utilisation)} at the peak")
+    out = {}
+    for name, comp in arch.components.items():
+        models = []
+        own = arch.prices.get(comp.model) if comp.model else None
+        for price in (own, comp.fallback_model):
+            if price is not None and price.name not in models:
+                models.append(price.name)
+        lines = tuple(line for model in models for line in hot.get(model, ()))
+        if lines:
+            out[name] = lines
+    return out
+
+
+def _capacity_of(compiled: Compiled, evaluation: Evaluation, capacity):
+    """The given `Capacity`, or the scenario's when a model declares a limit (else None)."""
+    if capacity is not None or not any(p.limits for p in compiled.arch.prices.values()):
+        return capacity
+    from .capacity import capacity as compute
+
+    return compute(compiled.arch, compiled.flow, evaluation)
 
 
 def _cell(text: str, *, size: Optional[int] = None, bold: bool = False, italic: bool = False,
@@ -232,10 +279,14 @@ def _cell(text: str, *, size: Optional[int] = None, bold: bool = False, italic: 
 
 def _component_label(node: _Node, compact: bool) -> str:
     comp = node.component
-    fill, _ = _shade(node.share, node.monthly)
+    fill, font = _shade(node.share, node.monthly)
     monthly = f"{_usd(node.monthly)} / month · {_share(node.share)}"
+    alarm = bool(node.limits)
+    warnings = [_cell(escape_html(line), size=8, bold=True, color=LIMIT_COLOR if font == "black" else "white")
+                for line in node.limits]
     if compact:
-        return _table([_cell(escape_html(comp.name), bold=True), _cell(monthly, size=9)], fill)
+        return _table([_cell(escape_html(comp.name), bold=True), _cell(monthly, size=9)] + warnings, fill,
+                      alarm=alarm)
     rows = [_cell(escape_html(comp.name), bold=True)]
     if comp.label:
         rows.append(_cell(escape_html(comp.label), size=9, italic=True))
@@ -246,6 +297,8 @@ def _component_label(node: _Node, compact: bool) -> str:
     else:
         rows.append(_cell(_visits(node.visits), size=9))
     rows.append(_cell(f"{_usd(node.cost_per_request, True)} / request", size=9))
+    if node.latency is not None and comp.kind != "observe":
+        rows.append(_cell(f"{present.duration(node.latency)} / request", size=9))
     rows.append(_cell(monthly, bold=True))
     if comp.fallback_model is not None and _retried(comp):
         rows.append(_cell(f"fallback_model {escape_html(comp.fallback_model.name)}: "
@@ -253,7 +306,7 @@ def _component_label(node: _Node, compact: bool) -> str:
                           f"{_usd(node.fallback_per_request, True)} / request", size=8))
         rows.append(_cell(f"of which {_usd(node.fallback_monthly)} / month on the fallback "
                           f"(row {escape_html(node.fallback_row)} in the cost table)", size=8))
-    return _table(rows, fill, dashed=comp.kind == "observe")
+    return _table(rows + warnings, fill, dashed=comp.kind == "observe", alarm=alarm)
 
 
 def _edge_label(probability: Optional[float], flow: float, compact: bool, prefix: str = "") -> str:
@@ -264,16 +317,21 @@ def _edge_label(probability: Optional[float], flow: float, compact: bool, prefix
     return _html((f"{head}<BR/>" if head else "") + f"{_count(flow)} / request")
 
 
-def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None) -> str:
+def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None,
+                     capacity=None) -> str:
     """Deterministic DOT text of the architecture, annotated with `evaluation`'s numbers.
 
     `evaluation` is `compiled.evaluator.evaluation(scenario, sets)`; `title` replaces the
-    heading (the architecture's title and scenario). The same input gives byte-identical
-    text. Above `SUMMARY_THRESHOLD` components, labels are shortened (docs/render.md).
+    heading (the architecture's title and scenario); `capacity` is the scenario's
+    `Capacity` (computed here when a model declares a limit and none is given). The same
+    input gives byte-identical text. Above `SUMMARY_THRESHOLD` components, labels are
+    shortened (docs/render.md).
     """
     arch = compiled.arch
     result, numbers, env = evaluation.result, evaluation.graph, evaluation.env
     nodes = _component_numbers(compiled, result, numbers, env)
+    for name, lines in limits_reached(arch, _capacity_of(compiled, evaluation, capacity)).items():
+        nodes[name].limits = lines
     summarized = len(arch.components) > SUMMARY_THRESHOLD
     full = set(arch.components)
     if summarized:
@@ -332,8 +390,9 @@ def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optio
     def add_component(graph, name: str) -> None:
         node = nodes[name]
         _, font = _shade(node.share, node.monthly)
+        extra = {"tooltip": "; ".join(node.limits)} if node.limits else {}
         graph.node(ids[name], _html(_component_label(node, name not in full)), fontcolor=font,
-                   id=f"component_{_safe_id(name)}")
+                   id=f"component_{_safe_id(name)}", **extra)
 
     for name in flow_names:
         if arch.components[name].group is None:
@@ -433,11 +492,12 @@ def architecture_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optio
                                 'STYLE="ROUNDED"><TR><TD><FONT POINT-SIZE="11"><B>fixed monthly costs</B></FONT></TD></TR>'
                                 + "".join(items) + "</TABLE>"), id="fixed_costs")
 
-    dot.node("legend", _html(_legend(result, summarized, len(arch.components))))
+    dot.node("legend", _html(_legend(result, summarized, len(arch.components),
+                                     any(node.limits for node in nodes.values()))))
     return dot.source
 
 
-def _legend(result: CostResult, summarized: bool, count: int) -> str:
+def _legend(result: CostResult, summarized: bool, count: int, limited: bool = False) -> str:
     total = result.monthly_total
     rows = [_cell("<B>monthly total</B>") + _cell(f"<B>{_usd(total)}</B>")]
     rows.append(_cell("cost / request") + _cell(_usd(result.cost_per_request, True)))
@@ -459,6 +519,9 @@ def _legend(result: CostResult, summarized: bool, count: int) -> str:
     if summarized:
         rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">{count} components: the {FULL_LABELS} most '
                     "expensive in full, the rest name and monthly cost</FONT></TD>")
+    if limited:
+        rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8" COLOR="{LIMIT_COLOR}"><B>red outline</B>: its model is at '
+                    "or over a provider limit at the peak</FONT></TD>")
     if result.prices:   # which catalog entry, date and snapshot priced each model
         rows.append('<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8"><B>model prices</B></FONT></TD>')
         rows += [f'<TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="8">{escape_html(present.price_source_line(p))}'
@@ -485,16 +548,20 @@ def count_edges(dot_text: str) -> int:
     return len(_DOT_EDGE.findall(dot_text))
 
 
-def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None) -> str:
+def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[str] = None,
+                capacity=None) -> str:
     """Deterministic DOT text of the architecture summarized by cost vector: one box per
     cost vector that has a component or a fixed cost (how many, their expected visits, cost
     per request, monthly cost and share of the total, and the most expensive by name), and
     one arrow per pair of vectors that declared edges join, labelled with how many edges it
     stands for. For architectures too large to draw component by component (the report's
     limits); its size does not depend on the architecture's. Built from the cost table
-    (`evaluation.result`) and the declared flow, without the lowered graph's numbers."""
+    (`evaluation.result`) and the declared flow, without the lowered graph's numbers. A box
+    holding a component whose model is at or over a provider limit at the peak is outlined
+    in red and names the limits (`capacity`, computed when not given)."""
     arch = compiled.arch
     result, env = evaluation.result, evaluation.env
+    reached = limits_reached(arch, _capacity_of(compiled, evaluation, capacity))
     total = result.monthly_total
     if title is None:
         title = arch.title + (f" — scenario {result.scenario}" if result.scenario else "")
@@ -536,7 +603,12 @@ def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[s
         if ranked:
             lines.append(_cell("most expensive:", size=8, italic=True))
             lines += [_cell(f"{escape_html(r.name)} {_usd(r.monthly)}", size=8) for r in ranked]
-        dot.node(f"v_{category}", _html(_table(lines, fill)), fontcolor=font, id=f"vector_{category}")
+        hot = list(dict.fromkeys(line for name in sorted(components) for line in reached.get(name, ())))
+        lines += [_cell(escape_html(line), size=8, bold=True, color=LIMIT_COLOR if font == "black" else "white")
+                  for line in hot[:SUMMARY_NAMES]]
+        if len(hot) > SUMMARY_NAMES:
+            lines.append(_cell(f"and {len(hot) - SUMMARY_NAMES:,} more limits reached", size=8))
+        dot.node(f"v_{category}", _html(_table(lines, fill, alarm=bool(hot))), fontcolor=font, id=f"vector_{category}")
 
     # arrows: declared edges, fallbacks, cache hits and final failures, counted per pair
     category_of = {name: comp.category for name, comp in arch.components.items()}
@@ -582,7 +654,7 @@ def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[s
             dot.edge(u, v, label=_html(text), style="dashed", color=_FAILURE_COLOR, fontcolor=_FAILURE_COLOR)
         else:
             dot.edge(u, v, label=_html(text))
-    dot.node("legend", _html(_legend(result, False, len(arch.components))))
+    dot.node("legend", _html(_legend(result, False, len(arch.components), bool(reached))))
     return dot.source
 
 

@@ -90,7 +90,8 @@ class RiskEvent(_Strict):
 
 
 class RiskBudget(_Strict):
-    """A probabilistic budget estimated by Monte Carlo (`p95(monthly_total) < …`, `P(…) < …`)."""
+    """A probabilistic budget: over the guesses, estimated by Monte Carlo (`p95(monthly_total) < …`,
+    `P(…) < …`), or over requests, from the spread of one request's figure (`p95(latency) < …`)."""
 
     metric: str
     statistic: str = Field(description="`mean`, a percentile `pN`, or `P` for a probability")
@@ -100,7 +101,10 @@ class RiskBudget(_Strict):
     scenario: Optional[str]
     value: float
     interval: list[float] = Field(description="the estimate's 95% interval [low, high]")
-    samples: int
+    samples: int = Field(description="Monte Carlo samples, or simulated walks; 0 when computed exactly")
+    over: Literal["guesses", "requests"] = Field(
+        description="`guesses`: a statistic over the uncertain parameters; `requests`: over the paths requests take")
+    method: Optional[str] = Field(description="over requests: `exact`, `on a grid of …` or `N simulated walks`")
     holds: Optional[bool] = Field(description="null: too close to call at this sample count")
 class PriceSource(_Strict):
     """Where one model's prices come from; every field but `model` and `overrides` is null
@@ -533,16 +537,60 @@ class InFlight(_Strict):
     system: InFlightSystem
 
 
+class RequestSpread(_Strict):
+    """One request's figure over the path it takes, at the scenario's values."""
+
+    metric: Literal["latency", "cost_per_request"]
+    method: Literal["exact", "grid", "simulated"]
+    mean: float = Field(description="the exact expected figure (seconds or USD)")
+    std_dev: float
+    percentiles: dict[str, float] = Field(description="p50, p95, p99")
+    intervals: dict[str, list[float]] = Field(description="each percentile's bounds: itself when exact, the rounded-down "
+                                              "and rounded-up grids, or the walks' 95% interval")
+    unresolved: float = Field(description="probability left in loops below 1e-12, or the share of walks cut off")
+    step: float = Field(description="the grid's step (0 unless `grid`)")
+    walks: Optional[int] = Field(description="walks simulated, or null")
+
+
+class ThrottledFree(_Strict):
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+
+
+class Throttled(_Strict):
+    """A request's figures at one traffic with the providers' limits enforced."""
+
+    traffic: float = Field(description="requests per day")
+    shares: dict[str, float] = Field(description="model -> the share of its calls refused (HTTP 429), a fixed point")
+    binding: dict[str, str] = Field(description="model -> the limit that sets its share, for the throttled ones")
+    iterations: int
+    converged: bool
+    cost_per_request: float
+    latency_per_request: Optional[float]
+    p_success: float
+    without_limits: ThrottledFree
+
+
+class ThrottledPair(_Strict):
+    mean: Throttled
+    peak: Throttled
+
+
 class CapacityDocument(_Strict):
     """`llmarch capacity --format json`."""
 
-    format_version: Literal[1]
+    format_version: Literal[2]
     architecture: str
     scenario: Optional[str]
     traffic: CapacityTraffic
     limits: list[CapacityLimit]
     binding: Optional[CapacityBinding] = Field(description="the limit the traffic reaches first, or null")
     in_flight: Optional[InFlight] = Field(description="null when the file declares no time")
+    requests: dict[str, RequestSpread] = Field(description="the spread between requests: `latency` (when the file "
+                                               "declares time) and `cost_per_request`")
+    throttled: Optional[ThrottledPair] = Field(description="the limits enforced at the mean and at the peak traffic; "
+                                               "null when no model declares a limit")
 
 
 DOCUMENTS: dict[str, type[BaseModel]] = {

@@ -165,7 +165,8 @@ _ENTRIES: tuple[Code, ...] = (
     Code("E503", "a value that is not a finite number", "probabilities"),
     # usage: dsl/diagnostics.py (usage_error), raised by the API and the CLI
     Code("E600", "usage error: an unknown scenario or parameter, a bad `--set`, `--grid`, date or git "
-                 "revision, a target that is not reached, `dot` failing", "usage", exit_code=2),
+                 "revision, a target that is not reached, `dot` failing, a port `watch` cannot listen on",
+         "usage", exit_code=2),
     # budgets: compiler/semantics.py, compiler/budgets.py
     Code("E240", "unknown budget metric", "budgets"),
     Code("E241", "a budget on `latency` in a file where no component declares a time", "budgets"),

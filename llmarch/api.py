@@ -27,7 +27,7 @@ __all__ = ["load", "loads", "Model", "prices", "diff", "format_cost", "format_li
            "format_projection", "format_solution", "format_sweep", "format_prices", "format_diff", "to_json_text",
            "budget_failures", "parse_grid", "render_dot", "GraphvizMissing", "INSTALL_HELP", "command_words",
            "format_calibration", "CalibrationError", "format_capacity", "serve_lsp", "pr_comment",
-           "format_pr_comment", "init_text", "init"]
+           "format_pr_comment", "init_text", "init", "watch"]
 
 
 #: Monte Carlo runs a `Model` keeps for the next call that asks for the same one.
@@ -129,10 +129,12 @@ class Model:
     def capacity(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> "Capacity":
         """The providers' limits (`rpm`, `input_tpm`, `output_tpm`, `concurrency` on a model)
         against the demand at the mean and at the peak traffic, the limit reached first,
-        and the requests in flight per component (Little's law): a `Capacity`."""
+        the requests in flight per component (Little's law), and the spread of one
+        request's latency and cost (`request_spreads`): a `Capacity`."""
         from llmarch.compiler.capacity import capacity
         compiled = self._compiled
-        return capacity(compiled.arch, compiled.flow, self.evaluation(scenario, set))
+        return capacity(compiled.arch, compiled.flow, self.evaluation(scenario, set),
+                        self.request_spreads(scenario, set))
 
     def check(self) -> list[Diagnostic]:
         """Check the defaults and every scenario, budgets included; raise `LlmarchError` on
@@ -156,12 +158,20 @@ class Model:
         """The budgets that apply to a scenario, each with its value, margin and verdict. A
         probabilistic budget (`p95(monthly_total) < …`, `P(monthly_total > …) < 10%`) is
         estimated by `simulate` (default sample count and seed unless given)."""
-        from llmarch.compiler.budgets import applies, check_budgets, check_risk_budgets
+        from llmarch.compiler.budgets import check_all
         budgets = self._from_numeric(lambda n: n.budgets, lambda: self._compiled.arch.budgets)
-        results: list = check_budgets(budgets, self.cost(scenario, set))
-        if any(b.probabilistic and applies(b, scenario) for b in budgets):
-            results += check_risk_budgets(budgets, self.simulate(scenario, set, samples, seed, components=False))
-        return results
+        return check_all(budgets, self.cost(scenario, set),
+                         lambda: self.simulate(scenario, set, samples, seed, components=False),
+                         lambda: self.request_spreads(scenario, set))
+
+    def request_spreads(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None) -> dict:
+        """The spread between requests at the scenario's values: metric (`latency` when the
+        file declares time, `cost_per_request`) -> `Spread`, the distribution of one
+        request's figure over the path it takes (retries, fallbacks, loops), with its mean,
+        standard deviation and percentiles (`.quantile(0.95)`); see docs/capacity.md."""
+        from llmarch.compiler.spread import request_spreads
+        compiled = self._compiled
+        return request_spreads(compiled.arch, compiled.flow, self.evaluation(scenario, set))
 
     def sobol(self, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
               base: Optional[int] = None, seed: int = 0, at_month: Optional[float] = None):
@@ -452,15 +462,16 @@ def diff(old: str | os.PathLike | Model, new: str | os.PathLike | Model, scenari
 
 def pr_comment(base: str, head: str, files: Optional[Sequence[str | os.PathLike]] = None,
                scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
-               samples: Optional[int] = None, seed: int = 0):
+               samples: Optional[int] = None, seed: int = 0, all_files: bool = False):
     """A pull request's cost comment, run inside a git repository: for every `.llmarch` file
     that changed between the revisions `base` and `head` (or each of `files`, paths from the
-    working directory), the diff, and the budgets and lint findings at `head` (a
-    `pr_comment.PrComment`; `.budgets_failed`, `.invalid`). `format_pr_comment` writes it
-    as Markdown that starts with the hidden marker `<!-- llmarch -->`. See docs/ci.md."""
+    working directory; or with `all_files`, every `.llmarch` file at `head` and those deleted
+    since `base`), the diff, the budgets and lint findings at `head` and a collapsed Mermaid
+    diagram (a `pr_comment.PrComment`; `.budgets_failed`, `.invalid`). `format_pr_comment`
+    writes it as Markdown that starts with the hidden marker `<!-- llmarch -->`. See docs/ci.md."""
     from llmarch.compiler.pr_comment import pr_comment as comment
     return comment(base, head, [os.fspath(f) for f in files] if files else None, scenario, _sets(set),
-                   samples, seed)
+                   samples, seed, all_files=all_files)
 
 
 def format_pr_comment(comment) -> str:
@@ -638,6 +649,23 @@ def serve_lsp() -> int:
                           help="pip install 'llmarch[lsp]'") from None
     lsp.serve(loads)
     return 0
+
+
+def watch(path: str | os.PathLike, scenario: Optional[str] = None, set: Optional[Mapping[str, object]] = None,
+          port: int = 0, open_browser: bool = False, log=None):
+    """Serve the HTML report of `path` on 127.0.0.1 (`port` 0: a free one) and rebuild it
+    when the file or a file it imports changes; while the file does not compile, the page
+    shows its diagnostics. Returns a `watch.Watch`, already answering at `.url`: call
+    `.run()` to poll the files in this thread until Ctrl-C (what `llmarch watch` does) or
+    `.start()` to poll in the background, and `.close()` to stop. `open_browser` opens the
+    page in the default browser; `log(line)` hears a line per build. A port that is taken
+    or out of range raises `LlmarchError` (E600). See docs/report.md."""
+    from llmarch.watch import Watch
+    server = Watch(path, scenario, _sets(set), port=port, log=log)
+    if open_browser:
+        import webbrowser
+        webbrowser.open(server.url)
+    return server
 
 
 def render_dot(dot_text: str, format: str) -> bytes:

@@ -63,10 +63,13 @@ EXAMPLES = {
     "diff": ["llmarch diff examples/crossover/without_cache.llmarch examples/crossover/with_cache.llmarch",
              "llmarch diff HEAD~1:examples/quickstart.llmarch examples/quickstart.llmarch"],
     "init": ["llmarch init && llmarch cost architecture.llmarch"],
-    "pr-comment": ["llmarch pr-comment origin/main HEAD -o comment.md"],
+    "pr-comment": ["llmarch pr-comment origin/main HEAD -o comment.md",
+                   "llmarch pr-comment origin/main HEAD --all -n 2000 -o all.md"],
     "sweep": ["llmarch sweep examples/quickstart.llmarch --grid hit_rate=0:0.8:5",
               "llmarch sweep examples/quickstart.llmarch --grid 'questions=1000:100000:log:4' --format json"],
     "prices": ["llmarch prices gpt-4o", "llmarch prices 'anthropic:*' --as-of 2025-01-01 --format json"],
+    "watch": ["llmarch watch examples/quickstart.llmarch --open      # Ctrl-C stops it",
+              "llmarch watch examples/support_assistant.llmarch --scenario production --port 8000"],
     "lsp": ["llmarch lsp        # started by an editor (docs/editors.md), not by hand"],
     "completion": ["llmarch completion bash > ~/.local/share/bash-completion/completions/llmarch",
                    "llmarch completion zsh > ~/.zfunc/_llmarch     # a folder on $fpath",
@@ -180,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--samples", "-n", type=int, metavar="N",
                    help="with uncertain parameters: samples per side (default 50,000)")
     c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
+    c = common("watch", "serve the HTML report on 127.0.0.1 and reload it in the browser when the file or an "
+               "import changes; a file that does not compile shows its diagnostics in the page")
+    c.add_argument("--port", "-p", type=int, default=0, metavar="N",
+                   help="the port on 127.0.0.1 (default 0: a free one; the address is printed)")
+    c.add_argument("--open", dest="open_browser", action="store_true", help="open the page in the default browser")
     c = sub.add_parser("init", help="write a commented starter architecture that checks",
                        description="write a commented starter architecture (it passes check, cost and lint); "
                        "never overwrites a file")
@@ -187,13 +195,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to write it (default: architecture.llmarch in the current folder)")
     c = sub.add_parser("pr-comment", help="one Markdown pull-request comment: the diff, budgets and lint of every "
                        "changed .llmarch file", description="one Markdown pull-request comment for the .llmarch files "
-                       "changed between two git revisions (or FILES): the diff of each, its budgets and lint at HEAD; "
+                       "changed between two git revisions (or FILES, or --all of them): the diff of each, its budgets "
+                       "and lint at HEAD and a collapsed Mermaid diagram; "
                        "it starts with the marker <!-- llmarch --> so CI can update it. Exit 4 when a budget does not "
                        "hold at HEAD, 1 when a file does not compile there")
     c.add_argument("base", help="the revision before (the pull request's base: origin/main, a commit)")
     c.add_argument("head", help="the revision after (HEAD)")
     c.add_argument("files", nargs="*", metavar="FILE",
                    help="the .llmarch files to compare (default: those that changed between BASE and HEAD)")
+    c.add_argument("--all", dest="all_files", action="store_true",
+                   help="every .llmarch file at HEAD (and those deleted since BASE), not only those that changed")
     c.add_argument("--scenario", "-s", help="a scenario the files declare (default: their defaults)")
     c.add_argument("--set", dest="sets", action="append", default=[], metavar="PARAM=VALUE",
                    help="override a parameter on both sides (where it exists)")
@@ -293,6 +304,8 @@ def _command(api, args) -> int:
             return EXIT_OK
         if args.command == "pr-comment":
             return _pr_comment(api, args, sets)
+        if args.command == "watch":
+            return _watch(api, args, sets)
         model = api.load(args.file)
         if args.command == "check":
             for warning in model.check():
@@ -377,7 +390,8 @@ def _calibrate(api, model, args) -> int:
 def _pr_comment(api, args, sets) -> int:
     """`llmarch pr-comment`: the comment to --output or standard output; exit 1 when a file
     does not compile at HEAD, else 4 when a budget does not hold there."""
-    comment = api.pr_comment(args.base, args.head, args.files, args.scenario, sets, args.samples, args.seed)
+    comment = api.pr_comment(args.base, args.head, args.files, args.scenario, sets, args.samples, args.seed,
+                             all_files=args.all_files)
     text = api.format_pr_comment(comment)
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -390,6 +404,24 @@ def _pr_comment(api, args, sets) -> int:
     if comment.budgets_failed:
         sys.stderr.write(f"llmarch: {comment.budgets_failed} budget(s) not met at {args.head}\n")
         return EXIT_BUDGET
+    return EXIT_OK
+
+
+def _watch(api, args, sets) -> int:
+    """`llmarch watch`: the address on standard output, a line per build on standard
+    error, until Ctrl-C (exit 0)."""
+    server = None
+    try:
+        server = api.watch(args.file, args.scenario, sets, port=args.port, open_browser=args.open_browser,
+                           log=lambda line: sys.stderr.write(line + "\n"))
+        sys.stdout.write(f"serving the report of {args.file} at {server.url} (Ctrl-C stops)\n")
+        sys.stdout.flush()
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.close()
     return EXIT_OK
 
 

@@ -46,7 +46,8 @@ def test_every_json_output_matches_its_schema(document, argv, capsys, monkeypatc
     code = main(argv)
     assert code in (0, 4, 5), capsys.readouterr().err
     data = json.loads(capsys.readouterr().out)
-    assert data["format_version"] == (2 if document in ("cost", "export") else 1)   # 2: `prices`
+    # 2: `prices` (cost, export), `requests` (capacity)
+    assert data["format_version"] == (2 if document in ("cost", "export", "capacity") else 1)
     DOCUMENTS[document].model_validate(data)
 
 

@@ -18,23 +18,34 @@
     while (whole.length > 3) { out = "," + whole.slice(-3) + out; whole = whole.slice(0, -3); }
     return (neg ? "-" : "") + whole + out + frac;
   }
+  // x to `d` decimals as Python's format() writes it: toFixed rounds an exact tie (998912.5)
+  // up, Python to the even neighbour (998912)
+  function fixed(x, d) {
+    var shown = x.toFixed(d);
+    if (!isFinite(x) || d > 70) { return shown; }
+    var exact = Math.abs(x).toFixed(d + 30), tail = exact.slice(-30);
+    if (!/^50*$/.test(tail)) { return shown; }
+    var down = exact.slice(0, -30).replace(/\.$/, "");
+    if (+down.charAt(down.length - 1) % 2 === 1) { return shown; }
+    return (x < 0 && /[1-9]/.test(down) ? "-" : "") + down;
+  }
   // money as compiler/present.py writes it: a real minus sign (never on a figure that shows
   // as zero), and per request below $0.0001 three significant digits, never exponents
   var MINUS = "\u2212";
   function infinite(x) { return x !== x ? "n/a" : (x > 0 ? "" : MINUS) + "\u221e"; }
   function signed(x, shown) { return x < 0 && /[1-9]/.test(shown) ? MINUS + shown : shown; }
-  function significant(a, digits) { return a.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a)))); }
+  function significant(a, digits) { return fixed(a, Math.max(0, digits - 1 - Math.floor(Math.log10(a)))); }
   function usd(x, small) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
     var a = Math.abs(x);
     if (small && a > 0 && a < 1e-4) { return signed(x, "$" + group(significant(a, 3))); }
-    return signed(x, "$" + group(a.toFixed(small ? 6 : 2)));
+    return signed(x, "$" + group(fixed(a, small ? 6 : 2)));
   }
   function usd0(x) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
-    return signed(x, "$" + group(Math.abs(x).toFixed(0)));
+    return signed(x, "$" + group(fixed(Math.abs(x), 0)));
   }
   function strip(s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); }
   function g4(x) {
@@ -46,23 +57,23 @@
       var digits = Math.abs(exp) < 10 ? "0" + Math.abs(exp) : String(Math.abs(exp));
       return strip(e.slice(0, k)) + "e" + (exp < 0 ? "-" : "+") + digits;
     }
-    return strip(x.toFixed(3 - exp));
+    return strip(fixed(x, 3 - exp));
   }
-  function pct(x) { return (100 * x).toFixed(1) + "%"; }
-  function pct4(x) { return (100 * x).toFixed(4) + "%"; }
-  function count(x) { return isFinite(x) ? group(x.toFixed(0)) : "\u221e"; }
+  function pct(x) { return fixed(100 * x, 1) + "%"; }
+  function pct4(x) { return fixed(100 * x, 4) + "%"; }
+  function count(x) { return isFinite(x) ? group(fixed(x, 0)) : "\u221e"; }
   // expected visits as present.count: four significant digits, never an exponent
   function visits(x) {
     if (!isFinite(x)) { return infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
     if (x === 0) { return "0"; }
     var a = Math.abs(x);
-    if (a >= 10000) { return signed(x, group(a.toFixed(0))); }
+    if (a >= 10000) { return signed(x, group(fixed(a, 0))); }
     return signed(x, strip(significant(a, 4)));
   }
   function plain(x) {
     if (!isFinite(x)) { return g4(x); }
-    if (Math.abs(x) >= 1000) { return group(x.toFixed(x === Math.trunc(x) ? 0 : 1)); }
+    if (Math.abs(x) >= 1000) { return group(fixed(x, x === Math.trunc(x) ? 0 : 1)); }
     return g4(x);
   }
   function paramText(x, p) {
@@ -70,6 +81,7 @@
     return plain(x) + (p.unit ? " " + p.unit : "");
   }
   function duration(x) {
+    if (Math.abs(x) < 1e-15) { x = 0; }
     var a = Math.abs(x), units = [["h", 3600], ["min", 60], ["s", 1]];
     if (!isFinite(x)) { return g4(x); }
     if (a === 0) { return "0 s"; }
@@ -78,6 +90,21 @@
       if (a >= units[u][1]) { return sign + strip(significant(a / units[u][1], 3)) + " " + units[u][0]; }
     }
     return sign + strip(significant(1000 * a, 3)) + " ms";
+  }
+  // a change of time as present.signed_duration: "+0.43 s", "−120 ms", "0 s"
+  function signedDuration(x) {
+    var shown = duration(x);
+    return Math.abs(x) < 1e-15 || shown.charAt(0) === MINUS ? shown : "+" + shown;
+  }
+  // present.number: up to `digits` significant digits, never an exponent, grouped from 10,000
+  function number(x, digits) {
+    if (x !== x) { return ""; }
+    if (!isFinite(x)) { return infinite(x); }
+    if (Math.abs(x) < 1e-15) { x = 0; }
+    if (x === 0) { return "0"; }
+    var text = strip(significant(Math.abs(x), digits));
+    if (Math.abs(x) >= 10000) { text = group(text); }
+    return (text === "0" || x > 0 ? "" : MINUS) + text;
   }
   function budgetText(kind, x) {
     if (kind === "share") { return g4(100 * x) + "%"; }
@@ -104,6 +131,11 @@
       params: s.slice(L.params, L.params + L_size("params")), checks: s.slice(L.checks, L.checks + L_size("checks"))
     };
     r.latency = L_size("latency") ? s[L.latency] : null;
+    if (r.latency !== null) {
+      r.happy_latency = h[L.latency];
+      r.latency_std_dev = stdDev(s[L.latency_variance], r.latency);
+      r.happy_latency_std_dev = stdDev(h[L.latency_variance], r.happy_latency);
+    }
     r.failure_overhead_per_request = cpr - happyCpr;
     r.failure_overhead_monthly = monthly - r.happy_path_monthly;
     r.failure_overhead_share = cpr ? r.failure_overhead_per_request / cpr : 0;
@@ -111,16 +143,53 @@
     for (var i = 0; i < NROWS; i++) {
       var v = s[L.visits + i], cost = s[L.cost + i], perReq = v * cost;
       r.rows.push({ i: i, visits: v, per_visit: cost, per_request: perReq, monthly: perReq * rpm,
-                    share: monthly ? perReq * rpm / monthly : 0, happy: h[L.visits + i] * h[L.cost + i] });
+                    share: monthly ? perReq * rpm / monthly : 0, happy: h[L.visits + i] * h[L.cost + i],
+                    latency: r.latency === null ? null : s[L.row_latency + i],
+                    happy_latency: r.latency === null ? null : h[L.row_latency + i] });
     }
     for (var j = 0; j < NFIXED; j++) {
       var amount = s[L.fixed + j];
       r.rows.push({ i: NROWS + j, visits: null, per_visit: null, per_request: null, monthly: amount,
                     share: monthly ? amount / monthly : 0, happy: null });
     }
+    if (data.capacity) { r.capacity = capacityOf(s, r); }
     return r;
   }
   function L_size(name) { return data.layout_sizes ? data.layout_sizes[name] : 0; }
+  // results.py's _std_dev: a variance that rounding makes slightly negative is 0
+  function stdDev(variance, mean) { return variance <= 1e-12 * Math.max(1, mean * mean) ? 0 : Math.sqrt(variance); }
+
+  // --- capacity: every column of a limit row, from the traffic (requests a day), what one
+  // request asks of the limit and the limit itself (compiler/capacity.py's LimitRow) ---
+  function limitRow(perDay, perRequest, value, info) {
+    var peak = data.capacity.peak;
+    var mean = info.limit === "concurrency" ? perDay / 86400 * perRequest : perDay / 1440 * perRequest;
+    var peakDemand = mean * peak;
+    return { model: info.model, limit: info.limit, value: value, per_request: perRequest, mean_demand: mean,
+             peak_demand: peakDemand, mean_utilisation: mean / value, peak_utilisation: peakDemand / value,
+             headroom: value - peakDemand,
+             throttled_share: peakDemand > 0 ? Math.max(0, 1 - value / peakDemand) : 0,
+             binds_at: peakDemand > 0 ? perDay * value / peakDemand : null };
+  }
+  function capacityOf(s, r) {
+    var c = data.capacity, perDay = s[L.traffic], perSecond = perDay / 86400;
+    var out = { traffic: perDay, peak_traffic: perDay * c.peak, binding: null, in_flight: [] };
+    out.limits = c.limits.map(function (info, k) {
+      return limitRow(perDay, s[L.limit_amounts + k], s[L.limit_values + k], info);
+    });
+    out.limits.forEach(function (x) {
+      if (x.binds_at !== null && (out.binding === null || x.binds_at < out.binding.binds_at)) { out.binding = x; }
+    });
+    if (r.latency !== null) {
+      c.in_flight.forEach(function (i) {
+        var seconds = i === null ? null : r.rows[i].latency;
+        out.in_flight.push(seconds === null ? null
+          : { seconds: seconds, mean: perSecond * seconds, peak: c.peak * perSecond * seconds });
+      });
+      out.in_flight.push({ seconds: r.latency, mean: perSecond * r.latency, peak: c.peak * perSecond * r.latency });
+    }
+    return out;
+  }
 
   // --- the page ---
   function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
@@ -145,6 +214,13 @@
   all("tr[data-row]").forEach(function (tr) { rowEls[+tr.getAttribute("data-row")] = cells(tr); });
   all("tr[data-o]").forEach(function (tr) { overheadEls[+tr.getAttribute("data-o")] = cells(tr); });
   all("tr[data-b]").forEach(function (tr) { budgetEls[+tr.getAttribute("data-b")] = cells(tr); });
+  var limitEls = [], flightEls = [], latencyBar = data.geometry.latency;
+  all("tr[data-lim]").forEach(function (tr) { limitEls[+tr.getAttribute("data-lim")] = cells(tr); });
+  all("tr[data-fl]").forEach(function (tr) { flightEls[+tr.getAttribute("data-fl")] = cells(tr); });
+  var latencySlots = all("g[data-l]").map(function (g) {
+    return { g: g, sys: g.querySelector("[data-l-sys]"), happy: g.querySelector("[data-l-happy]"),
+             name: g.querySelector("[data-l-name]"), text: g.querySelector("[data-l-text]") };
+  });
   all("[data-pv]").forEach(function (el) { pvEls[+el.getAttribute("data-pv")] = el; });
   all("[data-out]").forEach(function (el) { outEls[+el.getAttribute("data-out")] = el; });
   all("input[type=range][data-p]").forEach(function (el) { inputEls[+el.getAttribute("data-p")] = el; });
@@ -311,6 +387,81 @@
       setText(c.margin, budgetText(b.kind, margin));
       setText(c.verdict, holds ? "holds" : "does not hold");
       c.tr.setAttribute("class", holds ? "ok" : "bad");
+    });
+  }
+  function showLatency(r) {
+    if (r.latency === null) { return; }
+    var overhead = r.latency - r.happy_latency, share = r.latency ? overhead / r.latency : 0;
+    fig("latency_per_request", r.latency, duration(r.latency));
+    fig("latency_std_dev", r.latency_std_dev, duration(r.latency_std_dev));
+    fig("happy_path_latency_per_request", r.happy_latency, duration(r.happy_latency));
+    fig("happy_path_latency_std_dev", r.happy_latency_std_dev, duration(r.happy_latency_std_dev));
+    fig("latency_overhead", overhead, signedDuration(overhead));
+    fig("latency_overhead_share", share, pct(share));
+    var slots = latencySlots;
+    if (!slots.length) { return; }
+    var rows = r.rows.slice(0, NROWS).filter(function (x) { return x.latency || x.happy_latency; });
+    rows.sort(byName(function (x) { return x.latency; }));
+    rows = rows.slice(0, slots.length);
+    var top = 0;
+    rows.forEach(function (x) {
+      [x.latency, x.happy_latency].forEach(function (v) { if (isFinite(v) && v > top) { top = v; } });
+    });
+    function width(v) { return (top > 0 && isFinite(v) && v > 0 ? area * v / top : 0).toFixed(2); }
+    var area = latencyBar.width - latencyBar.label - latencyBar.text;
+    slots.forEach(function (slot, k) {
+      var x = rows[k];
+      if (!x) { slot.g.setAttribute("visibility", "hidden"); setText(slot.name, ""); setText(slot.text, ""); return; }
+      slot.g.removeAttribute("visibility");
+      slot.sys.setAttribute("width", width(x.latency));
+      slot.happy.setAttribute("width", width(x.happy_latency));
+      setText(slot.name, names[x.i]);
+      setText(slot.text, duration(x.latency) + " \u00b7 "
+        + (r.latency ? pct(x.latency / r.latency) : "0.0%") + " (happy path " + duration(x.happy_latency) + ")");
+    });
+  }
+  function perRequestText(x, info) {
+    if (info.per === "call-seconds") { return duration(x.per_request) + " of calls"; }
+    var shown = visits(x.per_request);
+    return shown + " " + (info.per === "calls" && shown === "1" ? "call" : info.per);
+  }
+  function bindingSentence(c) {
+    var b = c.binding;
+    if (b === null) {
+      return data.capacity.limits.length ? "No limit is ever reached: the flow calls no model with a limit."
+        : "No model declares a provider limit.";
+    }
+    var over = b.peak_demand > b.value ? "over the limit already"
+      : (c.traffic > 0 ? number(b.binds_at / c.traffic, 3) + "x today's mean" : "no traffic today");
+    return b.model + " " + b.limit + " binds first: at " + visits(b.binds_at) + " requests/day mean traffic ("
+      + over + "); " + pct(b.throttled_share) + " of its peak demand is throttled now.";
+  }
+  function showCapacity(r) {
+    var c = r.capacity;
+    if (!c) { return; }
+    fig("traffic_mean", c.traffic, visits(c.traffic));
+    fig("traffic_peak", c.peak_traffic, visits(c.peak_traffic));
+    c.limits.forEach(function (x, k) {
+      var el = limitEls[k], info = data.capacity.limits[k];
+      if (!el) { return; }
+      setText(el.value, visits(x.value) + " " + info.unit, x.value);
+      setText(el.per_request, perRequestText(x, info), x.per_request);
+      setText(el.mean, visits(x.mean_demand), x.mean_demand);
+      setText(el.peak, visits(x.peak_demand), x.peak_demand);
+      setText(el.use, pct(x.peak_utilisation), x.peak_utilisation);
+      setText(el.headroom, visits(x.headroom), x.headroom);
+      setText(el.throttled, pct(x.throttled_share), x.throttled_share);
+      setText(el.binds, x.binds_at === null ? "never" : visits(x.binds_at) + " requests/day",
+              x.binds_at === null ? -1 : x.binds_at);
+      if (x.peak_utilisation >= 1) { el.tr.setAttribute("class", "bad"); } else { el.tr.removeAttribute("class"); }
+    });
+    fig("binding", c.binding === null ? -1 : c.binding.binds_at, bindingSentence(c));
+    c.in_flight.forEach(function (x, k) {
+      var el = flightEls[k];
+      if (!el || x === null) { return; }
+      setText(el.seconds, duration(x.seconds), x.seconds);
+      setText(el.mean, visits(x.mean), x.mean);
+      setText(el.peak, visits(x.peak), x.peak);
     });
   }
   function showParams(r) {
@@ -493,7 +644,7 @@
   function signedNumber(x, decimals) {
     if (!isFinite(x)) { return (x > 0 ? "+" : "") + infinite(x); }
     if (Math.abs(x) < 1e-15) { x = 0; }
-    var shown = Math.abs(x).toFixed(decimals);
+    var shown = fixed(Math.abs(x), decimals);
     return (x < 0 && /[1-9]/.test(shown) ? MINUS : "+") + shown;
   }
   function same(x, y) {
@@ -595,6 +746,8 @@
     showComponents(r);
     showOverhead(r);
     showBudgets(r);
+    showLatency(r);
+    showCapacity(r);
     showParams(r);
     showProblems(r);
     if (analyses) { showTornado(r.monthly_total); showProjection(); }

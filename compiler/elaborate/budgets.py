@@ -110,9 +110,10 @@ def _statistic(state: State, b: ast.Budget) -> Optional[str]:
         error("E804", f"`{word}(…)` takes a metric alone; only `P(…)` takes a condition", b.statistic_span,
               help=f"`budget {word}({b.metric}) {b.op} …`, or `budget P({b.metric} {b.event_op} …) < 10%`")
         return None
-    if b.metric not in ir.SAMPLED_METRICS:
-        error("E804", f"`{word}(…)` cannot bound `{b.metric}`: the simulation does not estimate it", b.metric_span,
+    if b.metric not in ir.SAMPLED_METRICS and b.metric not in ir.REQUEST_METRICS:
+        error("E804", f"`{word}(…)` cannot bound `{b.metric}`: neither the simulation over the guesses nor the "
+              "spread between requests estimates it", b.metric_span,
               help=f"bound its point value, `budget {b.metric} {b.op} …`, or a statistic of "
-              + ", ".join(f"`{m}`" for m in ir.SAMPLED_METRICS[:4]) + " or `monthly_<vector>`")
+              + ", ".join(f"`{m}`" for m in ir.SAMPLED_METRICS[:4]) + ", `monthly_<vector>` or `latency`")
         return None
     return statistic

@@ -1,5 +1,5 @@
 """Everything the report computes in Python, once: the scenario's evaluation, budgets, lint,
-every scenario, the tornado and the projection."""
+capacity, every scenario, the tornado and the projection."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ class Facts:
     #: over the uncertain parameters (report/uncertainty.py), None when none is uncertain
     uncertainty: Optional[object] = None
     uncertainty_error: Optional[str] = None
+    #: the limits table and the requests in flight (compiler/capacity.py), when a model
+    #: declares a limit or the file a peak; else None
+    capacity: Optional[object] = None
+    capacity_error: Optional[str] = None
 
     @property
     def result(self) -> CostResult:
@@ -85,6 +89,13 @@ def gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping],
         facts.findings = lint(compiled, evaluation)
     except LlmarchError as exc:
         facts.findings_error = _message(exc)
+    from .capacity import shows_capacity
+    if shows_capacity(compiled.arch):
+        from ..capacity import capacity
+        try:
+            facts.capacity = capacity(compiled.arch, compiled.flow, evaluation)
+        except LlmarchError as exc:
+            facts.capacity_error = _message(exc)
     for name in [None, *compiled.arch.scenarios]:
         description = compiled.arch.scenarios[name].description if name is not None else None
         try:

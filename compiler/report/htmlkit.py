@@ -85,12 +85,14 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def content_security_policy(scripts: list[str], styles: list[str]) -> str:
+def content_security_policy(scripts: list[str], styles: list[str], connect: bool = False) -> str:
     """The policy of the report: nothing from anywhere; only these inline scripts and style
-    sheets (by hash) and `data:` images."""
+    sheets (by hash) and `data:` images. `connect`: scripts may also ask the page's own
+    server (`llmarch watch`'s `/version`), nothing else."""
     return ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in scripts)
             + "; style-src " + " ".join(_sha256(s) for s in styles)
-            + "; img-src data:; base-uri 'none'; form-action 'none'")
+            + "; img-src data:" + ("; connect-src 'self'" if connect else "")
+            + "; base-uri 'none'; form-action 'none'")
 
 
 _SVG_NS = "http://www.w3.org/2000/svg"
@@ -150,11 +152,12 @@ class Diagram:
 _NO_GRAPHVIZ = "Diagram unavailable: install Graphviz (the `dot` program) to include it."
 
 
-def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
+def diagram(compiled: Compiled, evaluation: Evaluation, capacity=None) -> Diagram:
     """The full diagram up to `DIAGRAM_LIMIT` components and `DIAGRAM_EDGES` arrows, laid
     out in at most `DIAGRAM_SECONDS`; past any of these, the summary by cost vector
     (`render.summary_dot`), whose size does not grow with the architecture. Imports
-    lazily: Graphviz is optional."""
+    lazily: Graphviz is optional. `capacity` (a `Capacity`) marks the components whose
+    model is at or over a provider limit at the peak."""
     try:
         from .. import render
     except ImportError:
@@ -165,7 +168,7 @@ def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
         why = (f"this architecture has {count:,} components and fixed costs; the report draws the full "
                f"diagram up to {settings.DIAGRAM_LIMIT} (beyond, Graphviz takes minutes and the picture is unreadable)")
     else:
-        text = render.architecture_dot(compiled, evaluation)
+        text = render.architecture_dot(compiled, evaluation, capacity=capacity)
         arrows = render.count_edges(text)
         if arrows > settings.DIAGRAM_EDGES:
             why = (f"its full diagram has {arrows:,} arrows; the report draws it up to {settings.DIAGRAM_EDGES:,} "
@@ -180,7 +183,7 @@ def diagram(compiled: Compiled, evaluation: Evaluation) -> Diagram:
     note = (f"Summarized by cost vector: {why}. Each box is one cost vector; each arrow stands for the edges "
             f"that join them. `llmarch render` draws every component.")
     try:
-        return Diagram(_cleaned(render.render_dot(render.summary_dot(compiled, evaluation), "svg",
+        return Diagram(_cleaned(render.render_dot(render.summary_dot(compiled, evaluation, capacity=capacity), "svg",
                                                   timeout=settings.DIAGRAM_SECONDS)), "summary", note)
     except Exception as exc:
         if type(exc).__name__ == "GraphvizMissing":

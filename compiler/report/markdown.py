@@ -11,6 +11,7 @@ from ..budgets import show_value as _budget_text
 from ..output import (COMPONENT_HEADER, OVERHEAD_HEADER, category_rows, component_rows, markdown_table, overhead_rows,
                       price_rows, summary_rows)
 from ..present import PRICE_SOURCE_HEADER
+from .capacity import capacity_markdown, latency_markdown
 from .facts import gather
 from .htmlkit import pct, pct4, usd
 from .settings import MARKDOWN_COMPONENTS
@@ -30,8 +31,9 @@ def _md_text(text: str) -> str:
 
 def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None) -> str:
     """The report's summary as Markdown, for a pull-request comment or a design document:
-    totals, cost vectors, the top components, failure overhead, every scenario, budgets and
-    lint findings. Deterministic."""
+    totals, cost vectors, the top components, failure overhead, latency (when the file
+    declares time), capacity (when a model declares a limit or the file a peak), every
+    scenario, budgets and lint findings. Deterministic."""
     compiled = getattr(model_or_compiled, "compiled", model_or_compiled)
     facts = gather(compiled, scenario, sets, analyses=False)
     r = facts.result
@@ -59,6 +61,10 @@ def report_markdown(model_or_compiled, scenario: Optional[str] = None, sets: Opt
                 f"fallbacks add {usd(r.failure_overhead_monthly)} a month ({pct(share)} of the request).", ""]
         out += markdown_table(OVERHEAD_HEADER, [[f"`{x[0]}`"] + x[1:] for x in overhead[:MARKDOWN_COMPONENTS]],
                          right={1, 2, 3, 4, 5})
+    out += latency_markdown(r)
+    if facts.capacity_error:
+        out += ["", "#### Capacity", "", "Unavailable at these values: " + _md_text(facts.capacity_error)]
+    out += capacity_markdown(facts.capacity)
     if r.prices:
         out += ["", "#### Model prices", ""]
         out += markdown_table(PRICE_SOURCE_HEADER, [[f"`{x[0]}`"] + [_md_text(c) for c in x[1:]]

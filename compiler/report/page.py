@@ -21,6 +21,8 @@ from .facts import Facts, gather, monthly_budget
 from .htmlkit import attr, count, diagram, escape, g4, json_block, param_text, pct, pct4, plain, usd, content_security_policy
 from .settings import (FINDINGS_SHOWN, FOLDED_ROWS, LIVE_ANALYSIS_LIMIT, OVERHEAD_ROWS, PROJECTION_COMPONENTS,
                        PROJECTION_MONTHS, SLIDERS_FILTER, TABLE_ROWS, TORNADO_ROWS)
+from .capacity import LATENCY_BAR, capacity_blocks, capacity_data, capacity_section, latency_section
+from .live import WATCH_JS, watch_script
 from .uncertainty import uncertainty_section
 
 
@@ -113,7 +115,9 @@ def _data(facts: Facts, js, live: bool) -> dict:
             "p_success": _number(row.result.p_success),
             "by_category": [_number(row.result.by_category[c]) for c in ir.CATEGORIES]}} for row in facts.scenarios],
         "table_rows": TABLE_ROWS, "folded_rows": FOLDED_ROWS, "overhead_rows": OVERHEAD_ROWS, "live_analysis": live,
-        "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION, "scenarios": SCENARIOS},
+        "geometry": {"bar": BAR, "tornado": TORNADO, "projection": PROJECTION, "scenarios": SCENARIOS,
+                     "latency": LATENCY_BAR},
+        "capacity": capacity_data(facts.capacity, compiled.evaluator.rows),
     }
 
 
@@ -568,18 +572,21 @@ def _parameters_section(facts: Facts) -> str:
     return "".join(out)
 
 
-def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None) -> str:
-    """The self-contained interactive report as one HTML document (deterministic)."""
+def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Optional[Mapping] = None,
+                watch_version: Optional[str] = None) -> str:
+    """The self-contained interactive report as one HTML document (deterministic).
+    `watch_version`: the page is served by `llmarch watch` as that version, and carries the
+    script that reloads it when the server's version changes (`live.watch_script`)."""
     facts = gather(compiled, scenario, sets)
-    js = model_function(compiled, facts.resolution)
+    js = model_function(compiled, facts.resolution, capacity_blocks(compiled))
     evaluations = 2 + PROJECTION_MONTHS + 1 + 2 * len(facts.tornado or [])
     live = evaluations * compiled.flow.graph.number_of_nodes() <= LIVE_ANALYSIS_LIMIT
     data = _data(facts, js, live)
     if "</" in _APP_JS or "<!--" in _APP_JS:  # pragma: no cover - a bug in this file
         raise ValueError("the report's script would close its element")
-    scripts = [js.code, _APP_JS]
-    policy = content_security_policy(scripts, [_CSS])
-    picture = diagram(compiled, facts.evaluation)
+    scripts = [js.code, _APP_JS] + ([WATCH_JS] if watch_version is not None else [])
+    policy = content_security_policy(scripts, [_CSS], connect=watch_version is not None)
+    picture = diagram(compiled, facts.evaluation, facts.capacity)
     arch = compiled.arch
     title = arch.title + (f" — scenario {scenario}" if scenario else "")
     sets_text = ", ".join(f"{k}={v}" for k, v in facts.sets.items())
@@ -606,6 +613,8 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         _summary_section(facts.result),
         uncertainty_section(facts.uncertainty, facts.uncertainty_error),
         _diagram_section(picture),
+        latency_section(facts.result, compiled),
+        capacity_section(facts.capacity, facts.capacity_error),
         _components_section(facts),
         _prices_section(facts),
         _overhead_section(facts),
@@ -619,6 +628,7 @@ def report_html(compiled: Compiled, scenario: Optional[str] = None, sets: Option
         f'<script type="application/json" id="llmarch-data">{json_block(data)}</script>',
         f"<script>{js.code}</script>",
         f"<script>{_APP_JS}</script>",
+        watch_script(watch_version) if watch_version is not None else "",
         "</body></html>\n",
     ]
     return "".join(parts)

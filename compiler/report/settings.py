@@ -36,3 +36,5 @@ PROJECTION_COMPONENTS = 6
 #: Components listed in the Markdown report.
 MARKDOWN_COMPONENTS = 10
 
+#: Components in the latency chart (the longest) and the Markdown report's latency table.
+LATENCY_ROWS = 15

@@ -22,12 +22,14 @@ def _steps():
     return {s.get("name"): s for s in action["runs"]["steps"]}
 
 
-def test_the_action_writes_the_comment(repo, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("every", ["false", "true"])
+def test_the_action_writes_the_comment(repo, tmp_path, every):  # noqa: F811
     step = _steps()["Write the comment"]
     output, summary = tmp_path / "output", tmp_path / "summary"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-           "LLMARCH_BASE": "HEAD~1", "LLMARCH_HEAD": "HEAD", "LLMARCH_SCENARIO": "", "LLMARCH_FILES": ""}
+           "LLMARCH_BASE": "HEAD~1", "LLMARCH_HEAD": "HEAD", "LLMARCH_SCENARIO": "", "LLMARCH_FILES": "",
+           "LLMARCH_ALL": every}
     done = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -35,6 +37,7 @@ def test_the_action_writes_the_comment(repo, tmp_path):  # noqa: F811
     assert outputs["exit-code"] == "0"
     comment = Path(outputs["comment-file"]).read_text(encoding="utf-8")
     assert comment.startswith("<!-- llmarch -->\n") and "### `new.llmarch` (added)" in comment
+    assert ("### `steady.llmarch` (no change)" in comment) == (every == "true")    # `all: "true"`: --all
     assert summary.read_text(encoding="utf-8") == comment
 
 

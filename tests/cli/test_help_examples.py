@@ -16,11 +16,12 @@ from llmarch.cli import EXAMPLES, _parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Commands whose example is not run here, and why.
-NOT_RUN = {"lsp": "a server: it waits for an editor on standard input"}
+NOT_RUN = {"lsp": "a server: it waits for an editor on standard input",
+           "watch": "a server: it serves the page until Ctrl-C (tests/report/test_watch*.py run it)"}
 #: The files an example writes, and how each begins.
 WRITES = {"render": {"quickstart.svg": "<?xml"}, "report": {"report.html": "<!DOCTYPE html>", "summary.md": "#"},
           "calibrate": {"observed.llmarch": "#"}, "init": {"architecture.llmarch": "#"},
-          "pr-comment": {"comment.md": "<!-- llmarch"}}
+          "pr-comment": {"comment.md": "<!-- llmarch", "all.md": "<!-- llmarch"}}
 #: Exit codes an example may end with besides 0: lint exits 5 when it finds a cost archetype.
 ALSO_OK = {"lint": {5}}
 

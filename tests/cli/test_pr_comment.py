@@ -1,6 +1,7 @@
 """`llmarch pr-comment BASE HEAD`: golden Markdown on a temporary repository with two
 commits (a changed file with an uncertain parameter and a budget, an added and a deleted
-file), exit codes, the marker, and git's safety rules."""
+file; with `--all`, also a file that did not change and one whose import did), exit codes,
+the marker, the collapsed Mermaid diagrams, and git's safety rules."""
 
 import os
 import subprocess
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import llmarch
+import llmarch.api
 from llmarch.cli import EXIT_BUDGET, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 
 GOLDEN = Path(__file__).parent / "golden" / "pr_comment.md"
+GOLDEN_ALL = Path(__file__).parent / "golden" / "pr_comment_all.md"
 REGEN = os.environ.get("LLMARCH_REGEN") == "1"
 
 BEFORE = """architecture "answer bot"
@@ -28,6 +32,8 @@ AFTER = BEFORE.replace("10% to 30%", "30% to 50%").replace("tool rerank { cost =
 MODULE = "param unit = 0.01 USD\n"     # a price sheet: imported, no architecture of its own
 ADDED = "traffic = 100 requests/day\ntool t { cost = 0.01 USD }\nflow { start -> t }\n"
 DELETED = "traffic = 50 requests/day\ntool t { cost = 0.02 USD }\nflow { start -> t }\n"
+STEADY = "traffic = 10 requests/day\ntool t { cost = 0.1 USD }\nflow { start -> t }\n"      # never changes
+USES_PRICES = 'import "prices.llmarch"\ntraffic = 100 requests/day\ntool t { cost = unit }\nflow { start -> t }\n'
 
 
 def git(repo: Path, *args: str) -> None:
@@ -44,6 +50,8 @@ def repo(tmp_path, monkeypatch):
     (repo / "arch" / "bot.llmarch").write_text(BEFORE)
     (repo / "old.llmarch").write_text(DELETED)
     (repo / "prices.llmarch").write_text(MODULE)
+    (repo / "steady.llmarch").write_text(STEADY)
+    (repo / "uses_prices.llmarch").write_text(USES_PRICES)
     (repo / "README.md").write_text("not an architecture\n")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "one")
@@ -97,7 +105,8 @@ def test_revisions_cannot_smuggle_git_options(repo, capsys):
     assert "is not a git revision" in capsys.readouterr().err
     assert main(["pr-comment", "HEAD~9", "HEAD"]) == EXIT_USAGE
     assert "`HEAD~9` is not a revision" in capsys.readouterr().err
-    assert sorted(p.name for p in repo.iterdir()) == [".git", "README.md", "arch", "new.llmarch", "prices.llmarch"]
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "README.md", "arch", "new.llmarch", "prices.llmarch",
+                                                      "steady.llmarch", "uses_prices.llmarch"]
 
 
 def test_outside_a_repository(tmp_path, monkeypatch, capsys):
@@ -116,3 +125,42 @@ def test_a_scenario_one_file_lacks_and_full_commit_ids(repo, capsys):
     # the file had no `production` at the base: the diff is at the defaults, and says so
     assert "> no scenario `production` at `HEAD~2`: priced at the file's defaults" in out
     assert "> no scenario `production` at `" + head[:12] + "`" in out     # new.llmarch has none
+
+
+def test_all_files_golden_markdown(repo, capsys):
+    """Every file at HEAD and the deleted one: the unchanged file in one line, the file whose
+    import changed with its diff ($30.00 -> $60.00: 3,000 calls at 0.01 then 0.02 USD)."""
+    assert main(["pr-comment", "HEAD~1", "HEAD", "--all", "-n", "2000"]) == EXIT_OK
+    out = capsys.readouterr().out
+    if REGEN:
+        GOLDEN_ALL.write_text(out, encoding="utf-8")
+    assert out == GOLDEN_ALL.read_text(encoding="utf-8")
+    headings = [line for line in out.splitlines() if line.startswith("### ")]
+    assert headings == ["### `arch/bot.llmarch`: `HEAD~1` → `HEAD`", "### `new.llmarch` (added)",
+                        "### `old.llmarch` (deleted)", "### `prices.llmarch` (a module)",
+                        "### `steady.llmarch` (no change)", "### `uses_prices.llmarch`: `HEAD~1` → `HEAD`"]
+    assert ("$30.00 a month at `HEAD`, as at `HEAD~1`: neither the file nor a file it imports changed."
+            in out)   # 10 requests a day, 300 a month, 0.1 USD each
+    assert "| monthly total | $30.00 | $60.00 | +$30.00 | +100.0% |" in out
+    # one collapsed diagram per file that compiles at HEAD
+    assert out.count("<details><summary>diagram (") == 4 and out.count("```mermaid\n") == 4
+
+
+def test_all_and_files_together_is_a_usage_error(repo, capsys):
+    assert main(["pr-comment", "HEAD~1", "HEAD", "new.llmarch", "--all"]) == EXIT_USAGE
+    assert "name the files to compare or ask for every file with `--all`, not both" in capsys.readouterr().err
+    with pytest.raises(llmarch.LlmarchError, match="with `all_files=True`, not both"):
+        llmarch.api.pr_comment("HEAD~1", "HEAD", ["new.llmarch"], all_files=True)
+
+
+def test_the_diagram_in_the_comment(repo, capsys):
+    assert main(["pr-comment", "HEAD~1", "HEAD", "new.llmarch"]) == EXIT_OK
+    out = capsys.readouterr().out
+    diagram = out[out.index("<details>"):]
+    assert diagram == ("<details><summary>diagram (1 component)</summary>\n\n```mermaid\nflowchart TB\n"
+                       '  start(["start"])\n'
+                       '  c1["t<br>tool #183; $30.00 / month #183; 100.0#37;"]\n'
+                       '  success(["success"])\n'
+                       "  start --> c1\n"
+                       "  c1 --> success\n"
+                       "```\n\n</details>\n")

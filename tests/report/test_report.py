@@ -83,7 +83,8 @@ def test_layout_covers_every_figure(support):
     rows = len(compiled.evaluator._rows)
     assert js.sizes == {"totals": 3, "by_category": 5, "fixed_by_category": 5, "visits": rows, "cost": rows,
                         "fixed": len(compiled.arch.fixed), "params": len(compiled.arch.parameters),
-                        "checks": len(js.checks), "latency": 1}   # the example declares latency
+                        "checks": len(js.checks), "latency": 1,   # the example declares latency
+                        "latency_variance": 1, "row_latency": rows}
     # a check without a parameter held when the scenario was evaluated: it is left out
     assert 0 < len(js.checks) < len(compiled.arch.checks)
     assert all(compiled.arch.checks[k].expr.free_symbols for k in js.checks)

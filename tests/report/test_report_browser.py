@@ -568,3 +568,102 @@ def test_a_latency_budget_follows_the_sliders(browser, tmp_path):
     assert banner.is_visible() and "more than 0" in banner.inner_text()
     page.assert_clean()
     page.page.close()
+
+
+# --- latency and capacity ----------------------------------------------------------------------
+
+_ROW_TEXTS = """els => els.map(tr => [tr.getAttribute('class') || '',
+                                 Array.from(tr.querySelectorAll('td')).map(td => td.textContent)])"""
+
+
+def _python_rows(html: str, attribute: str) -> list:
+    """The rows Python writes for the same values: (class, cell texts)."""
+    import html as html_module
+    import re
+    rows = []
+    for match in re.finditer(rf'<tr {attribute}="\d+"( class="(\w+)")?>(.*?)</tr>', html):
+        cells = [html_module.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(3))]
+        rows.append([match.group(2) or "", cells])
+    return rows
+
+
+def test_capacity_and_latency_follow_the_sliders(browser, support_page, support):
+    """The traffic slider moves the limits table, the binding limit and the requests in flight
+    to what `Capacity` gives, written exactly as Python writes them; the failure and token
+    sliders move the amounts per request and the latency."""
+    from llmarch.compiler.report.capacity import binding_sentence
+
+    page = Page(browser, support_page)
+    moved: dict[str, float] = {}
+    for name, value in (("tickets_per_day", 2500), ("call_failure", 0.2), ("summary_tokens", 600),
+                        ("tickets_per_day", 900)):
+        moved[name] = page.slide(index_of(support, name), value)
+        capacity = support.capacity("production", set=moved)
+        expected = capacity.to_dict()
+        result = support.cost("production", set=moved)
+        python = support.report("production", set=moved)
+        shown = page.page.eval_on_selector_all("tr[data-lim]", _ROW_TEXTS)
+        assert shown == _python_rows(python, "data-lim"), name
+        assert page.page.eval_on_selector_all("tr[data-fl]", _ROW_TEXTS) == _python_rows(python, "data-fl"), name
+        for k, row in enumerate(expected["limits"]):
+            for col, key in (("per_request", "per_request"), ("mean", "mean_demand"), ("peak", "peak_demand"),
+                             ("use", "peak_utilisation"), ("headroom", "headroom"),
+                             ("throttled", "throttled_share")):
+                value = float(page.page.locator(f'tr[data-lim="{k}"] [data-col="{col}"]').get_attribute("data-value"))
+                assert close(value, row[key]), (name, row["model"], row["limit"], col, value, row[key])
+        binding, text = page.fig("binding")
+        assert close(binding, capacity.binding.binds_at) and text == binding_sentence(capacity)
+        assert close(page.fig("traffic_peak")[0], capacity.peak_traffic)
+        for fig, value in (("latency_per_request", result.latency_per_request),
+                           ("happy_path_latency_per_request", result.happy_path_latency_per_request),
+                           ("latency_std_dev", result.latency_std_dev),
+                           ("happy_path_latency_std_dev", result.happy_path_latency_std_dev)):
+            assert close(page.fig(fig)[0], value), (name, fig)
+    # 2,500 tickets a day put GPT-4's tokens a minute over its limit at the peak: the row is marked
+    page.slide(index_of(support, "tickets_per_day"), 2500)
+    assert page.page.locator('tr[data-lim="1"]').get_attribute("class") == "bad"
+    # the router sends half the tickets to GPT-4o: `summarize_small`, which took no time, gets a bar
+    moved["tickets_per_day"] = 2500
+    moved["small_share"] = page.slide(index_of(support, "small_share"), 0.5)
+    result = support.cost("production", set=moved)
+    longest = sorted((c for c in result.components if c.latency_per_request),
+                     key=lambda c: (-c.latency_per_request, c.name))
+    shown = [n for n in page.page.locator("[data-l-name]").all_text_contents() if n]
+    assert "summarize_small" in shown and shown == [c.name for c in longest]
+    page.assert_clean()
+    page.page.close()
+
+
+def test_capacity_at_random_settings(browser, support_page, support):
+    """The page's model gives every limit's amount per request, demand and binding traffic,
+    every component's seconds per request and the latency's standard deviation as Python does."""
+    page = Page(browser, support_page)
+    arch = support.compiled.arch
+    params = list(arch.parameters.values())
+    sliders = [i for i, p in enumerate(params) if p.low is not None and p.high is not None and not p.builtin]
+    base = page.page.evaluate("window.llmarchReport.values()")
+    names = [r.key for r in support.compiled.evaluator._rows]
+    rng = random.Random(1313)
+    for _ in range(6):
+        values = list(base)
+        for i in sliders:
+            values[i] = rng.uniform(params[i].low, params[i].high)
+        got = page.page.evaluate("vals => window.llmarchReport.compute(vals, vals.map(() => 0))", values)
+        sets = {params[i].name: values[i] for i in sliders}
+        capacity = support.capacity("production", set=sets)
+        result = support.cost("production", set=sets)
+        assert close(got["capacity"]["traffic"], capacity.traffic)
+        for x, row in zip(got["capacity"]["limits"], capacity.limits):
+            for key in ("per_request", "value", "mean_demand", "peak_demand", "headroom", "throttled_share", "binds_at"):
+                expected = getattr(row, key)
+                assert (x[key] is None) if expected is None else close(x[key], expected), (row.model, row.limit, key)
+        assert close(got["latency"], result.latency_per_request)
+        assert close(got["latency_std_dev"], result.latency_std_dev)
+        assert close(got["happy_latency_std_dev"], result.happy_path_latency_std_dev)
+        by_name = {c.name: c for c in result.components}
+        for row in got["rows"][:len(names)]:
+            c = by_name[names[row["i"]]]
+            assert close(row["latency"], c.latency_per_request), c.name
+            assert close(row["happy_latency"], c.happy_path_latency_per_request), c.name
+    page.assert_clean()
+    page.page.close()
