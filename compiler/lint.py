@@ -345,9 +345,39 @@ def _regeneration_in_the_happy_path(ctx: _Context) -> list[Diagnostic]:
     return out
 
 
+def _limits_at_the_peak(ctx: _Context) -> list[Diagnostic]:
+    """L601: at the peak traffic a provider's limit refuses calls (the fixed point of
+    docs/capacity.md#throttling), and what that does to a request."""
+    arch = ctx.compiled.arch
+    if not any(p.limits for p in arch.prices.values()):
+        return []
+    from .evaluate import Evaluation
+    from .throttle import throttle
+    evaluation = Evaluation(ctx.result.scenario, {}, ctx.resolution, ctx.result, ctx.compiled.evaluator)
+    peak_traffic = ctx.result.requests_per_month / ctx.value(arch.month_days) * arch.peak
+    t = throttle(arch, ctx.compiled.flow, evaluation, peak_traffic)
+    out = []
+    for price in arch.prices.values():
+        share = t.shares.get(price.name, 0.0)
+        if share <= 0:
+            continue
+        which = t.binding[price.name]
+        span = next((sp for key, _, sp in price.limits if key == which), price.span)
+        cost = t.cost_per_request / t.free_cost_per_request - 1 if t.free_cost_per_request else 0.0
+        out.append(_finding(
+            "L601", f"success overload: at the peak ({present.count(peak_traffic)} requests/day, peak = "
+            f"{present.number(arch.peak)}) `{price.name}`'s `{which}` refuses {present.share(share)} of its calls; "
+            f"retried and fallen back, a request succeeds with {present.percent(t.p_success)} (not "
+            f"{present.percent(t.free_p_success)}) and costs {present.share(abs(cost))} "
+            f"{'more' if cost >= 0 else 'less (refused requests pay nothing)'}",
+            span, "raise the limit with the provider, spread the peak (a queue), route part of the traffic to "
+            "a model with headroom, or cache; `llmarch capacity FILE` shows every limit"))
+    return out
+
+
 RULES: tuple[Callable[[_Context], list[Diagnostic]], ...] = (
     _token_bloat, _fallback_spiral, _regeneration_in_the_happy_path, _rag_overreach, _rag_without_benefit,
-    _observability_overkill, _retry_storm, _growth)
+    _observability_overkill, _retry_storm, _growth, _limits_at_the_peak)
 
 
 def _pyproject_thresholds(path: str) -> dict[str, float]:

@@ -199,6 +199,7 @@ _ENTRIES: tuple[Code, ...] = (
     Code("L402", "observability overkill: an overlay traces every token of every request", "lint", "warning", 5),
     Code("L501", "retry storm: too many attempts each time a component is entered", "lint", "warning", 5),
     Code("L502", "retry storm: a loop's best exit probability per pass is too low", "lint", "warning", 5),
+    Code("L601", "success overload: at the peak traffic a provider's limit refuses calls", "lint", "warning", 5),
 )
 
 #: Every code, in the order above (by stage); keys are the codes.

@@ -41,6 +41,11 @@ CASES = {
              "tool t { cost = 0.001 USD; fail_rate = 10%; attempts = 4 }\nflow { start -> t }"),
     "L502": ("tool t { cost = 0.001 USD }\nflow {\n  start -> t\n  t -> t (p = 98%)\n}",
              "tool t { cost = 0.001 USD }\nflow {\n  start -> t\n  t -> t (p = 50%)\n}"),
+    # 1000 requests/day × 3 at the peak is 2.08 calls a minute: over 2 rpm, under 3
+    "L601": ("model lim { input = 1 USD/Mtok; output = 2 USD/Mtok; rpm = 2 requests/min }\nsettings { peak = 3 }\n"
+             "llm a { model = lim; input = 100 tokens; output = 10 tokens }\nflow { start -> a }",
+             "model lim { input = 1 USD/Mtok; output = 2 USD/Mtok; rpm = 3 requests/min }\nsettings { peak = 3 }\n"
+             "llm a { model = lim; input = 100 tokens; output = 10 tokens }\nflow { start -> a }"),
 }
 
 
@@ -271,3 +276,12 @@ flow { start -> kb -> a }
                            name="b.llmarch")
     (finding,) = [d for d in cheaper.lint() if d.code == "L301"]
     assert "`vector_db` costs the most" in finding.message and finding.span.line == 7
+
+
+def test_success_overload_reads_the_fixed_point(compile_text):
+    """1000 × 3 requests a day at the peak, 2.0833 a minute, against 2 rpm with no retry:
+    θ = 1 − 2 / 2.0833 = 4%, so 96% of requests succeed and a request pays 4% less."""
+    (finding,) = [d for d in compile_text(HEAD + CASES["L601"][0]).lint() if d.code == "L601"]
+    assert "`lim`'s `rpm` refuses 4.0% of its calls" in finding.message
+    assert "succeeds with 96% (not 100%)" in finding.message and "costs 4.0% less (refused requests pay nothing)" in finding.message
+    assert finding.span.line == 5 and "capacity" in finding.help
