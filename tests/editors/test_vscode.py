@@ -81,7 +81,8 @@ def test_the_keywords_are_what_the_language_has():
     # an oracle for _keywords itself: the statement words, the connectives, the edge words
     assert set(_keywords().values()) == {
         "architecture", "import", "param", "choice", "correlate", "traffic", "budget", "settings", "model", "of",
-        "scenario", "template", "use", "flow", "p", "otherwise", "on_failure", "as", "in", "to", "with", "extends"}
+        "scenario", "template", "use", "flow", "p", "otherwise", "on_failure", "as", "in", "to", "with", "extends",
+        "scenarios", "for"}
 
 
 def _documented_blocks() -> list:
