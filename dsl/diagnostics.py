@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import ClassVar, Iterable, Sequence
 
 __all__ = ["Span", "Diagnostic", "LlmarchError", "did_you_mean", "SourceCache", "usage_error"]
 
@@ -46,18 +46,20 @@ class Diagnostic:
     help: str | None = None
     notes: tuple[tuple[str, Span | None], ...] = ()
 
-    def render(self, sources: "SourceCache | None" = None) -> str:
-        """Format as `file:line:col: error[CODE]: message`, source line, caret, help."""
-        where = f"{self.span}: " if self.span else ""
-        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+    def render(self, sources: "SourceCache | None" = None, color: bool = False) -> str:
+        """Format as `file:line:col: error[CODE]: message`, source line, caret, help; with
+        `color`, in ANSI colours for a terminal (the same text once they are stripped)."""
+        paint = _Paint(self.severity) if color else _Paint(None)
+        where = f"{paint.bold(f'{self.span}:')} " if self.span else ""
+        lines = [f"{where}{paint.severity(f'{self.severity}[{self.code}]:')} {paint.bold(self.message)}"]
         if self.span is not None and sources is not None:
-            lines.extend(_excerpt(self.span, sources))
+            lines.extend(_excerpt(self.span, sources, paint))
         for text, span in self.notes:
-            lines.append(f"   = note: {text}" + (f" (at {span})" if span else ""))
+            lines.append(f"   {paint.label('= note:')} {text}" + (f" (at {span})" if span else ""))
             if span is not None and sources is not None:
-                lines.extend(_excerpt(span, sources))
+                lines.extend(_excerpt(span, sources, paint))
         if self.help:
-            lines.append(f"   = help: {self.help}")
+            lines.append(f"   {paint.label('= help:')} {self.help}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -95,7 +97,40 @@ class SourceCache:
         return lines[number - 1]
 
 
-def _excerpt(span: Span, sources: SourceCache) -> list[str]:
+class _Paint:
+    """ANSI colours the way rustc uses them: the severity and the caret red for an error and
+    yellow for a warning, the gutter and `= help:` blue, the message bold. `_Paint(None)`
+    paints nothing."""
+
+    _CODES: ClassVar[dict[str, str]] = {"error": "1;31", "warning": "1;33"}
+
+    def __init__(self, severity: str | None):
+        self._on = severity is not None
+        self._severity = self._CODES.get(severity or "", "1")
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self._on and text else text
+
+    def severity(self, text: str) -> str:
+        return self._wrap(self._severity, text)
+
+    def caret(self, text: str) -> str:
+        return self._wrap(self._severity, text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def gutter(self, text: str) -> str:
+        return self._wrap("1;34", text)
+
+    def label(self, text: str) -> str:
+        return self._wrap("1;34", text)
+
+
+_NO_PAINT = _Paint(None)
+
+
+def _excerpt(span: Span, sources: SourceCache, paint: _Paint = _NO_PAINT) -> list[str]:
     text = sources.line(span.file, span.line)
     if text is None:
         return []
@@ -108,8 +143,8 @@ def _excerpt(span: Span, sources: SourceCache) -> list[str]:
     width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
     width = max(1, min(width, max(1, len(text) - span.column + 1)))
     return [
-        f" {span.line} | {text}",
-        f" {gutter} | {' ' * (span.column - 1)}{'^' * width}",
+        f"{paint.gutter(f' {span.line} |')} {text}",
+        f"{paint.gutter(f' {gutter} |')} {' ' * (span.column - 1)}{paint.caret('^' * width)}",
     ]
 
 
@@ -121,8 +156,9 @@ class LlmarchError(Exception):
         self.sources = sources
         super().__init__(self.render())
 
-    def render(self) -> str:
-        return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
+    def render(self, color: bool = False) -> str:
+        """Every diagnostic, a blank line between them; `color`: for a terminal."""
+        return "\n\n".join(d.render(self.sources, color) for d in self.diagnostics)
 
 
 def usage_error(message: str, help: str | None = None) -> LlmarchError:

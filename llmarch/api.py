@@ -97,9 +97,10 @@ class Model:
         """An `LlmarchError` for diagnostics about this model (it can quote their source lines)."""
         return LlmarchError(list(diagnostics), self._sources)
 
-    def render_diagnostic(self, diagnostic: Diagnostic) -> str:
-        """`file:line:col: error[CODE]: message`, the source line, a caret and the help."""
-        return diagnostic.render(self._sources)
+    def render_diagnostic(self, diagnostic: Diagnostic, color: bool = False) -> str:
+        """`file:line:col: error[CODE]: message`, the source line, a caret and the help;
+        `color`: in ANSI colours, for a terminal."""
+        return diagnostic.render(self._sources, color)
 
     @property
     def graph(self):

@@ -10,6 +10,7 @@ text was written instead).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -24,11 +25,70 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; the indented lines of an epilog (the examples) kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(line if line.startswith("  ") or not line else super(_Formatter, self)._fill_text(line, width, indent)
+                         for line in text.splitlines())
+
+
+#: Every command's examples, shown by `llmarch COMMAND --help`. They run from the repository's
+#: folder, on its bundled examples (tests/cli/test_help_examples.py runs each of them).
+EXAMPLES = {
+    "check": ["llmarch check examples/support_assistant.llmarch"],
+    "cost": ["llmarch cost examples/quickstart.llmarch",
+             "llmarch cost examples/support_assistant.llmarch --scenario production --format markdown",
+             "llmarch cost examples/quickstart.llmarch --set 'questions=20000 requests/day' --set hit_rate=10%"],
+    "capacity": ["llmarch capacity examples/support_assistant.llmarch --scenario production"],
+    "explain": ["llmarch explain examples/quickstart.llmarch"],
+    "lint": ["llmarch lint examples/support_assistant.llmarch --scenario production",
+             "llmarch lint examples/quickstart.llmarch --format json"],
+    "export": ["llmarch export examples/quickstart.llmarch --scenario launch"],
+    "render": ["llmarch render examples/quickstart.llmarch -o quickstart.svg",
+               "llmarch render examples/support_assistant.llmarch --summary --format dot"],
+    "report": ["llmarch report examples/support_assistant.llmarch --scenario production -o report.html",
+               "llmarch report examples/quickstart.llmarch -o summary.md"],
+    "sensitivity": ["llmarch sensitivity examples/support_assistant.llmarch --scenario production",
+                    "llmarch sensitivity examples/quickstart.llmarch --global -n 2000"],
+    "tornado": ["llmarch tornado examples/support_assistant.llmarch --scenario production --spread 0.3"],
+    "simulate": ["llmarch simulate examples/quickstart.llmarch",
+                 "llmarch simulate examples/quickstart.llmarch -n 10000 --seed 7 --no-components --format json"],
+    "calibrate": [("llmarch calibrate examples/support_assistant.llmarch "
+                   "--traces examples/traces/support_assistant.otlp.jsonl -o observed.llmarch")],
+    "project": ["llmarch project examples/growth_story.llmarch --months 24 --budget 15000"],
+    "solve": ["llmarch solve examples/quickstart.llmarch --for hit_rate --monthly 100",
+              ("llmarch solve examples/crossover/with_cache.llmarch --for questions_per_day --crossover - "
+               "--against examples/crossover/without_cache.llmarch")],
+    "diff": ["llmarch diff examples/crossover/without_cache.llmarch examples/crossover/with_cache.llmarch",
+             "llmarch diff HEAD~1:examples/quickstart.llmarch examples/quickstart.llmarch"],
+    "init": ["llmarch init && llmarch cost architecture.llmarch"],
+    "pr-comment": ["llmarch pr-comment origin/main HEAD -o comment.md",
+                   "llmarch pr-comment origin/main HEAD --all -n 2000 -o all.md"],
+    "sweep": ["llmarch sweep examples/quickstart.llmarch --grid hit_rate=0:0.8:5",
+              "llmarch sweep examples/quickstart.llmarch --grid 'questions=1000:100000:log:4' --format json"],
+    "prices": ["llmarch prices gpt-4o", "llmarch prices 'anthropic:*' --as-of 2025-01-01 --format json"],
+    "watch": ["llmarch watch examples/quickstart.llmarch --open      # Ctrl-C stops it",
+              "llmarch watch examples/support_assistant.llmarch --scenario production --port 8000"],
+    "lsp": ["llmarch lsp        # started by an editor (docs/editors.md), not by hand"],
+    "completion": ["llmarch completion bash > ~/.local/share/bash-completion/completions/llmarch",
+                   "llmarch completion zsh > ~/.zfunc/_llmarch     # a folder on $fpath",
+                   "llmarch completion fish > ~/.config/fish/completions/llmarch.fish"],
+}
+
+
 def _parser() -> argparse.ArgumentParser:
     from llmarch._version import __version__
 
-    p = _Parser(prog="llmarch", description="Price an LLM architecture before the bill arrives.")
+    p = _Parser(prog="llmarch", description="Price an LLM architecture before the bill arrives.",
+                formatter_class=_Formatter,
+                epilog="examples:\n  llmarch cost examples/quickstart.llmarch\n"
+                       "  llmarch simulate examples/quickstart.llmarch\n\n"
+                       "`llmarch COMMAND --help` shows a command's options and examples.")
     p.add_argument("--version", action="version", version=f"llmarch {__version__}")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the diagnostics (default auto: on a terminal, unless NO_COLOR is set; "
+                        "FORCE_COLOR=1 forces it)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -126,14 +186,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="random seed, the same on both sides (default 0)")
     c = common("watch", "serve the HTML report on 127.0.0.1 and reload it in the browser when the file or an "
                "import changes; a file that does not compile shows its diagnostics in the page")
-    c.epilog = "example: llmarch watch examples/quickstart.llmarch --open   (Ctrl-C stops)"
     c.add_argument("--port", "-p", type=int, default=0, metavar="N",
                    help="the port on 127.0.0.1 (default 0: a free one; the address is printed)")
     c.add_argument("--open", dest="open_browser", action="store_true", help="open the page in the default browser")
     c = sub.add_parser("init", help="write a commented starter architecture that checks",
                        description="write a commented starter architecture (it passes check, cost and lint); "
-                       "never overwrites a file",
-                       epilog="example: llmarch init && llmarch cost architecture.llmarch")
+                       "never overwrites a file")
     c.add_argument("file", nargs="?", default="architecture.llmarch",
                    help="where to write it (default: architecture.llmarch in the current folder)")
     c = sub.add_parser("pr-comment", help="one Markdown pull-request comment: the diff, budgets and lint of every "
@@ -141,8 +199,7 @@ def _parser() -> argparse.ArgumentParser:
                        "changed between two git revisions (or FILES, or --all of them): the diff of each, its budgets "
                        "and lint at HEAD and a collapsed Mermaid diagram; "
                        "it starts with the marker <!-- llmarch --> so CI can update it. Exit 4 when a budget does not "
-                       "hold at HEAD, 1 when a file does not compile there",
-                       epilog="example: llmarch pr-comment origin/main HEAD > comment.md")
+                       "hold at HEAD, 1 when a file does not compile there")
     c.add_argument("base", help="the revision before (the pull request's base: origin/main, a commit)")
     c.add_argument("head", help="the revision after (HEAD)")
     c.add_argument("files", nargs="*", metavar="FILE",
@@ -169,11 +226,40 @@ def _parser() -> argparse.ArgumentParser:
                    "(needs the `lsp` extra: pip install 'llmarch[lsp]'; see docs/editors.md)",
                    description="a Language Server Protocol server on standard input and output, for editors "
                    "(needs the `lsp` extra: pip install 'llmarch[lsp]'; see docs/editors.md)")
+    c = sub.add_parser("completion", help="a shell completion script for bash, zsh or fish (commands, options, "
+                       "files)", description="print a completion script for bash, zsh or fish: commands, their "
+                       "options and choices, .llmarch files; install it where the shell looks (docs/cli.md)")
+    c.add_argument("shell", choices=("bash", "zsh", "fish"))
+    for name, command in sub.choices.items():
+        command.formatter_class = _Formatter
+        command.epilog = "examples:\n" + "\n".join(f"  {example}" for example in EXAMPLES[name])
+        command.add_argument("--color", choices=("auto", "always", "never"), default=argparse.SUPPRESS,
+                             help="colour the diagnostics (default auto: on a terminal, unless NO_COLOR is set)")
     return p
 
 
+def _use_color(choice: str, stream) -> bool:
+    """Whether to colour what goes to `stream`: `--color always|never` decides; with `auto`,
+    NO_COLOR (set and not empty, https://no-color.org) turns colour off, then FORCE_COLOR (set,
+    not empty or 0) on, and otherwise colour is on for a terminal (not TERM=dumb) only."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty()) and os.environ.get("TERM") != "dumb"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.colour = _use_color(args.color, sys.stderr)
+    if args.command == "completion":   # no compiler: a shell may run this at every start
+        from llmarch._completion import script
+        sys.stdout.write(script(parser, args.shell))
+        return EXIT_OK
     try:
         return _run(args)
     except KeyboardInterrupt:  # pragma: no cover
@@ -224,14 +310,14 @@ def _command(api, args) -> int:
         model = api.load(args.file)
         if args.command == "check":
             for warning in model.check():
-                sys.stderr.write(model.render_diagnostic(warning) + "\n\n")
+                sys.stderr.write(model.render_diagnostic(warning, args.colour) + "\n\n")
             print(f"{args.file}: ok ({len(model.components)} components, {len(model.scenarios)} scenarios)")
             return EXIT_OK
         if args.command == "cost":
             result = model.cost(args.scenario, sets)
             budgets = model.budgets(args.scenario, sets)
             sys.stdout.write(api.format_cost(result, args.format, budgets))
-            return _budget_verdict(api, model, budgets)
+            return _budget_verdict(api, model, budgets, args.colour)
         if args.command == "lint":
             findings = model.lint(args.scenario, sets)
             budgets = api.budget_failures(model.budgets(args.scenario, sets))
@@ -241,7 +327,7 @@ def _command(api, args) -> int:
                 sys.stdout.write(api.format_lint(findings + budgets, args.scenario))
             else:
                 for f in findings + budgets:
-                    sys.stderr.write(model.render_diagnostic(f) + "\n\n")
+                    sys.stderr.write(model.render_diagnostic(f, args.colour) + "\n\n")
                 if not findings and not budgets:
                     print(f"{args.file}: no findings")
                 else:
@@ -269,10 +355,10 @@ def _command(api, args) -> int:
                                         components=args.components)
             budgets = model.budgets(args.scenario, sets, samples=args.samples, seed=args.seed)
             sys.stdout.write(api.format_simulation(simulation, args.format, budgets))
-            return _budget_verdict(api, model, budgets)
+            return _budget_verdict(api, model, budgets, args.colour)
         return _analysis(api, model, args, sets)
     except api.LlmarchError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        sys.stderr.write(exc.render(args.colour) + "\n")
         errors = [d for d in exc.diagnostics if d.severity == "error"] or exc.diagnostics   # warnings ride along
         usage = all(d.code.startswith("E6") for d in errors)
         budget = all(d.code.startswith("E7") for d in errors)
@@ -352,13 +438,13 @@ def _write_file(path: str, text: str) -> int:
     return EXIT_OK
 
 
-def _budget_verdict(api, model, budgets) -> int:
+def _budget_verdict(api, model, budgets, colour: bool = False) -> int:
     """Budgets that do not hold are errors (exit 4); one too close to call is a warning."""
     found = api.budget_failures(budgets)
     errors = [d for d in found if d.severity == "error"]
     for d in found:
         if d.severity != "error":
-            sys.stderr.write(model.render_diagnostic(d) + "\n\n")
+            sys.stderr.write(model.render_diagnostic(d, colour) + "\n\n")
     if errors:
         raise model.error(errors)
     return EXIT_OK

@@ -97,17 +97,20 @@ def test_the_checker_sees_a_violation(tmp_path):
 
 def test_the_command_calls_only_the_api():
     graph = _graph()
-    allowed = {"llmarch", "llmarch.api", "llmarch._version"}
+    # and two leaves that know nothing of the compiler: the version, and the shell completion
+    # scripts made from the command's own parser
+    allowed = {"llmarch", "llmarch.api", "llmarch._version", "llmarch._completion"}
     assert set(graph.successors("llmarch.cli")) <= allowed, set(graph.successors("llmarch.cli")) - allowed
 
 
 def test_help_version_and_usage_errors_import_no_compiler():
-    """`--help`, `--version` and a usage error must not pay for sympy, numpy or the compiler."""
+    """`--help`, `--version`, a usage error and a completion script must not pay for sympy, numpy
+    or the compiler."""
     import subprocess
     import sys
     script = ("import sys, contextlib, io\n"
               "from llmarch import cli\n"
-              "for argv in (['--help'], ['--version'], ['cost'], ['nonsense']):\n"
+              "for argv in (['--help'], ['--version'], ['cost'], ['nonsense'], ['completion', 'bash'], ['cost', '--help']):\n"
               "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
               "        try:\n"
               "            cli.main(argv)\n"

@@ -227,4 +227,4 @@ def test_help_has_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["watch", "--help"])
     out = capsys.readouterr().out
-    assert "example: llmarch watch" in out and "--port" in out and "--open" in out
+    assert "examples:\n  llmarch watch " in out and "--port" in out and "--open" in out
