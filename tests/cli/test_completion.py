@@ -64,7 +64,8 @@ def test_bash_completes_commands_options_choices_and_files(capsys):
     assert _bash_complete(script, "llmarch", "cost", "examples/qu") == ["examples/quickstart.llmarch"]
     assert _bash_complete(script, "llmarch", "cost", "--scenario", "") == []   # a name to type: nothing offered
     crossover = _bash_complete(script, "llmarch", "diff", "examples/crossover/")
-    assert sorted(crossover) == ["examples/crossover/with_cache.llmarch", "examples/crossover/without_cache.llmarch"]
+    assert sorted(crossover) == ["examples/crossover/api_gpt4o.llmarch", "examples/crossover/with_cache.llmarch",
+                                 "examples/crossover/without_cache.llmarch"]
 
 
 def test_bash_script_is_valid_bash(capsys):
