@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import SourceCache
 
 from . import ir
@@ -27,6 +28,9 @@ class Compiled:
     flow: FlowGraph
     model: CostModel
     evaluator: Evaluator
+    #: the parsed files, the main one first, then its imports depth-first (what tools that
+    #: read the source, such as the language server's references and rename, walk)
+    modules: tuple[ast.Module, ...] = ()
 
 
 def compile_file(path: str | os.PathLike, text: str | None = None, reader=None) -> Compiled:
@@ -37,4 +41,4 @@ def compile_file(path: str | os.PathLike, text: str | None = None, reader=None) 
         arch = elaborate(modules, sources)
         flow = lower(arch, sources)
         model = build_model(arch, flow)
-        return Compiled(sources, arch, flow, model, Evaluator(model, sources))
+        return Compiled(sources, arch, flow, model, Evaluator(model, sources), tuple(modules))

@@ -17,9 +17,13 @@ from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
 
-__all__ = ["run"]
+__all__ = ["run", "MODEL_FIELDS", "CATALOG_MODEL_FIELDS"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
+#: the fields of a model priced by hand, and of one from the catalog (which may be discounted);
+#: the language server's completion reads them too
+MODEL_FIELDS = _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS
+CATALOG_MODEL_FIELDS = _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS
 
 #: a provider limit's dimension: requests or tokens a minute, requests in flight
 _LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,),
@@ -43,7 +47,7 @@ def run(state: State) -> None:
 
 def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state = x.state
-    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, MODEL_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     for key in ("input", "output"):
@@ -97,7 +101,7 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
         state.collector.error("E260", exc.message, m.catalog_span,
                               help=exc.help or "`llmarch prices PATTERN` lists the catalog's models")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, CATALOG_MODEL_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")
