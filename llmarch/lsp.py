@@ -16,7 +16,8 @@ calls with the document's real path so imports resolve) and answers from the `Mo
   distribution, description and sensitivity (d monthly total / d parameter, elasticity); on
   a model name or its catalog reference, the catalog entry, dates and prices. The default
   scenario's cost and sensitivities are computed once per compiled version, on the worker
-  right after the diagnostics are out, so a hover only formats;
+  after the diagnostics are out (the sensitivities once the document has been still for a
+  second), so a hover only formats;
 - completion: statement keywords, component kinds and their fields (from the compiler's
   tables), parameter, model and component names, catalog model ids, standard-library
   modules, templates with their parameters, unit words;
@@ -64,16 +65,10 @@ _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnosti
 #: how long after the last change a document is compiled (the client may set `debounce` in
 #: its `initializationOptions`)
 DEBOUNCE_SECONDS = 0.15
+#: how long a document stays unchanged after a compile before its sensitivities are computed
+_IDLE_SECONDS = 1.0
 #: at most this many catalog ids in one completion answer (the list is marked incomplete)
 _CATALOG_ITEMS = 100
-
-
-@dataclass
-class _Analysis:
-    """The default scenario's numbers for one compiled version (None when they fail)."""
-
-    cost: object = None
-    sensitivity: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -85,7 +80,9 @@ class _Document:
     model: Optional[Model] = None
     text: Optional[str] = None             # the text `model` compiled from
     index: Optional[SymbolIndex] = None
-    analysis: Optional[asyncio.Future] = None   # resolves to an `_Analysis`
+    #: the default scenario's numbers for `model`, each computed once on the worker:
+    #: "cost" (a `CostResult` or None) and "sensitivity" (parameter name -> `SensitivityRow`)
+    numbers: dict[str, asyncio.Future] = field(default_factory=dict)
     attempted: Optional[str] = None         # the last text compiled, good or not
     published: list = field(default_factory=list)   # its diagnostics
     generation: int = 0                     # bumped by every change; a compile of an older one is dropped
@@ -201,18 +198,47 @@ def _compile_text(loads, text: str, path: str) -> _Outcome:
         return _Outcome(failure=repr(error))
 
 
-def _analyse(model) -> _Analysis:
-    """The default scenario's cost and sensitivities (on the worker thread); never raises."""
-    analysis = _Analysis()
+def _cost(model):
+    """The default scenario's `CostResult` (on the worker thread), None when it fails."""
     try:
-        analysis.cost = model.cost()
+        return model.cost()
     except Exception:   # a model can compile and still be invalid at its defaults
-        return analysis
+        return None
+
+
+def _sensitivity(model) -> dict:
+    """Each parameter's `SensitivityRow` in the default scenario (on the worker thread)."""
     try:
-        analysis.sensitivity = {row.name: row for row in model.sensitivity()}
+        return {row.name: row for row in model.sensitivity()}
     except Exception:
-        _log.exception("sensitivity")
-    return analysis
+        return {}
+
+
+_NUMBERS = {"cost": _cost, "sensitivity": _sensitivity}
+
+
+def _numbers(ls: LlmarchServer, state: _Document, name: str) -> asyncio.Future:
+    """The future of one of the model's numbers ("cost", "sensitivity"), started on the
+    worker the first time it is asked for."""
+    if name not in state.numbers:
+        loop = asyncio.get_running_loop()
+        state.numbers[name] = asyncio.ensure_future(loop.run_in_executor(ls.worker, _NUMBERS[name], state.model))
+    return state.numbers[name]
+
+
+def _precompute(ls: LlmarchServer, state: _Document, generation: int) -> None:
+    """After a compile, the numbers hover needs: the cost at once (component hovers, code
+    lenses), the sensitivities once the document has been still for `_IDLE_SECONDS` (they
+    take longer, and a compile waits for the worker to finish what it is doing); a hover
+    that comes first asks for them itself."""
+    model = state.model
+
+    def still(name: str) -> None:
+        if state.generation == generation and state.model is model:
+            _numbers(ls, state, name)
+
+    still("cost")
+    asyncio.get_running_loop().call_later(_IDLE_SECONDS, still, "sensitivity")
 
 
 def _schedule(ls: LlmarchServer, uri: str, delay: float) -> None:
@@ -243,11 +269,13 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
                 type=types.MessageType.Error, message=f"llmarch: internal error compiling {state.path}: {outcome.failure}"))
         if outcome.model is not None:
             state.model, state.text, state.index = outcome.model, text, outcome.index
-            state.analysis = asyncio.ensure_future(loop.run_in_executor(ls.worker, _analyse, outcome.model))
+            state.numbers = {}
         state.attempted = text
         state.published = to_lsp_diagnostics(outcome.diagnostics, state.path, text, state.model)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
         uri=uri, version=version, diagnostics=state.published))
+    if state.model is not None:
+        _precompute(ls, state, generation)
 
 
 @server.feature(types.INITIALIZE)
@@ -276,11 +304,9 @@ def _did_close(ls: LlmarchServer, params: types.DidCloseTextDocumentParams) -> N
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
 
-async def _analysis(state: _Document) -> Optional[_Analysis]:
-    """The numbers of the last compiled version, waiting for the worker if needed."""
-    if state.analysis is None:
-        return None
-    return await asyncio.shield(state.analysis)
+async def _number(ls: LlmarchServer, state: _Document, name: str):
+    """One of the numbers of the last compiled version, waiting for the worker if needed."""
+    return await asyncio.shield(_numbers(ls, state, name))
 
 
 # --- what is under the cursor ----------------------------------------------------------------
@@ -324,11 +350,10 @@ def _at(ls: LlmarchServer, uri: str, position: types.Position) -> _Cursor:
     return cursor
 
 
-def _component_hover(name: str, state: _Document, analysis: Optional[_Analysis]) -> Optional[str]:
+def _component_hover(name: str, state: _Document, result) -> Optional[str]:
     arch = state.model.compiled.arch
     kind = arch.components[name].kind if name in arch.components else "fixed"
     text = [f"**{name}** ({kind}, {(arch.components.get(name) or arch.fixed[name]).category})"]
-    result = analysis.cost if analysis is not None else None
     if result is None:
         return "\n\n".join(text + ["no cost at the defaults (see the diagnostics)"])
     rows = [r for r in result.components if r.component == name]
@@ -341,7 +366,7 @@ def _component_hover(name: str, state: _Document, analysis: Optional[_Analysis])
     return "\n\n".join(text + ["\n".join(table), f"at {scenario}; monthly total {present.money(result.monthly_total)}"])
 
 
-def _parameter_hover(name: str, state: _Document, analysis: Optional[_Analysis]) -> str:
+def _parameter_hover(name: str, state: _Document, sensitivity: dict) -> str:
     parameter = state.model.compiled.arch.parameters[name]
     value = state.model.parameters.get(name)
     shown = present.number(value) if value is not None else "—"
@@ -356,7 +381,7 @@ def _parameter_hover(name: str, state: _Document, analysis: Optional[_Analysis])
         lines.append(f"range [{low}, {high}]")
     if parameter.description:
         lines.append(parameter.description)
-    row = analysis.sensitivity.get(name) if analysis is not None else None
+    row = sensitivity.get(name)
     if row is not None and row.derivative is not None:
         per = f"per 1{unit}" if unit else "per unit"
         sensitivity = f"sensitivity: d monthly / d {name} = {present.signed_money(row.derivative)} {per}"
@@ -411,9 +436,9 @@ async def _hover(ls: LlmarchServer, params: types.HoverParams) -> Optional[types
         elif namespace not in ("", "name"):
             text = None
         elif name in arch.components or name in arch.fixed:
-            text = _component_hover(name, state, await _analysis(state))
+            text = _component_hover(name, state, await _number(ls, state, "cost"))
         elif name in arch.parameters and not arch.parameters[name].builtin:
-            text = _parameter_hover(name, state, await _analysis(state))
+            text = _parameter_hover(name, state, await _number(ls, state, "sensitivity"))
         elif name in arch.prices:
             text = _price_hover(name, state)
     except Exception as error:
@@ -763,11 +788,11 @@ async def _code_lenses(ls: LlmarchServer, params: types.CodeLensParams) -> list[
     state = ls.documents.get(params.text_document.uri)
     if state is None or state.model is None:
         return []
-    analysis = await _analysis(state)
-    if analysis is None or analysis.cost is None:
+    result = await _number(ls, state, "cost")
+    if result is None:
         return []
     monthly: dict[str, tuple[float, float]] = {}
-    for row in analysis.cost.components:
+    for row in result.components:
         before = monthly.get(row.component, (0.0, 0.0))
         monthly[row.component] = (before[0] + row.monthly, before[1] + row.share)
     lenses = []
