@@ -17,6 +17,9 @@ opens the file and times, from the client's side (request sent -> answer read):
     completion    completion of a value (every parameter in scope)
     references    every use of a parameter
     rename        the edits that rename a component
+    compile in process (yardstick)
+                  `llmarch.loads` of an edited text in the bench's own process: what
+                  an edit's diagnostics cannot beat (the machine's speed at the time)
 
 Each step runs `--runs` times (an edit alternates between two values, so every edit
 compiles); the table prints min and median in milliseconds. Not a pytest test: numbers,
@@ -153,6 +156,14 @@ async def _bench(size: int, runs: int, debounce: float | None) -> dict[str, list
             text_document=doc, position=component, new_name="reply_0"))
         keep("rename", time.perf_counter() - sent)
         assert edit.changes[uri]
+    # the yardstick: the same compile in this process, no server (`llmarch.loads`), after a warm-up
+    import llmarch
+    llmarch.loads(text, path=str(path))
+    for run in range(runs):
+        edited = text.replace(number, number.replace("300", "301" if run % 2 == 0 else "300"))
+        sent = time.perf_counter()
+        llmarch.loads(edited, path=str(path))
+        keep("compile in process (yardstick)", time.perf_counter() - sent)
     await c.client.shutdown_async(None)
     c.client.exit(None)
     await asyncio.wait_for(c.client.stop(), timeout=20)

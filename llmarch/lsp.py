@@ -228,17 +228,20 @@ def _numbers(ls: LlmarchServer, state: _Document, name: str) -> asyncio.Future:
 
 def _precompute(ls: LlmarchServer, state: _Document, generation: int) -> None:
     """After a compile, the numbers hover needs: the cost at once (component hovers, code
-    lenses), the sensitivities once the document has been still for `_IDLE_SECONDS` (they
-    take longer, and a compile waits for the worker to finish what it is doing); a hover
-    that comes first asks for them itself."""
+    lenses), the sensitivities once the document has stayed unchanged for `_IDLE_SECONDS`
+    after that (they take longer, and a compile waits for the worker to finish what it is
+    doing); a hover that comes first asks for them itself."""
     model = state.model
 
     def still(name: str) -> None:
         if state.generation == generation and state.model is model:
             _numbers(ls, state, name)
 
-    still("cost")
-    asyncio.get_running_loop().call_later(_IDLE_SECONDS, still, "sensitivity")
+    def later(_done) -> None:
+        asyncio.get_running_loop().call_later(_IDLE_SECONDS, still, "sensitivity")
+
+    if state.generation == generation:
+        _numbers(ls, state, "cost").add_done_callback(later)
 
 
 def _schedule(ls: LlmarchServer, uri: str, delay: float) -> None:
