@@ -15,9 +15,9 @@ calls with the document's real path so imports resolve) and answers from the `Mo
   total in the default scenario; on a parameter, its default value, unit, range or
   distribution, description and sensitivity (d monthly total / d parameter, elasticity); on
   a model name or its catalog reference, the catalog entry, dates and prices. The default
-  scenario's cost and sensitivities are computed once per compiled version, on the worker
-  after the diagnostics are out (the sensitivities once the document has been still for a
-  second), so a hover only formats;
+  scenario's cost and sensitivities are computed once per compiled version, on the worker,
+  once the document has stayed unchanged for a moment after its diagnostics are out (or
+  when a hover asks first), so a later hover only formats;
 - completion: statement keywords, component kinds and their fields (from the compiler's
   tables), parameter, model and component names, catalog model ids, standard-library
   modules, templates with their parameters, unit words;
@@ -65,7 +65,9 @@ _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnosti
 #: how long after the last change a document is compiled (the client may set `debounce` in
 #: its `initializationOptions`)
 DEBOUNCE_SECONDS = 0.15
-#: how long a document stays unchanged after a compile before its sensitivities are computed
+#: how long a document stays unchanged after a compile before its cost is computed, and
+#: after that before its sensitivities are
+_COST_IDLE_SECONDS = 0.3
 _IDLE_SECONDS = 1.0
 #: at most this many catalog ids in one completion answer (the list is marked incomplete)
 _CATALOG_ITEMS = 100
@@ -227,21 +229,24 @@ def _numbers(ls: LlmarchServer, state: _Document, name: str) -> asyncio.Future:
 
 
 def _precompute(ls: LlmarchServer, state: _Document, generation: int) -> None:
-    """After a compile, the numbers hover needs: the cost at once (component hovers, code
-    lenses), the sensitivities once the document has stayed unchanged for `_IDLE_SECONDS`
-    after that (they take longer, and a compile waits for the worker to finish what it is
-    doing); a hover that comes first asks for them itself."""
+    """After a compile, the numbers hover needs, each once the document has stayed unchanged
+    for a while (a compile waits for the worker to finish what it is doing, so a change
+    that follows at once must not find it busy): the cost `_COST_IDLE_SECONDS` after the
+    compile (component hovers, code lenses), the sensitivities `_IDLE_SECONDS` after that
+    (they take longer); a hover that comes first asks for them itself."""
     model = state.model
 
     def still(name: str) -> None:
         if state.generation == generation and state.model is model:
             _numbers(ls, state, name)
 
-    def later(_done) -> None:
-        asyncio.get_running_loop().call_later(_IDLE_SECONDS, still, "sensitivity")
+    def cost() -> None:
+        if state.generation == generation and state.model is model:
+            _numbers(ls, state, "cost").add_done_callback(
+                lambda _done: loop.call_later(_IDLE_SECONDS, still, "sensitivity"))
 
-    if state.generation == generation:
-        _numbers(ls, state, "cost").add_done_callback(later)
+    loop = asyncio.get_running_loop()
+    loop.call_later(_COST_IDLE_SECONDS, cost)
 
 
 def _schedule(ls: LlmarchServer, uri: str, delay: float) -> None:
