@@ -10,6 +10,8 @@ opens the file and times, from the client's side (request sent -> answer read):
 
     open          didOpen -> its diagnostics (the first compile, in a fresh server)
     edit          didChange of one number -> its diagnostics (the debounce, then a compile)
+    edit: the server's compile
+                  of that, the compile on the server's worker (its log message)
     edit, broken  didChange that misspells a model -> its diagnostics (an E216)
     hover, first  hover on a component right after an edit's diagnostics (it waits for the
                   default scenario's cost, which the server computes after publishing)
@@ -32,6 +34,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -50,6 +53,13 @@ class _Client:
     def __init__(self) -> None:
         self.client = BaseLanguageClient("llmarch-bench", "1")
         self.queue: asyncio.Queue = asyncio.Queue()
+        self.compiled: dict[int, float] = {}   # version -> the server's own compile time, seconds
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def _logged(params: types.LogMessageParams) -> None:
+            found = re.search(r"version (\d+) in (\d+) ms$", params.message)
+            if found:
+                self.compiled[int(found.group(1))] = int(found.group(2)) / 1000
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def _published(params: types.PublishDiagnosticsParams) -> None:
@@ -109,6 +119,7 @@ async def _bench(size: int, runs: int, debounce: float | None) -> dict[str, list
         at, params = await c.diagnostics_of(version)
         assert not params.diagnostics, params.diagnostics
         keep("edit", at - sent)
+        keep("edit: the server's compile", c.compiled.get(version, float("nan")))
         sent = time.perf_counter()
         hover = await c.client.text_document_hover_async(hover_at)
         keep("hover, first", time.perf_counter() - sent)

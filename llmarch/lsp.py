@@ -38,6 +38,7 @@ import asyncio
 import logging
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
@@ -185,19 +186,23 @@ class _Outcome:
     index: Optional[SymbolIndex] = None
     diagnostics: list = field(default_factory=list)
     failure: Optional[str] = None   # an internal error's description
+    seconds: float = 0.0             # how long it took
 
 
 def _compile_text(loads, text: str, path: str) -> _Outcome:
     """Compile `text` as the file at `path` (on the worker thread); never raises."""
+    started = time.perf_counter()
     try:
         model = loads(text, path=path)
         compiled = model.compiled
-        return _Outcome(model, SymbolIndex.build(compiled.modules, compiled.sources.line))
+        outcome = _Outcome(model, SymbolIndex.build(compiled.modules, compiled.sources.line))
     except LlmarchError as error:
-        return _Outcome(diagnostics=error.diagnostics)
+        outcome = _Outcome(diagnostics=error.diagnostics)
     except Exception as error:   # a bug on a half-written file: say so, keep serving
         _log.exception("compiling %s", path)
-        return _Outcome(failure=repr(error))
+        outcome = _Outcome(failure=repr(error))
+    outcome.seconds = time.perf_counter() - started
+    return outcome
 
 
 def _cost(model):
@@ -272,6 +277,9 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
         outcome = await loop.run_in_executor(ls.worker, _compile_text, ls.loads, text, state.path)
         if ls.documents.get(uri) is not state or state.generation != generation:
             return   # the text changed meanwhile: the newer compile publishes
+        ls.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Log,
+            message=f"llmarch: compiled {state.path} version {version} in {outcome.seconds * 1000:.0f} ms"))
         if outcome.failure is not None:
             ls.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Error, message=f"llmarch: internal error compiling {state.path}: {outcome.failure}"))

@@ -92,6 +92,19 @@ class SymbolIndex:
         return {k[1]: kind for k, kind in self.kinds.items() if k[0] == namespace}
 
 
+def _is_word_character(text: str, at: int) -> bool:
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+
+def _find_word(line: str, name: str, start: int) -> int:
+    """Where `name` is written as a whole word in `line` from `start` on (-1 when not):
+    `str.find`, not a regular expression per name (thousands of names would thrash `re`'s cache)."""
+    at = line.find(name, start)
+    while at >= 0 and (_is_word_character(line, at - 1) or _is_word_character(line, at + len(name))):
+        at = line.find(name, at + 1)
+    return at
+
+
 class _Walker:
     """Records one module's occurrences into the index."""
 
@@ -104,10 +117,10 @@ class _Walker:
         if span is None or not name:
             return
         line = self.line_of(self.file, span.line) or ""
-        found = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", line[max(span.column - 1, 0):])
-        if found is None:
+        at = _find_word(line, name, max(span.column - 1, 0))
+        if at < 0:
             return
-        column = max(span.column - 1, 0) + found.start() + 1
+        column = at + 1
         self.index.occurrences.append(Occurrence(key, self.file, span.line, column, len(name), declaration))
         if declaration and kind:
             self.index.kinds.setdefault(key, kind)
