@@ -294,12 +294,24 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
         _precompute(ls, state, generation)
 
 
+def _warm_up() -> None:
+    """Import the compiler and build the parser (on the worker, while the editor is still
+    sending its first requests), so the first document's compile does not pay for them."""
+    try:
+        from llmarch.compiler import pipeline  # noqa: F401
+        from llmarch.dsl.parser import statement_keywords
+        statement_keywords()
+    except Exception:   # the first compile reports whatever this is
+        _log.exception("warm-up")
+
+
 @server.feature(types.INITIALIZE)
 def _initialize(ls: LlmarchServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get("debounce"), (int, float)) \
             and 0 <= options["debounce"] <= 10:
         ls.debounce = float(options["debounce"])
+    ls.worker.submit(_warm_up)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

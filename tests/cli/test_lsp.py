@@ -591,3 +591,26 @@ def test_completion_context_reads_any_text_without_failing():
         assert completion_context(prefix, prefix.count("\n"), cut - (prefix.rfind("\n") + 1)).what in kinds
     assert completion_context('llm a {\n  model = ', 1, 10).field == "model"
     assert completion_context('model m = "openai:gpt', 0, 21).prefix == "openai:gpt"
+
+
+def test_a_note_of_a_diagnostic_is_a_related_location(tmp_path):
+    """E101 says where the name was first declared: the editor gets that place as related
+    information, in the same file."""
+    text = ('architecture "d"\nparam n = 10 requests/day\nparam n = 20 requests/day\ntraffic = n\n'
+            'tool db { cost = 0.001 USD/call }\nflow { start -> db }\n')
+    path = tmp_path / "d.llmarch"
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            (found,) = await s.published(uri)
+            assert found.code == "E101" and found.range.start.line == 2
+            (related,) = found.related_information
+            assert related.message == "first declared here" and related.location.uri == uri
+            assert (related.location.range.start.line, related.location.range.start.character) == (1, 6)
+        finally:
+            await s.stop()
+
+    _run(session())
