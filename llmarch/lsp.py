@@ -593,7 +593,8 @@ def _rename(ls: LlmarchServer, params: types.RenameParams) -> Optional[types.Wor
     if new in ("start", "success", "failure") or new in state.model.compiled.arch.parameters \
             and state.model.compiled.arch.parameters[new].builtin:
         raise _refuse(f"`{new}` is built in")
-    if new != old and (("name", new) in state.index.kinds or new in dict(declared_in_text(state.text)).values()):
+    if new != old and (("name", new) in state.index.kinds
+                       or new in {name for _, name in declared_in_text(state.text)}):
         kind = state.index.kinds.get(("name", new), "name")
         raise _refuse(f"`{new}` is already declared (as a {kind})")
     changes: dict[str, list[types.TextEdit]] = {}
