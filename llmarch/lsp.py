@@ -90,6 +90,7 @@ class _Document:
     published: list = field(default_factory=list)   # its diagnostics
     generation: int = 0                     # bumped by every change; a compile of an older one is dropped
     timer: Optional[asyncio.TimerHandle] = None
+    compiling: Optional[asyncio.Future] = None   # the compile running now, if any
 
 
 class LlmarchServer(LanguageServer):
@@ -189,11 +190,12 @@ class _Outcome:
     seconds: float = 0.0             # how long it took
 
 
-def _compile_text(loads, text: str, path: str) -> _Outcome:
-    """Compile `text` as the file at `path` (on the worker thread); never raises."""
+def _compile_text(loads, text: str, path: str, checked) -> _Outcome:
+    """Compile `text` as the file at `path` (on the worker thread); never raises.
+    `checked()` is called as soon as the text is known to have no diagnostic."""
     started = time.perf_counter()
     try:
-        model = loads(text, path=path)
+        model = loads(text, path=path, checked=checked)
         compiled = model.compiled
         outcome = _Outcome(model, SymbolIndex.build(compiled.modules, compiled.sources.line))
     except LlmarchError as error:
@@ -272,9 +274,24 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
         return
     document = ls.workspace.get_text_document(uri)
     text, version = document.source, document.version
+    published_early = False
     if text != state.attempted:
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(ls.worker, _compile_text, ls.loads, text, state.path)
+
+        def publish_early() -> None:
+            # the text has no diagnostic: say so now, while the worker builds the cost model
+            nonlocal published_early
+            if ls.documents.get(uri) is state and state.generation == generation:
+                published_early = True
+                ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                    uri=uri, version=version, diagnostics=[]))
+
+        state.compiling = asyncio.ensure_future(loop.run_in_executor(
+            ls.worker, _compile_text, ls.loads, text, state.path, lambda: loop.call_soon_threadsafe(publish_early)))
+        try:
+            outcome = await state.compiling
+        finally:
+            state.compiling = None
         if ls.documents.get(uri) is not state or state.generation != generation:
             return   # the text changed meanwhile: the newer compile publishes
         ls.window_log_message(types.LogMessageParams(
@@ -288,8 +305,9 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
             state.numbers = {}
         state.attempted = text
         state.published = to_lsp_diagnostics(outcome.diagnostics, state.path, text, state.model)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-        uri=uri, version=version, diagnostics=state.published))
+    if not (published_early and not state.published):
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=state.published))
     if state.model is not None:
         _precompute(ls, state, generation)
 
@@ -330,6 +348,14 @@ def _did_close(ls: LlmarchServer, params: types.DidCloseTextDocumentParams) -> N
     if state is not None and state.timer is not None:
         state.timer.cancel()
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+async def _settled(ls: LlmarchServer, uri: str) -> None:
+    """Wait for a compile under way (its diagnostics may be out before its model is), so an
+    answer is of the version the editor was last told about."""
+    state = ls.documents.get(uri)
+    if state is not None and state.compiling is not None:
+        await asyncio.wait([state.compiling])
 
 
 async def _number(ls: LlmarchServer, state: _Document, name: str):
@@ -445,6 +471,7 @@ def _template_hover(name: str, state: _Document) -> str:
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def _hover(ls: LlmarchServer, params: types.HoverParams) -> Optional[types.Hover]:
+    await _settled(ls, params.text_document.uri)
     cursor = _at(ls, params.text_document.uri, params.position)
     state = cursor.state
     if state is None or state.model is None:
@@ -515,7 +542,8 @@ def _import_target(key, state: _Document, uri: str) -> Optional[types.Location]:
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-def _definition(ls: LlmarchServer, params: types.DefinitionParams) -> Optional[types.Location]:
+async def _definition(ls: LlmarchServer, params: types.DefinitionParams) -> Optional[types.Location]:
+    await _settled(ls, params.text_document.uri)
     cursor = _at(ls, params.text_document.uri, params.position)
     state = cursor.state
     if cursor.key is None:
@@ -527,7 +555,8 @@ def _definition(ls: LlmarchServer, params: types.DefinitionParams) -> Optional[t
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-def _references(ls: LlmarchServer, params: types.ReferenceParams) -> list[types.Location]:
+async def _references(ls: LlmarchServer, params: types.ReferenceParams) -> list[types.Location]:
+    await _settled(ls, params.text_document.uri)
     cursor = _at(ls, params.text_document.uri, params.position)
     if cursor.key is None:
         return []
@@ -567,7 +596,8 @@ def _refuse(reason: str):
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
-def _prepare_rename(ls: LlmarchServer, params: types.PrepareRenameParams):
+async def _prepare_rename(ls: LlmarchServer, params: types.PrepareRenameParams):
+    await _settled(ls, params.text_document.uri)
     cursor = _at(ls, params.text_document.uri, params.position)
     try:
         occurrence = _renameable(cursor)
@@ -577,7 +607,8 @@ def _prepare_rename(ls: LlmarchServer, params: types.PrepareRenameParams):
 
 
 @server.feature(types.TEXT_DOCUMENT_RENAME)
-def _rename(ls: LlmarchServer, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
+async def _rename(ls: LlmarchServer, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
+    await _settled(ls, params.text_document.uri)
     from llmarch.dsl.parser import keywords
     cursor = _at(ls, params.text_document.uri, params.position)
     try:
@@ -797,7 +828,8 @@ _SYMBOL_KIND = {"parameter": types.SymbolKind.Variable, "model": types.SymbolKin
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def _symbols(ls: LlmarchServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+async def _symbols(ls: LlmarchServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    await _settled(ls, params.text_document.uri)
     state = ls.documents.get(params.text_document.uri)
     if state is None or state.model is None:
         return []
@@ -814,6 +846,7 @@ def _symbols(ls: LlmarchServer, params: types.DocumentSymbolParams) -> list[type
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
 async def _code_lenses(ls: LlmarchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     """Above each component and fixed cost of this file: its monthly cost and share."""
+    await _settled(ls, params.text_document.uri)
     state = ls.documents.get(params.text_document.uri)
     if state is None or state.model is None:
         return []
