@@ -123,7 +123,7 @@ async def _bench(size: int, runs: int, debounce: float | None) -> dict[str, list
         sent = time.perf_counter()
         hover = await c.client.text_document_hover_async(hover_at)
         keep("hover, first", time.perf_counter() - sent)
-        assert hover is not None and "answer_0" in hover.contents.value
+        assert hover is not None and "answer_0" in hover.contents.value, hover
     broken_text = text.replace("  model = claude\n", "  model = claud\n", 1)
     assert broken_text != text, "the generator's file changed: pick another edit"
     for _ in range(runs):

@@ -286,14 +286,19 @@ async def _compile(ls: LlmarchServer, uri: str, generation: int) -> None:
                 ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                     uri=uri, version=version, diagnostics=[]))
 
-        state.compiling = asyncio.ensure_future(loop.run_in_executor(
+        compiling = state.compiling = asyncio.ensure_future(loop.run_in_executor(
             ls.worker, _compile_text, ls.loads, text, state.path, lambda: loop.call_soon_threadsafe(publish_early)))
         try:
-            outcome = await state.compiling
+            outcome = await compiling
         finally:
-            state.compiling = None
+            if state.compiling is compiling:   # (a newer compile may be waiting for the worker)
+                state.compiling = None
         if ls.documents.get(uri) is not state or state.generation != generation:
-            return   # the text changed meanwhile: the newer compile publishes
+            # the text changed meanwhile: the newer compile publishes; what compiled still
+            # answers hover until then (its places are checked against the text)
+            if outcome.model is not None and ls.documents.get(uri) is state:
+                state.model, state.text, state.index, state.numbers = outcome.model, text, outcome.index, {}
+            return
         ls.window_log_message(types.LogMessageParams(
             type=types.MessageType.Log,
             message=f"llmarch: compiled {state.path} version {version} in {outcome.seconds * 1000:.0f} ms"))

@@ -614,3 +614,35 @@ def test_a_note_of_a_diagnostic_is_a_related_location(tmp_path):
             await s.stop()
 
     _run(session())
+
+
+def test_a_change_right_after_the_diagnostics_still_answers_from_a_compile(tmp_path):
+    """The diagnostics of a text that compiles go out before its cost model is built; a
+    change sent the moment they arrive (no debounce) queues the next compile while the
+    first is finishing, and a hover sent the moment the next diagnostics arrive answers
+    from that next compile (it waits for the one under way). On the benchmark's generator
+    at 500 components, so that building the cost model takes a while."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_compile", ROOT / "bench" / "bench_compile.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench.generate(500)
+    path = tmp_path / "big.llmarch"
+    edited = text.replace("\n", "\n\n", 1)   # every line one lower
+    component = _position(edited, "llm answer_0", len("llm "))
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path, debounce=0)
+        try:
+            uri = s.open(path, text)
+            assert await s.published(uri) == []
+            s.change(uri, edited, 2)
+            assert (await s.publication(uri)).version == 2
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=component))
+            assert hover is not None and "**answer_0** (llm" in hover.contents.value, hover
+        finally:
+            await s.stop()
+
+    _run(session())
