@@ -7,7 +7,8 @@ calls with the document's real path so imports resolve) and answers from the `Mo
 - diagnostics as you type, debounced: a burst of changes compiles once, `debounce` seconds
   (default 0.15; the client's `initializationOptions`) after the last one, on one worker
   thread, so the editor never waits for a compile; a text identical to the last one
-  compiled is not compiled again. The compiler's codes, messages and spans (1-based lines and columns become
+  compiled is not compiled again; a text that compiles is published as soon as the checks
+  have run (`loads(…, checked=…)`), before its cost model is built. The compiler's codes, messages and spans (1-based lines and columns become
   0-based LSP positions), the help appended to the message, notes as related information; a
   diagnostic in an imported file is reported at the `import` line, with the real place as
   related information;
