@@ -44,3 +44,17 @@ def test_an_error_in_a_reused_import_still_quotes_its_line(tmp_path):
         rendered.append(str(error.value))
     assert rendered[0] == rendered[1]
     assert "E101" in rendered[1] and "param rate = 20%" in rendered[1]
+
+
+def test_loads_says_when_a_text_is_checked_before_it_builds_the_cost_model():
+    """`loads(text, checked=…)` calls `checked()` once for a text that compiles (the
+    language server publishes then), never for one with a diagnostic."""
+    import llmarch
+    calls = []
+    good = ('architecture "c"\nparam n = 10 requests/day\ntraffic = n\n'
+            'tool db { cost = 0.001 USD/call }\nflow { start -> db }\n')
+    model = llmarch.loads(good, checked=lambda: calls.append("checked"))
+    assert calls == ["checked"] and model.cost().monthly_total > 0
+    with pytest.raises(LlmarchError):
+        llmarch.loads(good.replace("traffic = n", "traffic = m"), checked=lambda: calls.append("broken"))
+    assert calls == ["checked"]
