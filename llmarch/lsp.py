@@ -58,7 +58,7 @@ from llmarch.lsp_index import (
     declared_in_text,
 )
 
-__all__ = ["server", "serve", "to_lsp_diagnostics", "DEBOUNCE_SECONDS"]
+__all__ = ["DEBOUNCE_SECONDS", "serve", "server", "to_lsp_diagnostics"]
 
 _log = logging.getLogger(__name__)
 Model = object   # an `llmarch.api.Model`; the API imports this module, so not the other way round

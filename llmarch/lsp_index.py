@@ -24,13 +24,14 @@ into LSP answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Optional
 
 from llmarch.dsl import ast
 from llmarch.dsl.diagnostics import Span
 
-__all__ = ["Occurrence", "SymbolIndex", "Context", "completion_context", "declared_in_text"]
+__all__ = ["Context", "Occurrence", "SymbolIndex", "completion_context", "declared_in_text"]
 
 Key = tuple[str, str]
 
@@ -67,7 +68,7 @@ class SymbolIndex:
     imports: dict[Key, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, modules, line_of) -> "SymbolIndex":
+    def build(cls, modules, line_of) -> SymbolIndex:
         """The index of `modules` (`ast.Module`s); `line_of(file, number)` gives a source line."""
         index = cls()
         for module in modules:
@@ -269,7 +270,7 @@ class Context:
 
 
 _KINDS = ast.COMPONENT_KINDS
-_HEADER = re.compile(r"^\s*(?P<word>[A-Za-z_]\w*)(?:\s+(?P<name>[A-Za-z_][\w.]*))?(?:\s+(?P<rest>.*))?$", re.S)
+_HEADER = re.compile(r"^\s*(?P<word>[A-Za-z_]\w*)(?:\s+(?P<name>[A-Za-z_][\w.]*))?(?:\s+(?P<rest>.*))?$", re.DOTALL)
 
 
 def _strip(line: str) -> tuple[str, bool]:
@@ -378,8 +379,8 @@ def _value_context(start: str, prefix: str, block: str, block_name: str) -> Cont
 
 
 _DECLARED = re.compile(r"^\s*(?P<word>param|model|template|scenario|" + "|".join(_KINDS)
-                       + r")\s+(?P<name>[A-Za-z_]\w*)", re.M)
-_USED_AS = re.compile(r"^\s*use\s+[A-Za-z_]\w*\s+as\s+(?P<name>[A-Za-z_]\w*)", re.M)
+                       + r")\s+(?P<name>[A-Za-z_]\w*)", re.MULTILINE)
+_USED_AS = re.compile(r"^\s*use\s+[A-Za-z_]\w*\s+as\s+(?P<name>[A-Za-z_]\w*)", re.MULTILINE)
 
 
 def declared_in_text(text: str) -> Iterator[tuple[str, str]]:
