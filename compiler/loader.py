@@ -25,6 +25,10 @@ __all__ = ["load_modules", "display_path", "stdlib_modules", "read_source", "dec
            "STDLIB_PREFIX"]
 
 MAX_IMPORTED_FILES = 200
+#: Imported files parsed in this process, by name and text: a file compiled again (the
+#: language server compiles on every edit) parses only what changed, not its imports.
+_PARSED_IMPORTS: dict[tuple[str, str], ast.Module] = {}
+_PARSED_IMPORTS_KEPT = 64
 #: How standard-library files are named in diagnostics: `<stdlib>/rag.llmarch:12:3`.
 STDLIB_PREFIX = "<stdlib>/"
 
@@ -37,6 +41,20 @@ def _stdlib_dir() -> Path:
 def stdlib_modules() -> list[str]:
     """The standard-library modules `import` knows, by name."""
     return sorted(p.stem for p in _stdlib_dir().glob("*.llmarch"))
+
+
+def _parse_import(text: str, shown: str, sources: SourceCache) -> ast.Module:
+    """`parse(text, shown, sources)`, reusing the tree of the same file with the same text
+    (a tree is immutable; its source text still goes into `sources` for diagnostics)."""
+    module = _PARSED_IMPORTS.get((shown, text))
+    if module is None:
+        module = parse(text, shown, sources)
+        if len(_PARSED_IMPORTS) >= _PARSED_IMPORTS_KEPT:
+            _PARSED_IMPORTS.pop(next(iter(_PARSED_IMPORTS)))
+        _PARSED_IMPORTS[(shown, text)] = module
+    else:
+        sources.add(shown, text.removeprefix("\ufeff"))   # as `parse` adds it
+    return module
 
 
 def display_path(path: Path) -> str:
@@ -83,7 +101,8 @@ def load_modules(path: str | os.PathLike, sources: SourceCache | None = None,
         if content is None:
             return None
         try:
-            return parse(content, shown, sources)
+            # an imported file whose text did not change keeps its tree (the language server)
+            return parse(content, shown, sources) if at is None else _parse_import(content, shown, sources)
         except LlmarchError as exc:
             errors.extend(exc.diagnostics)
             return None

@@ -34,7 +34,7 @@ from .diagnostics import Collector, Diagnostic, LlmarchError, SourceCache, Span
 from .source_files import MAX_SOURCE_BYTES
 from .vocabulary import KNOWN_UNIT_WORDS, unit_word_pattern
 
-__all__ = ["parse", "MAX_EXPRESSION_DEPTH", "MAX_LITERAL_DIGITS", "MAX_LITERAL_EXPONENT"]
+__all__ = ["parse", "statement_keywords", "keywords", "MAX_EXPRESSION_DEPTH", "MAX_LITERAL_DIGITS", "MAX_LITERAL_EXPONENT"]
 
 #: Deeper expressions are rejected with E104 rather than risking a stack overflow later.
 MAX_EXPRESSION_DEPTH = 64
@@ -71,6 +71,34 @@ def _parser() -> Lark:
     except OSError:  # read-only temp dir: build without the cache
         return Lark(grammar, parser="lalr", lexer="contextual", strict=True,
                     maybe_placeholders=False)
+
+
+@functools.lru_cache(maxsize=1)
+def statement_keywords() -> tuple[str, ...]:
+    """The words a statement may start with (`param`, `model`, `llm`, …), read from the
+    parser's own tables: the terminals it accepts at the start of a file."""
+    parser = _parser()
+    words = {t.name: t.pattern.value for t in parser.terminals if t.pattern.type == "str"}
+    accepted = parser.parse_interactive("").accepts()
+    found = [words[name] for name in accepted if name in words and words[name].isidentifier()]
+    if "KIND" in accepted:
+        found.extend(ast.COMPONENT_KINDS)
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=1)
+def keywords() -> tuple[str, ...]:
+    """Every word the grammar reserves somewhere (statement words, component kinds, `as`,
+    `in`, `of`, `otherwise`, …): a name must not be renamed to one of these."""
+    parser = _parser()
+    found = {t.pattern.value for t in parser.terminals if t.pattern.type == "str" and t.pattern.value.isidentifier()}
+    for t in parser.terminals:   # whole-word keywords are regular expressions: `as(?![A-Za-z0-9_])`
+        if t.name.startswith("_") and t.pattern.type == "re":
+            word = t.pattern.value.split("(?!")[0]
+            if word.isidentifier():
+                found.add(word)
+    found.update(ast.COMPONENT_KINDS)
+    return tuple(sorted(found))
 
 
 def parse(text: str, path: str = "<input>", sources: SourceCache | None = None) -> ast.Module:

@@ -394,10 +394,12 @@ def load(path: str | os.PathLike, cache: bool = True) -> Model:
     return Model(compiled)
 
 
-def loads(text: str, path: str = "<string>") -> Model:
-    """Compile source text; imports are resolved relative to `path`'s folder (not cached)."""
+def loads(text: str, path: str = "<string>", checked=None) -> Model:
+    """Compile source text; imports are resolved relative to `path`'s folder (not cached).
+    `checked()`, when given, is called as soon as the text is known to compile without a
+    diagnostic, before the cost model is built (the language server publishes then)."""
     from llmarch.compiler.pipeline import compile_file
-    return Model(compile_file(path, text=text))
+    return Model(compile_file(path, text=text, checked=checked))
 
 
 def prices(pattern: Optional[str] = None, as_of=None) -> list:

@@ -20,7 +20,7 @@ from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import COST_PER_VISIT, PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
 
-__all__ = ["run", "MAX_ATTEMPTS"]
+__all__ = ["run", "MAX_ATTEMPTS", "FIELDS"]
 
 MAX_ATTEMPTS = 50
 
@@ -28,11 +28,11 @@ _DEFAULT_CATEGORY = {"llm": "inference", "embedding": "retrieval", "retrieval": 
                      "cache": "retrieval", "guardrail": "ops", "tool": "retrieval", "router": "inference", "human": "human",
                      "observe": "ops", "fixed": "infra"}
 
-# Which fields each kind of component takes. "common" fields are shared by every
-# kind that sits in the flow.
+#: Which fields each kind of component takes ("common" fields are shared by every kind that
+#: sits in the flow); the language server's completion reads it too.
 _MODEL_FIELDS = ("model", "input", "output", "cached", "cache_write", "fallback_model") + SPEED_FIELDS
 _COMMON = ("cost", "category", "fail_rate", "attempts", "retries", "fallback", "latency", "backoff", "span")
-_FIELDS = {
+FIELDS = {
     "llm": _MODEL_FIELDS + _COMMON,
     "embedding": _MODEL_FIELDS + _COMMON,
     "guardrail": _MODEL_FIELDS + _COMMON,
@@ -100,7 +100,7 @@ def _component(x: ExpressionCompiler, s: ast.Component) -> None:
     state = x.state
     error = state.collector.error
     owner = f"{s.kind} `{s.name}`"
-    allowed = _FIELDS[s.kind]
+    allowed = FIELDS[s.kind]
     f = fields(state, s.body, allowed, owner, blocks=("input",))
     for key in _REQUIRED.get(s.kind, ()):
         if key not in f:

@@ -18,12 +18,16 @@ from .common import SPEED_FIELDS, fields, optional, speed_fields
 from .expressions import PRICE_PER_TOKEN, ExpressionCompiler
 from .state import State
 
-__all__ = ["run"]
+__all__ = ["run", "MODEL_FIELDS", "CATALOG_MODEL_FIELDS"]
 
 _PRICE_FIELDS = ("input", "output", "cached_input", "cache_write")
 #: the fields of a self-hosted model's `gpu { }` block
-_GPU_FIELDS = ("price", "throughput", "utilisation", "min_replicas")
+GPU_FIELDS = ("price", "throughput", "utilisation", "min_replicas")
 _GPU_EXAMPLE = "gpu { price = 2.49 USD/h; throughput = 2400 tokens/s; utilisation = 70%; min_replicas = 1 }"
+#: the fields of a model priced by hand (or self-hosted, `gpu { }`), and of one from the
+#: catalog (which may be discounted); the language server's completion reads them too
+MODEL_FIELDS = _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS + ("gpu",)
+CATALOG_MODEL_FIELDS = _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS
 
 #: a provider limit's dimension: requests or tokens a minute, requests in flight
 _LIMIT_DIMS = {"rpm": (REQUEST / TIME,), "tpm": (TOKEN / TIME,), "input_tpm": (TOKEN / TIME,),
@@ -47,8 +51,7 @@ def run(state: State) -> None:
 
 def _model(x: ExpressionCompiler, m: ast.Model) -> None:
     state = x.state
-    f = fields(state, m.body, _PRICE_FIELDS + SPEED_FIELDS + ir.LIMIT_FIELDS + ("gpu",), f"model `{m.name}`",
-               blocks=("gpu",))
+    f = fields(state, m.body, MODEL_FIELDS, f"model `{m.name}`", blocks=("gpu",))
     if "gpu" in f:
         _self_hosted(x, m, f)
         return
@@ -97,7 +100,7 @@ def _gpu(x: ExpressionCompiler, m: ast.Model, block: ast.Block) -> Optional[ir.G
     `utilisation` (default 100%) and `min_replicas` (default 1); None when one is wrong."""
     state = x.state
     owner = f"`gpu` of model `{m.name}`"
-    g = fields(state, block.body, _GPU_FIELDS, owner)
+    g = fields(state, block.body, GPU_FIELDS, owner)
     helps = {"price": "add `price = 2.49 USD/h`: what one replica (the GPUs one copy of the model runs on) "
                       "costs an hour",
              "throughput": "add `throughput = 2400 tokens/s`: the input and output tokens one replica serves "
@@ -187,7 +190,7 @@ def _catalog_model(x: ExpressionCompiler, m: ast.Model) -> None:
                               gpu.span, help=f"declare a self-hosted model with a body of its own: "
                               f"`model {m.name} \"label\" {{ {_GPU_EXAMPLE} }}`")
         return
-    f = fields(state, m.body, _PRICE_FIELDS + ("discount",) + SPEED_FIELDS + ir.LIMIT_FIELDS, f"model `{m.name}`")
+    f = fields(state, m.body, CATALOG_MODEL_FIELDS, f"model `{m.name}`")
     values = _price_fields(x, m, f)
     ttft, speed, broken = speed_fields(x, f, f"model `{m.name}`")
     discount = optional(x, f, "discount", (DIMENSIONLESS,), "`discount`", "probability")

@@ -28,16 +28,18 @@ class _Session:
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def _published(params: types.PublishDiagnosticsParams) -> None:
-            self.diagnostics.setdefault(params.uri, asyncio.Queue()).put_nowait(params.diagnostics)
+            self.diagnostics.setdefault(params.uri, asyncio.Queue()).put_nowait(params)
 
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def _logged(params: types.LogMessageParams) -> None:
             self.logs.append(params.message)
 
-    async def start(self, cwd: Path) -> None:
+    async def start(self, cwd: Path, debounce: float | None = None) -> None:
         await self.client.start_io(sys.executable, "-m", "llmarch", "lsp", cwd=str(cwd))
+        options = {"debounce": debounce} if debounce is not None else None
         await self.client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(),
-                                                                  root_uri=from_fs_path(str(cwd))))
+                                                                  root_uri=from_fs_path(str(cwd)),
+                                                                  initialization_options=options))
         self.client.initialized(types.InitializedParams())
 
     def open(self, path: Path, text: str, version: int = 1) -> str:
@@ -52,8 +54,12 @@ class _Session:
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
 
     async def published(self, uri: str) -> list[types.Diagnostic]:
+        return list((await self.publication(uri)).diagnostics)
+
+    async def publication(self, uri: str) -> types.PublishDiagnosticsParams:
+        """The next diagnostics published for `uri`, with the version they are of."""
         queue = self.diagnostics.setdefault(uri, asyncio.Queue())
-        return list(await asyncio.wait_for(queue.get(), timeout=60))
+        return await asyncio.wait_for(queue.get(), timeout=60)
 
     async def stop(self) -> None:
         await self.client.shutdown_async(None)
@@ -265,6 +271,7 @@ def test_without_pygls_the_command_says_how_to_install_it():
 
 def test_notes_become_related_locations_and_the_help_is_appended(tmp_path):
     from llmarch.dsl.diagnostics import Diagnostic, Span
+
     from llmarch.lsp import to_lsp_diagnostics
     path = tmp_path / "a.llmarch"
     here = Span(str(path), 3, 5, 3, 9)
@@ -279,3 +286,401 @@ def test_notes_become_related_locations_and_the_help_is_appended(tmp_path):
     (related,) = d.related_information
     assert related.message == "declared here" and related.location.uri == from_fs_path(str(path))
     assert (related.location.range.start.line, related.location.range.end.character) == (0, 3)
+
+
+# --- completion, references, rename, debouncing (issue 15 item 1) ----------------------------
+
+def _position(text: str, needle: str, offset: int = 0, occurrence: int = 0) -> types.Position:
+    """Where the `occurrence`-th `needle` starts in `text`, plus `offset` characters."""
+    at = -1
+    for _ in range(occurrence + 1):
+        at = text.index(needle, at + 1)
+    line = text.count("\n", 0, at)
+    return types.Position(line=line, character=at - (text.rfind("\n", 0, at) + 1) + offset)
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    """`text` with `edits` applied (from the last to the first, so positions stay right)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+
+    def offset(p: types.Position) -> int:
+        return offsets[p.line] + p.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+async def _complete(s: _Session, uri: str, position: types.Position) -> list[str]:
+    found = await s.client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=position))
+    return [item.label for item in found.items]
+
+
+def test_completion_offers_what_the_compiler_accepts_there(tmp_path):
+    from llmarch.compiler.elaborate.components import FIELDS
+    from llmarch.compiler.elaborate.prices import CATALOG_MODEL_FIELDS
+    from llmarch.compiler.loader import stdlib_modules
+    from llmarch.dsl.parser import statement_keywords
+    text = QUICKSTART.read_text(encoding="utf-8")
+    # places to complete at, each on a line of its own added to the valid quickstart
+    text += ('\n\nllm draft {\n  \n  model = \n  fallback = \n  output = 250 \n}\n'
+             'model cheap = "openai:gpt-4o-m" { \n}\nimport \nuse \nscenario busy { \n}\n'
+             'flow { answer -> \n}\nuse semantic_cache as faq { \n}\n# a comment \n')
+    path = tmp_path / "quickstart.llmarch"
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            await s.published(uri)   # broken at the end (half-written): the quickstart's compile answers
+
+            # a statement's first word: exactly what the parser accepts there
+            assert sorted(await _complete(s, uri, types.Position(line=len(text.splitlines()), character=0))) \
+                == sorted(statement_keywords())
+            assert {"param", "llm", "template", "use", "import", "model"} <= set(statement_keywords())
+            # a field of an llm: the compiler's own table, in its order
+            assert await _complete(s, uri, _position(text, "  \n  model = ", 2)) == list(FIELDS["llm"])
+            # the value of `model =`: the declared models (the file does not compile: as the text declares
+            # them); of `fallback =`: components, not fixed costs
+            assert await _complete(s, uri, _position(text, "model = \n", len("model = "))) \
+                == ["cheap", "large", "small"]
+            assert await _complete(s, uri, _position(text, "fallback = \n", len("fallback = "))) \
+                == ["answer", "answers", "draft"]
+            # after a number: unit words
+            assert "tokens" in await _complete(s, uri, _position(text, "output = 250 \n", len("output = 250 ")))
+            # inside a catalog reference: the catalog's ids matching what is typed
+            refs = await _complete(s, uri, _position(text, '"openai:gpt-4o-m"', len('"openai:gpt-4o-m')))
+            assert "openai:gpt-4o-mini" in refs and all("openai:gpt-4o-m" in r for r in refs)
+            # a catalog model's body: its fields (with `discount`)
+            assert await _complete(s, uri, _position(text, "{ \n}\nimport", 2)) == list(CATALOG_MODEL_FIELDS)
+            # after `import`: the standard library's modules
+            assert await _complete(s, uri, _position(text, "import \n", len("import "))) == stdlib_modules()
+            # after `use`: templates, with their parameters and the import they need
+            found = await s.client.text_document_completion_async(types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=_position(text, "use \n", len("use "))))
+            cache = next(item for item in found.items if item.label == "semantic_cache")
+            assert cache.detail == "template(hit_rate, lookup_cost) from `import caching`"
+            assert cache.additional_text_edits[0].new_text == "import caching\n"
+            # a scenario's body: the parameters it may set
+            assert await _complete(s, uri, _position(text, "busy { ", len("busy { "))) == ["hit_rate", "questions"]
+            # a flow: components and the flow's own nodes
+            flow = await _complete(s, uri, _position(text, "answer -> \n", len("answer -> ")))
+            assert {"answer", "answers", "draft", "start", "success", "failure"} <= set(flow)
+            assert "vector_db" not in flow and "small" not in flow
+            # a `use` body: the template's parameters
+            assert await _complete(s, uri, _position(text, "faq { ", len("faq { "))) == ["hit_rate", "lookup_cost"]
+            # nothing in a comment
+            assert await _complete(s, uri, _position(text, "a comment ", len("a comment "))) == []
+        finally:
+            await s.stop()
+        assert not any("failed" in m or "internal error" in m for m in s.logs), s.logs
+
+    _run(session())
+
+
+def test_references_and_rename_of_a_parameter_and_a_component(tmp_path):
+    import llmarch
+    text = QUICKSTART.read_text(encoding="utf-8")
+    path = tmp_path / "quickstart.llmarch"
+    path.write_text(text, encoding="utf-8")
+    before = llmarch.loads(text, path=str(path)).cost().monthly_total
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            assert await s.published(uri) == []
+            doc = types.TextDocumentIdentifier(uri=uri)
+
+            # `hit_rate`: declared, given to the cache, set by the scenario; the cache's own
+            # field `hit_rate = …` is not the parameter
+            found = await s.client.text_document_references_async(types.ReferenceParams(
+                text_document=doc, position=_position(text, "param hit_rate", 7),
+                context=types.ReferenceContext(include_declaration=True)))
+            where = sorted((x.range.start.line, x.range.start.character, x.range.end.character) for x in found)
+            assert where == [(4, 6, 14), (10, 27, 35), (23, 50, 58)], where
+            assert {x.uri for x in found} == {uri}
+            without = await s.client.text_document_references_async(types.ReferenceParams(
+                text_document=doc, position=_position(text, "hit_rate;", 0),
+                context=types.ReferenceContext(include_declaration=False)))
+            assert len(without) == 2
+
+            # rename it: the edits give a file that compiles to the same cost
+            prepared = await s.client.text_document_prepare_rename_async(types.PrepareRenameParams(
+                text_document=doc, position=_position(text, "hit_rate = hit_rate", 13)))
+            assert (prepared.start.line, prepared.start.character, prepared.end.character) == (10, 27, 35)
+            edit = await s.client.text_document_rename_async(types.RenameParams(
+                text_document=doc, position=_position(text, "param hit_rate", 7), new_name="cache_hit_rate"))
+            renamed = _apply(text, edit.changes[uri])
+            assert renamed.count("cache_hit_rate") == 3
+            assert "cache answers { hit_rate = cache_hit_rate;" in renamed
+            assert llmarch.loads(renamed, path=str(path)).cost().monthly_total == before
+
+            # a component: its declaration and the flow
+            edit = await s.client.text_document_rename_async(types.RenameParams(
+                text_document=doc, position=_position(text, "-> answer }", 3), new_name="reply"))
+            renamed = _apply(text, edit.changes[uri])
+            assert "llm reply {" in renamed and "start -> answers -> reply }" in renamed
+            assert llmarch.loads(renamed, path=str(path)).cost().monthly_total == before
+
+            # refused: a keyword, a name that is taken, a name that is no name, something not renameable
+            for position, new_name, message in [
+                    (_position(text, "param hit_rate", 7), "model", "`model` is a keyword"),
+                    (_position(text, "param hit_rate", 7), "questions", "`questions` is already declared (as a parameter)"),
+                    (_position(text, "param hit_rate", 7), "small", "`small` is already declared (as a model)"),
+                    (_position(text, "param hit_rate", 7), "2fast", "`2fast` is not a name"),
+                    (_position(text, "param hit_rate", 7), "start", "`start` is built in"),
+                    (_position(text, "scenario launch", 10), "go", "only a parameter, model or component")]:
+                with pytest.raises(Exception) as refused:
+                    await s.client.text_document_rename_async(types.RenameParams(
+                        text_document=doc, position=position, new_name=new_name))
+                assert message in str(refused.value), (new_name, refused.value)
+        finally:
+            await s.stop()
+
+    _run(session())
+
+
+def test_definition_and_references_reach_into_the_standard_library(tmp_path):
+    import llmarch.stdlib
+    stdlib = Path(llmarch.stdlib.__file__).parent
+    text = ('architecture "s"\nimport caching\nparam n = 1000 requests/day\ntraffic = n\n'
+            'tool db { cost = 0.001 USD/call }\nuse semantic_cache as faq { hit_rate = 30% }\n'
+            'flow { start -> faq -> db }\n')
+    path = tmp_path / "main.llmarch"
+    path.write_text(text, encoding="utf-8")
+    caching = (stdlib / "caching.llmarch").read_text(encoding="utf-8")
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            assert await s.published(uri) == []
+            doc = types.TextDocumentIdentifier(uri=uri)
+            # an import opens its module
+            location = await s.client.text_document_definition_async(types.DefinitionParams(
+                text_document=doc, position=_position(text, "caching", 2)))
+            assert location.uri == from_fs_path(str(stdlib / "caching.llmarch"))
+            # a template, and a template's parameter, are declared in it
+            declared = _position(caching, "template semantic_cache", len("template "))
+            location = await s.client.text_document_definition_async(types.DefinitionParams(
+                text_document=doc, position=_position(text, "semantic_cache", 3)))
+            assert location.uri == from_fs_path(str(stdlib / "caching.llmarch"))
+            assert (location.range.start.line, location.range.start.character) == (declared.line, declared.character)
+            location = await s.client.text_document_definition_async(types.DefinitionParams(
+                text_document=doc, position=_position(text, "hit_rate = 30%", 2)))
+            param = _position(caching, "param hit_rate", len("param "))
+            assert (location.range.start.line, location.range.start.character) == (param.line, param.character)
+            # the instance is a name of this file, used in the flow
+            found = await s.client.text_document_references_async(types.ReferenceParams(
+                text_document=doc, position=_position(text, "faq ->", 0),
+                context=types.ReferenceContext(include_declaration=True)))
+            assert sorted((x.range.start.line, x.range.start.character) for x in found) == [(5, 22), (6, 16)]
+            # the template's references: its declaration in the standard library and its use here
+            found = await s.client.text_document_references_async(types.ReferenceParams(
+                text_document=doc, position=_position(text, "semantic_cache", 3),
+                context=types.ReferenceContext(include_declaration=True)))
+            assert {x.uri for x in found} == {uri, from_fs_path(str(stdlib / "caching.llmarch"))}
+            # hover on the template: its parameters
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=doc, position=_position(text, "semantic_cache", 3)))
+            assert "`use semantic_cache as NAME { hit_rate = …; lookup_cost = … }`" in hover.contents.value
+        finally:
+            await s.stop()
+
+    _run(session())
+
+
+def test_hover_on_a_parameter_gives_its_sensitivity(tmp_path):
+    # monthly = n × price × 30 days: d/dn = 0.002 × 30 = $0.06 per request/day, d/dprice =
+    # 1000 × 30 = $30,000 per USD/call; both elasticities 1
+    text = ('architecture "h"\nsettings { month = 30 days }\nparam n = 1000 requests/day in [0, 5000] "traffic"\n'
+            'param price = 0.002 USD/call\ntraffic = n\ntool db { cost = price }\nflow { start -> db }\n')
+    path = tmp_path / "h.llmarch"
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            assert await s.published(uri) == []
+            doc = types.TextDocumentIdentifier(uri=uri)
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=doc, position=_position(text, "traffic = n", len("traffic = "))))
+            value = hover.contents.value
+            assert "**n** = 1000 requests/day" in value and "range [0, 5000]" in value and "traffic" in value
+            assert "d monthly / d n = +$0.06 per 1 requests/day" in value, value
+            assert "elasticity +1.000" in value
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=doc, position=_position(text, "cost = price", len("cost = "))))
+            assert "d monthly / d price = +$30,000.00 per 1 USD/call" in hover.contents.value, hover.contents.value
+            # the component: $60 a month, all of it
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=doc, position=_position(text, "tool db", 6)))
+            assert "| `db` | 1 | $0.002000 | $60.00 | 100.0% |" in hover.contents.value, hover.contents.value
+            lenses = await s.client.text_document_code_lens_async(types.CodeLensParams(text_document=doc))
+            assert [(x.range.start.line, x.command.title) for x in lenses] == [(5, "$60.00/month · 100.0% of the total")]
+        finally:
+            await s.stop()
+
+    _run(session())
+
+
+def test_a_burst_of_changes_compiles_once(tmp_path):
+    """Ten changes sent at once (with a half-second debounce) give one compile: the first
+    diagnostics after the burst are of its last version, and the next are of the next change."""
+    text = QUICKSTART.read_text(encoding="utf-8")
+    path = tmp_path / "quickstart.llmarch"
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path, debounce=0.5)
+        try:
+            uri = s.open(path, text)
+            assert (await s.publication(uri)).version == 1
+            for version in range(2, 12):   # every other version broken in a different way
+                s.change(uri, text.replace("model = small", "model = smal" if version % 2 else "model = "), version)
+            after = await s.publication(uri)
+            assert after.version == 11 and [d.code for d in after.diagnostics] == ["E216"], after
+            s.change(uri, text, 12)
+            after = await s.publication(uri)
+            assert (after.version, list(after.diagnostics)) == (12, [])
+        finally:
+            await s.stop()
+
+    _run(session())
+
+
+def test_every_example_cut_anywhere_leaves_the_server_standing(tmp_path):
+    """A fuzz test: every example, cut at 25 seeded places (15 line ends, 10 anywhere, inside
+    words and strings too), is sent as a change; each version gets its diagnostics (with
+    codes), and completion and hover at the cut never fail; then completion at 20 places of
+    the whole file."""
+    import random
+    rng = random.Random(15)
+    examples = sorted(ROOT.glob("examples/**/*.llmarch"))
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path, debounce=0)
+        try:
+            for example in examples:
+                text = example.read_text(encoding="utf-8")
+                path = tmp_path / example.relative_to(ROOT)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                for other in example.parent.glob("*.llmarch"):   # imports resolve beside it
+                    (path.parent / other.name).write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+                line_ends = [i for i, ch in enumerate(text) if ch == "\n"]
+                cuts = sorted(set(rng.sample(line_ends, min(15, len(line_ends)))
+                                  + rng.sample(range(len(text) + 1), 10))) + [len(text)]
+                uri = s.open(path, "")
+                await s.published(uri)
+                for version, cut in enumerate(cuts, start=2):
+                    prefix = text[:cut]
+                    s.change(uri, prefix, version)
+                    found = await s.published(uri)
+                    assert all(d.code for d in found), (example, cut)
+                    end = types.Position(line=prefix.count("\n"), character=cut - (prefix.rfind("\n") + 1))
+                    doc = types.TextDocumentIdentifier(uri=uri)
+                    await s.client.text_document_completion_async(types.CompletionParams(text_document=doc,
+                                                                                         position=end))
+                    await s.client.text_document_hover_async(types.HoverParams(text_document=doc, position=end))
+                assert found == [], (example, found)
+                # completion anywhere in the whole file
+                lines = text.split("\n")
+                for _ in range(20):
+                    line = rng.randrange(len(lines))
+                    position = types.Position(line=line, character=rng.randrange(len(lines[line]) + 1))
+                    await s.client.text_document_completion_async(types.CompletionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri), position=position))
+        finally:
+            await s.stop()
+        assert not any("failed" in m or "internal error" in m for m in s.logs), s.logs
+
+    _run(session())
+
+
+def test_completion_context_reads_any_text_without_failing():
+    """`completion_context` at 400 seeded places of every example, and at every place of
+    every prefix of the quickstart's first lines, answers one of its kinds."""
+    import random
+
+    from llmarch.lsp_index import completion_context
+    kinds = {"statement", "field", "value", "unit", "flow", "catalog", "import", "import path", "template name",
+             "nothing"}
+    rng = random.Random(1)
+    for example in sorted(ROOT.glob("examples/**/*.llmarch")):
+        lines = example.read_text(encoding="utf-8").split("\n")
+        for _ in range(400):
+            line = rng.randrange(len(lines))
+            context = completion_context("\n".join(lines), line, rng.randrange(len(lines[line]) + 1))
+            assert context.what in kinds
+    text = "\n".join(QUICKSTART.read_text(encoding="utf-8").split("\n")[:14])
+    for cut in range(len(text) + 1):
+        prefix = text[:cut]
+        assert completion_context(prefix, prefix.count("\n"), cut - (prefix.rfind("\n") + 1)).what in kinds
+    assert completion_context('llm a {\n  model = ', 1, 10).field == "model"
+    assert completion_context('model m = "openai:gpt', 0, 21).prefix == "openai:gpt"
+
+
+def test_a_note_of_a_diagnostic_is_a_related_location(tmp_path):
+    """E101 says where the name was first declared: the editor gets that place as related
+    information, in the same file."""
+    text = ('architecture "d"\nparam n = 10 requests/day\nparam n = 20 requests/day\ntraffic = n\n'
+            'tool db { cost = 0.001 USD/call }\nflow { start -> db }\n')
+    path = tmp_path / "d.llmarch"
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path)
+        try:
+            uri = s.open(path, text)
+            (found,) = await s.published(uri)
+            assert found.code == "E101" and found.range.start.line == 2
+            (related,) = found.related_information
+            assert related.message == "first declared here" and related.location.uri == uri
+            assert (related.location.range.start.line, related.location.range.start.character) == (1, 6)
+        finally:
+            await s.stop()
+
+    _run(session())
+
+
+def test_a_change_right_after_the_diagnostics_still_answers_from_a_compile(tmp_path):
+    """The diagnostics of a text that compiles go out before its cost model is built; a
+    change sent the moment they arrive (no debounce) queues the next compile while the
+    first is finishing, and a hover sent the moment the next diagnostics arrive answers
+    from that next compile (it waits for the one under way). On the benchmark's generator
+    at 500 components, so that building the cost model takes a while."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_compile", ROOT / "bench" / "bench_compile.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench.generate(500)
+    path = tmp_path / "big.llmarch"
+    edited = text.replace("\n", "\n\n", 1)   # every line one lower
+    component = _position(edited, "llm answer_0", len("llm "))
+
+    async def session():
+        s = _Session()
+        await s.start(tmp_path, debounce=0)
+        try:
+            uri = s.open(path, text)
+            assert await s.published(uri) == []
+            s.change(uri, edited, 2)
+            assert (await s.publication(uri)).version == 2
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=component))
+            assert hover is not None and "**answer_0** (llm" in hover.contents.value, hover
+        finally:
+            await s.stop()
+
+    _run(session())
