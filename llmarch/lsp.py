@@ -390,8 +390,10 @@ class _Cursor:
 
 
 def _main_file(state: _Document) -> str:
-    """The main file as the compiler shows it (its spans' `file`)."""
-    return state.model.compiled.modules[0].path
+    """The edited file as the compiler shows it (its spans' `file`): the main module, or for
+    a scenario file (`scenarios for`), the last module (the loader reads the model first)."""
+    modules = state.model.compiled.modules
+    return modules[-1].path if modules[-1].over is not None else modules[0].path
 
 
 def _at(ls: LlmarchServer, uri: str, position: types.Position) -> _Cursor:
