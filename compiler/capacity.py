@@ -4,10 +4,10 @@ Computed from one `Evaluation` (the scenario already resolved and evaluated): th
 visits of every lowered node, the same chain the cost comes from. For a model, a request
 makes `calls` = Σ vₙ over the nodes that call it (every attempt, `fallback_model` copies
 on the fallback model), sends Σ vₙ · input tokens and receives Σ vₙ · output tokens (`tpm`
-counts both), and
-keeps Σ vₙ · (seconds of a call) of call time; with λ the arrival rate, the demand on a
-limit is λ times that amount (Little's law for `concurrency`). The peak is the mean times
-`settings { peak = … }`. A self-hosted model (`gpu { }`) gets a `GpuRow`: the replicas its
+counts both), and keeps Σ vₙ · (seconds of a call) of call time (`throttle.demand_per_request`);
+with λ the arrival rate, the demand on a limit is λ times that amount (Little's law for
+`concurrency`). The peak is the mean times `settings { peak = … }`; the limits enforced
+(refused calls retried, a fixed point) come from `throttle.throttle`. A self-hosted model (`gpu { }`) gets a `GpuRow`: the replicas its
 token demand needs at the mean and at the peak (the ones paid for), by the formula the cost
 uses (`ir.GpuHosting.replicas`). See docs/capacity.md.
 """
@@ -21,6 +21,7 @@ import sympy
 
 from . import ir
 from .codegen import numeric
+from .throttle import demand, demand_per_request, limit_value, throttle
 from .units import SECONDS_PER_DAY
 
 __all__ = ["Capacity", "LimitRow", "InFlightRow", "GpuRow", "capacity", "LIMIT_UNITS"]
@@ -28,8 +29,6 @@ __all__ = ["Capacity", "LimitRow", "InFlightRow", "GpuRow", "capacity", "LIMIT_U
 #: the unit each limit is read and shown in, and what a request's amount is counted in
 LIMIT_UNITS = {"rpm": ("requests/min", "calls"), "tpm": ("tokens/min", "tokens"), "input_tpm": ("tokens/min", "tokens"),
                "output_tpm": ("tokens/min", "tokens"), "concurrency": ("requests", "call-seconds")}
-
-_MINUTES_PER_DAY = 1440
 
 
 @dataclass(frozen=True)
@@ -182,42 +181,25 @@ def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] =
     env[ir.FAILURE_SWITCH] = 1.0
     visits = evaluation.graph.visits
     per_day = float(numeric(arch.traffic, env))
-    amounts: dict[str, dict[str, float]] = {}   # model -> calls, tokens in and out, call-seconds per request
+    amounts = demand_per_request(arch, flow, visits, env)   # model -> limit -> what one request asks
     in_flight: list[InFlightRow] = []
-    for comp in arch.components.values():
-        if comp.kind == "observe":
-            continue
-        rows: dict[str, float] = {}
-        for node in flow.nodes_of[comp.name]:
-            v = visits[node]
-            clone = "@" in node
-            rows[node if clone else comp.name] = rows.get(node if clone else comp.name, 0.0) + v * _seconds(
-                flow.graph.nodes[node]["latency"], env)
-            price = comp.fallback_model if clone else (arch.prices.get(comp.model) if comp.model else None)
-            if price is None:
+    if arch.has_latency:
+        per_second = per_day / SECONDS_PER_DAY
+        for comp in arch.components.values():
+            if comp.kind == "observe":
                 continue
-            call_time = comp.fallback_latency if clone else comp.latency
-            a = amounts.setdefault(price.name, dict.fromkeys(ir.LIMIT_FIELDS, 0.0))
-            tokens_in, tokens_out = _value(comp.input_tokens, env), _value(comp.output_tokens, env)
-            a["rpm"] += v
-            a["tpm"] += v * (tokens_in + tokens_out)
-            a["input_tpm"] += v * tokens_in
-            a["output_tpm"] += v * tokens_out
-            a["concurrency"] += v * _seconds(call_time, env)
-        if arch.has_latency:
-            per_second = per_day / SECONDS_PER_DAY
+            rows: dict[str, float] = {}
+            for node in flow.nodes_of[comp.name]:
+                name = node if "@" in node else comp.name
+                rows[name] = rows.get(name, 0.0) + visits[node] * _seconds(flow.graph.nodes[node]["latency"], env)
             in_flight += [InFlightRow(name, comp.name, seconds, per_second * seconds, arch.peak * per_second * seconds)
                           for name, seconds in rows.items()]
     limits = []
     for price in arch.prices.values():
         for key, value, _ in price.limits:
             per_request = amounts.get(price.name, {}).get(key, 0.0)
-            if key == "concurrency":
-                limit = float(numeric(value, env))
-                mean = per_day / SECONDS_PER_DAY * per_request      # Little's law: λ (per second) × seconds
-            else:
-                limit = float(numeric(value, env)) / _MINUTES_PER_DAY   # per day -> per minute
-                mean = per_day / _MINUTES_PER_DAY * per_request
+            limit = limit_value(key, value, env)
+            mean = demand(key, per_request, per_day)       # Little's law for `concurrency`
             peak = mean * arch.peak
             binds_at = per_day * limit / peak if peak > 0 else None
             limits.append(LimitRow(price.name, key, limit, per_request, mean, peak, binds_at))
@@ -225,7 +207,6 @@ def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] =
     gpus = _gpus(arch, env, per_day, amounts, result)
     throttled = (None, None)
     if limits:
-        from .throttle import throttle
         throttled = (throttle(arch, flow, evaluation, per_day), throttle(arch, flow, evaluation, per_day * arch.peak))
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
                     result.latency_per_request if arch.has_latency else None, dict(requests or {}), *throttled,
@@ -254,10 +235,6 @@ def _gpus(arch: ir.Architecture, env, per_day: float, amounts: dict, result) -> 
             monthly[name] / result.requests_per_month if result.requests_per_month else None,
             per_day * served / peak if peak > 0 else None))
     return rows
-
-
-def _value(expr, env) -> float:
-    return 0.0 if expr is None else float(numeric(expr, env))
 
 
 def _seconds(days, env) -> float:
