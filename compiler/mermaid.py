@@ -22,6 +22,7 @@ import string
 from . import ir, present
 from .evaluate import Evaluation, numeric
 from .pipeline import Compiled
+from .vectors import vector_links
 
 __all__ = ["MERMAID_ARROWS", "MERMAID_COMPONENTS", "architecture_mermaid", "label", "summarized"]
 
@@ -153,33 +154,7 @@ def _summary(compiled: Compiled, evaluation: Evaluation) -> str:
         lines.append(f"  v_{category}[" + label(
             category, counted, f"{present.money(monthly)} / month · {present.share(monthly / total if total else 0.0)}",
             "most expensive: " + ", ".join(r.name for r in top)) + "]")
-    category_of = {name: comp.category for name, comp in arch.components.items()}
-    links: dict[tuple[str, str], list[int]] = {}
-
-    def link(source: str, target: str, failure: bool) -> None:
-        u = "start" if source == "start" else f"v_{category_of[source]}"
-        v = target if target in _OUTCOMES else f"v_{category_of[target]}"
-        counts = links.setdefault((u, v), [0, 0])
-        counts[0] += 1
-        counts[1] += failure
-
-    if arch.entry != "start":
-        link("start", arch.entry, False)
-    out_probability: dict[str, float] = {}
-    for edge in arch.edges:
-        link(edge.source, edge.target, edge.on_failure or edge.target == "failure")
-        if edge.source != "start":
-            out_probability[edge.source] = out_probability.get(edge.source, 0.0) + float(numeric(edge.probability, env))
-    for name, comp in arch.components.items():
-        if comp.kind == "observe":
-            link("start", name, False)
-            continue
-        if comp.kind == "cache" and comp.hit_rate is not None:
-            link(name, comp.on_hit, False)
-        if comp.fail_rate != 0 and comp.fallback_model is None:
-            link(name, comp.fallback if comp.fallback is not None else "failure", True)
-        if out_probability.get(name, 0.0) < 1 - 1e-12:
-            link(name, "success", False)
+    links = vector_links(arch, env)
     lines += [f'  {o}(["{o}"])' for o in _OUTCOMES if any(v == o for _, v in links)]
     for (u, v), (count, failures) in links.items():
         arrow = "-.->" if failures == count else "-->"

@@ -38,6 +38,7 @@ from llmarch.dsl.diagnostics import usage_error
 from . import ir, options, present
 from .evaluate import CostResult, Evaluation, GraphNumbers, numeric
 from .pipeline import Compiled
+from .vectors import vector_links
 
 __all__ = ["architecture_dot", "render_dot", "svg", "GraphvizMissing", "escape_html", "SHADES", "FORMATS", "SUMMARY_THRESHOLD", "FULL_LABELS", "INSTALL_HELP",
            "summary_dot", "count_edges", "SUMMARY_NAMES"]
@@ -510,7 +511,7 @@ def _legend(result: CostResult, summarized: bool, count: int, limited: bool = Fa
         f'<TD BGCOLOR="{fill}"><FONT POINT-SIZE="8" COLOR="{font}">'
         + (f"≥ {_share(bound)}" if bound else "&gt; 0") + "</FONT></TD>"
         for bound, fill, font in SHADES)
-    rows.append(f'<TD COLSPAN="2"><FONT POINT-SIZE="8">fill: share of the monthly total</FONT></TD>')
+    rows.append('<TD COLSPAN="2"><FONT POINT-SIZE="8">fill: share of the monthly total</FONT></TD>')
     rows.append('<TD COLSPAN="2"><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2"><TR>'
                 f'<TD BGCOLOR="{_NO_COST}"><FONT POINT-SIZE="8">0</FONT></TD>' + scale + "</TR></TABLE></TD>")
     if any("@" in r.name for r in result.components):
@@ -611,33 +612,7 @@ def summary_dot(compiled: Compiled, evaluation: Evaluation, *, title: Optional[s
         dot.node(f"v_{category}", _html(_table(lines, fill, alarm=bool(hot))), fontcolor=font, id=f"vector_{category}")
 
     # arrows: declared edges, fallbacks, cache hits and final failures, counted per pair
-    category_of = {name: comp.category for name, comp in arch.components.items()}
-    links: dict[tuple[str, str], list[int]] = {}
-
-    def link(source: str, target: str, failure: bool) -> None:
-        u = "start" if source == "start" else f"v_{category_of[source]}"
-        v = target if target in ("success", "failure") else f"v_{category_of[target]}"
-        counts = links.setdefault((u, v), [0, 0])
-        counts[0] += 1
-        counts[1] += failure
-
-    if arch.entry != "start":
-        link("start", arch.entry, False)
-    out_probability: dict[str, float] = {}
-    for edge in arch.edges:
-        link(edge.source, edge.target, edge.on_failure or edge.target == "failure")
-        if edge.source != "start":
-            out_probability[edge.source] = out_probability.get(edge.source, 0.0) + float(numeric(edge.probability, env))
-    for name, comp in arch.components.items():
-        if comp.kind == "observe":
-            link("start", name, False)
-            continue
-        if comp.kind == "cache" and comp.hit_rate is not None:
-            link(name, comp.on_hit, False)
-        if _retried(comp) and comp.fallback_model is None:
-            link(name, comp.fallback if comp.fallback is not None else "failure", True)
-        if out_probability.get(name, 0.0) < 1 - 1e-12:
-            link(name, "success", False)     # what no edge takes ends the request here
+    links = vector_links(arch, env)
     for outcome in ("success", "failure"):
         if any(v == outcome for _, v in links):
             style = {"success": dict(shape="doublecircle", style="filled", fillcolor="#d5f5e3", fontsize="9",
