@@ -4,6 +4,7 @@ scenario file over the model (`scenarios for`), never a copy of it."""
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,12 @@ def test_observed_file_compiles_and_prices(capsys, tmp_path, fit):
     assert code == 0 and "wrote" in err
     text = target.read_text(encoding="utf-8")
     assert "scenario observed extends production" in text and "# n=" in text
-    # the model and the file share no folder but the root: the model's absolute path
-    assert f'\nscenarios for "{MODEL.as_posix()}"\n' in text
+    # the model named by a path that leads to it from the file's folder (relative, or
+    # absolute when the two share no folder but the root)
+    (reference,) = re.findall(r'^scenarios for "([^"]+)"$', text, re.MULTILINE)
+    assert (target.parent / reference).resolve() == MODEL.resolve()
+    shared = os.path.commonpath([MODEL.resolve(), target.parent.resolve()])
+    assert Path(reference).is_absolute() == (os.path.dirname(shared) == shared)
     assert "architecture" not in text and "flow {" not in text       # named, not copied
     assert main(["cost", str(target), "--scenario", "observed"]) in (0, 4)   # 4: a budget may not hold
     capsys.readouterr()
