@@ -88,20 +88,28 @@ def capacity_text(c: Capacity, markdown: bool = False) -> str:
         out += [""] + table(IN_FLIGHT_HEADER, rows, right={1, 2, 3})
     else:
         out += ["", "in flight: the file declares no time (`latency`, `ttft`), so Little's law has nothing to count"]
+    gap = [""] if markdown else []     # a line right under a Markdown table would join it
     if c.throttled_mean is not None:
-        out += [""] + _throttled_lines(c, table)
+        rows = throttled_rows(c)
+        out += [""] + ((table(THROTTLED_HEADER, rows, right={1, 2, 3}) + gap + [f"({throttled_note(c)})"])
+                       if rows else [NOTHING_THROTTLED])
     if c.requests:
-        out += [""] + table(REQUESTS_HEADER, [_request_cells(metric, s) for metric, s in c.requests.items()],
-                            right={1, 2, 3, 4, 5})
-        out.append("(the spread between requests over the paths they take, at the scenario's values; "
-                   "not the uncertainty over the guesses)")
+        out += [""] + table(REQUESTS_HEADER, request_rows(c), right={1, 2, 3, 4, 5}) + gap + [f"({REQUESTS_NOTE})"]
     return "\n".join(out) + "\n"
 
 
-def _throttled_lines(c: Capacity, table) -> list[str]:
+THROTTLED_HEADER = ["with the limits enforced", "no limits", "at the mean", "at the peak"]
+THROTTLED_NOTE = ("a refused call is a failed attempt: retried after the backoff, then the fallback, else the request "
+                  "fails; retries are demand too, so the share is a fixed point — docs/capacity.md#throttling")
+NOTHING_THROTTLED = "throttling: no limit is exceeded at the peak, so no call is refused"
+
+
+def throttled_rows(c: Capacity) -> list[list[str]]:
+    """The rows of the limits-enforced table (refused shares, cost, latency, P(success)
+    without limits, at the mean and at the peak); [] when nothing is refused."""
     mean, peak = c.throttled_mean, c.throttled_peak
     if not peak.throttles and not mean.throttles:
-        return ["throttling: no limit is exceeded at the peak, so no call is refused"]
+        return []
     models = sorted(set(peak.shares) | set(mean.shares))
     rows = [[f"{m} calls refused (429)", "0%",
              *(present.share(t.shares.get(m, 0.0)) + (f" ({t.binding[m]})" if m in t.binding else "")
@@ -115,12 +123,23 @@ def _throttled_lines(c: Capacity, table) -> list[str]:
                                                                             mean.latency_per_request,
                                                                             peak.latency_per_request))])
     rows.append(["P(success)", *(present.percent(x) for x in (mean.free_p_success, mean.p_success, peak.p_success))])
-    out = table(["with the limits enforced", "no limits", "at the mean", "at the peak"], rows, right={1, 2, 3})
-    note = ("(a refused call is a failed attempt: retried after the backoff, then the fallback, else the request "
-            "fails; retries are demand too, so the share is a fixed point — docs/capacity.md#throttling)")
-    if not (mean.converged and peak.converged):
+    return rows
+
+
+def throttled_note(c: Capacity) -> str:
+    note = THROTTLED_NOTE
+    if not (c.throttled_mean.converged and c.throttled_peak.converged):
         note += " — the fixed point did not converge: the shares are the last iterate's"
-    return out + [note]
+    return note
+
+
+REQUESTS_NOTE = ("the spread between requests over the paths they take, at the scenario's values; "
+                 "not the uncertainty over the guesses")
+
+
+def request_rows(c: Capacity) -> list[list[str]]:
+    """A row per figure of one request (latency, cost): mean, std dev, p50, p95, p99, how."""
+    return [_request_cells(metric, s) for metric, s in c.requests.items()]
 
 
 def _request_cells(metric: str, s) -> list[str]:

@@ -18,6 +18,8 @@ import sympy
 
 from .. import ir, present
 from ..capacity import LIMIT_UNITS, Capacity, GpuRow, LimitRow
+from ..capacity_output import (NOTHING_THROTTLED, REQUESTS_HEADER, REQUESTS_NOTE, THROTTLED_HEADER, request_rows,
+                               throttled_note, throttled_rows)
 from ..evaluate import CostResult
 from ..units import SECONDS_PER_DAY
 from .htmlkit import attr, escape
@@ -294,13 +296,15 @@ def capacity_section(c: Capacity | None, error: str | None = None) -> str:
            + _fig("traffic_mean", c.traffic, present.count(c.traffic)) + " requests/day at the mean, "
            + _fig("traffic_peak", c.peak_traffic, present.count(c.peak_traffic))
            + f" at the peak (peak = {escape(present.number(c.peak))}, <code>settings {{ peak = … }}</code>). "
-           "The traffic slider moves every figure below.</p>"]
+           "The traffic slider moves the figures below, but for the two tables computed at the file's values, "
+           "which say so.</p>"]
     if c.limits:
         out.append('<p class="note">Every provider limit against the demand a request puts on it: the amount per '
                    'request (its expected calls, tokens or seconds of calls), the demand at the mean and at the peak '
                    '(per minute; calls in flight for <code>concurrency</code>), the use of the limit at the peak, '
-                   'the headroom left, the share of the peak demand refused (HTTP 429: max(0, 1 − limit ÷ '
-                   'demand), reported, not priced) and the mean traffic at which the peak reaches the limit. '
+                   'the headroom left, the share of the peak demand above the limit (max(0, 1 − limit ÷ demand), '
+                   'before the retries refusing it provokes: the limits enforced are below) and the mean traffic at '
+                   'which the peak reaches the limit. '
                    'A row at or over its limit is marked, and so is its model\'s component in the diagram.</p>'
                    f'<div class="scroll"><table class="data" id="lm-limits">{_LIMITS_HEAD}<tbody>'
                    + "".join(_limit_row(k, r) for k, r in enumerate(c.limits)) + "</tbody></table></div>")
@@ -315,6 +319,11 @@ def capacity_section(c: Capacity | None, error: str | None = None) -> str:
                    '(<code>llmarch capacity</code> prints the same rows).</p>'
                    f'<div class="scroll"><table class="data" id="lm-gpus">{_GPU_HEAD}<tbody>'
                    + "".join(_gpu_row(k, g) for k, g in enumerate(c.gpus)) + "</tbody></table></div>")
+    if c.throttled_peak is not None:
+        out.append(_static_table("lm-throttled", "With the limits enforced",
+                                 "What the limits do to a request when the demand exceeds one: "
+                                 + throttled_note(c) + ". At the file's values: the sliders do not move this table.",
+                                 THROTTLED_HEADER, throttled_rows(c), NOTHING_THROTTLED))
     if c.latency_per_request is not None:
         out.append('<h3>Requests in flight</h3><p class="note">By Little\'s law: the arrival rate times the seconds a '
                    'request spends in the component (its visits × their time, backoffs included), at the mean and '
@@ -330,8 +339,26 @@ def capacity_section(c: Capacity | None, error: str | None = None) -> str:
                        + _cell("seconds", seconds, present.duration(seconds)) + _cell("mean", mean, present.count(mean))
                        + _cell("peak", peak, present.count(peak)) + "</tr>")
         out.append("</tbody></table></div>")
+    if c.requests:
+        out.append(_static_table("lm-requests", "One request", "One request's latency and cost over the path it "
+                                 "takes: " + REQUESTS_NOTE + " (docs/capacity.md). At the file's values: the sliders "
+                                 "do not move this table.", REQUESTS_HEADER, request_rows(c), ""))
     out.append("</section>")
     return "".join(out)
+
+
+def _static_table(table_id: str, title: str, note: str, header: list[str], rows: list[list[str]],
+                  empty: str) -> str:
+    """A table computed in Python at the file's values (the page's script does not redo it)."""
+    if not rows:
+        return f'<h3>{escape(title)}</h3><p class="note">{escape(empty)}</p>'
+    def cell(tag: str, i: int, text: str) -> str:
+        return f'<{tag} class="num">{escape(text)}</{tag}>' if i else f"<{tag}>{escape(text)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, x) for i, x in enumerate(row)) + "</tr>" for row in rows)
+    return (f'<h3>{escape(title)}</h3><p class="note">{escape(note)}</p><div class="scroll">'
+            f'<table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
 # --- Markdown ---------------------------------------------------------------------------------------

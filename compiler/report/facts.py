@@ -92,8 +92,10 @@ def gather(compiled: Compiled, scenario: Optional[str], sets: Optional[Mapping],
     from .capacity import shows_capacity
     if shows_capacity(compiled.arch):
         from ..capacity import capacity
+        from ..spread import request_spreads
         try:
-            facts.capacity = capacity(compiled.arch, compiled.flow, evaluation)
+            facts.capacity = capacity(compiled.arch, compiled.flow, evaluation,
+                                      request_spreads(compiled.arch, compiled.flow, evaluation))
         except LlmarchError as exc:
             facts.capacity_error = _message(exc)
     for name in [None, *compiled.arch.scenarios]:
