@@ -88,8 +88,8 @@ class RiskBudgetResult:
         if self.requests is not None:
             what = "of requests" if self.budget.statistic == "P" else "over requests"
             bounds = "" if self.low == self.high else f", between {low} and {high}"
-            how = "exact, over every path a request takes" if self.requests == "exact" else self.requests
-            return f"{self._show(self.value)} {what}{bounds} ({how})"
+            how = "exact over every path a request takes" if self.requests == "exact" else self.requests
+            return f"{self._show(self.value)} {what}{bounds}, {how}"
         return f"estimate {self._show(self.value)}, 95% interval {low} to {high}, {self.samples:,} samples"
 
     def to_json(self) -> dict:
