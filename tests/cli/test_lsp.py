@@ -684,3 +684,29 @@ def test_a_change_right_after_the_diagnostics_still_answers_from_a_compile(tmp_p
             await s.stop()
 
     _run(session())
+
+
+def test_every_line_prefix_of_every_example_and_every_prefix_of_the_quickstart_compile_without_a_failure():
+    """What the server's worker does with a half-written file (`_compile_text`, the function
+    each debounced change runs), for every prefix that ends a line of every example and every
+    character prefix of the quickstart: a model or diagnostics with codes, never an internal
+    failure; and `completion_context` reads the place at the end of each prefix."""
+    from llmarch import lsp
+    from llmarch.api import loads
+    from llmarch.lsp_index import completion_context
+
+    checked = 0
+    for example in sorted(ROOT.glob("examples/**/*.llmarch")):
+        text = example.read_text(encoding="utf-8")
+        cuts = [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        if example == QUICKSTART:
+            cuts = range(len(text) + 1)
+        for cut in cuts:
+            prefix = text[:cut]
+            outcome = lsp._compile_text(loads, prefix, str(example), None)
+            assert outcome.failure is None, (example, cut, outcome.failure)
+            assert outcome.model is not None or (outcome.diagnostics and all(d.code for d in outcome.diagnostics)), \
+                (example, cut)
+            completion_context(prefix, prefix.count("\n"), cut - (prefix.rfind("\n") + 1))
+            checked += 1
+    assert checked > 2000
