@@ -24,6 +24,9 @@ from .units import SECONDS_PER_DAY
 __all__ = ["CostModel", "build_model", "SECONDS_PER_DAY"]
 
 _ONE = sympy.Integer(1)
+_ZERO = sympy.Integer(0)
+_TWO = sympy.Integer(2)
+_MINUS_ONE = sympy.Integer(-1)
 
 
 @dataclass
@@ -193,9 +196,7 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
                               definitions)
         # R = Σₖ t(Xₖ) over the steps k of the walk: R² = Σₖ t(Xₖ)² + 2 Σₖ t(Xₖ)·(time before step k),
         # so E[R²] = Σₙ vₙ tₙ² + 2 Σₙ tₙ aₙ with aₙ the expected time spent before the visits to n
-        second = _sum([sympy.Mul(t, sympy.Add(sympy.Mul(visits[n], t, evaluate=False),
-                                              sympy.Mul(2, before[n], evaluate=False), evaluate=False),
-                                 evaluate=False)
+        second = _sum([_mul(t, _add(_mul(visits[n], t), _mul(_TWO, before[n])))
                        for n, t in named.items() if t != 0])
         latency_variance = sympy.Add(second, sympy.Mul(-1, sympy.Pow(expected, 2, evaluate=False), evaluate=False),
                                      evaluate=False)
@@ -208,16 +209,35 @@ def build_model(arch: ir.Architecture, flow: FlowGraph) -> CostModel:
         latency_variance=latency_variance)
 
 
+def _mul(*args: sympy.Expr) -> sympy.Expr:
+    """`sympy.Mul(*args, evaluate=False)` for arguments that are already sympy objects,
+    without sympify, the constructor's post-processors and the commutativity check (what
+    `evaluate=False` still pays for on every call; every quantity here is a real number):
+    ones dropped, as the constructor drops them."""
+    args = tuple(a for a in args if a is not _ONE)
+    if not args:
+        return _ONE
+    return args[0] if len(args) == 1 else sympy.Mul._from_args(args, True)
+
+
+def _add(*args: sympy.Expr) -> sympy.Expr:
+    """`sympy.Add(*args, evaluate=False)` likewise: zeros dropped."""
+    args = tuple(a for a in args if a is not _ZERO)
+    if not args:
+        return _ZERO
+    return args[0] if len(args) == 1 else sympy.Add._from_args(args, True)
+
+
 def _times(probability: sympy.Expr, visits: sympy.Symbol) -> sympy.Expr:
     """probability × visits, built without sympy's canonicalization (the bulk of compile
     time on big architectures; the generated code does not need it)."""
-    return visits if probability == 1 else sympy.Mul(probability, visits, evaluate=False)
+    return visits if probability == 1 else _mul(probability, visits)
 
 
 def _sum(terms: list) -> sympy.Expr:
     if not terms:
         return sympy.Integer(0)
-    return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+    return terms[0] if len(terms) == 1 else _add(*terms)
 
 
 def _time_before(g, condensed, groups, order, entry, visits, reward: dict, factors: dict, new_symbol,
@@ -230,7 +250,7 @@ def _time_before(g, condensed, groups, order, entry, visits, reward: dict, facto
 
     def carried(u: str) -> list:
         t = reward.get(u, 0)
-        out = [] if t == 0 else [sympy.Mul(t, visits[u], evaluate=False)]
+        out = [] if t == 0 else [_mul(t, visits[u])]
         return out + ([before[u]] if u in before and before[u] != 0 else [])
 
     for c in nx.lexicographical_topological_sort(condensed, key=lambda c: min(order[n] for n in groups[c])):
@@ -256,7 +276,7 @@ def _time_before(g, condensed, groups, order, entry, visits, reward: dict, facto
             for u in g.predecessors(node):
                 # from inside the loop only the time carried in is known; a_u itself is solved for
                 inflow = carried(u) if u not in inside else (
-                    [sympy.Mul(reward[u], visits[u], evaluate=False)] if reward.get(u, 0) != 0 else [])
+                    [_mul(reward[u], visits[u])] if reward.get(u, 0) != 0 else [])
                 if inflow:
                     terms.append(_times(g.edges[u, node]["probability"], _sum(inflow)))
             if terms:
@@ -285,7 +305,7 @@ class _Factors:
         rhs = list(b)
         for r, i, factor in self.operations:
             if rhs[i] != 0:
-                rhs[r] = _named(sympy.Add(rhs[r], sympy.Mul(-1, factor, rhs[i], evaluate=False), evaluate=False),
+                rhs[r] = _named(_add(rhs[r], _mul(_MINUS_ONE, factor, rhs[i])),
                                 "b", new_symbol, definitions)
         return _back_substitute(self.rows, rhs, new_symbol, definitions, evaluate=False)
 
@@ -307,11 +327,11 @@ def _back_substitute(rows, rhs, new_symbol, definitions, evaluate: bool = True) 
             solution[i] = _named(acc / rows[i][i], "x", new_symbol, definitions)
             continue
         terms = [rhs[i]] if rhs[i] != 0 else []
-        terms += [sympy.Mul(-1, value, solution[c], evaluate=False) for c, value in rows[i].items()
+        terms += [_mul(_MINUS_ONE, value, solution[c]) for c, value in rows[i].items()
                   if c > i and solution[c] != 0]
         acc = _sum(terms)
         solution[i] = acc if acc == 0 else _named(
-            sympy.Mul(acc, sympy.Pow(rows[i][i], -1, evaluate=False), evaluate=False), "x", new_symbol, definitions)
+            _mul(acc, sympy.Pow(rows[i][i], _MINUS_ONE, evaluate=False)), "x", new_symbol, definitions)
     return solution
 
 
