@@ -29,7 +29,7 @@ from .codegen import numeric
 from .lower import lower
 from .units import SECONDS_PER_DAY
 
-__all__ = ["Throttled", "throttle", "demand_per_request", "demand", "limit_value", "MAX_ITERATIONS"]
+__all__ = ["Throttled", "throttle", "demand_terms", "demand_per_request", "demand", "limit_value", "MAX_ITERATIONS"]
 
 MAX_ITERATIONS = 500
 _CLOSE = 1e-10
@@ -67,28 +67,40 @@ class Throttled:
                                    "p_success": self.free_p_success}}
 
 
-def demand_per_request(arch: ir.Architecture, flow, visits: dict, env: dict) -> dict[str, dict[str, float]]:
-    """model -> limit -> what one request asks of it: calls (`rpm`), tokens in and out
-    (`tpm`, `input_tpm`, `output_tpm`) and seconds of calls (`concurrency`), Σ over the
-    lowered nodes that call the model of expected visits × the amount of one visit."""
-    amounts: dict[str, dict[str, float]] = {}
+def demand_terms(arch: ir.Architecture, flow) -> dict[str, dict[str, list[tuple[str, sympy.Expr]]]]:
+    """model -> limit -> [(lowered node, what one visit asks)] over the nodes that call the
+    model (every attempt; a `fallback_model` copy on the fallback model): 1 call (`rpm`), its
+    tokens in and out (`tpm`, `input_tpm`, `output_tpm`), its seconds (`concurrency`, when it
+    has a time). The capacity table, the fixed point and the report's script all sum these."""
+    zero = sympy.Integer(0)
+    terms: dict[str, dict[str, list]] = {}
     for comp in arch.components.values():
         if comp.kind == "observe":
             continue
+        tokens_in = comp.input_tokens if comp.input_tokens is not None else zero
+        tokens_out = comp.output_tokens if comp.output_tokens is not None else zero
         for node in flow.nodes_of[comp.name]:
             clone = "@" in node
             price = comp.fallback_model if clone else (arch.prices.get(comp.model) if comp.model else None)
             if price is None:
                 continue
-            v = visits[node]
-            a = amounts.setdefault(price.name, dict.fromkeys(ir.LIMIT_FIELDS, 0.0))
-            tokens_in, tokens_out = _value(comp.input_tokens, env), _value(comp.output_tokens, env)
-            a["rpm"] += v
-            a["tpm"] += v * (tokens_in + tokens_out)
-            a["input_tpm"] += v * tokens_in
-            a["output_tpm"] += v * tokens_out
-            a["concurrency"] += v * _value(comp.fallback_latency if clone else comp.latency, env) * SECONDS_PER_DAY
-    return amounts
+            t = terms.setdefault(price.name, {key: [] for key in ir.LIMIT_FIELDS})
+            t["rpm"].append((node, sympy.Integer(1)))
+            t["tpm"].append((node, tokens_in + tokens_out))
+            t["input_tpm"].append((node, tokens_in))
+            t["output_tpm"].append((node, tokens_out))
+            call_time = comp.fallback_latency if clone else comp.latency
+            if call_time is not None:
+                t["concurrency"].append((node, call_time * SECONDS_PER_DAY))
+    return terms
+
+
+def demand_per_request(arch: ir.Architecture, flow, visits: dict, env: dict) -> dict[str, dict[str, float]]:
+    """model -> limit -> what one request asks of it, Σ expected visits × the amount of one
+    visit (`demand_terms`) at `env`'s values."""
+    return {model: {key: sum(visits[node] * float(numeric(amount, env)) for node, amount in rows)
+                    for key, rows in limits.items()}
+            for model, limits in demand_terms(arch, flow).items()}
 
 
 def limit_value(limit: str, value, env) -> float:

@@ -21,6 +21,7 @@ from ..capacity import LIMIT_UNITS, Capacity, GpuRow, LimitRow
 from ..capacity_output import (NOTHING_THROTTLED, REQUESTS_HEADER, REQUESTS_NOTE, THROTTLED_HEADER, request_rows,
                                throttled_note, throttled_rows)
 from ..evaluate import CostResult
+from ..throttle import demand_terms
 from ..units import SECONDS_PER_DAY
 from .htmlkit import attr, escape
 from .settings import LATENCY_ROWS
@@ -56,31 +57,12 @@ def _limit_expressions(compiled) -> list[tuple[str, str, sympy.Expr, sympy.Expr]
     """(model, limit, amount per request, the limit in its table unit) for every declared
     limit, in `Capacity.limits` order: the amount is Σ vₙ × (1 call, its tokens, or its
     seconds) over the lowered nodes that call the model."""
-    arch, flow, visits = compiled.arch, compiled.flow, compiled.model.visits
-    amounts: dict[str, dict[str, list]] = {}
-    for comp in arch.components.values():
-        if comp.kind == "observe":
-            continue
-        for node in flow.nodes_of[comp.name]:
-            clone = "@" in node
-            price = comp.fallback_model if clone else (arch.prices.get(comp.model) if comp.model else None)
-            if price is None:
-                continue
-            v = visits[node]
-            call_time = comp.fallback_latency if clone else comp.latency
-            tokens_in = comp.input_tokens if comp.input_tokens is not None else sympy.Integer(0)
-            tokens_out = comp.output_tokens if comp.output_tokens is not None else sympy.Integer(0)
-            a = amounts.setdefault(price.name, {key: [] for key in ir.LIMIT_FIELDS})
-            a["rpm"].append(v)
-            a["tpm"].append(v * (tokens_in + tokens_out))
-            a["input_tpm"].append(v * tokens_in)
-            a["output_tpm"].append(v * tokens_out)
-            if call_time is not None:
-                a["concurrency"].append(v * call_time * SECONDS_PER_DAY)
+    arch, visits = compiled.arch, compiled.model.visits
+    terms = demand_terms(arch, compiled.flow)
     out = []
     for price in arch.prices.values():
         for key, value, _ in price.limits:
-            per_request = sympy.Add(*amounts.get(price.name, {}).get(key, []))
+            per_request = sympy.Add(*(visits[node] * amount for node, amount in terms.get(price.name, {}).get(key, [])))
             limit = value if key == "concurrency" else value / _MINUTES_PER_DAY
             out.append((price.name, key, per_request, limit))
     return out
