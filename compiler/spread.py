@@ -189,14 +189,15 @@ def spread(g, entry: str, probability: Mapping[tuple[str, str], float], visits: 
     scale = expected if expected > 0 else max(reward.values(), default=0.0)
     if scale <= 0:        # nothing costs or takes time: every request is 0
         return Spread(metric, "exact", np.zeros(1), np.ones(1), 0.0, 0.0)
-    found = _propagate(g, entry, probability, reward, 10.0 ** (math.floor(math.log10(scale)) - 10), round, MAX_ATOMS)
+    found = _propagate(g, entry, probability, reward, 10.0 ** (math.floor(math.log10(scale)) - 10), round,
+                       _Atoms(MAX_ATOMS))
     if found is not None:
         values, masses, unresolved = found
         return Spread(metric, "exact", values, masses, unresolved, 0.0)
     quantum = scale / _GRID
     found = []
     for rounding in (np.rint, np.floor, np.ceil):
-        found.append(_histograms(g, entry, probability, reward, quantum, rounding))
+        found.append(_propagate(g, entry, probability, reward, quantum, rounding, _Cells()))
         if found[-1] is None:
             break
     else:
@@ -209,8 +210,7 @@ def spread(g, entry: str, probability: Mapping[tuple[str, str], float], visits: 
 
 
 def _steps(g, probability, reward, quantum, rounding):
-    """node -> (its reward in quanta, or as is when `rounding` is None, [(successor or None
-    for an end, probability)])."""
+    """node -> (its reward in quanta, [(successor or None for an end, probability)])."""
     out = {}
     for n, d in g.nodes(data=True):
         if d["outcome"] is not None:
@@ -224,7 +224,7 @@ def _steps(g, probability, reward, quantum, rounding):
             edges.append((None if g.nodes[m]["outcome"] is not None else m, p))
         if leaving < 1 - 1e-15:
             edges.append((None, 1 - leaving))
-        out[n] = (reward[n] if rounding is None else int(rounding(reward[n] / quantum)), edges)
+        out[n] = (int(rounding(reward[n] / quantum)), edges)
     return out
 
 
@@ -241,132 +241,140 @@ def _order(g, steps):
         yield scc, len(scc) > 1 or g.has_edge(scc[0], scc[0])
 
 
-def _histograms(g, entry, probability, reward, quantum, rounding):
-    """The propagation on a grid of `quantum`: each node's mass as a histogram (an offset
-    and a numpy array of cells), every visit's amount rounded by `rounding`; None when a
-    histogram would be longer than `_GRID_CELLS` or the work passes `_GRID_WORK`."""
-    steps = {}
-    for n, (shift, edges) in _steps(g, probability, reward, quantum, None).items():
-        steps[n] = (int(rounding(shift / quantum)), edges)
-    arrivals: dict[str, tuple[int, np.ndarray]] = {entry: (0, np.ones(1))}
-    final: dict = {}
-    work, unresolved = 0, 0.0
+class _Atoms:
+    """Mass as a dict, amount in quanta -> probability ("exact"): at most `limit` distinct
+    amounts in a loop's round or, checked every 64 components, in flight; `_WORK` moves."""
 
-    def add(bucket: dict, key, offset: int, cells: np.ndarray) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.work_limit, self.checked = limit, _WORK, 0
+
+    @staticmethod
+    def one() -> dict:
+        return {0: 1.0}
+
+    @staticmethod
+    def add(bucket: dict, key, dist: dict, shift: int, p: float) -> int:
+        into = bucket.setdefault(key, {})
+        get = into.get
+        for k, m in dist.items():
+            into[k + shift] = get(k + shift, 0.0) + m * p
+        return len(dist)
+
+    @staticmethod
+    def mass(dist: dict) -> float:
+        return sum(dist.values())
+
+    def round_too_big(self, pending: dict) -> bool:
+        return sum(len(d) for d in pending.values()) > self.limit
+
+    def too_big(self, final: dict, arrivals: dict) -> bool:
+        self.checked += 1
+        return self.checked % 64 == 0 and len(final.get(0, ())) + sum(len(d) for d in arrivals.values()) > self.limit
+
+    def result(self, dist: dict, quantum: float):
+        if len(dist) > self.limit:
+            return None
+        keys = sorted(dist)
+        masses = np.array([dist[k] for k in keys], dtype=float)
+        exponent = round(math.log10(quantum))
+        if math.isclose(quantum, 10.0 ** exponent) and exponent < 0:   # a power of ten: amounts as decimals read
+            return np.array(keys, dtype=float) / 10.0 ** -exponent, masses
+        return np.array(keys, dtype=float) * quantum, masses
+
+
+class _Cells:
+    """Mass as a histogram, (offset in quanta, numpy array of cells) ("grid"): no histogram
+    longer than `_GRID_CELLS`; `_GRID_WORK` cells moved."""
+
+    def __init__(self) -> None:
+        self.work_limit = _GRID_WORK
+
+    @staticmethod
+    def one() -> tuple:
+        return 0, np.ones(1)
+
+    @staticmethod
+    def add(bucket: dict, key, dist: tuple, shift: int, p: float) -> int:
+        offset, cells = dist[0] + shift, dist[1] * p
         old = bucket.get(key)
         if old is None:
             bucket[key] = (offset, cells)
-            return
+            return len(cells)
         o, a = old
         lo, hi = min(o, offset), max(o + len(a), offset + len(cells))
         if lo == o and hi == o + len(a):
             a[offset - o: offset - o + len(cells)] += cells
-            return
-        out = np.zeros(hi - lo)
-        out[o - lo: o - lo + len(a)] += a
-        out[offset - lo: offset - lo + len(cells)] += cells
-        bucket[key] = (lo, out)
+        else:
+            out = np.zeros(hi - lo)
+            out[o - lo: o - lo + len(a)] += a
+            out[offset - lo: offset - lo + len(cells)] += cells
+            bucket[key] = (lo, out)
+        return len(cells)
 
-    def send(offset: int, cells: np.ndarray, n: str, inside, pending) -> int:
+    @staticmethod
+    def mass(dist: tuple) -> float:
+        return float(dist[1].sum())
+
+    @staticmethod
+    def round_too_big(pending: dict) -> bool:
+        return any(len(a) > _GRID_CELLS for _, a in pending.values())
+
+    @staticmethod
+    def too_big(final: dict, arrivals: dict) -> bool:
+        return bool(final) and len(final[0][1]) > _GRID_CELLS
+
+    @staticmethod
+    def result(dist: tuple, quantum: float):
+        offset, cells = dist
+        keep = np.nonzero(cells)[0]
+        return (offset + keep) * quantum, cells[keep]
+
+
+def _propagate(g, entry, probability, reward, quantum, rounding, mass):
+    """(values, masses, unresolved) of the figure, every visit's amount rounded to `quantum`
+    by `rounding`, the mass held as `mass` (`_Atoms` or `_Cells`); None when it passes the
+    representation's bounds."""
+    steps = _steps(g, probability, reward, quantum, rounding)
+    arrivals = {entry: mass.one()}
+    final: dict = {}
+    work, unresolved = 0, 0.0
+
+    def send(dist, n: str, inside, pending) -> int:
         shift, edges = steps[n]
+        moved = 0
         for target, p in edges:
             if target is None:
-                add(final, 0, offset + shift, cells * p)
+                moved += mass.add(final, 0, dist, shift, p)
             elif inside is not None and target in inside:
-                add(pending, target, offset + shift, cells * p)
+                moved += mass.add(pending, target, dist, shift, p)
             else:
-                add(arrivals, target, offset + shift, cells * p)
-        return len(cells) * len(edges)
+                moved += mass.add(arrivals, target, dist, shift, p)
+        return moved
 
     for scc, loop in _order(g, steps):
         if not loop:
-            found = arrivals.pop(scc[0], None)
-            if found is not None:
-                work += send(*found, scc[0], None, None)
+            dist = arrivals.pop(scc[0], None)
+            if dist is not None:
+                work += send(dist, scc[0], None, None)
         else:
             inside = set(scc)
             pending = {n: arrivals.pop(n) for n in scc if n in arrivals}
             while pending:
-                mass = sum(float(a.sum()) for _, a in pending.values())
-                if mass < TOLERANCE:
-                    unresolved += mass
+                left = sum(mass.mass(d) for d in pending.values())
+                if left < TOLERANCE:
+                    unresolved += left
                     break
                 following: dict = {}
                 for n in scc:
                     if n in pending:
-                        work += send(*pending[n], n, inside, following)
+                        work += send(pending[n], n, inside, following)
                 pending = following
-                if work > _GRID_WORK or any(len(a) > _GRID_CELLS for _, a in pending.values()):
+                if work > mass.work_limit or mass.round_too_big(pending):
                     return None
-        if work > _GRID_WORK or (final and len(final[0][1]) > _GRID_CELLS):
+        if work > mass.work_limit or mass.too_big(final, arrivals):
             return None
-    offset, cells = final[0]
-    keep = np.nonzero(cells)[0]
-    return (offset + keep) * quantum, cells[keep], unresolved
-
-
-def _propagate(g, entry, probability, reward, quantum, rounding, max_atoms):
-    """(values, masses, unresolved) of the figure, or None when it keeps more than
-    `max_atoms` distinct amounts or moves more than `_WORK` atoms (the grid bounds the
-    amounts by itself: the work bounds it)."""
-    steps = _steps(g, probability, reward, quantum, rounding)
-    arrivals: dict[str, dict[int, float]] = {entry: {0: 1.0}}
-    final: dict[int, float] = {}
-    work = checked = 0
-    unresolved = 0.0
-
-    def send(dist: dict[int, float], shift: int, edges, inside, pending) -> int:
-        for target, p in edges:
-            if target is None:
-                bucket = final
-            elif inside is not None and target in inside:
-                bucket = pending.setdefault(target, {})
-            else:
-                bucket = arrivals.setdefault(target, {})
-            get = bucket.get
-            for k, m in dist.items():
-                key = k + shift
-                bucket[key] = get(key, 0.0) + m * p
-        return len(dist) * len(edges)
-
-    for scc, loop in _order(g, steps):
-        if not loop:
-            n = scc[0]
-            dist = arrivals.pop(n, None)
-            if not dist:
-                continue
-            shift, edges = steps[n]
-            work += send(dist, shift, edges, None, None)
-        else:
-            inside = set(scc)
-            pending = {n: arrivals.pop(n) for n in scc if n in arrivals}
-            while pending:
-                mass = sum(sum(d.values()) for d in pending.values())
-                if mass < TOLERANCE:
-                    unresolved += mass
-                    break
-                following: dict[str, dict[int, float]] = {}
-                for n in scc:
-                    if n not in pending:
-                        continue
-                    shift, edges = steps[n]
-                    work += send(pending[n], shift, edges, inside, following)
-                pending = following
-                if work > _WORK or sum(len(d) for d in pending.values()) > max_atoms:
-                    return None
-        checked += 1
-        if work > _WORK or (checked % 64 == 0 and len(final) + sum(len(d) for d in arrivals.values()) > max_atoms):
-            return None
-    if len(final) > max_atoms:
-        return None
-    keys = sorted(final)
-    masses = np.array([final[k] for k in keys], dtype=float)
-    exponent = round(math.log10(quantum))
-    if math.isclose(quantum, 10.0 ** exponent):     # a power of ten: amounts as decimals read
-        values = np.array(keys, dtype=float) / 10.0 ** -exponent if exponent < 0 else np.array(keys, float) * quantum
-    else:
-        values = np.array(keys, dtype=float) * quantum
-    return values, masses, unresolved
+    found = mass.result(final[0], quantum) if final else None
+    return None if found is None else (*found, unresolved)
 
 
 def _walks(g, entry, probability, reward, metric, walks: int) -> Spread:
