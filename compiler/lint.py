@@ -32,9 +32,16 @@ _IGNORE = re.compile(r"#\s*llmarch:\s*ignore\[([A-Z0-9, ]+)\]")
 @dataclass
 class _Context:
     compiled: Compiled
-    result: CostResult
-    resolution: Resolution
+    evaluation: Evaluation
     thresholds: dict[str, float]
+
+    @property
+    def result(self) -> CostResult:
+        return self.evaluation.result
+
+    @property
+    def resolution(self) -> Resolution:
+        return self.evaluation.resolution
 
     def value(self, expr) -> float:
         env = dict(self.resolution.env)
@@ -351,11 +358,9 @@ def _limits_at_the_peak(ctx: _Context) -> list[Diagnostic]:
     arch = ctx.compiled.arch
     if not any(p.limits for p in arch.prices.values()):
         return []
-    from .evaluate import Evaluation
     from .throttle import throttle
-    evaluation = Evaluation(ctx.result.scenario, {}, ctx.resolution, ctx.result, ctx.compiled.evaluator)
-    peak_traffic = ctx.result.requests_per_month / ctx.value(arch.month_days) * arch.peak
-    t = throttle(arch, ctx.compiled.flow, evaluation, peak_traffic)
+    peak_traffic = ctx.value(arch.traffic) * arch.peak
+    t = throttle(arch, ctx.compiled.flow, ctx.evaluation, peak_traffic)
     out = []
     for price in arch.prices.values():
         share = t.shares.get(price.name, 0.0)
@@ -401,11 +406,11 @@ def _pyproject_thresholds(path: str) -> dict[str, float]:
 def lint(compiled: Compiled, evaluation: Evaluation) -> list[Diagnostic]:
     """Every finding for one scenario (`compiled.evaluator.evaluation(scenario, sets)`),
     silenced ones removed, in a stable order."""
-    result, resolution = evaluation.result, evaluation.resolution
+    result = evaluation.result
     thresholds = dict(THRESHOLDS)
     thresholds.update(_pyproject_thresholds(compiled.arch.path))
     thresholds.update(compiled.arch.lint_settings)
-    ctx = _Context(compiled, result, resolution, thresholds)
+    ctx = _Context(compiled, evaluation, thresholds)
     findings = [f for rule in RULES for f in rule(ctx)]
     # a finding inside a template instance also points at the `use` that made it, and an
     # ignore comment on that line silences it (the template's own text may be the stdlib's)
