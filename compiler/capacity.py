@@ -207,7 +207,7 @@ def capacity(arch: ir.Architecture, flow, evaluation, requests: Optional[dict] =
     gpus = _gpus(arch, env, per_day, amounts, result)
     throttled = (None, None)
     if limits:
-        throttled = (throttle(arch, flow, evaluation, per_day), throttle(arch, flow, evaluation, per_day * arch.peak))
+        throttled = tuple(throttle(arch, flow, evaluation, (per_day, per_day * arch.peak)))
     return Capacity(result.architecture, evaluation.scenario, per_day, arch.peak, limits, in_flight,
                     result.latency_per_request if arch.has_latency else None, dict(requests or {}), *throttled,
                     gpus=gpus)

@@ -360,7 +360,7 @@ def _limits_at_the_peak(ctx: _Context) -> list[Diagnostic]:
         return []
     from .throttle import throttle
     peak_traffic = ctx.value(arch.traffic) * arch.peak
-    t = throttle(arch, ctx.compiled.flow, ctx.evaluation, peak_traffic)
+    (t,) = throttle(arch, ctx.compiled.flow, ctx.evaluation, (peak_traffic,))
     out = []
     for price in arch.prices.values():
         share = t.shares.get(price.name, 0.0)

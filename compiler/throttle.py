@@ -118,24 +118,28 @@ def demand(limit: str, per_request: float, per_day: float) -> float:
     return per_day / _MINUTES_PER_DAY * per_request
 
 
-def throttle(arch: ir.Architecture, flow, evaluation, per_day: float) -> Throttled:
-    """The fixed point of the throttled shares at `per_day` requests a day (see the module)."""
+def throttle(arch: ir.Architecture, flow, evaluation, traffics) -> list[Throttled]:
+    """The fixed point of the throttled shares at each of `traffics` (requests a day), see
+    the module; the chain without limits is solved, and lowered with the shares as
+    symbols, once for all of them."""
     env = dict(evaluation.env)
     env[ir.FAILURE_SWITCH] = 1.0
     limits = {p.name: [(key, limit_value(key, value, env)) for key, value, _ in p.limits]
               for p in arch.prices.values() if p.limits}
-    shares = dict.fromkeys(limits, 0.0)
-    binding: dict[str, str] = {}
     free = _solve(arch, flow, env, {})
-    figures, iterations, converged = free, 0, True
-    if limits:
-        converged = False
-        # lowered once with a symbol for each model's share; each round evaluates it at θ
-        symbols = {m: sympy.Symbol(f"_throttle_{i}", real=True) for i, m in enumerate(limits)}
-        throttled_arch = _throttled_arch(arch, symbols)
-        throttled_flow = lower(throttled_arch)
-        for iterations in range(1, MAX_ITERATIONS + 1):
-            amounts = demand_per_request(arch if figures is free else throttled_arch, figures.flow, figures.visits, env)
+    # lowered once with a symbol for each model's share; each round evaluates it at θ
+    symbols = {m: sympy.Symbol(f"_throttle_{i}", real=True) for i, m in enumerate(limits)}
+    throttled_arch = _throttled_arch(arch, symbols) if limits else arch
+    throttled_flow = lower(throttled_arch) if limits else flow
+    free_amounts = demand_per_request(arch, flow, free.visits, env)
+    out = []
+    for per_day in traffics:
+        shares = dict.fromkeys(limits, 0.0)
+        binding: dict[str, str] = {}
+        figures, iterations, converged = free, 0, not limits
+        for iterations in range(1, MAX_ITERATIONS + 1 if limits else 1):
+            amounts = free_amounts if figures is free else demand_per_request(throttled_arch, figures.flow,
+                                                                               figures.visits, env)
             new = {}
             for model, rows in limits.items():
                 worst, which = 0.0, None
@@ -157,9 +161,10 @@ def throttle(arch: ir.Architecture, flow, evaluation, per_day: float) -> Throttl
             if change < _CLOSE:
                 converged = True
                 break
-    binding = {m: k for m, k in binding.items() if shares.get(m, 0) > 0}
-    return Throttled(per_day, shares, binding, iterations, converged, figures.cost, figures.latency,
-                     figures.p_success, free.cost, free.latency, free.p_success)
+        binding = {m: k for m, k in binding.items() if shares.get(m, 0) > 0}
+        out.append(Throttled(per_day, shares, binding, iterations, converged, figures.cost, figures.latency,
+                             figures.p_success, free.cost, free.latency, free.p_success))
+    return out
 
 
 @dataclass
